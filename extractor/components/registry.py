@@ -1,0 +1,19 @@
+"""Trial registry identifiers (NCT, ISRCTN, EudraCT, ACTRN, NTR, ChiCTR, JPRN, DRKS, CTRI)."""
+
+from collections.abc import Iterator
+
+from extractor.patterns import load_rules
+from extractor.sentence import Sentence
+from schemas import RegistryId
+
+
+def extract_registry_ids(sentence: Sentence) -> Iterator[RegistryId]:
+    """Every registry identifier printed in the sentence, spaces removed."""
+    for rule in load_rules("registry.yaml"):
+        for match in rule.regex.finditer(sentence.text):
+            identifier = rule.rule.fields["prefix"] + match.group(1).replace(" ", "")
+            yield RegistryId(
+                registry=rule.rule.fields["registry"],
+                identifier=identifier,
+                provenance=[sentence.provenance(rule.id, rule.confidence)],
+            )

@@ -1,0 +1,146 @@
+"""The spaCy pipeline: a blank English tokenizer, the trial sentencizer and the rule components.
+
+``extract_records(document)`` is the one entry point: it cuts the Document into
+passages (prose lines and table rows), runs the pipeline over them, keeps only
+sentences about the paper's own trial, and merges facts printed more than once.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from extractor import segmenter  # noqa: F401  (registers the trial_sentencizer factory)
+from extractor.components import COMPONENTS, Extractor
+from extractor.own_trial import is_own_trial
+from extractor.sentence import Sentence
+from schemas import Document, EvidenceRecord, Table, TableRow
+from schemas.vocab import SectionLabel
+
+# Sections never read for evidence at all (they only list other work).
+SKIPPED_SECTIONS = frozenset({"references"})
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A stretch of a Document handed to the pipeline as one spaCy Doc."""
+
+    document: Document
+    section: SectionLabel
+    start: int
+    end: int
+    table: Table | None = None
+    row: TableRow | None = None
+    header: str = ""
+
+    @property
+    def is_row(self) -> bool:
+        return self.row is not None
+
+
+class RuleComponent:
+    """A spaCy pipeline component running one extractor over the sentences of a passage."""
+
+    def __init__(self, name: str, extract: Extractor) -> None:
+        self.name = name
+        self.extract = extract
+
+    def __call__(self, doc: Doc) -> Doc:
+        passage: Passage | None = doc._.passage
+        if passage is None:
+            return doc
+        for sent in doc.sents:
+            sentence = _sentence(passage, sent.start_char, sent.end_char)
+            if sentence is not None and is_own_trial(sentence):
+                doc._.evidence.extend(self.extract(sentence))
+        return doc
+
+
+def _sentence(passage: Passage, rel_start: int, rel_end: int) -> Sentence | None:
+    text = passage.document.text
+    start, end = passage.start + rel_start, passage.start + rel_end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start == end:
+        return None
+    return Sentence(
+        doc=passage.document, section=passage.section, start=start, end=end,
+        table=passage.table, row=passage.row, header=passage.header,
+    )
+
+
+def _register() -> None:
+    if not Doc.has_extension("passage"):
+        Doc.set_extension("passage", default=None)
+    if not Doc.has_extension("evidence"):
+        Doc.set_extension("evidence", default=None)
+    for name, extract in COMPONENTS.items():
+        if name not in Language.factories:
+            Language.factory(name, func=lambda nlp, name, _extract=extract: RuleComponent(name, _extract))
+
+
+@cache
+def build_nlp() -> Language:
+    """The pipeline: spacy.blank('en') with the trial sentencizer and every rule component."""
+    _register()
+    nlp = spacy.blank("en")
+    nlp.add_pipe("trial_sentencizer")
+    for name in COMPONENTS:
+        nlp.add_pipe(name)
+    return nlp
+
+
+def iter_passages(document: Document) -> Iterator[Passage]:
+    """Prose lines outside tables, then every row of every table printed for the first time."""
+    table_spans = [(t.start, t.end) for t in document.tables]
+    for section in document.sections:
+        if section.label in SKIPPED_SECTIONS:
+            continue
+        pos = section.start
+        for line in document.text[section.start : section.end].split("\n"):
+            start, end = pos, pos + len(line)
+            pos = end + 1
+            if not line.strip() or any(ts <= start and end <= te for ts, te in table_spans):
+                continue
+            yield Passage(document, section.label, start, end)
+    for table in document.tables:
+        if table.duplicate_of is not None or table.section in SKIPPED_SECTIONS:
+            continue
+        header = " ".join(filter(None, [table.label, table.caption, *(
+            " ".join(c.text for c in row.cells) for row in table.rows if row.header)]))
+        for row in table.rows:
+            if not row.header and row.end > row.start:
+                yield Passage(document, table.section, row.start, row.end, table=table, row=row, header=header)
+
+
+def extract_records(document: Document) -> list[EvidenceRecord]:
+    """Every evidence record of a Document, facts printed twice merged into one record."""
+    nlp = build_nlp()
+    found: list[EvidenceRecord] = []
+    for passage in iter_passages(document):
+        doc = nlp.make_doc(document.text[passage.start : passage.end])
+        doc._.passage = passage
+        doc._.evidence = []
+        for _, proc in nlp.pipeline:
+            doc = proc(doc)
+        found.extend(doc._.evidence)
+    return merge_duplicates(found)
+
+
+def merge_duplicates(records: list[EvidenceRecord]) -> list[EvidenceRecord]:
+    """One record per fact; a fact found in several places keeps every place as provenance."""
+    merged: dict[tuple[object, ...], EvidenceRecord] = {}
+    for record in records:
+        key = (record.kind, record.key())
+        if key in merged:
+            kept = merged[key]
+            spans = {(p.start, p.end) for p in kept.provenance}
+            kept.provenance.extend(p for p in record.provenance if (p.start, p.end) not in spans)
+        else:
+            merged[key] = record
+    return list(merged.values())
