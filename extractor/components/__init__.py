@@ -8,8 +8,15 @@ the paper's own trial) and returns the records it finds there.
 from collections.abc import Callable, Iterable
 
 from extractor.components.design import extract_design, extract_phase
+from extractor.components.dose_finding import extract_dlts, extract_mtd
+from extractor.components.hazard_ratio import extract_hazard_ratios
+from extractor.components.mortality import extract_mortality
 from extractor.components.population import extract_population
+from extractor.components.regimen import extract_regimens
 from extractor.components.registry import extract_registry_ids
+from extractor.components.response import extract_responses
+from extractor.components.survival import extract_time_to_event
+from extractor.components.toxicity import extract_adverse_events
 from extractor.sentence import Sentence
 from schemas import EvidenceRecord
 
@@ -20,4 +27,12 @@ COMPONENTS: dict[str, Extractor] = {
     "trial_phase": extract_phase,
     "trial_design": extract_design,
     "population": extract_population,
+    "regimens": extract_regimens,
+    "responses": extract_responses,
+    "time_to_event": extract_time_to_event,
+    "hazard_ratios": extract_hazard_ratios,
+    "mtd": extract_mtd,
+    "dlts": extract_dlts,
+    "adverse_events": extract_adverse_events,
+    "mortality": extract_mortality,
 }

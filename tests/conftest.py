@@ -1,0 +1,32 @@
+"""Shared fixtures: the bundled corpus and documents made from a sentence."""
+
+from pathlib import Path
+
+import pytest
+
+from extractor.parsers import paper_id_for
+from schemas import Document, Section
+from schemas.vocab import SectionLabel
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+PAPERS = CORPUS / "papers"
+GOLD = CORPUS / "gold"
+
+
+def document_from_text(text: str, section: SectionLabel = "results") -> Document:
+    """A one-section Document holding the text, for sentence-level tests."""
+    return Document(
+        paper_id=paper_id_for(text.encode()),
+        source_path="<test>",
+        stem="test",
+        format="text",
+        text=text,
+        sections=[Section(label=section, title=None, start=0, end=len(text))],
+    )
+
+
+@pytest.fixture(scope="session")
+def corpus_papers() -> list[Path]:
+    """Every bundled paper file."""
+    return sorted(p for p in PAPERS.iterdir() if p.is_file() and not p.name.startswith("."))

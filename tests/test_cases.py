@@ -1,0 +1,54 @@
+"""Sentence-level rule cases kept as data: tests/cases/<kind>.yaml.
+
+Each file names the record ``kind`` it tests and lists cases of
+``{text, expected, section?, note?}``. ``expected`` lists the records the whole
+pipeline must produce from the text, each as the subset of fields to compare;
+a case with ``expected: []`` is a near-miss that must produce nothing of that kind.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from extractor.pipeline import extract_records
+from tests.conftest import document_from_text
+
+CASES_DIR = Path(__file__).parent / "cases"
+
+
+def _load_cases() -> list[Any]:
+    params = []
+    for path in sorted(CASES_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for i, case in enumerate(data["cases"]):
+            params.append(pytest.param(data["kind"], case, id=f"{path.stem}-{i}"))
+    return params
+
+
+def _matches(record: dict[str, Any], expected: dict[str, Any]) -> bool:
+    for field, value in expected.items():
+        got = record.get(field)
+        if isinstance(value, float) or isinstance(got, float):
+            if got is None or value is None or abs(float(got) - float(value)) > 1e-6:
+                return False
+        elif got != value:
+            return False
+    return True
+
+
+@pytest.mark.parametrize(("kind", "case"), _load_cases())
+def test_case(kind: str, case: dict[str, Any]) -> None:
+    document = document_from_text(case["text"], case.get("section", "results"))
+    records = [r.model_dump() for r in extract_records(document) if r.kind == kind]
+    expected = case["expected"]
+    unmatched = list(records)
+    for want in expected:
+        hit = next((r for r in unmatched if _matches(r, want)), None)
+        assert hit is not None, f"missing {want} in {unmatched}"
+        unmatched.remove(hit)
+    assert not unmatched, f"unexpected records {unmatched}"
+    for record in records:
+        prov = record["provenance"][0]
+        assert case["text"][prov["start"] : prov["end"]] == prov["quote"]
