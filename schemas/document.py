@@ -22,6 +22,8 @@ class TableCell(StrictModel):
     start: int = Field(ge=0, description="Offset of the cell's first character in the canonical text.")
     end: int = Field(ge=0, description="Offset just past the cell's last character.")
     header: bool = Field(default=False, description="True for a header cell (th, or a header row).")
+    column: int | None = Field(default=None, description="Grid column of the cell's first column (0-based), spans expanded.")
+    colspan: int = Field(default=1, ge=1, description="Number of grid columns the cell spans.")
 
 
 class TableRow(StrictModel):
@@ -78,7 +80,10 @@ class Document(StrictModel):
     tables: list[Table] = Field(default_factory=list, description="Tables in reading order.")
     citations: list[Span] = Field(
         default_factory=list,
-        description="Reference markers the parser recognised (e.g. JATS <xref ref-type='bibr'>): sentences with one cite other work.",
+        description=(
+            "Reference markers the parser recognised (e.g. JATS <xref ref-type='bibr'>): "
+            "sentences holding one cite other work."
+        ),
     )
     metadata: DocumentMetadata = Field(default_factory=DocumentMetadata, description="Identifiers found in the paper.")
 

@@ -3,7 +3,18 @@
 from pydantic import Field
 
 from schemas.base import StrictModel
-from schemas.vocab import Design, DoseUnit, Endpoint, Frequency, GradeBand, Measure, Phase, ResponseOutcome, Route, TimeUnit
+from schemas.vocab import (
+    Design,
+    DoseUnit,
+    Endpoint,
+    Frequency,
+    GradeBand,
+    Measure,
+    Phase,
+    ResponseOutcome,
+    Route,
+    TimeUnit,
+)
 
 # Gold files also write a per-day unit out ('mg/day'); the scorer strips it.
 SummaryUnit = DoseUnit | str

@@ -2,10 +2,48 @@
 
 from collections.abc import Iterator
 
+from extractor.numbers import parse_number
+from extractor.patterns import load_rules
 from extractor.sentence import Sentence
 from schemas import PopulationValue
+from schemas.vocab import PopulationField
+
+# A median age is reported for a group, not an arm: sentences about one arm are skipped.
+_AGE_GROUPS: tuple[tuple[str, PopulationField], ...] = (
+    ("median", "age_median"), ("low", "age_min"), ("high", "age_max"),
+)
 
 
 def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
-    """Population numbers stated in the sentence."""
-    return iter(())
+    """Population numbers stated in a prose sentence (tables hold arm-level baselines)."""
+    if sentence.table is not None:
+        return
+    age_done = False
+    for rule in load_rules("population.yaml"):
+        for match in rule.regex.finditer(sentence.text):
+            groups = match.groupdict()
+            field = rule.rule.fields.get("field")
+            if field is not None:
+                raw = next((groups[g] for g in ("n", "n2", "n3") if groups.get(g)), None)
+                value = parse_number(raw) if raw else None
+                if value is not None and value >= 1:
+                    yield _value(sentence, field, value, rule.id, rule.confidence)
+            elif not age_done:
+                values = {name: parse_number(groups[g]) for g, name in _AGE_GROUPS if groups.get(g)}
+                if not _plausible_ages(values):
+                    continue
+                age_done = True
+                for name, value in values.items():
+                    if value is not None:
+                        yield _value(sentence, name, value, rule.id, rule.confidence)
+
+
+def _plausible_ages(values: dict[PopulationField, float | None]) -> bool:
+    median, low, high = values.get("age_median"), values.get("age_min"), values.get("age_max")
+    if median is None or not 0 < median < 110:
+        return False
+    return low is None or high is None or low <= median <= high
+
+
+def _value(sentence: Sentence, field: PopulationField, value: float, rule_id: str, confidence: float) -> PopulationValue:
+    return PopulationValue(field=field, value=value, provenance=[sentence.provenance(rule_id, confidence)])

@@ -50,10 +50,13 @@ def read_paper_bytes(path: Path) -> bytes:
 def parse_paper(path: str | Path) -> Document:
     """Parse any supported paper file into a Document; PaperError for bad input."""
     path = Path(path)
-    fmt = format_for(path)
-    data = read_paper_bytes(path)
-    parser = _parser(fmt)
-    return parser(path, data)
+    format_for(path)
+    return parse_bytes(path, read_paper_bytes(path))
+
+
+def parse_bytes(path: Path, data: bytes) -> Document:
+    """Parse a paper's bytes; the format comes from the path's extension."""
+    return _parser(format_for(path))(path, data)
 
 
 def _parser(fmt: str) -> Callable[[Path, bytes], Document]:
