@@ -167,11 +167,13 @@ def build(db: str, paths: tuple[str, ...]) -> None:
 
         evidence build evidence.db corpus/papers
     """
-    from publish.database import build_database
+    from publish.database import BuildError, build_database
 
-    result = build_database(Path(db), [Path(p) for p in paths])
-    for error in result.errors:
-        click.echo(f"error: {error}", err=True)
+    try:
+        result = build_database(Path(db), [Path(p) for p in paths],
+                                on_error=lambda error: click.echo(f"error: {error}", err=True))
+    except BuildError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(result.describe())
     if result.errors:
         sys.exit(1)

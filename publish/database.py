@@ -1,0 +1,293 @@
+"""Papers and their evidence records into SQLite with sqlite-utils; atomic builds from paper files."""
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from extractor import __version__ as EXTRACTOR_VERSION
+from extractor.errors import PaperError
+from extractor.parsers import SUFFIXES, parse_paper
+from extractor.pipeline import extract_records, merge_duplicates
+from publish.tables import (
+    PAPER_TABLES,
+    PAPERS,
+    PRIMARY_PROVENANCE_EXCLUDE,
+    PROVENANCE,
+    SECTIONS,
+    all_specs,
+    evidence_specs,
+    table_name,
+)
+from schemas import Document, EvidenceRecord, Provenance
+
+Item = tuple[Document, Sequence[EvidenceRecord]]
+ErrorHandler = Callable[[PaperError], None]
+
+FTS_COLUMNS = ["title", "text"]
+EVIDENCE_TABLES = frozenset(spec.name for spec in evidence_specs().values())
+
+
+class BuildError(Exception):
+    """A build wrote nothing; the message is one line and the target database is left as it was."""
+
+    def __init__(self, message: str, errors: Sequence[str] = ()) -> None:
+        self.errors = list(errors)
+        super().__init__(message)
+
+
+@dataclass
+class BuildSummary:
+    """What a build wrote: papers, rows per table, and one line per paper that could not be read."""
+
+    database: str
+    papers: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as plain JSON-ready data."""
+        return {"database": self.database, "papers": self.papers, "rows": dict(self.rows), "errors": list(self.errors)}
+
+    def describe(self) -> str:
+        """One line for people: papers, evidence records and errors written to which database."""
+        records = sum(n for name, n in self.rows.items() if name in EVIDENCE_TABLES)
+        failed = f", {len(self.errors)} could not be read" if self.errors else ""
+        return f"{self.database}: {self.papers} papers, {records} evidence records{failed}"
+
+
+def record_id(paper_id: str, record: EvidenceRecord) -> str:
+    """Stable record id: a hash of the paper, the kind and the record's key (its values, not its spans)."""
+    payload = json.dumps([paper_id, record.kind, [list(pair) for pair in record.key()]], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def paper_row(document: Document) -> dict[str, Any]:
+    """The papers row of a Document."""
+    meta = document.metadata
+    return {
+        "paper_id": document.paper_id,
+        "source_path": document.source_path,
+        "stem": document.stem,
+        "format": document.format,
+        **meta.model_dump(),
+        "label": meta.title or document.stem,
+        "n_chars": len(document.text),
+        "n_sections": len(document.sections),
+        "n_tables": len(document.tables),
+        "extractor_version": EXTRACTOR_VERSION,
+    }
+
+
+def section_rows(document: Document) -> list[dict[str, Any]]:
+    """One sections row per section, carrying the section's text for full-text search."""
+    return [
+        {
+            "paper_id": document.paper_id,
+            "ordinal": i,
+            **section.model_dump(),
+            "text": document.text[section.start : section.end],
+        }
+        for i, section in enumerate(document.sections)
+    ]
+
+
+def table_rows(document: Document) -> list[dict[str, Any]]:
+    """One paper_tables row per parsed table, rows kept as lists of cell texts."""
+    out = []
+    for i, table in enumerate(document.tables):
+        out.append({
+            "paper_id": document.paper_id,
+            "ordinal": i,
+            **table.model_dump(exclude={"rows"}),
+            "n_rows": len(table.rows),
+            "n_header_rows": sum(row.header for row in table.rows),
+            "rows": [[cell.text for cell in row.cells] for row in table.rows],
+        })
+    return out
+
+
+def _provenance_fields(span: Provenance) -> dict[str, Any]:
+    return span.model_dump(exclude=set(PRIMARY_PROVENANCE_EXCLUDE))
+
+
+def record_rows(
+    document: Document, records: Sequence[EvidenceRecord],
+) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """Evidence rows grouped by table, and the provenance rows of every span of every record."""
+    by_table: dict[str, list[dict[str, Any]]] = {}
+    spans: list[dict[str, Any]] = []
+    # Records stating one fact twice become one row, as the pipeline would have merged them.
+    for record in merge_duplicates([r.model_copy(deep=True) for r in records]):
+        for span in record.provenance:
+            if span.paper_id != document.paper_id:
+                raise ValueError(f"{record.kind} record cites paper {span.paper_id}, not {document.paper_id}")
+        rid = record_id(document.paper_id, record)
+        table = table_name(record.kind)
+        by_table.setdefault(table, []).append({
+            "id": rid,
+            "paper_id": document.paper_id,
+            **record.model_dump(exclude={"kind", "provenance"}),
+            **_provenance_fields(record.provenance[0]),
+            "n_sources": len(record.provenance),
+        })
+        spans.extend(
+            {"id": f"{rid}-{i}", "record_table": table, "record_id": rid, "ordinal": i, **span.model_dump()}
+            for i, span in enumerate(record.provenance)
+        )
+    return by_table, spans
+
+
+def ensure_schema(db: Database) -> None:
+    """Create every table that is missing, with keys, foreign keys and the sections full-text index."""
+    for spec in all_specs():
+        if spec.name in db.table_names():
+            continue
+        db.table(spec.name).create(
+            spec.column_types(), pk=spec.pk, not_null=spec.not_null(), foreign_keys=list(spec.foreign_keys),
+        )
+    sections = db.table(SECTIONS)
+    if not sections.detect_fts():
+        # No triggers: a database is built once; write_papers rebuilds the index after writing.
+        sections.enable_fts(FTS_COLUMNS, create_triggers=False)
+    db.index_foreign_keys()
+    db.table(PROVENANCE).create_index(["record_id"], if_not_exists=True)
+
+
+def _delete_paper(db: Database, tables: Sequence[str], paper_id: str) -> None:
+    # Tables pointing to papers first, so foreign keys hold at every step.
+    for name in reversed(tables):
+        db.execute(f"DELETE FROM [{name}] WHERE paper_id = ?", [paper_id])
+
+
+def write_papers(db_path: str | Path | Database, items: Iterable[Item]) -> dict[str, int]:
+    """Write (Document, records) pairs into a SQLite database; return the rows written per table.
+
+    Creates the tables when missing. A paper already in the database is replaced
+    whole (its sections, tables, records and spans), so writing the same input
+    twice gives the same rows and ids. ``items`` may be a generator: papers are
+    written one at a time, each in its own transaction.
+    """
+    db = db_path if isinstance(db_path, Database) else Database(db_path)
+    tables = [spec.name for spec in all_specs()]
+    counts = dict.fromkeys(tables, 0)
+    try:
+        ensure_schema(db)
+        for document, records in items:
+            by_table, spans = record_rows(document, records)
+            with db.conn:
+                _delete_paper(db, tables, document.paper_id)
+                rows = {
+                    PAPERS: [paper_row(document)],
+                    SECTIONS: section_rows(document),
+                    PAPER_TABLES: table_rows(document),
+                    **by_table,
+                    PROVENANCE: spans,
+                }
+                for name, new_rows in rows.items():
+                    if new_rows:
+                        db.table(name).insert_all(new_rows)
+                        counts[name] += len(new_rows)
+        db.table(SECTIONS).rebuild_fts()
+    finally:
+        if not isinstance(db_path, Database):
+            db.close()
+    return counts
+
+
+def paper_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files to read: files as given, directories expanded to their paper files (sorted), duplicates once."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(sorted(
+                child for child in path.iterdir()
+                if child.is_file() and child.suffix.lower() in SUFFIXES and not child.name.startswith(".")
+            ))
+        else:
+            found.append(path)
+    seen: set[Path] = set()
+    unique = []
+    for path in found:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique
+
+
+def _read_papers(files: Sequence[Path], summary: BuildSummary, on_error: ErrorHandler | None) -> Iterator[Item]:
+    first_path: dict[str, Path] = {}
+    for path in files:
+        try:
+            document = parse_paper(path)
+            if document.paper_id in first_path:
+                raise PaperError(path, f"same file as {first_path[document.paper_id]} (paper {document.paper_id})")
+            first_path[document.paper_id] = path
+            records = extract_records(document)
+        except PaperError as error:
+            summary.errors.append(str(error))
+            if on_error is not None:
+                on_error(error)
+            continue
+        summary.papers += 1
+        yield document, records
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def build_database(
+    db_path: str | Path, paths: Iterable[str | Path], on_error: ErrorHandler | None = None,
+) -> BuildSummary:
+    """Read paper files into a new SQLite database at ``db_path``, replacing it only when complete.
+
+    ``paths`` are paper files or directories (expanded to the files whose
+    extension extractor.parsers reads, sorted). A file that cannot be read (PaperError) is reported as one
+    line "path: cause" in the summary's ``errors`` and passed to ``on_error``;
+    the batch goes on. If ``on_error`` raises, the build stops there.
+
+    Everything is written to a temporary file in the target's directory, which
+    replaces the target (``os.replace``) only after the last paper is written:
+    a build that fails or is killed leaves the previous database untouched.
+    Raises BuildError, leaving the target untouched, when no paper could be read.
+    """
+    target = Path(db_path)
+    if target.is_dir():
+        raise BuildError(f"{target}: is a directory, not a database file")
+    summary = BuildSummary(database=str(target))
+    files = paper_files(paths)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        db = Database(tmp)
+        # The temporary file is thrown away on failure, so it needs no journal or per-commit sync.
+        db.execute("PRAGMA journal_mode = MEMORY")
+        db.execute("PRAGMA synchronous = OFF")
+        try:
+            summary.rows = write_papers(db, _read_papers(files, summary, on_error))
+        finally:
+            db.close()
+        if summary.papers == 0:
+            cause = "no paper files found" if not files else "no paper could be read"
+            raise BuildError(f"{target}: {cause}; database left unchanged", summary.errors)
+        # mkstemp makes the file private; the database gets the old file's mode, else rw-r--r--.
+        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)
+        _fsync(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return summary

@@ -1,0 +1,80 @@
+"""Datasette metadata generated from the schemas: table and column descriptions, labels, sorts, facets."""
+
+from typing import Any, Literal, get_args, get_origin
+
+from extractor import __version__ as EXTRACTOR_VERSION
+from publish.tables import PAPER_TABLES, PAPERS, PROVENANCE, SECTIONS, TableSpec, all_specs, evidence_specs
+from schemas import RECORD_MODELS
+
+TITLE = "trial-evidence"
+DESCRIPTION = (
+    "Facts about clinical trials read from their papers: registry ids, phase, design, population, "
+    "regimens, responses, survival, hazard ratios, dose finding, toxicity and early mortality. "
+    "Every value carries the quote it was read from (table provenance) and the rule that read it."
+)
+LICENSE = "Code MIT; each paper's text keeps its own licence (see papers.source_path)"
+SOURCE = f"Extracted by trial-evidence {EXTRACTOR_VERSION} from the files listed in the papers table"
+
+# Free-text record fields that still take few values across papers, so a facet is useful.
+CATEGORICAL_TEXT_FIELDS = ("drug", "term", "window")
+# Facets every evidence table gets after its own: where the fact was found and by which rule.
+EVIDENCE_FACETS = ("section", "rule_id")
+
+# Non-evidence tables: Datasette options that cannot be derived from the models.
+TABLE_OPTIONS: dict[str, dict[str, Any]] = {
+    PAPERS: {"label_column": "label", "sort": "stem", "facets": ["format", "journal", "year"]},
+    SECTIONS: {"label_column": "title", "facets": ["label"]},
+    PAPER_TABLES: {"label_column": "label", "facets": ["section"]},
+    PROVENANCE: {"sort": "record_table", "facets": ["record_table", "section", "rule_id"]},
+}
+
+
+def _is_vocabulary(annotation: Any) -> bool:
+    """True for a Literal field, optional or not: a controlled vocabulary worth a facet."""
+    if get_origin(annotation) is Literal:
+        return True
+    return any(get_origin(arg) is Literal for arg in get_args(annotation))
+
+
+def evidence_facets(kind: str) -> list[str]:
+    """Facets of a record kind's table: its vocabulary fields, its categorical text fields, section, rule."""
+    model = RECORD_MODELS[kind]
+    fields = [
+        name for name, info in model.model_fields.items()
+        if name != "kind" and (_is_vocabulary(info.annotation) or name in CATEGORICAL_TEXT_FIELDS)
+    ]
+    return [*fields, *EVIDENCE_FACETS]
+
+
+def table_metadata(spec: TableSpec, options: dict[str, Any]) -> dict[str, Any]:
+    """One table's metadata: description, column descriptions and the given Datasette options."""
+    return {
+        "description": spec.description,
+        "columns": {column.name: column.description for column in spec.columns},
+        **options,
+    }
+
+
+def build_metadata(database: str = "evidence") -> dict[str, Any]:
+    """Datasette metadata for a trial-evidence database served under the name ``database``."""
+    evidence_tables = {spec.name: kind for kind, spec in evidence_specs().items()}
+    tables: dict[str, Any] = {}
+    for spec in all_specs():
+        if spec.name in evidence_tables:
+            # Sorting by paper keeps each paper's facts together.
+            options = {"sort": "paper_id", "facets": evidence_facets(evidence_tables[spec.name])}
+        else:
+            options = TABLE_OPTIONS[spec.name]
+        tables[spec.name] = table_metadata(spec, options)
+    return {
+        "title": TITLE,
+        "description": DESCRIPTION,
+        "license": LICENSE,
+        "source": SOURCE,
+        "databases": {
+            database: {
+                "description": "Papers, their sections and tables, and the evidence records read from them.",
+                "tables": tables,
+            },
+        },
+    }

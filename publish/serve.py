@@ -1,0 +1,83 @@
+"""Serve a trial-evidence database with Datasette: immutable, with generated metadata and a SQL time limit."""
+
+import json
+import tempfile
+from collections.abc import Sequence
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import datasette.handle_exception
+from datasette.app import Datasette
+from datasette.cli import serve as datasette_serve
+
+from publish.metadata import build_metadata
+
+# Arbitrary SQL is allowed on a public read-only copy, so every query gets a short budget.
+SETTINGS: dict[str, Any] = {"sql_time_limit_ms": 3000, "facet_time_limit_ms": 500}
+
+
+def _plain_error_pages() -> None:
+    """Turn off Datasette 0.65's rich traceback printing in its error handler.
+
+    It calls rich's print_exception outside an except block, which raises in
+    rich >= 14 and turns every 404 for an unknown route into a 500. rich comes
+    with spaCy (through typer), so it cannot simply be left uninstalled.
+    """
+    datasette.handle_exception.rich = None  # type: ignore[attr-defined]
+
+
+def database_name(db_path: str | Path) -> str:
+    """The name Datasette serves a database file under: its file name without extension."""
+    return Path(db_path).stem
+
+
+def template_dir() -> str:
+    """Directory of the package's Datasette templates (publish/templates)."""
+    return str(files("publish.templates"))
+
+
+def make_datasette(db_path: str | Path) -> Datasette:
+    """A Datasette instance over ``db_path`` opened immutable, with the generated metadata and settings.
+
+    Used by tests through ``ds.client``; call ``await ds.invoke_startup()`` first.
+    """
+    path = Path(db_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such database file")
+    _plain_error_pages()
+    return Datasette(
+        immutables=[str(path)],
+        metadata=build_metadata(database_name(path)),
+        settings=dict(SETTINGS),
+        template_dir=template_dir(),
+    )
+
+
+def datasette_args(db_path: str | Path, metadata_path: str | Path, host: str, port: int) -> list[str]:
+    """Command-line arguments for ``datasette serve`` before any extra flags the user adds."""
+    args = ["-i", str(db_path), "--metadata", str(metadata_path), "--template-dir", template_dir(),
+            "--host", host, "--port", str(port)]
+    for name, value in SETTINGS.items():
+        args += ["--setting", name, str(value)]
+    return args
+
+
+def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001, extra_args: Sequence[str] = ()) -> None:
+    """Run Datasette on ``db_path`` until interrupted.
+
+    The file is opened immutable (read-only, counts computed once), with metadata
+    generated from the schemas and a SQL time limit. ``extra_args`` are Datasette's
+    own ``serve`` flags (e.g. ``["--cors", "--setting", "sql_time_limit_ms", "5000"]``);
+    they come last, so they override the defaults. Datasette's own usage errors
+    propagate as click exceptions.
+    """
+    path = Path(db_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such database file")
+    _plain_error_pages()
+    with tempfile.TemporaryDirectory(prefix="trial-evidence-") as tmp:
+        metadata_path = Path(tmp) / "metadata.json"
+        metadata_path.write_text(json.dumps(build_metadata(database_name(path)), indent=2), encoding="utf-8")
+        args = [*datasette_args(path, metadata_path, host, port), *extra_args]
+        datasette_serve.main(args=args, prog_name="evidence serve", standalone_mode=False)
