@@ -1,11 +1,160 @@
 """Hazard ratios with confidence interval and P value."""
 
+import re
 from collections.abc import Iterator
+from functools import cache
 
+from extractor.components.endpoints import ENDPOINT, column_headers, endpoint_mentions, row_cells, row_outcome
+from extractor.components.survival import rule as survival_rule
+from extractor.numbers import normalise_number_text, parse_number
+from extractor.patterns import CompiledRule, load_rules
 from extractor.sentence import Sentence
-from schemas import HazardRatio
+from schemas import HazardRatio, TableCell
+from schemas.vocab import Endpoint
+
+# Beyond this a printed "HR" is not a hazard ratio (a heart rate, a count).
+MAX_HR = 50.0
+
+
+@cache
+def rule(role: str) -> CompiledRule:
+    """The hazard-ratio rule with the given fields.role."""
+    return next(r for r in load_rules("hazard_ratio.yaml") if r.rule.fields.get("role") == role)
 
 
 def extract_hazard_ratios(sentence: Sentence) -> Iterator[HazardRatio]:
-    """Records of this kind stated in the sentence or table row."""
-    return iter(())
+    """Every hazard ratio printed in the sentence, or in a table row's hazard-ratio column."""
+    text = sentence.text
+    if rule("hypothetical").regex.search(text):
+        return
+    found = False
+    for match in rule("prose").regex.finditer(text):
+        record = _prose_record(sentence, match)
+        if record is not None:
+            found = True
+            yield record
+    if not found and sentence.table is not None and sentence.row is not None:
+        yield from _table_records(sentence)
+
+
+def _prose_record(sentence: Sentence, match: re.Match[str]) -> HazardRatio | None:
+    text = sentence.text
+    hr = parse_number(match.group("hr"))
+    low_text = match.group("low") or match.group("blow")
+    high_text = match.group("high") or match.group("bhigh")
+    low = parse_number(low_text) if low_text else None
+    high = parse_number(high_text) if high_text else None
+    if hr is None or not 0 < hr <= MAX_HR:
+        return None
+    if low is not None and high is not None and not low <= hr <= high:
+        return None
+    level = None
+    if low is not None:
+        level = parse_number(match.group("level")) if match.group("level") else 95.0
+    one_sided = bool(match.group("sided") and match.group("sided").lower()[0] in "o1") or bool(
+        match.group("p") and rule("one_sided_after").regex.match(text[match.end() :]))
+    return HazardRatio(
+        endpoint=_endpoint(text, match),
+        hr=hr, ci_low=low, ci_high=high, ci_level=level,
+        p=_p_value(match.group("op"), match.group("p")),
+        one_sided=one_sided,
+        comparison=_comparison(text),
+        adjusted=_adjusted(text[: match.start()] + match.group()),
+        provenance=[sentence.provenance(rule("prose").id, rule("prose").confidence)],
+    )
+
+
+def _endpoint(text: str, match: re.Match[str]) -> Endpoint | None:
+    """The endpoint named in 'HR for PFS' or '... for OS' after it, else the nearest outcome named before it."""
+    if match.group("for"):
+        named = endpoint_mentions(match.group("for"))
+        if named:
+            return named[0].endpoint
+    after = text[match.end() :]
+    lead = rule("for_after").regex.match(after)
+    if lead:
+        named = endpoint_mentions(after[lead.end() :])
+        if named and named[0].start == 0:
+            return named[0].endpoint
+    before = endpoint_mentions(text[: match.start()])
+    if not before or before[-1].kind != ENDPOINT:
+        return None
+    return before[-1].endpoint
+
+
+def _p_value(op: str | None, printed: str | None) -> str | None:
+    """'P < .001' -> '<.001', 'p=0·013' -> '0.013'."""
+    if not printed:
+        return None
+    sign = "" if op in (None, "=") else op
+    return sign + normalise_number_text(printed)
+
+
+def _comparison(text: str) -> str | None:
+    """'X vs Y' as printed, or the two arms a sentence contrasts ('with X than Y')."""
+    match = rule("comparison").regex.search(text)
+    if match is not None and not endpoint_mentions(match.group()):
+        return f"{match.group('a')} vs {match.group('b')}"
+    pair = survival_rule("arm_pair").regex.search(text)
+    arms = [g for g in pair.groups() if g] if pair else []
+    if len(arms) != 2 or any(endpoint_mentions(a) for a in arms):
+        return None
+    return f"{arms[0]} vs {arms[1]}"
+
+
+def _adjusted(text: str) -> bool | None:
+    """True or False from the last adjusted/unadjusted cue before the HR; None when none is printed."""
+    cues = [(m.start(), True) for m in rule("adjusted").regex.finditer(text)]
+    cues += [(m.start(), False) for m in rule("unadjusted").regex.finditer(text)]
+    return max(cues)[1] if cues else None
+
+
+def _table_records(sentence: Sentence) -> Iterator[HazardRatio]:
+    """A time-to-event row of a table with a hazard-ratio column."""
+    table, row = sentence.table, sentence.row
+    assert table is not None and row is not None
+    outcome = row_outcome(sentence)
+    if outcome is None or not outcome.time_to_event:
+        return
+    headers = column_headers(table)
+    cells = dict(row_cells(row)[1:])
+    hr_columns = [c for c in cells if rule("hr_column").regex.search(headers.get(c, ""))]
+    if len(hr_columns) != 1:
+        return
+    cell = rule("table_cell").regex.match(cells[hr_columns[0]].text)
+    hr = parse_number(cell.group("hr")) if cell else None
+    if cell is None or hr is None or not 0 < hr <= MAX_HR:
+        return
+    low, high, level = _table_ci(cell, cells, headers, hr_columns[0])
+    if low is not None and high is not None and not low <= hr <= high:
+        return
+    p = None
+    for column, other in cells.items():
+        p_cell = rule("p_cell").regex.match(other.text)
+        if column != hr_columns[0] and rule("p_column").regex.search(headers.get(column, "")) and p_cell:
+            p = _p_value(p_cell.group("op"), p_cell.group("p"))
+    source = rule("table_cell")
+    yield HazardRatio(
+        endpoint=outcome.endpoint, hr=hr, ci_low=low, ci_high=high, ci_level=level, p=p,
+        provenance=[sentence.provenance(source.id, source.confidence)],
+    )
+
+
+def _table_ci(
+    cell: re.Match[str], cells: dict[int, TableCell], headers: dict[int, str], hr_column: int,
+) -> tuple[float | None, float | None, float | None]:
+    """CI of a table hazard ratio: in its own cell, or in a CI column right beside it."""
+    if cell.group("low"):
+        header = rule("ci_column").regex.search(headers.get(hr_column, ""))
+        return parse_number(cell.group("low")), parse_number(cell.group("high")), _level(header)
+    header = rule("ci_column").regex.search(headers.get(hr_column + 1, ""))
+    beside = cells.get(hr_column + 1)
+    ci = rule("ci_cell").regex.match(beside.text) if beside is not None else None
+    if header is None or ci is None:
+        return None, None, None
+    return parse_number(ci.group("low")), parse_number(ci.group("high")), _level(header)
+
+
+def _level(header: re.Match[str] | None) -> float | None:
+    """Confidence level printed in a header ('95% CI'), 95 when not printed."""
+    return parse_number(header.group("level")) if header and header.group("level") else 95.0

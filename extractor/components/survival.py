@@ -1,11 +1,314 @@
 """Time to event: medians and rates of OS, EFS, DFS, RFS, PFS, CIR, DOR."""
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
 
+from extractor.components.endpoints import (
+    ENDPOINT,
+    Mention,
+    column_headers,
+    endpoint_mentions,
+    mention_at,
+    next_row,
+    row_cells,
+    row_label,
+    row_outcome,
+)
+from extractor.numbers import parse_number
+from extractor.patterns import CompiledRule, load_rules
 from extractor.sentence import Sentence
 from schemas import TimeToEvent
+from schemas.vocab import Endpoint, Measure, TimeUnit
+
+# The first number must follow its endpoint closely; later ones (other arms) may sit further on.
+MAX_FIRST_GAP = 100
+MAX_NEXT_GAP = 120
+# A median is a time to an event; a cumulative incidence of relapse is reported as a rate.
+MEDIAN_ENDPOINTS = frozenset({"OS", "EFS", "DFS", "RFS", "PFS", "DOR"})
+_UNITS: dict[str, TimeUnit] = {"mo": "months", "wk": "weeks", "da": "days", "we": "weeks", "%": "%"}
+_ARM_STOPWORDS = frozenset({
+    "the", "all", "both", "each", "median", "ci", "patients", "this", "that", "those", "whole", "entire",
+    "overall", "study", "total", "same", "other", "two", "treatment", "evaluable", "remaining",
+})
+
+
+@cache
+def rule(role: str) -> CompiledRule:
+    """The survival rule with the given fields.role."""
+    return next(r for r in load_rules("survival.yaml") if r.rule.fields.get("role") == role)
+
+
+@dataclass(frozen=True)
+class Value:
+    """A number of an endpoint as printed, with its CI and arm when printed next to it."""
+
+    start: int
+    end: int
+    value: float
+    unit: TimeUnit
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_level: float | None = None
+    arm: str | None = None
 
 
 def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
-    """Records of this kind stated in the sentence or table row."""
-    return iter(())
+    """Medians and rates stated in a prose sentence or a table row."""
+    if sentence.table is not None and sentence.row is not None:
+        yield from _table_records(sentence)
+        return
+    text = sentence.text
+    if rule("hypothetical").regex.search(text):
+        return
+    other_work = rule("other_work").regex.search(text)
+    limit = other_work.start() if other_work else len(text)
+    mentions = [m for m in endpoint_mentions(text) if m.end <= limit]
+    lead = rule("timepoint_lead").regex.search(text)
+    lead_timepoint = _timepoint(lead, after=lead.group("after")) if lead else None
+    for group, reach_end in _groups(text, mentions, limit):
+        if any(m.kind != ENDPOINT for m in group) or rule("mean_before").regex.search(text[: group[0].start]):
+            continue
+        last = group[-1]
+        values = _values(text, last.end, reach_end)
+        if not values or (len(group) > 1 and len(values) != len(group)):
+            continue
+        at = rule("timepoint_at").regex.search(text, last.end, reach_end)
+        shared = next((t for t in (_timepoint_before(text, m) for m in group) if t), None)
+        listed = _timepoint_list(text, last.end, reach_end)
+        values = _pair_arms(text, values)
+        for i, value in enumerate(values):
+            mention = group[i] if len(group) > 1 else last
+            if value.unit == "%":
+                timepoint = _timepoint_before(text, mention) or shared or (_timepoint(at) if at else lead_timepoint)
+                if listed is not None:
+                    # 'at 1 and 2 years were 70% and 55%': one timepoint per rate, or none trusted.
+                    if len(listed) != len(values):
+                        continue
+                    timepoint = listed[i]
+                yield _record(sentence, mention.endpoint, "rate", value, timepoint, rule("rate"))
+            elif mention.endpoint in MEDIAN_ENDPOINTS:
+                yield _record(sentence, mention.endpoint, "median", value, None, rule("median"))
+
+
+def _groups(text: str, mentions: list[Mention], limit: int) -> Iterator[tuple[list[Mention], int]]:
+    """Endpoints named together ('OS and EFS were ...') with where their numbers may end (before ``limit``)."""
+    group: list[Mention] = []
+    for i, mention in enumerate(mentions):
+        group.append(mention)
+        following = mentions[i + 1] if i + 1 < len(mentions) else None
+        reach_end = following.start if following else limit
+        cut = rule("reach_end").regex.search(text, mention.end, reach_end)
+        reach_end = cut.start() if cut else reach_end
+        between = text[mention.end : following.start] if following else ""
+        if following and rule("coordination").regex.match(between):
+            continue
+        yield group, reach_end
+        group = []
+
+
+def _values(text: str, start: int, end: int) -> list[Value]:
+    """Numbers of an endpoint between its mention and the end of its reach."""
+    tokens = []
+    for role in ("median", "rate", "shared_unit"):
+        tokens += [m for m in rule(role).regex.finditer(text, start, end)]
+    tokens.sort(key=lambda m: m.start())
+    ci_named = rule("ci_named").regex.search(text) is not None
+    values: list[Value] = []
+    position = start
+    for token in tokens:
+        if token.start() < position:
+            continue
+        gap = text[position : token.start()]
+        if len(gap) > (MAX_NEXT_GAP if values else MAX_FIRST_GAP) or rule("gap_blocker").regex.search(gap):
+            break
+        unit = _unit(token.group("unit"))
+        if unit is None or not _is_value(text, token, unit):
+            continue
+        value = parse_number(token.group("value"))
+        if value is None or value <= 0 or (unit == "%" and value > 100):
+            continue
+        token_end = token.end()
+        ci = rule("ci").regex.match(text[token_end:end]) if token_end < end else None
+        low = high = level = None
+        if ci and (ci.group("level") or ci_named):
+            low, high = _ci_bounds(ci)
+            level = parse_number(ci.group("level")) if ci.group("level") else 95.0
+            if low is None or not low <= value <= (high if high is not None else value):
+                low = high = level = None
+            else:
+                token_end += ci.end()
+        arm = _arm_before(gap) or _arm_after(text[token_end:end])
+        values.append(Value(token.start(), token_end, value, unit, low, high, level, arm))
+        position = token_end
+    return values
+
+
+def _ci_bounds(ci: re.Match[str]) -> tuple[float | None, float | None]:
+    """Low and high limits; an upper limit printed 'not reached' is None."""
+    low = parse_number(ci.group("low"))
+    return low, (parse_number(ci.group("high")) if ci.group("high") else None)
+
+
+def _unit(printed: str | None) -> TimeUnit | None:
+    if not printed:
+        return None
+    return _UNITS.get(printed.lower()[:2]) or _UNITS.get(printed[:1])
+
+
+def _is_value(text: str, token: re.Match[str], unit: TimeUnit) -> bool:
+    before, after = text[: token.start()], text[token.end() :]
+    if rule("spread_before").regex.search(before):
+        return False
+    if unit == "%":
+        return not rule("not_rate_after").regex.match(after) and not rule("count_percent").regex.search(before)
+    if token.re is rule("shared_unit").regex:
+        return not rule("not_value_before").regex.search(before)
+    return not rule("not_value_before").regex.search(before) and not rule("not_value_after").regex.match(after)
+
+
+def _arm_before(gap: str) -> str | None:
+    match = rule("arm_before").regex.search(gap)
+    return _clean_arm(next((g for g in match.groups() if g), None)) if match else None
+
+
+def _arm_after(after: str) -> str | None:
+    match = rule("arm_after").regex.match(after)
+    return _clean_arm(next((g for g in match.groups() if g), None)) if match else None
+
+
+def _clean_arm(arm: str | None) -> str | None:
+    if not arm or arm.lower() in _ARM_STOPWORDS or endpoint_mentions(arm):
+        return None
+    return arm
+
+
+def _pair_arms(text: str, values: list[Value]) -> list[Value]:
+    """Two values without arms take the two arms the sentence names together, in order."""
+    if len(values) != 2 or any(v.arm for v in values):
+        return values
+    match = rule("arm_pair").regex.search(text)
+    if not match:
+        return values
+    arms = [g for g in match.groups() if g]
+    cleaned = [_clean_arm(a) for a in arms[:2]]
+    if len(cleaned) != 2 or None in cleaned:
+        return values
+    return [Value(**{**v.__dict__, "arm": a}) for v, a in zip(values, cleaned, strict=True)]
+
+
+def _timepoint_list(text: str, start: int, end: int) -> list[str] | None:
+    """'at 1 and 2 years' -> ['1 year', '2 years']; None when the reach lists no timepoints."""
+    match = rule("timepoint_list").regex.search(text, start, end)
+    if match is None:
+        return None
+    words = match.group("list").replace(",", " ").split()
+    numbers = [parse_number(w) for w in words if w.lower() not in ("and", "or")]
+    unit = {"y": "year", "m": "month"}[match.group("unit")[0].lower()]
+    if any(n is None or n <= 0 for n in numbers):
+        return []
+    return [f"{n:g} {unit}{'' if n == 1 else 's'}" for n in numbers if n]
+
+
+def _timepoint_before(text: str, mention: Mention) -> str | None:
+    match = rule("timepoint_before").regex.search(text[max(0, mention.start - 40) : mention.start])
+    return _timepoint(match) if match else None
+
+
+def _timepoint(match: re.Match[str], after: str | None = None) -> str | None:
+    """'2-year' -> '2 years', 'One-year' -> '1 year', '18 months'; None when not a number."""
+    groups = match.groupdict()
+    number = parse_number(groups.get("n") or groups.get("n2") or "")
+    unit_text = (groups.get("unit") or groups.get("unit2") or "").lower()
+    if number is None or number <= 0 or not unit_text:
+        return None
+    unit = {"y": "year", "m": "month", "w": "week"}[unit_text[0]]
+    shown = f"{number:g} {unit}{'' if number == 1 else 's'}"
+    return f"{shown} {after.strip()}" if after else shown
+
+
+def _record(
+    sentence: Sentence, endpoint: Endpoint | None, measure: Measure, value: Value, timepoint: str | None,
+    source: CompiledRule,
+) -> TimeToEvent:
+    return TimeToEvent(
+        arm=value.arm, endpoint=endpoint, measure=measure, value=value.value, unit=value.unit,
+        timepoint=timepoint, ci_low=value.ci_low, ci_high=value.ci_high, ci_level=value.ci_level,
+        provenance=[sentence.provenance(source.id, source.confidence)],
+    )
+
+
+def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
+    """A table row of medians or rates, one value per arm column."""
+    table, row = sentence.table, sentence.row
+    assert table is not None and row is not None
+    outcome = row_outcome(sentence)
+    label = row_label(row)
+    if outcome is None or outcome.endpoint is None or rule("table_skip_column").regex.search(label):
+        return
+    headers = column_headers(table)
+    caption = " ".join(filter(None, [table.label, table.caption]))
+    own = mention_at(label)
+    label_time = rule("timepoint_caption").regex.search(label) or (
+        rule("timepoint_before").regex.search(label[: own.start]) if own else None)
+    ci_cells = _ci_row(sentence)
+    for column, cell in row_cells(row)[1:]:
+        head = headers.get(column, "")
+        if rule("table_skip_column").regex.search(head):
+            continue
+        match = rule("table_cell").regex.match(cell.text)
+        value = parse_number(match.group("value")) if match else None
+        if match is None or value is None:
+            continue
+        low, high, level = _cell_ci(match) if match.group("low") else ci_cells.get(column, (None, None, None))
+        if low is None or high is None or not low <= value <= high:
+            low = high = level = None
+        arm = _header_arm(head)
+        if rule("table_median").regex.search(label + " " + head):
+            unit_match = rule("table_unit").regex.search(label + " " + head)
+            unit = _unit(unit_match.group("unit")) if unit_match else None
+            if unit is None or unit == "%" or outcome.endpoint not in MEDIAN_ENDPOINTS:
+                continue
+            found = Value(cell.start, cell.end, value, unit, low, high, level, arm)
+            yield _record(sentence, outcome.endpoint, "median", found, None, rule("table_median"))
+        elif rule("table_rate").regex.search(label + " " + head) and 0 < value <= 100:
+            time = label_time or rule("timepoint_caption").regex.search(head) or rule(
+                "timepoint_caption").regex.search(caption)
+            found = Value(cell.start, cell.end, value, "%", low, high, level, arm)
+            yield _record(sentence, outcome.endpoint, "rate", found, _timepoint(time) if time else None,
+                          rule("table_rate"))
+
+
+def _header_arm(head: str) -> str | None:
+    """Arm label of a header cell: 'Sunitinib (N = 238)' -> 'sunitinib', 'DA (%)' -> 'DA'."""
+    arm = rule("arm_header_clean").regex.sub("", head).strip(" ,;:")
+    # Headers capitalise a word prose prints in lower case ('Placebo'); acronyms stay as printed.
+    if arm[:1].isupper() and arm[1:].islower() and arm.isalpha():
+        arm = arm.lower()
+    return arm or None
+
+
+def _cell_ci(match: re.Match[str]) -> tuple[float | None, float | None, float | None]:
+    low, high = parse_number(match.group("low")), parse_number(match.group("high"))
+    value = parse_number(match.group("value"))
+    if low is None or high is None or value is None or not low <= value <= high:
+        return None, None, None
+    return low, high, parse_number(match.group("level")) if match.group("level") else 95.0
+
+
+def _ci_row(sentence: Sentence) -> dict[int, tuple[float | None, float | None, float | None]]:
+    """CIs printed in the row below a row of medians ('95% CI 2.4–4.0 3.8–5.5'), per column."""
+    below = next_row(sentence)
+    if below is None:
+        return {}
+    head = rule("table_ci_row").regex.match(row_label(below))
+    if head is None:
+        return {}
+    level = parse_number(head.group("level"))
+    found: dict[int, tuple[float | None, float | None, float | None]] = {}
+    for column, cell in row_cells(below)[1:]:
+        ci = rule("table_ci_cell").regex.match(cell.text)
+        if ci:
+            found[column] = (parse_number(ci.group("low")), parse_number(ci.group("high")), level)
+    return found

@@ -1,0 +1,155 @@
+"""Endpoint mentions (lexicons/endpoints.yaml) and table columns, shared by survival and hazard ratios."""
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from extractor.lexicons import load_yaml
+from extractor.patterns import load_rules
+from extractor.sentence import Sentence
+from schemas import Table, TableCell, TableRow
+from schemas.vocab import Endpoint
+
+# A mention's kind: an endpoint of the vocabulary, another time-to-event outcome, or neither.
+ENDPOINT, OTHER_TTE, NOT_TTE = "endpoint", "other_time_to_event", "not_time_to_event"
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An outcome named in a text: ``endpoint`` is None unless it is one of the vocabulary."""
+
+    start: int
+    end: int
+    endpoint: Endpoint | None
+    kind: str
+
+    @property
+    def time_to_event(self) -> bool:
+        return self.kind != NOT_TTE
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    regex: re.Pattern[str]
+    phrases: dict[str, tuple[Endpoint | None, str]]
+    abbreviations: dict[str, tuple[Endpoint | None, str]]
+
+
+def _phrase_key(text: str) -> str:
+    return re.sub(r"[\s\-]+", " ", text.lower()).strip()
+
+
+@cache
+def _lexicon() -> _Lexicon:
+    data = load_yaml("endpoints.yaml")
+    phrases: dict[str, tuple[Endpoint | None, str]] = {}
+    abbreviations: dict[str, tuple[Endpoint | None, str]] = {}
+    for endpoint, names in data["endpoints"].items():
+        phrases.update({_phrase_key(p): (endpoint, ENDPOINT) for p in names["phrases"]})
+        abbreviations.update({a: (endpoint, ENDPOINT) for a in names["abbreviations"]})
+    for kind in (OTHER_TTE, NOT_TTE):
+        phrases.update({_phrase_key(p): (None, kind) for p in data[kind]["phrases"]})
+        abbreviations.update({a: (None, kind) for a in data[kind].get("abbreviations", [])})
+    # Longest names first so 'event-free survival' wins over 'survival' at one position.
+    alternatives = [
+        r"(?i:" + r"[\s\-]+".join(map(re.escape, key.split())) + r")" for key in sorted(phrases, key=len, reverse=True)
+    ]
+    alternatives += [re.escape(a) for a in sorted(abbreviations, key=len, reverse=True)]
+    regex = re.compile(r"(?<![\w\-])(?:" + "|".join(alternatives) + r")(?![\w\-])")
+    return _Lexicon(regex, phrases, abbreviations)
+
+
+def endpoint_mentions(text: str) -> list[Mention]:
+    """Outcomes named in the text, left to right; 'overall survival (OS)' is one mention."""
+    lexicon = _lexicon()
+    mentions: list[Mention] = []
+    for match in lexicon.regex.finditer(text):
+        endpoint, kind = lexicon.abbreviations.get(match.group()) or lexicon.phrases[_phrase_key(match.group())]
+        if mentions and _is_bracketed_alias(text, mentions[-1], match.start(), endpoint):
+            last = mentions[-1]
+            close = re.match(r"[^)\]]*[)\]]", text[match.end() :])
+            end = match.end() + (close.end() if close else 0)
+            mentions[-1] = Mention(last.start, end, last.endpoint, last.kind)
+            continue
+        mentions.append(Mention(match.start(), match.end(), endpoint, kind))
+    return mentions
+
+
+def _is_bracketed_alias(text: str, previous: Mention, start: int, endpoint: Endpoint | None) -> bool:
+    return previous.endpoint == endpoint and re.fullmatch(r"\s*[(\[]\s*", text[previous.end : start]) is not None
+
+
+def mention_at(text: str) -> Mention | None:
+    """The first outcome named in a short text such as a table row label."""
+    mentions = endpoint_mentions(text)
+    return mentions[0] if mentions else None
+
+
+def cell_column(row: TableRow, index: int, cell: TableCell) -> int:
+    """Grid column of a cell: the parser's column when filled, else its index in the row."""
+    return cell.column if cell.column is not None else index
+
+
+def column_headers(table: Table) -> dict[int, str]:
+    """Text of the header rows above each grid column (a spanning cell heads every column it spans)."""
+    headers: dict[int, list[str]] = {}
+    for row in table.rows:
+        if not row.header:
+            continue
+        for index, cell in enumerate(row.cells):
+            first = cell_column(row, index, cell)
+            for column in range(first, first + cell.colspan):
+                if cell.text.strip():
+                    headers.setdefault(column, []).append(cell.text.strip())
+    return {column: " ".join(texts) for column, texts in headers.items()}
+
+
+def row_cells(row: TableRow) -> list[tuple[int, TableCell]]:
+    """Cells of a row with their grid columns."""
+    return [(cell_column(row, i, cell), cell) for i, cell in enumerate(row.cells)]
+
+
+def row_label(row: TableRow) -> str:
+    """Text of the row's first cell (its label)."""
+    return row.cells[0].text.strip() if row.cells else ""
+
+
+def row_outcome(sentence: Sentence) -> Mention | None:
+    """The outcome a table row reports: named in its label, or in the group row above it.
+
+    Tables print an endpoint as a row of its own ('Overall survival') with its
+    statistics in indented rows below ('Median, months', 'Events, n (%)').
+    """
+    table, row = sentence.table, sentence.row
+    if table is None or row is None:
+        return None
+    mention = mention_at(row_label(row))
+    if mention is not None or not _stat_label().search(row_label(row)):
+        return mention
+    index = next((i for i, r in enumerate(table.rows) if r is row or (r.start, r.end) == (row.start, row.end)), None)
+    if index is None:
+        return None
+    for above in reversed(table.rows[:index]):
+        if above.header:
+            return None
+        if sum(1 for cell in above.cells if cell.text.strip()) == 1:
+            return mention_at(row_label(above))
+        if mention_at(row_label(above)) is not None:
+            return None
+    return None
+
+
+@cache
+def _stat_label() -> re.Pattern[str]:
+    return next(r.regex for r in load_rules("survival.yaml") if r.rule.fields.get("role") == "table_stat_label")
+
+
+def next_row(sentence: Sentence) -> TableRow | None:
+    """The table row printed right below the sentence's row."""
+    table, row = sentence.table, sentence.row
+    if table is None or row is None:
+        return None
+    for i, candidate in enumerate(table.rows[:-1]):
+        if (candidate.start, candidate.end) == (row.start, row.end):
+            return table.rows[i + 1]
+    return None
