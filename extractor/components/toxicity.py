@@ -1,11 +1,377 @@
 """Adverse events by grade band, from sentences and table rows."""
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+from extractor.components.toxicity_arms import ArmMention, arm_mentions, paper_arms
+from extractor.components.toxicity_tables import table_adverse_events
+from extractor.components.toxicity_terms import (
+    Term,
+    clean_arm,
+    grade_band,
+    grade_spans,
+    known_items,
+    known_prefix,
+    known_suffix,
+    rule,
+)
+from extractor.numbers import parse_int, parse_number
 from extractor.sentence import Sentence
 from schemas import AdverseEvent
+from schemas.vocab import GradeBand
+
+# Prose in these sections describes planned grading, not observed events.
+_SKIPPED_SECTIONS = frozenset({"methods"})
+# Where the phrase naming the event of a value group starts: punctuation, or a sentence-ending stop.
+_PHRASE_START = re.compile(r"[;:()\[\],]|\.(?!\d)")
+# Verbs and conjunctions after which the rest of the phrase is the predicate, not the subject.
+_PREDICATE = re.compile(r"\b(?:were|was|are|is|but|than|occurred|developed)\b", re.IGNORECASE)
+_NEGATED = re.compile(r"\b(?:no|not|without|nor)\s+$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ProseValue:
+    """One value of a prose group: a count and/or percent, with the arm it names, if any."""
+
+    n: int | None
+    of: int | None
+    percent: float | None
+    arm: str | None
+    start: int
 
 
 def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
-    """Records of this kind stated in the sentence or table row."""
-    return iter(())
+    """Adverse events of a table row, or of a prose sentence of the paper's own trial."""
+    if sentence.table is not None:
+        yield from table_adverse_events(sentence)
+        return
+    text = sentence.text
+    if sentence.section in _SKIPPED_SECTIONS or rule("toxicity.prose.not_adverse_events.v1").regex.search(text):
+        return
+    if not rule("toxicity.prose.context.v1").regex.search(text):
+        return
+    seen: set[tuple[object, ...]] = set()
+    for record in _prose_records(sentence):
+        key = (record.term, record.grade, record.n, record.percent, record.arm)
+        if key not in seen:
+            seen.add(key)
+            yield record
+
+
+def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
+    deaths = list(_deaths(sentence))
+    if deaths:
+        yield from deaths
+        return
+    used: list[tuple[int, int]] = []
+    for shape in (_worst_grade, _count_grade_term, _incidence_of, _stopped_for):
+        for record, span in shape(sentence):
+            used.append(span)
+            yield record
+    yield from _value_groups(sentence, used)
+
+
+def _record(sentence: Sentence, rule_id: str, term: str, grade: GradeBand, arm: str | None,
+            n: int | None = None, of: int | None = None, percent: float | None = None) -> AdverseEvent:
+    confidence = rule(rule_id).confidence
+    return AdverseEvent(arm=arm, term=term, grade=grade, n=n, of=of, percent=percent,
+                        provenance=[sentence.provenance(rule_id, confidence)])
+
+
+def _count(text: str | None) -> int | None:
+    return parse_int(text) if text else None
+
+
+# ---- treatment-related deaths (grade 5)
+
+def _deaths(sentence: Sentence) -> Iterator[AdverseEvent]:
+    rule_id = "toxicity.prose.deaths.v1"
+    match = rule(rule_id).regex.search(sentence.text)
+    if match is None:
+        return
+    known = paper_arms(sentence.doc)
+    rest = match.group("rest")
+    parts = list(rule("toxicity.prose.deaths_by_arm.v1").regex.finditer(rest))
+    if parts:
+        for part in parts:
+            arm = clean_arm(part.group("arm"))
+            yield from _death_group(sentence, rule_id, _count(part.group("n")), arm, part.group("causes"))
+        return
+    what = clean_arm(match.group("what"))
+    arm = what if what is not None and what.lower() in known else None
+    if arm is None and len(known) > 1:
+        return
+    yield from _death_group(sentence, rule_id, _count(match.group("n")), arm, rest)
+
+
+def _death_group(sentence: Sentence, rule_id: str, n: int | None, arm: str | None,
+                 causes: str) -> Iterator[AdverseEvent]:
+    if n:
+        yield _record(sentence, rule_id, "treatment-related death", "5", arm, n=n)
+    for cause, k in _causes(causes):
+        yield _record(sentence, rule_id, cause.term, "5", arm, n=k)
+
+
+def _causes(text: str) -> Iterator[tuple[Term, int]]:
+    each = rule("toxicity.prose.cause_each.v1").regex.search(text)
+    if each:
+        for item in re.split(r",\s*(?:and\s+)?|;\s*", each.group("list")):
+            term = known_items(item)
+            if term is not None:
+                yield term, 1
+    for counted in ("toxicity.prose.cause_count.v1", "toxicity.prose.cause_in_count.v1"):
+        for match in rule(counted).regex.finditer(text):
+            term, k = known_items(match.group("term")), _count(match.group("k"))
+            if term is not None and k:
+                yield term, k
+
+
+# ---- fixed sentence shapes
+
+def _worst_grade(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    rule_id = "toxicity.prose.worst_grade.v1"
+    for match in rule(rule_id).regex.finditer(sentence.text):
+        grade = grade_band(match.group("gradetext"))
+        clear, arm = _arm_for(sentence, match.start())
+        if grade is None or not clear:
+            continue
+        term = "any adverse event (worst grade)" if match.group("worst") else "any adverse event"
+        record = _record(sentence, rule_id, term, grade, arm, n=_count(match.group("n")),
+                         of=_count(match.group("of")), percent=parse_number(match.group("pct")))
+        yield record, match.span()
+
+
+def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    rule_id = "toxicity.prose.count_grade_term.v1"
+    for match in rule(rule_id).regex.finditer(sentence.text):
+        grade = grade_band(match.group("gradetext"))
+        term = known_prefix(match.group("tail"))
+        clear, arm = _arm_for(sentence, match.start())
+        if grade is None or term is None or not clear:
+            continue
+        yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n"))), match.span()
+
+
+def _incidence_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    rule_id = "toxicity.prose.incidence_of.v1"
+    for match in rule(rule_id).regex.finditer(sentence.text):
+        term = known_suffix(match.group("term"))
+        grade = grade_band(match.group("gradetext") or "") or "any"
+        clear, arm = _arm_for(sentence, match.start())
+        if term is None or not clear:
+            continue
+        yield _record(sentence, rule_id, term[0].term, grade, arm,
+                      percent=parse_number(match.group("pct"))), match.span()
+
+
+def _stopped_for(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    rule_id = "toxicity.prose.stopped_for.v1"
+    text = sentence.text
+    colon = text.find(":")
+    if colon < 0 or not rule("toxicity.prose.aggregate_noun.v1").regex.search(text[:colon]):
+        return
+    for match in rule(rule_id).regex.finditer(text, colon):
+        term = known_items(match.group("term"))
+        grade = _grade_before(text, match.start())
+        clear, arm = _arm_for(sentence, match.start())
+        if term is None or grade is None or not clear:
+            continue
+        yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n"))), match.span()
+
+
+def _grade_before(text: str, position: int) -> GradeBand | None:
+    """The band of the last grade expression before a position; 'any' when the sentence grades nothing."""
+    spans = [s for s in grade_spans(text) if s.start < position]
+    if spans:
+        return spans[-1].band
+    if re.search(r"\bgrade", text, re.IGNORECASE):
+        return None
+    return "any"
+
+
+def _arm_for(sentence: Sentence, position: int) -> tuple[bool, str | None]:
+    """(clear, arm): the arm named nearest before a position, None in a one-arm paper; unclear otherwise."""
+    mentions = [m for m in arm_mentions(sentence) if m.start < position]
+    if mentions:
+        return True, mentions[-1].label
+    return len(paper_arms(sentence.doc)) < 2, None
+
+
+# ---- value groups: "diarrhoea (48 [17%] of 276 ... vs 29 [11%] ...)", "rash (47%)"
+
+def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[AdverseEvent]:
+    rule_id = "toxicity.prose.value.v1"
+    text = sentence.text
+    mentions = arm_mentions(sentence)
+    groups = [g for g in _find_groups(text) if not any(s <= g[0] < e for s, e in used)]
+    if not groups:
+        return
+    previous_arms: list[str] = []
+    arms_follow = bool(mentions) and mentions[0].start > groups[0][0]
+    for start, values in groups:
+        phrase = _phrase(text, start)
+        term = _group_term(text, phrase, start, mentions)
+        if term is None:
+            continue
+        grade = _group_grade(text, phrase, start)
+        if grade is None:
+            continue
+        arms = _group_arms(sentence, values, previous_arms, mentions, arms_follow)
+        if arms is None:
+            continue
+        if len(values) > 1:
+            previous_arms = [a for a in arms if a is not None]
+        for value, arm in zip(values, arms, strict=True):
+            if value.n or value.percent:
+                yield _record(sentence, rule_id, term.term, grade, arm, value.n, value.of, value.percent)
+
+
+def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
+    """Bracketed groups holding only values, bare 'N [P%] vs N [P%]' pairs, and values after
+    'occurred in', left to right."""
+    value_regex = rule("toxicity.prose.value.v1").regex
+    occurred = rule("toxicity.prose.occurred_in.v1").regex
+    found: list[tuple[int, list[ProseValue]]] = []
+    spans: list[tuple[int, int]] = []
+    for match in value_regex.finditer(text):
+        if any(s <= match.start() < e for s, e in spans):
+            continue
+        values, end = _parse_values(text[match.start() :], match.start(), whole=False)
+        if values and (len(values) > 1 or occurred.search(text[: match.start()])):
+            found.append((match.start(), values))
+            spans.append((match.start(), end))
+    for open_at, close_at in _brackets(text):
+        if any(s <= open_at < e for s, e in spans):
+            continue
+        content = rule("toxicity.prose.group_p_value.v1").regex.sub("", text[open_at + 1 : close_at])
+        values, _ = _parse_values(content, open_at + 1)
+        if values:
+            found.append((open_at, values))
+    return sorted(found, key=lambda g: g[0])
+
+
+def _brackets(text: str) -> Iterator[tuple[int, int]]:
+    """Top-level bracket pairs ( ) and [ ] of the text."""
+    depth, opened = 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            if depth == 0:
+                opened = i
+            depth += 1
+        elif char in ")]" and depth:
+            depth -= 1
+            if depth == 0:
+                yield opened, i
+
+
+def _parse_values(content: str, offset: int, whole: bool = True) -> tuple[list[ProseValue], int]:
+    """Values separated by 'vs' from the start of the content, and where they end (an offset in
+    the sentence); with ``whole``, nothing else may follow them."""
+    value_regex = rule("toxicity.prose.value.v1").regex
+    separator = rule("toxicity.prose.value_separator.v1").regex
+    values: list[ProseValue] = []
+    pos = len(content) - len(content.lstrip())
+    end = pos
+    while True:
+        match = value_regex.match(content, pos)
+        if match is None:
+            break
+        values.append(_prose_value(match, offset))
+        pos = end = match.end()
+        sep = separator.match(content, pos)
+        if sep is None or not sep.group().strip():
+            break
+        pos = sep.end()
+    if whole and (not values or content[end:].strip()):
+        return [], offset
+    return values, offset + end
+
+
+def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
+    g = match.groupdict()
+    n_text = g.get("n4") or g.get("n") or g.get("n2") or g.get("n3")
+    pct_text = g.get("pct4") or (g.get("pct") if not g.get("lt") else None) or (
+        g.get("pct2") if not g.get("lt2") else None)
+    arm = clean_arm(g["arm"]) if g.get("arm") else None
+    return ProseValue(n=_count(n_text), of=_count(g.get("of")), percent=parse_number(pct_text) if pct_text else None,
+                      arm=arm, start=offset + match.start())
+
+
+def _phrase(text: str, start: int) -> tuple[int, str]:
+    """Where the phrase before a group starts, and the phrase (without an 'occurred in' ending)."""
+    bounds = [m.end() for m in _PHRASE_START.finditer(text, 0, start)]
+    begin = bounds[-1] if bounds else 0
+    phrase = text[begin:start]
+    occurred = rule("toxicity.prose.occurred_in.v1").regex.search(phrase)
+    if occurred:
+        phrase = phrase[: occurred.start()]
+    return begin, phrase.rstrip()
+
+
+def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[ArmMention]) -> Term | None:
+    begin, words = phrase
+    found = known_suffix(words)
+    if found is not None:
+        term, at = found
+        return None if _NEGATED.search(words[:at]) else term
+    predicate = list(_PREDICATE.finditer(words))
+    tail = words[predicate[-1].end() :] if predicate else words
+    superlative = rule("toxicity.prose.superlative.v1").regex.search(tail)
+    names_arm = any(begin <= m.start < start for m in mentions)
+    bare = not re.sub(r"[\W\d_]+", "", _without_grades(tail))
+    if superlative or names_arm or bare:
+        return _subject_term(text)
+    return None
+
+
+def _without_grades(text: str) -> str:
+    for span in reversed(grade_spans(text)):
+        text = text[: span.start] + text[span.end :]
+    return re.sub(r"\b(?:overall|most\s+often)\b", "", text, flags=re.IGNORECASE)
+
+
+def _subject_term(text: str) -> Term | None:
+    """The event a sentence is about: a known term opening it, or adverse events in general."""
+    verb = _PREDICATE.search(text)
+    subject = text[: verb.start()] if verb else text
+    term = known_prefix(_without_grades(subject), max_words=5)
+    if term is not None:
+        return term
+    noun = rule("toxicity.prose.aggregate_noun.v1").regex.search(subject)
+    if noun is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(text):
+        return None
+    serious = noun.group("serious") or noun.group("sae")
+    return Term("serious adverse event" if serious else "any adverse event", True)
+
+
+def _group_grade(text: str, phrase: tuple[int, str], start: int) -> GradeBand | None:
+    _, words = phrase
+    inside = [s for s in grade_spans(words) if s.band is not None]
+    if inside:
+        return inside[-1].band
+    if rule("toxicity.prose.all_grades.v1").regex.search(words):
+        return "any"
+    return _grade_before(text, start)
+
+
+def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str],
+                mentions: list[ArmMention], follow: bool) -> list[str | None] | None:
+    """One arm per value, or None when the arms cannot be told apart."""
+    if len(values) > 1:
+        labels = [v.arm for v in values]
+        if all(labels):
+            return labels
+        if len(previous) == len(values):
+            return list(previous)
+        return None
+    value = values[0]
+    if value.arm:
+        return [value.arm]
+    if mentions:
+        before = [m for m in mentions if m.start < value.start]
+        after = [m for m in mentions if m.start > value.start]
+        chosen = (after[0] if after else None) if follow else (before[-1] if before else None)
+        if chosen is not None:
+            return [chosen.label]
+    return [None] if len(paper_arms(sentence.doc)) < 2 else None

@@ -1,0 +1,87 @@
+"""Arms of a paper and the arm phrases of a sentence, for adverse events printed per arm."""
+
+import re
+from dataclasses import dataclass
+
+from extractor.components.toxicity_terms import clean_arm, rule
+from extractor.sentence import Sentence
+from schemas import Document
+
+# Arm labels per paper: a paper is parsed once but asked about for every sentence.
+_CACHE: dict[tuple[str, int], frozenset[str]] = {}
+_CACHE_SIZE = 32
+
+
+@dataclass(frozen=True)
+class ArmMention:
+    """An arm named in a sentence: where, and its label."""
+
+    start: int
+    label: str
+
+
+def paper_arms(document: Document) -> frozenset[str]:
+    """Lower-cased arm labels of a paper: table headers 'X (n=N)' and 'in the X arm' phrases.
+
+    Two or more labels make the paper multi-arm: a prose number with no arm named is then skipped.
+    """
+    key = (document.paper_id, len(document.text))
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = frozenset(label.lower() for label in _labels(document))
+    return _CACHE[key]
+
+
+def _labels(document: Document) -> set[str]:
+    labels: set[str] = set()
+    header_label = rule("toxicity.arm.header_label.v1").regex
+    for table in document.tables:
+        for row in table.rows:
+            if not row.header:
+                continue
+            for cell in row.cells:
+                if header_label.match(" ".join(cell.text.split())):
+                    label = clean_arm(cell.text)
+                    if label:
+                        labels.add(label)
+    # "in the X group" also names subgroups ("in the inhibited group"); only "arm" is kept here.
+    for match in rule("toxicity.arm.mention.v1").regex.finditer(document.text):
+        if match.group("arm3"):
+            labels.add(_lettered(match.group("arm3")))
+        elif match.group("arm") and re.search(r"\barms?$", match.group(0), re.IGNORECASE):
+            label = clean_arm(match.group("arm"))
+            if label:
+                labels.add(label)
+    return labels
+
+
+def arm_mentions(sentence: Sentence) -> list[ArmMention]:
+    """Arms named in a sentence, left to right.
+
+    'in the X arm' always names an arm; 'allocated X', 'on X', 'related to X' do only
+    when X is an arm label of the paper (so 'on day 1' or 'allocated patients' do not).
+    """
+    known = paper_arms(sentence.doc)
+    found: dict[int, ArmMention] = {}
+    spans: list[tuple[int, int]] = []
+    for match in rule("toxicity.arm.mention.v1").regex.finditer(sentence.text):
+        if match.group("arm3"):
+            found[match.start()] = ArmMention(match.start(), _lettered(match.group("arm3")))
+            spans.append(match.span())
+            continue
+        label = clean_arm(match.group("arm") or match.group("arm2"))
+        if label and (match.group("arm") or label.lower() in known):
+            found[match.start()] = ArmMention(match.start(), label)
+            spans.append(match.span())
+    for match in rule("toxicity.arm.known_mention.v1").regex.finditer(sentence.text):
+        label = clean_arm(match.group("arm"))
+        taken = any(start <= match.start() < end for start, end in spans)
+        if label and label.lower() in known and not taken:
+            found[match.start()] = ArmMention(match.start(), label)
+    return sorted(found.values(), key=lambda m: m.start)
+
+
+def _lettered(text: str) -> str:
+    """'Arm  B' -> 'arm B', as clean_arm writes a lettered arm of a table header."""
+    return clean_arm(text) or text

@@ -1,0 +1,289 @@
+"""Adverse events from a row of an adverse-event table: term, then one record per value cell."""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from extractor.components.toxicity_terms import clean_arm, clean_text, grade_band, normalise_term, rule, rules
+from extractor.numbers import normalise_number_text, parse_int, parse_number
+from extractor.sentence import Sentence
+from schemas import AdverseEvent, Table, TableCell, TableRow
+from schemas.vocab import GradeBand
+
+# Cells that print no number: not reported, not applicable, none.
+_EMPTY_VALUES = frozenset({"", "na", "n/a", "nr", "ne", "nd", "-", "--", "..", "...", "\u2014", "\u2013", "\u2212"})
+
+
+# A header cell that is a grade band without the word "grade", and the word alone above it.
+_BARE_BAND = re.compile(r"^\s*(?:[≥⩾]|>=)?\s*[1-5](?:\s*[-\u2013/]\s*[1-5])?\s*$|^\s*any\s*$", re.IGNORECASE)
+_GRADE_WORD = re.compile(r"\bgrades?\b", re.IGNORECASE)
+_GRADE_HEADER = re.compile(r"^(?:ctcae\s+|nci\s+|toxicity\s+|worst\s+)?grades?$")
+
+
+@dataclass(frozen=True)
+class Column:
+    """What the numbers of one grid column are: grade band, arm, and whether bare numbers are percents."""
+
+    grade: GradeBand | None
+    arm: str | None
+    percent_only: bool
+
+
+@dataclass(frozen=True)
+class Value:
+    """Numbers read from one cell."""
+
+    n: int | None
+    of: int | None
+    percent: float | None
+    rule_id: str
+    confidence: float
+
+
+def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
+    """Records of one body row of an adverse-event table, one per value cell."""
+    table, row = sentence.table, sentence.row
+    if table is None or row is None:
+        return
+    width = grid_width(table)
+    headers = header_rows(table, width)
+    kind = table_kind(table, headers)
+    if kind is None or any(_same_row(row, h) for h in headers):
+        return
+    columns = column_meanings(headers, width)
+    if not columns:
+        return
+    placed = sorted(grid_cells(row, width), key=lambda item: item[0])
+    if is_section_row(placed):
+        return
+    first = _term_cell(placed, columns)
+    term = row_term(first.text, known_only=kind == "safety") if first is not None else None
+    if first is None or term is None:
+        return
+    row_grade = grade_band(first.text)
+    section_grade, period = section_context(table, row, headers, width)
+    default_grade = grade_band(table.caption or "") or "any"
+    merged: dict[tuple[str | None, GradeBand], Value | None] = {}
+    for col, cell in placed:
+        column = columns.get(col)
+        value = parse_cell(cell.text, column.percent_only) if column is not None and cell is not first else None
+        if column is None or value is None:
+            continue
+        grade = column.grade or row_grade or section_grade or default_grade
+        arm = ", ".join(filter(None, [column.arm, period])) or None
+        key = (arm, grade)
+        merged[key] = _merge(merged[key], value) if key in merged else value
+    for (arm, grade), value in merged.items():
+        if value is None:
+            continue
+        yield AdverseEvent(
+            arm=arm, term=term, grade=grade, n=value.n, of=value.of, percent=value.percent,
+            provenance=[sentence.provenance(value.rule_id, value.confidence)],
+        )
+
+
+def _term_cell(placed: list[tuple[int, TableCell]], columns: dict[int, Column]) -> TableCell | None:
+    """The cell naming the row's event: the last text cell before the first value cell.
+
+    Usually the first cell; when a category cell spans rows on the left ("Hematologic"
+    over three rows), the event is in the next column.
+    """
+    term = None
+    for col, cell in placed:
+        if col in columns and (cell.text.strip().lower() in _EMPTY_VALUES or parse_cell(cell.text, False)):
+            break
+        if re.search(r"[A-Za-z]{3}", cell.text):
+            term = cell
+    return term
+
+
+def _merge(kept: Value | None, value: Value) -> Value | None:
+    """Count and percent of one arm and grade printed in two columns ("n", "%") make one value;
+    two counts (or two percents) for one arm and grade mean the header was misread: neither is kept."""
+    if kept is None or (kept.n and value.n) or (kept.percent is not None and value.percent is not None):
+        return None
+    return Value(n=kept.n or value.n, of=kept.of or value.of,
+                 percent=kept.percent if kept.percent is not None else value.percent,
+                 rule_id=kept.rule_id, confidence=min(kept.confidence, value.confidence))
+
+
+def header_rows(table: Table, width: int) -> list[TableRow]:
+    """The header rows: those the parser marked, else the leading rows that hold no value cell."""
+    marked = [row for row in table.rows if row.header]
+    if marked:
+        return marked
+    leading = []
+    for row in table.rows:
+        values = [cell for col, cell in grid_cells(row, width) if col > 0]
+        if not values or any(parse_cell(cell.text, False) is not None for cell in values):
+            break
+        leading.append(row)
+    return leading if len(leading) < len(table.rows) else []
+
+
+def _same_row(row: TableRow, other: TableRow) -> bool:
+    return row is other or (row.start, row.end) == (other.start, other.end)
+
+
+def table_kind(table: Table, headers: list[TableRow]) -> str | None:
+    """'adverse events' when the caption or header rows say so; 'safety' when they name safety
+    only (then only rows naming a known term count); None for any other table."""
+    caption = " ".join(filter(None, [table.label, table.caption]))
+    header = " ".join(cell.text for row in headers for cell in row.cells)
+    if rule("toxicity.table.not_adverse_events.v1").regex.search(caption):
+        return None
+    if rule("toxicity.table.adverse_events.v1").regex.search(f"{caption} {header}"):
+        return "adverse events"
+    if rule("toxicity.table.safety.v1").regex.search(f"{caption} {header}"):
+        return "safety"
+    return None
+
+
+def row_term(text: str, known_only: bool = False) -> str | None:
+    """The record term of a row's first cell, or None when the row is not an adverse event."""
+    cleaned = clean_text(text)
+    if not re.search(r"[a-z]{3}", cleaned) or len(cleaned.split()) > 12:
+        return None
+    term = normalise_term(text)
+    if term is None or (not term.known and (known_only or rule("toxicity.row.not_event.v1").regex.search(cleaned))):
+        return None
+    return term.term
+
+
+def grid_width(table: Table) -> int:
+    """Number of grid columns: the widest row, spans expanded (parser columns when given)."""
+    widths = [
+        max(((cell.column or 0) + cell.colspan for cell in row.cells), default=0)
+        if all(cell.column is not None for cell in row.cells)
+        else sum(cell.colspan for cell in row.cells)
+        for row in table.rows
+    ]
+    return max(widths, default=0)
+
+
+def grid_cells(row: TableRow, width: int) -> list[tuple[int, TableCell]]:
+    """Each cell of a row with its grid column.
+
+    Uses the parser's columns when given. Otherwise cells are laid left to right; a
+    header row narrower than the grid is pushed right, since the cells it lacks are
+    the row-spanning stub cells on the left ("Adverse event" spanning three header rows).
+    """
+    if row.cells and all(cell.column is not None for cell in row.cells):
+        return [(cell.column or 0, cell) for cell in row.cells]
+    total = sum(cell.colspan for cell in row.cells)
+    col = width - total if row.header and total < width else 0
+    placed = []
+    for cell in row.cells:
+        placed.append((col, cell))
+        col += cell.colspan
+    return placed
+
+
+def column_meanings(headers: list[TableRow], width: int) -> dict[int, Column]:
+    """Grade band, arm and unit of each value column, from the header cells above it."""
+    value_columns = set(range(1, width))
+    covering: dict[int, list[TableCell]] = {c: [] for c in value_columns}
+    for placed in (grid_cells(row, width) for row in headers):
+        for col, cell in placed:
+            for c in range(col, col + cell.colspan):
+                if c in covering and cell.text.strip():
+                    covering[c].append(cell)
+    skip = rule("toxicity.column.skip.v1").regex
+    grade_named = any(_GRADE_HEADER.match(clean_text(cell.text)) for row in headers for cell in row.cells)
+    columns: dict[int, Column] = {}
+    for c, cells in covering.items():
+        if not cells or any(skip.search(clean_text(cell.text)) for cell in cells):
+            continue
+        grade = next((b for b in (grade_band(cell.text) for cell in reversed(cells)) if b), None)
+        if grade is None and (grade_named or any(_GRADE_WORD.search(cell.text) for cell in cells)):
+            # "Grade" spanning columns headed "1–2", "3", "4".
+            grade = next((grade_band(f"grade {cell.text}") for cell in reversed(cells)
+                          if _BARE_BAND.match(cell.text)), None)
+        columns[c] = Column(grade=grade, arm=_arm(cells, len(value_columns)), percent_only=_percent_only(cells))
+    return columns
+
+
+def _arm(cells: list[TableCell], n_value_columns: int) -> str | None:
+    unit_only = rule("toxicity.column.unit_only.v1").regex
+    whole = rule("toxicity.column.whole_population.v1").regex
+    for cell in reversed(cells):
+        text = " ".join(cell.text.split())
+        if grade_band(text) is not None or unit_only.match(text) or _BARE_BAND.match(text) or (
+                _GRADE_HEADER.match(clean_text(text))):
+            continue
+        if whole.match(text):
+            return None
+        # A header spanning every value column titles the table, not an arm.
+        if cell.colspan >= n_value_columns and n_value_columns > 1:
+            return None
+        label = clean_arm(text)
+        # "(N=134)" under an arm name is no label: look further up.
+        if label is not None:
+            return label
+    return None
+
+
+def _percent_only(cells: list[TableCell]) -> bool:
+    text = " ".join(cell.text for cell in cells)
+    percent = rule("toxicity.column.percent_only.v1").regex.search(text)
+    return percent is not None and rule("toxicity.column.count_named.v1").regex.search(text) is None
+
+
+def is_section_row(placed: list[tuple[int, TableCell]]) -> bool:
+    """A row naming a group of the rows below: only its first cell holds text."""
+    return bool(placed) and all(not cell.text.strip() for col, cell in placed[1:]) and (
+        len(placed) == 1 or any(cell.text.strip() for _, cell in placed[:1])
+    )
+
+
+def section_context(table: Table, row: TableRow, headers: list[TableRow],
+                    width: int) -> tuple[GradeBand | None, str | None]:
+    """Grade band and treatment period ('course 1') set by section rows above the row."""
+    grade: GradeBand | None = None
+    period: str | None = None
+    period_rule = rule("toxicity.row.period.v1").regex
+    for other in table.rows:
+        if _same_row(row, other):
+            break
+        if any(_same_row(other, h) for h in headers):
+            continue
+        placed = grid_cells(other, width)
+        if not is_section_row(placed):
+            continue
+        text = " ".join(placed[0][1].text.split())
+        band = grade_band(text)
+        if band is not None:
+            grade = band
+        elif period_rule.search(text):
+            period = clean_text(text)
+    return grade, period
+
+
+def parse_cell(text: str, percent_only: bool) -> Value | None:
+    """The numbers of a value cell, or None for zero, NA, '-' and other empty cells."""
+    cleaned = re.sub(r"[*\u2020\u2021\u00a7\u00b6]+$", "", normalise_number_text(" ".join(text.split())))
+    # A footnote letter printed after the value: "12 (5%)a".
+    cleaned = re.sub(r"(?<=[)\]%])\s?[a-z]$", "", cleaned)
+    cleaned = cleaned.replace("\u2009", "").replace("\u00a0", " ").strip()
+    if cleaned.lower() in _EMPTY_VALUES:
+        return None
+    for cell_rule in rules("toxicity.cell."):
+        match = cell_rule.regex.match(cleaned)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        n = parse_int(groups["n"]) if groups.get("n") else None
+        of = parse_int(groups["of"]) if groups.get("of") else None
+        percent = parse_number(groups["pct"]) if groups.get("pct") and not groups.get("lt") else None
+        if groups.get("num"):
+            number = parse_number(groups["num"])
+            if percent_only:
+                percent = number
+            else:
+                n = parse_int(groups["num"])
+        if not n and not percent:
+            return None
+        if percent is not None and percent > 100:
+            return None
+        return Value(n=n or None, of=of, percent=percent, rule_id=cell_rule.id, confidence=cell_rule.confidence)
+    return None

@@ -1,0 +1,237 @@
+"""Adverse-event vocabulary: printed terms to CTCAE-style terms, grade bands, arm labels."""
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from extractor.lexicons import load_tsv, load_yaml
+from extractor.numbers import roman_to_int
+from extractor.patterns import CompiledRule, load_rules
+from schemas.vocab import GradeBand
+
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
+# Footnote marks printed after a term or value ("Neutropenia*", "23 (9%)†").
+_FOOTNOTES = re.compile(r"[*\u2020\u2021\u00a7\u00b6#?]+$")
+_PARENTHETICAL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+_EXCLUDING = re.compile(r"[(\[]\s*(excluding|except|other than)\s+([^()\[\]]+)[)\]]", re.IGNORECASE)
+# Attribution does not change the term: "treatment-related adverse events" are adverse events.
+_ATTRIBUTION = re.compile(
+    r"\b(?:treatment|drug|study[\s-]drug)[\s-](?:related|emergent)\s+(?=(?:adverse|aes?\b|serious|toxicit))"
+)
+# "Total number of patients with at least one adverse event" is "any adverse event".
+_AT_LEAST_ONE = re.compile(
+    r"^(?:(?:total\s+)?(?:number\s+of\s+)?(?:patients|subjects|participants)\s+with\s+)?"
+    r"(?:at\s+least\s+one|any|>=\s*1|\u2265\s*1)\s+(?=(?:treatment-emergent\s+)?(?:adverse|ae|serious|toxicit))"
+)
+_DIRECTIONS = {
+    "increased": "increased", "increase": "increased", "elevated": "increased", "elevation": "increased",
+    "elevations": "increased", "raised": "increased", "high": "increased", "rise": "increased",
+    "decreased": "decreased", "decrease": "decreased", "low": "decreased", "reduced": "decreased",
+}
+# Words naming the organ of a laboratory row ("Liver AST", "Renal creatinine").
+_ORGAN_PREFIXES = frozenset({"liver", "hepatic", "renal", "kidney", "blood", "serum"})
+_BANDS: dict[tuple[int, int], GradeBand] = {
+    (1, 1): "1", (2, 2): "2", (3, 3): "3", (4, 4): "4", (5, 5): "5",
+    (1, 2): "1-2", (3, 4): "3-4", (3, 5): ">=3", (1, 4): "any", (1, 5): "any",
+}
+
+
+@dataclass(frozen=True)
+class Term:
+    """A normalised adverse-event term; ``known`` when the lexicons name it."""
+
+    term: str
+    known: bool
+
+
+@dataclass(frozen=True)
+class GradeSpan:
+    """A grade expression found in a text, with its band (None when it is no band, e.g. grade 0)."""
+
+    start: int
+    end: int
+    band: GradeBand | None
+
+
+def rules(prefix: str) -> list[CompiledRule]:
+    """The toxicity rules whose id starts with the prefix, in file order."""
+    return [rule for rule in load_rules("toxicity.yaml") if rule.id.startswith(prefix)]
+
+
+def rule(rule_id: str) -> CompiledRule:
+    """One toxicity rule by its id."""
+    return next(r for r in load_rules("toxicity.yaml") if r.id == rule_id)
+
+
+@cache
+def _terms() -> dict[str, str]:
+    return {printed: term for printed, term in load_tsv("ae_terms.tsv")}
+
+
+@cache
+def _lab_tests() -> dict[str, tuple[str, str]]:
+    return {printed: (analyte, direction) for printed, analyte, direction in load_tsv("ae_lab_tests.tsv")}
+
+
+@cache
+def _spelling() -> tuple[tuple[str, str], ...]:
+    return tuple((gb, us) for gb, us in load_yaml("us_spelling.yaml")["replacements"])
+
+
+def us_spelling(text: str) -> str:
+    """British medical spelling to US ('haemorrhage' -> 'hemorrhage'); text is lower case."""
+    for british, american in _spelling():
+        text = text.replace(british, american)
+    return text
+
+
+def clean_text(text: str) -> str:
+    """Lower case, one kind of dash, single spaces, no footnote marks."""
+    text = " ".join(text.translate(_DASHES).split()).lower()
+    return _FOOTNOTES.sub("", text).strip(" :;,.")
+
+
+def normalise_term(printed: str) -> Term | None:
+    """The record term for a printed term; None when nothing is left once grades are removed."""
+    text = printed.translate(_DASHES)
+    qualifier = ""
+    excluding = _EXCLUDING.search(text)
+    if excluding:
+        qualifier = f" {excluding.group(1).lower()} {us_spelling(clean_text(excluding.group(2)))}"
+        text = text[: excluding.start()] + text[excluding.end():]
+    text = _PARENTHETICAL.sub("", remove_grades(text))
+    text = us_spelling(clean_text(text))
+    text = _ATTRIBUTION.sub("", text)
+    text = re.sub(r"^(?:any|all)\s+(?=(?:toxicit|adverse|ae|event|serious))", "any ", text)
+    text = _AT_LEAST_ONE.sub("any ", text)
+    if not text:
+        return None
+    found = lookup(text)
+    if found is None:
+        return Term(text + qualifier, False)
+    return Term(found + qualifier, True)
+
+
+def lookup(text: str) -> str | None:
+    """The lexicon term for a cleaned, US-spelled printed term, or None."""
+    terms = _terms()
+    if text in terms:
+        return terms[text]
+    if text.endswith("s") and text[:-1] in terms:
+        return terms[text[:-1]]
+    return _lab_term(text)
+
+
+def _lab_term(text: str) -> str | None:
+    words = text.replace(" level", "").split()
+    direction = next((_DIRECTIONS[w] for w in words if w in _DIRECTIONS), None)
+    rest = [w for w in words if w not in _DIRECTIONS]
+    while len(rest) > 1 and rest[0] in _ORGAN_PREFIXES:
+        if " ".join(rest) in _lab_tests():
+            break
+        rest = rest[1:]
+    lab = _lab_tests().get(" ".join(rest))
+    if lab is None:
+        return None
+    analyte, default = lab
+    return f"{analyte} {direction or default}"
+
+
+def known_suffix(phrase: str, max_words: int = 6) -> tuple[Term, int] | None:
+    """The longest known term ending the phrase, and the offset where it starts in the phrase."""
+    words = list(re.finditer(r"[^\s,;:]+", phrase))
+    for size in range(min(max_words, len(words)), 0, -1):
+        start = words[-size].start()
+        candidate = " ".join(phrase[start:].split())
+        if _PARENTHETICAL.search(candidate) or remove_grades(candidate) != candidate:
+            continue
+        term = normalise_term(candidate)
+        if term is not None and term.known:
+            return term, start
+    return None
+
+
+def known_prefix(phrase: str, max_words: int = 6) -> Term | None:
+    """The longest known term within the first words of a phrase (parentheticals dropped)."""
+    words = _PARENTHETICAL.sub("", phrase).split()
+    for first in range(min(3, len(words))):
+        for size in range(min(max_words, len(words) - first), 0, -1):
+            term = normalise_term(" ".join(words[first : first + size]))
+            if term is not None and term.known:
+                return term
+    return None
+
+
+def known_items(text: str) -> Term | None:
+    """A list item naming one known term, or known terms joined by 'and' ('diarrhoea and dehydration')."""
+    text = re.sub(r"^(?:an?|the)\s+", "", clean_text(text))
+    whole = normalise_term(text)
+    if whole is not None and whole.known:
+        return whole
+    parts = [normalise_term(p) for p in re.split(r"\s+and\s+", text)]
+    if len(parts) > 1 and all(p is not None and p.known for p in parts):
+        return Term(" and ".join(p.term for p in parts if p is not None), True)
+    return None
+
+
+def grade_spans(text: str) -> list[GradeSpan]:
+    """Grade expressions of the text, left to right; an earlier rule wins an overlap."""
+    found: list[GradeSpan] = []
+    for grade_rule in rules("toxicity.grade."):
+        for match in grade_rule.regex.finditer(text):
+            if any(s.start < match.end() and match.start() < s.end for s in found):
+                continue
+            found.append(GradeSpan(match.start(), match.end(), _band(match, grade_rule)))
+    return sorted(found, key=lambda s: s.start)
+
+
+def grade_band(text: str) -> GradeBand | None:
+    """The band of the first grade expression of the text that is a band."""
+    return next((s.band for s in grade_spans(text) if s.band is not None), None)
+
+
+def remove_grades(text: str) -> str:
+    """The text without its grade expressions ('Any grade 3–5 toxicity' -> 'Any toxicity')."""
+    for span in reversed(grade_spans(text)):
+        text = text[: span.start] + text[span.end :]
+    return " ".join(text.split())
+
+
+def _band(match: re.Match[str], grade_rule: CompiledRule) -> GradeBand | None:
+    fields = grade_rule.rule.fields
+    if "band" in fields:
+        return fields["band"]
+    groups = match.groupdict()
+    low = _grade_number(next((v for k, v in groups.items() if k.startswith("lo") and v), None))
+    high = _grade_number(groups.get("hi")) if groups.get("hi") else low
+    if low is None or high is None:
+        return None
+    if fields.get("op") == "at_least":
+        return {1: "any", 3: ">=3", 5: "5"}.get(low)
+    return _BANDS.get((low, high))
+
+
+def _grade_number(text: str | None) -> int | None:
+    if text is None:
+        return None
+    return int(text) if text.isdigit() else roman_to_int(text)
+
+
+def clean_arm(text: str) -> str | None:
+    """An arm label from a header or sentence: no size, no 'group'/'arm'; a capitalised word lower-cased."""
+    text = " ".join(text.translate(_DASHES).split())
+    match = rule("toxicity.arm.header_label.v1").regex.match(text)
+    if match:
+        text = match.group("arm")
+    text = _PARENTHETICAL.sub("", text)
+    text = re.sub(r"\s*\b(?:group|arm|cohort|treatment)s?$", "", text.strip(), flags=re.IGNORECASE)
+    text = _FOOTNOTES.sub("", " ".join(text.split())).strip(" :;,.")
+    if not text:
+        return None
+    lettered = re.fullmatch(r"(arm|group|cohort)\s+([A-Z0-9])", text, flags=re.IGNORECASE)
+    if lettered:
+        return f"{lettered.group(1).lower()} {lettered.group(2).upper()}"
+    # "Sunitinib" in a header and "sunitinib" in prose name the same arm; "EOC" stays as printed.
+    if re.fullmatch(r"[A-Z][a-z\-]+(?: [a-z\-]+)*", text):
+        text = text.lower()
+    return text

@@ -1,0 +1,226 @@
+"""Adverse events from tables: hand-made tables shaped like real JATS tables, and a real paper."""
+
+from typing import Any
+
+import pytest
+
+from extractor.components.toxicity_tables import parse_cell
+from extractor.parsers import paper_id_for, parse_paper
+from extractor.pipeline import extract_records
+from schemas import AdverseEvent, Document, Section, Table, TableCell, TableRow
+from tests.conftest import PAPERS
+
+# A header cell: text, colspan and, when the parser gave it, its grid column.
+Head = tuple[str, int, int | None]
+
+
+def _document(caption: str, header: list[list[Head]], body: list[list[str]], label: str = "Table 3") -> Document:
+    """A Document holding one table; each row is a line of cells joined by single spaces."""
+    lines: list[tuple[bool, list[Head]]] = [(True, row) for row in header]
+    lines += [(False, [(text, 1, None) for text in row]) for row in body]
+    text = f"{label} {caption}\n"
+    rows = []
+    for is_header, cells in lines:
+        start, placed = len(text), []
+        for cell_text, span, column in cells:
+            offset = len(text)
+            placed.append(TableCell(text=cell_text, start=offset, end=offset + len(cell_text), header=is_header,
+                                    column=column, colspan=span))
+            text += cell_text + " "
+        text = text[:-1] + "\n"
+        rows.append(TableRow(cells=placed, start=start, end=len(text) - 1, header=is_header))
+    table = Table(label=label, caption=caption, section="results", start=0, end=len(text) - 1, rows=rows)
+    return Document(paper_id=paper_id_for(text.encode()), source_path="<test>", stem="test", format="jats",
+                    text=text, sections=[Section(label="results", start=0, end=len(text))], tables=[table])
+
+
+def _events(document: Document) -> list[dict[str, Any]]:
+    return [r.model_dump(exclude={"provenance", "kind"}) for r in extract_records(document)
+            if isinstance(r, AdverseEvent)]
+
+
+def _event(term: str, grade: str, arm: str | None, n: int | None, percent: float | None) -> dict[str, Any]:
+    return {"term": term, "grade": grade, "arm": arm, "n": n, "of": None, "percent": percent}
+
+
+def test_arms_over_grades_with_p_value_column() -> None:
+    # REAL3 Table 3: arm cells spanning four grade columns, a P value column, no grid columns given.
+    header: list[list[Head]] = [
+        [("", 1, None), ("EOC group (n=266)", 4, None), ("mEOC+P group (n=276)", 4, None), ("p value", 1, None)],
+        [("", 1, None), *[(g, 1, None) for g in ("Grade 1–2", "Grade 3", "Grade 4", "Grade 3–5") * 2], ("", 1, None)],
+    ]
+    body = [
+        ["Vomiting", "111 (42%)", "23 (9%)", "0", "23 (9%)", "114 (41%)", "22 (8%)", "1 (<1%)", "23 (8%)", "1·00"],
+        ["Any grade 3–5 toxicity", "NA", "NA", "NA", "166 (62%)", "NA", "NA", "NA", "187 (68%)", "0·21"],
+    ]
+    events = _events(_document("Reported toxicities according to treatment group", header, body))
+    assert events == [
+        _event("vomiting", "1-2", "EOC", 111, 42.0),
+        _event("vomiting", "3", "EOC", 23, 9.0),
+        _event("vomiting", ">=3", "EOC", 23, 9.0),
+        _event("vomiting", "1-2", "mEOC+P", 114, 41.0),
+        _event("vomiting", "3", "mEOC+P", 22, 8.0),
+        _event("vomiting", "4", "mEOC+P", 1, None),
+        _event("vomiting", ">=3", "mEOC+P", 23, 8.0),
+        _event("any adverse event", ">=3", "EOC", 166, 62.0),
+        _event("any adverse event", ">=3", "mEOC+P", 187, 68.0),
+    ]
+
+
+def test_row_spanning_stub_and_unit_row() -> None:
+    # SUN 1107 Table 4: "Adverse event" spans three header rows; "n (%)" spans all value columns.
+    header: list[list[Head]] = [
+        [("Adverse event", 1, 0), ("n (%)", 6, 1)],
+        [("Sunitinib (N = 238)", 3, 1), ("Capecitabine (N = 240)", 3, 4)],
+        [(g, 1, c) for c, g in enumerate(("Any grade", "Grade 3", "Grade 4") * 2, start=1)],
+    ]
+    body = [["Decreased platelet count", "28 (12)", "12 (5)", "3 (1)", "3 (1)", "0", "0"],
+            ["Hand–foot syndrome", "77 (32)", "19 (8)", "0", "146 (61)", "38 (16)", "0"]]
+    events = _events(_document("Treatment-related adverse events occurring in at least 10% of patients", header, body))
+    assert events == [
+        _event("platelet count decreased", "any", "sunitinib", 28, 12.0),
+        _event("platelet count decreased", "3", "sunitinib", 12, 5.0),
+        _event("platelet count decreased", "4", "sunitinib", 3, 1.0),
+        _event("platelet count decreased", "any", "capecitabine", 3, 1.0),
+        _event("hand-foot syndrome", "any", "sunitinib", 77, 32.0),
+        _event("hand-foot syndrome", "3", "sunitinib", 19, 8.0),
+        _event("hand-foot syndrome", "any", "capecitabine", 146, 61.0),
+        _event("hand-foot syndrome", "3", "capecitabine", 38, 16.0),
+    ]
+
+
+def test_percent_columns_mean_grade_and_course_rows() -> None:
+    # AML16 Table 3: "% grade 3–4" and "Mean grade" per arm; "Course 1" section rows; resource-use rows.
+    header: list[list[Head]] = [
+        [("Toxicity", 1, 0), ("DA", 2, 1), ("DClo", 2, 3), ("P-value", 1, 5)],
+        [("% grade 3–4", 1, 1), ("Mean grade", 1, 2), ("% grade 3–4", 1, 3), ("Mean grade", 1, 4)],
+    ]
+    body = [["Course 1"], ["Liver ALT", "4%", "0.6", "6%", "0.7", "0.3"],
+            ["Median days to neutrophil recovery", "20", "24", "<0.0001"],
+            ["Course 2"], ["Oral", "1%", "0.4", "1%", "0.4", "0.9"]]
+    events = _events(_document("Toxicity outcomes", header, body))
+    assert events == [
+        _event("alanine aminotransferase increased", "3-4", "DA, course 1", None, 4.0),
+        _event("alanine aminotransferase increased", "3-4", "DClo, course 1", None, 6.0),
+        _event("oral toxicity", "3-4", "DA, course 2", None, 1.0),
+        _event("oral toxicity", "3-4", "DClo, course 2", None, 1.0),
+    ]
+
+
+def test_single_arm_counts_under_grade_columns() -> None:
+    header: list[list[Head]] = [[("Toxicity", 1, None), ("Grade 3", 1, None), ("Grade 4", 1, None)]]
+    body = [["AST elevation", "3", "1"], ["Hypokalemia", "8", "-"], ["Neutropenia", "4", "16 any febrile neutropenia"]]
+    events = _events(_document("Grade 3 and 4 toxicities that occurred in more than 10% of subjects", header, body))
+    assert events == [
+        _event("aspartate aminotransferase increased", "3", None, 3, None),
+        _event("aspartate aminotransferase increased", "4", None, 1, None),
+        _event("hypokalemia", "3", None, 8, None),
+        _event("neutropenia", "3", None, 4, None),
+        _event("neutropenia", "4", None, 16, None),
+    ]
+
+
+def test_caption_grade_and_unmarked_header_row() -> None:
+    # No header row marked by the parser: the first row, holding no value, is read as the header.
+    body = [["Event", "Arm A (n = 50)", "Arm B (n = 48)"], ["Anaemia", "5 (10%)", "2 (4%)"],
+            ["Grade ≥3"], ["Fatigue", "3 (6%)", "1 (2%)"]]
+    events = _events(_document("Grade 3 or 4 adverse events", [], body))
+    assert events == [
+        _event("anemia", "3-4", "arm A", 5, 10.0),
+        _event("anemia", "3-4", "arm B", 2, 4.0),
+        _event("fatigue", ">=3", "arm A", 3, 6.0),
+        _event("fatigue", ">=3", "arm B", 1, 2.0),
+    ]
+
+
+def test_tables_that_are_not_adverse_events() -> None:
+    header: list[list[Head]] = [[("Characteristic", 1, None), ("Sunitinib (N = 238)", 1, None)]]
+    body = [["Tumour grade 3", "120 (50%)"], ["Neutropenia at baseline", "4 (2%)"]]
+    assert _events(_document("Patient characteristics at baseline", header, body, label="Table 1")) == []
+    dlt_header: list[list[Head]] = [[("Dose level", 1, None), ("Grade 3", 1, None)]]
+    assert _events(_document("Dose-limiting toxicities by dose level", dlt_header, [["Rash", "2"]])) == []
+
+
+@pytest.mark.parametrize(("cell", "percent_only", "expected"), [
+    ("111 (42%)", False, (111, None, 42.0)),
+    ("1 (<1%)", False, (1, None, None)),
+    ("94 (40)", False, (94, None, 40.0)),
+    ("12/40 (30%)", False, (12, 40, 30.0)),
+    ("12 (5%)a", False, (12, None, 5.0)),
+    ("5%", False, (None, None, 5.0)),
+    ("5", True, (None, None, 5.0)),
+    ("5", False, (5, None, None)),
+])
+def test_cell_values(cell: str, percent_only: bool, expected: tuple[int | None, int | None, float | None]) -> None:
+    value = parse_cell(cell, percent_only)
+    assert value is not None
+    assert (value.n, value.of, value.percent) == expected
+
+
+@pytest.mark.parametrize("cell", ["0", "NA", "-", "–", "..", "0 (0)", "<1%", "", "0·42 (0·3–0·6)"])
+def test_cells_that_are_no_fact(cell: str) -> None:
+    assert parse_cell(cell, False) is None
+
+
+def test_real_table_sun1107() -> None:
+    document = parse_paper(PAPERS / "PMC2855860.nxml")
+    events = {(e["term"], e["grade"], e["arm"], e["n"], e["percent"]) for e in _events(document)}
+    assert ("hand-foot syndrome", "3", "capecitabine", 38, 16.0) in events
+    assert ("nausea", "3", "capecitabine", 1, None) in events
+    assert ("mucosal inflammation", "4", "capecitabine", 1, None) in events
+    assert not any(term == "hand-foot syndrome" and grade == "4" for term, grade, *_ in events)
+
+
+def test_category_column_split_counts_and_bare_grades() -> None:
+    # A category cell spanning rows on the left, "Grade" over bare band headers, n and % in two columns.
+    header: list[list[Head]] = [
+        [("Category", 1, 0), ("Adverse event", 1, 1), ("Grade", 4, 2)],
+        [("1–2", 2, 2), ("3–4", 2, 4)],
+        [("n", 1, 2), ("%", 1, 3), ("n", 1, 4), ("%", 1, 5)],
+    ]
+    body = [["Hematologic", "Neutropenia", "4", "10", "12", "30"]]
+    document = _document("Adverse events", header, body)
+    table = document.tables[0]
+    # The second row has no category cell: its event is in column 1.
+    second_cells = [("Anemia", 1), ("2", 2), ("5", 3), ("0", 4), ("0", 5)]
+    start = len(document.text)
+    text, cells = document.text, []
+    for cell_text, column in second_cells:
+        cells.append(TableCell(text=cell_text, start=len(text), end=len(text) + len(cell_text), column=column))
+        text += cell_text + " "
+    text = text[:-1]
+    table.rows.append(TableRow(cells=cells, start=start, end=len(text)))
+    table.end = len(text)
+    document = document.model_copy(update={"text": text, "sections": [Section(label="results", start=0, end=len(text))]})
+    assert _events(document) == [
+        _event("neutropenia", "1-2", None, 4, 10.0),
+        _event("neutropenia", "3-4", None, 12, 30.0),
+        _event("anemia", "1-2", None, 2, 5.0),
+    ]
+
+
+def test_arm_above_size_row_and_summary_rows() -> None:
+    # A listing layout: arm names over "Any Grade (%)"/"Grade 3-4 (%)" columns over "(N=134)" cells.
+    header: list[list[Head]] = [
+        [("", 1, None), ("A: Drug X", 2, None), ("B: Placebo", 2, None)],
+        [("", 1, None), ("Any Grade (%)", 1, None), ("Grade 3-4 (%)", 1, None),
+         ("Any Grade (%)", 1, None), ("Grade 3-4 (%)", 1, None)],
+        [("", 1, None), ("(N=134)", 1, None), ("(N=134)", 1, None), ("(N=132)", 1, None), ("(N=132)", 1, None)],
+    ]
+    body = [["Total number of patients with at least one adverse event", "78 (58.2%)", "0", "75 (56%)", "0"],
+            ["Total AEs", "609", "12", "622", "10"],
+            ["AE leading to withdrawal from treatment", "3 (2.2%)", "0", "6 (4.5%)", "0"]]
+    events = _events(_document("Adverse events by highest NCI CTCAE grade", header, body))
+    assert events == [
+        _event("any adverse event", "any", "A: Drug X", 78, 58.2),
+        _event("any adverse event", "any", "B: Placebo", 75, 56.0),
+    ]
+
+
+def test_safety_table_keeps_known_terms_only() -> None:
+    header: list[list[Head]] = [[("Outcome", 1, None), ("Arm A (n = 50)", 1, None), ("Arm B (n = 48)", 1, None)]]
+    body = [["Overall response", "20 (40%)", "15 (31%)"], ["Tumour flare", "3 (6%)", "1 (2%)"],
+            ["Febrile neutropenia", "5 (10%)", "4 (8%)"]]
+    events = _events(_document("Efficacy and safety outcomes", header, body, label="Table 2"))
+    assert events == [_event("febrile neutropenia", "any", "arm A", 5, 10.0),
+                      _event("febrile neutropenia", "any", "arm B", 4, 8.0)]

@@ -1,0 +1,77 @@
+"""Adverse-event vocabulary: printed terms, grade bands and arm labels."""
+
+import pytest
+
+from extractor.components.toxicity_terms import clean_arm, grade_band, normalise_term, remove_grades
+from extractor.lexicons import load_tsv
+
+
+@pytest.mark.parametrize(("printed", "term"), [
+    ("Diarrhoea", "diarrhea"),
+    ("Anaemia", "anemia"),
+    ("Hypomagnesaemia*", "hypomagnesemia"),
+    ("oesophagitis", "esophagitis"),
+    ("Septicaemia", "sepsis"),
+    ("upper gastrointestinal haemorrhage", "upper gastrointestinal hemorrhage"),
+    ("Hand–foot syndrome", "hand-foot syndrome"),
+    ("Hand-foot skin reaction", "hand-foot syndrome"),
+    ("Palmar-plantar erythrodysaesthesia", "hand-foot syndrome"),
+    ("Neutropenic fever", "febrile neutropenia"),
+    ("Lethargy", "lethargy"),
+    ("ALT elevation", "alanine aminotransferase increased"),
+    ("Raised ALT", "alanine aminotransferase increased"),
+    ("Liver AST", "aspartate aminotransferase increased"),
+    ("AST increased", "aspartate aminotransferase increased"),
+    ("Decreased platelet count", "platelet count decreased"),
+    ("Bilirubin", "blood bilirubin increased"),
+    ("Acute renal failure", "acute kidney injury"),
+    ("Chronic GVHD", "chronic graft-versus-host disease"),
+    ("Any grade 3–5 toxicity", "any adverse event"),
+    ("Any grade 3–5 toxicity (excluding haematological or biochemical events)",
+     "any adverse event excluding hematological or biochemical events"),
+    ("Haematological toxicity", "hematologic toxicity"),
+    ("Motor Neuropathy", "motor neuropathy"),
+])
+def test_terms(printed: str, term: str) -> None:
+    found = normalise_term(printed)
+    assert found is not None
+    assert found.term == term
+
+
+def test_unknown_term_kept_as_printed() -> None:
+    found = normalise_term("Dysaesthesia of the tongue")
+    assert found is not None
+    assert (found.term, found.known) == ("dysesthesia of the tongue", False)
+
+
+@pytest.mark.parametrize(("text", "band"), [
+    ("Grade 1–2", "1-2"), ("Grade 3", "3"), ("grade II", "2"), ("grade 3–4", "3-4"), ("Grade 3/4", "3-4"),
+    ("grade III-IV", "3-4"), ("grade 3 or 4", "3-4"), ("Grade 3–5", ">=3"), ("grade ≥3", ">=3"),
+    ("≥ grade 3", ">=3"), ("grade 3 or higher", ">=3"), ("Any grade", "any"), ("All grades", "any"),
+    ("grade 5", "5"), ("% grade 3–4", "3-4"),
+])
+def test_grade_bands(text: str, band: str) -> None:
+    assert grade_band(text) == band
+
+
+@pytest.mark.parametrize("text", ["Mean grade", "grade <3", "grade 0", "at least 10% of patients", "grade ≤2",
+                                  "grade 2–3"])
+def test_not_grade_bands(text: str) -> None:
+    assert grade_band(text) is None
+
+
+def test_remove_grades() -> None:
+    assert remove_grades("Any grade 3–5 toxicity") == "Any toxicity"
+
+
+@pytest.mark.parametrize(("header", "arm"), [
+    ("EOC group (n=266)", "EOC"), ("Sunitinib (N = 238)", "sunitinib"), ("mEOC+P group (n=276)", "mEOC+P"),
+    ("Arm B (n = 48)", "arm B"), ("Placebo arm", "placebo"),
+])
+def test_arm_labels(header: str, arm: str) -> None:
+    assert clean_arm(header) == arm
+
+
+def test_lexicon_rows() -> None:
+    assert all(len(row) == 2 and row[0] == row[0].lower() for row in load_tsv("ae_terms.tsv"))
+    assert all(len(row) == 3 and row[2] in {"increased", "decreased"} for row in load_tsv("ae_lab_tests.tsv"))
