@@ -1,11 +1,139 @@
 """Early mortality: 30/60-day, 4/8-week and induction deaths."""
 
+import re
 from collections.abc import Iterator
 
+from extractor.components.rates import (
+    Count,
+    Token,
+    arm_near,
+    chain,
+    is_design_statement,
+    is_hypothetical,
+    mask,
+    non_overlapping,
+    order_from,
+    resolve_arms,
+    rules_with,
+    table_row,
+    value_tokens,
+)
+from extractor.numbers import parse_int
 from extractor.sentence import Sentence
 from schemas import EarlyMortality
 
+RULES = "mortality.yaml"
+_UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "wk": "week", "wks": "week",
+          "month": "month", "months": "month"}
+_WITHIN = re.compile(r"\bwithin\s+(?:the\s+first\s+)?(\d+)\s+(days?|weeks?)\b", re.IGNORECASE)
+
 
 def extract_mortality(sentence: Sentence) -> Iterator[EarlyMortality]:
-    """Records of this kind stated in the sentence or table row."""
-    return iter(())
+    """Early deaths stated in a prose sentence or a table row."""
+    if sentence.table is not None:
+        found = _from_table(sentence)
+    elif is_design_statement(sentence):
+        found = []
+    else:
+        found = _from_prose(sentence)
+    seen: set[tuple[object, ...]] = set()
+    for window, count, arm, rule_id, confidence in found:
+        if (window, count, arm) in seen:
+            continue
+        seen.add((window, count, arm))
+        yield EarlyMortality(
+            arm=arm, window=window, n=count.n, of=count.of, percent=count.percent,
+            provenance=[sentence.provenance(rule_id, confidence)],
+        )
+
+
+Found = tuple[str, Count, str | None, str, float]
+
+
+def window_tokens(text: str) -> list[Token]:
+    """Mentions of a mortality window, each labelled with its normalised window."""
+    found = []
+    for rule in rules_with(RULES, "window"):
+        for match in rule.regex.finditer(text):
+            groups = match.groupdict()
+            window = rule.rule.fields.get("window") or _window(groups)
+            if groups.get("num2"):
+                second = _window({"num": groups["num2"], "unit": groups["unit2"]})
+                first = _window({"num": groups["num"], "unit": groups["unit"] or groups["unit2"]})
+                window = f"{first};{second}" if first and second else None
+            if window == "early" and (within := _WITHIN.search(text)):
+                window = _window({"num": within.group(1), "unit": within.group(2)})
+            if window:
+                found.append(Token(rule.rule.fields["token"], match.start(), match.end(), label=window,
+                                   rule_id=rule.id, confidence=rule.confidence))
+    return non_overlapping(found)
+
+
+def _window(groups: dict[str, str | None]) -> str | None:
+    """'4-week' -> '4 weeks', 'day 30' -> '30 days', 'one month' -> '1 month'."""
+    if groups.get("num_day"):
+        number, unit = parse_int(groups["num_day"] or ""), "day"
+    else:
+        number = parse_int(groups.get("num") or "")
+        unit = _UNITS.get((groups.get("unit") or "").lower(), "")
+    if number is None or not unit or number <= 0:
+        return None
+    return f"{number} {unit}" + ("s" if number != 1 else "")
+
+
+def _from_prose(sentence: Sentence) -> list[Found]:
+    text = sentence.text
+    windows = window_tokens(text)
+    if not windows:
+        return []
+    values = [v for v in value_tokens(text) if not any(w.start < v.end and v.start < w.end for w in windows)]
+    masked = mask(text, [*windows, *values])
+    groups: list[tuple[str, list[tuple[Count, str | None]], str, float]] = []
+    used: set[int] = set()
+    for rule in rules_with(RULES, "shape"):
+        for match in rule.regex.finditer(masked.text):
+            w_index, v_index = int(match["w"]), int(match["v"])
+            value = masked.tokens[v_index]
+            if v_index in used or value.shape == "pair" or is_hypothetical(masked, (w_index, v_index)):
+                continue
+            used.add(v_index)
+            if value.shape == "list":
+                items: list[tuple[Count, str | None]] = [(c, None) for c in value.counts]
+            else:
+                items = [(value.counts[0], arm_near(masked, v_index))]
+                for index in chain(masked, v_index, max(masked.spans[w_index][1], masked.spans[v_index][1]), used):
+                    used.add(index)
+                    items.append((masked.tokens[index].counts[0], arm_near(masked, index)))
+                if len(items) == 1:
+                    items = [(value.counts[0], arm_near(masked, v_index, weak=False))]
+            groups.append((masked.tokens[w_index].label, items, rule.id, rule.confidence * value.confidence))
+    resolved = resolve_arms([g[1] for g in groups], order_from([g[1] for g in groups]))
+    found: list[Found] = []
+    for (window, _, rule_id, confidence), items in zip(groups, resolved, strict=True):
+        # '30-day and 60-day mortality ... 3% and 8%, respectively': one number per window.
+        windows = window.split(";")
+        if len(windows) > 1:
+            if len(windows) == len(items):
+                found += [(w, count, None, rule_id, confidence) for w, (count, _) in zip(windows, items, strict=True)]
+            continue
+        found += [(window, count, arm, rule_id, confidence) for count, arm in items]
+    return found
+
+
+def _from_table(sentence: Sentence) -> list[Found]:
+    if any(r.regex.search(sentence.header) for r in rules_with(RULES, "table_caption_excluded")):
+        return []
+    rule = rules_with(RULES, "table_row")[0]
+    windows: list[Token] = []
+
+    def label_ok(label: str) -> bool:
+        label = rule.regex.sub("", label).strip()
+        tokens = [t for t in window_tokens(label)
+                  if t.kind == "W" and ";" not in t.label and t.start == 0 and t.end == len(label)]
+        windows.extend(tokens)
+        return bool(tokens)
+
+    row = table_row(sentence, label_ok)
+    if row is None:
+        return []
+    return [(windows[0].label, v.count, v.arm, rule.id, rule.confidence) for v in row[1]]

@@ -1,11 +1,324 @@
 """Response rates (CR, CRi, CRp, CRh, CRc, MLFS, PR, ORR, NR, MRD-negative) as n / N / %."""
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any, cast
 
+from extractor.components.rates import (
+    Count,
+    Masked,
+    Token,
+    arm_near,
+    arm_order,
+    chain,
+    is_design_statement,
+    is_hypothetical,
+    mask,
+    non_overlapping,
+    order_from,
+    previous_sentence,
+    resolve_arms,
+    rules_with,
+    table_row,
+    value_tokens,
+)
+from extractor.lexicons import load_yaml
 from extractor.sentence import Sentence
 from schemas import Response
+from schemas.vocab import ResponseOutcome
+
+RULES = "response.yaml"
+_ABBREVIATION_IN_BRACKETS = re.compile(r"^\s*[(\[]\s*(?:i\.\s?e\.,?\s*)?$")
+_CLOSING = re.compile(r"^\s*[)\]]")
+
+
+@dataclass(frozen=True)
+class Found:
+    """One response number of a sentence before it becomes a record."""
+
+    outcome: str
+    count: Count
+    arm: str | None
+    rule_id: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Term:
+    """A lexicon term: the outcome it names and its compiled regex."""
+
+    outcome: str
+    regex: re.Pattern[str]
+
+
+@cache
+def _lexicon() -> dict[str, Any]:
+    return cast(dict[str, Any], load_yaml("response_outcomes.yaml"))
+
+
+@cache
+def _terms() -> tuple[Term, ...]:
+    lexicon = _lexicon()
+    terms = []
+    for outcome, entry in [*lexicon["outcomes"].items(), *lexicon["components"].items()]:
+        for phrase in entry.get("phrases", []):
+            terms.append(Term(outcome, re.compile(rf"(?<![\w\-])(?:{phrase})(?![\w])", re.IGNORECASE)))
+        for abbreviation in entry.get("abbreviations", []):
+            terms.append(Term(outcome, re.compile(rf"(?<![\w])(?:{re.escape(abbreviation)})(?![\w])")))
+    return tuple(terms)
+
+
+def outcome_tokens(text: str) -> list[Token]:
+    """Outcome mentions of a text: composites joined, bracketed abbreviations folded in."""
+    found = [
+        Token("O", m.start(), m.end(), label=term.outcome, parts=(term.outcome,))
+        for term in _terms()
+        for m in term.regex.finditer(text)
+    ]
+    tokens = non_overlapping(found)
+    tokens = _fold_brackets(text, tokens)
+    tokens = _join_composites(text, tokens)
+    tokens = _fold_brackets(text, tokens)
+    lexicon = _lexicon()
+    before = re.compile(lexicon["not_a_count_before"], re.IGNORECASE)
+    after = re.compile(lexicon["not_a_count_after"], re.IGNORECASE)
+    return [t for t in tokens if not before.search(text[: t.start]) and not after.search(text[t.end :])]
+
+
+def _fold_brackets(text: str, tokens: list[Token]) -> list[Token]:
+    """'complete remission (CR)' is one mention; the bracketed abbreviation names it."""
+    out: list[Token] = []
+    for token in tokens:
+        if out and _ABBREVIATION_IN_BRACKETS.match(text[out[-1].end : token.start]):
+            closing = _CLOSING.match(text[token.end :])
+            if closing:
+                out[-1] = replace(token, start=out[-1].start, end=token.end + closing.end())
+                continue
+        out.append(token)
+    return out
+
+
+def _join_composites(text: str, tokens: list[Token]) -> list[Token]:
+    """'CR/CRi', 'CR + CRi', 'CR or CRp': one number for a composite outcome."""
+    lexicon = _lexicon()
+    joiner = re.compile(rf"^(?:{lexicon['composite_joiners']})$", re.IGNORECASE)
+    out: list[Token] = []
+    for token in tokens:
+        between = text[out[-1].end : token.start] if out else ""
+        if out and joiner.match(between):
+            parts = (*out[-1].parts, *token.parts)
+            label = next((name for name, allowed in lexicon["composite_parts"].items() if set(parts) <= set(allowed)), None)
+            if label is not None:
+                out[-1] = replace(out[-1], end=token.end, label=label, parts=parts, joiner=between.strip())
+                continue
+        out.append(token)
+    return out
+
+
+def _promote_overall(text: str, tokens: list[Token]) -> list[Token]:
+    """AML 'overall response rate' with a CR/CRi breakdown and no PR means CR + CRi (CRc)."""
+    rule = _lexicon()["overall_means_composite"]
+    parts = {p for t in tokens for p in t.parts}
+    if not parts & set(rule["when_sentence_has"]) or parts & set(rule["unless_sentence_has"]):
+        return tokens
+    term = re.compile(rule["term"], re.IGNORECASE)
+    return [replace(t, label="CRc") if t.label == "ORR" and term.search(text[t.start : t.end]) else t for t in tokens]
 
 
 def extract_responses(sentence: Sentence) -> Iterator[Response]:
-    """Records of this kind stated in the sentence or table row."""
-    return iter(())
+    """Response numbers stated in a prose sentence or a table row of a response table."""
+    if sentence.table is not None:
+        found = _from_table(sentence)
+    elif is_design_statement(sentence):
+        found = []
+    else:
+        found = _from_prose(sentence)
+    seen: set[tuple[object, ...]] = set()
+    for item in found:
+        key = (item.outcome, item.count, item.arm)
+        if item.outcome == "CRu" or key in seen:
+            continue
+        seen.add(key)
+        yield Response(
+            arm=item.arm, outcome=cast(ResponseOutcome, item.outcome), n=item.count.n, of=item.count.of,
+            percent=item.count.percent, provenance=[sentence.provenance(item.rule_id, item.confidence)],
+        )
+
+
+def _from_table(sentence: Sentence) -> list[Found]:
+    header = sentence.header
+    if not any(r.regex.search(header) for r in rules_with(RULES, "table_caption")):
+        return []
+    if any(r.regex.search(header) for r in rules_with(RULES, "table_caption_excluded")):
+        return []
+    rule = rules_with(RULES, "table_row")[0]
+    outcome: list[str] = []
+
+    def label_ok(label: str) -> bool:
+        name = _table_label_outcome(rule.regex.sub("", label).strip())
+        if name is not None:
+            outcome.append(name)
+        return name is not None
+
+    row = table_row(sentence, label_ok)
+    if row is None:
+        return []
+    return [Found(outcome[0], v.count, v.arm, rule.id, rule.confidence) for v in row[1]]
+
+
+def _table_label_outcome(label: str) -> str | None:
+    """The outcome a row label names on its own ('Complete response', 'ORR (CR+CRi)', 'Cri')."""
+    tokens = outcome_tokens(label)
+    if len(tokens) == 1 and tokens[0].start == 0 and tokens[0].end == len(label):
+        return _promote_overall(label, tokens)[0].label
+    # Typesetting lower-cases abbreviations in row labels ('Cri' for CRi).
+    lexicon = _lexicon()
+    abbreviations = {
+        a.lower(): outcome
+        for section in ("outcomes", "components")
+        for outcome, entry in lexicon[section].items()
+        for a in entry.get("abbreviations", [])
+    }
+    return abbreviations.get(label.lower())
+
+
+@dataclass
+class Group:
+    """Values of one outcome compared within a sentence (one per arm), or a single value."""
+
+    outcome: str
+    items: list[tuple[Count, str | None]]
+    rule_id: str
+    confidence: float
+    position: int
+    bare: bool = False
+
+
+def _from_prose(sentence: Sentence) -> list[Found]:
+    text = sentence.text
+    outcomes = _promote_overall(text, outcome_tokens(text))
+    if not outcomes:
+        return []
+    values = [v for v in value_tokens(text) if not any(o.start < v.end and v.start < o.end for o in outcomes)]
+    masked = mask(text, [*outcomes, *values])
+    groups: list[Group] = []
+    used: set[int] = set()
+    _pairs(masked, groups, used)
+    _shapes(masked, groups, used)
+    _breakdowns(masked, groups, used)
+    order = order_from([g.items for g in groups]) or arm_order(masked.text)
+    if order is None and re.search(r"\b(?:respectively|corresponding)\b", text):
+        order = arm_order(previous_sentence(sentence))
+    for group, items in zip(groups, resolve_arms([g.items for g in groups], order), strict=True):
+        group.items = items
+    _bare_counts_by_side(masked, groups, order)
+    return [Found(g.outcome, count, arm, g.rule_id, g.confidence) for g in groups for count, arm in g.items]
+
+
+def _pairs(masked: Masked, groups: list[Group], used: set[int]) -> None:
+    """Two outcomes with one number each: 'CR/CRi ... 78%/9%', 'CR and CRi were 60% and 9%, respectively'."""
+    for rule in rules_with(RULES, "slash_pair"):
+        for match in rule.regex.finditer(masked.text):
+            outcome = masked.tokens[int(match["o"])]
+            if outcome.joiner != "/" or len(outcome.parts) != 2:
+                continue
+            for v_group, arm_group in (("v", "arm"), ("v2", "arm2")):
+                if match[v_group] is None or int(match[v_group]) in used:
+                    continue
+                index = int(match[v_group])
+                value = masked.tokens[index]
+                if value.shape != "pair":
+                    continue
+                used.add(index)
+                arm = arm_near(masked, index) if match[arm_group] else None
+                for part, count in zip(outcome.parts, value.counts, strict=True):
+                    groups.append(Group(part, [(count, arm)], rule.id, rule.confidence, masked.spans[index][0]))
+    for rule in rules_with(RULES, "respectively_pair"):
+        for match in rule.regex.finditer(masked.text):
+            indexes = [int(match["v"]), int(match["v2"])]
+            if any(i in used or masked.tokens[i].shape != "single" for i in indexes):
+                continue
+            used.update(indexes)
+            for o_group, index in zip(("o", "o2"), indexes, strict=True):
+                label = masked.tokens[int(match[o_group])].label
+                count = masked.tokens[index].counts[0]
+                groups.append(Group(label, [(count, None)], rule.id, rule.confidence, masked.spans[index][0]))
+
+
+def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
+    """One outcome with one value, then the values compared with it."""
+    for rule in rules_with(RULES, "shape"):
+        bare = bool(rule.rule.fields.get("bare"))
+        for match in rule.regex.finditer(masked.text):
+            o_index, v_index = int(match["o"]), int(match["v"])
+            value = masked.tokens[v_index]
+            if v_index in used or value.shape == "pair" or is_hypothetical(masked, (o_index, v_index)):
+                continue
+            if bare and _in_breakdown(masked, v_index):
+                continue
+            used.add(v_index)
+            if value.shape == "list":
+                items: list[tuple[Count, str | None]] = [(count, None) for count in value.counts]
+            else:
+                items = [(value.counts[0], arm_near(masked, v_index))]
+                for index in chain(masked, v_index, max(masked.spans[o_index][1], masked.spans[v_index][1]), used):
+                    used.add(index)
+                    items.append((masked.tokens[index].counts[0], arm_near(masked, index)))
+                if len(items) == 1:
+                    items = [(value.counts[0], arm_near(masked, v_index, weak=False))]
+            label = masked.tokens[o_index].label
+            groups.append(Group(label, items, rule.id, rule.confidence * value.confidence, masked.spans[v_index][0], bare))
+
+
+def _in_breakdown(masked: Masked, index: int) -> bool:
+    """A bare count inside '(7 of 12 [58%] patients including 3 CR and 4 CRi)' splits a subgroup."""
+    before = masked.before(index)
+    clause = before[max(before.rfind("("), before.rfind("["), before.rfind(";")) + 1 :]
+    return bool(re.search(r"\bincluding\b", clause))
+
+
+def _breakdowns(masked: Masked, groups: list[Group], used: set[int]) -> None:
+    """Subgroups of one outcome: 'higher in X patients (4 of 6 [67%])', 'including 14 (93%) of 15 with X'."""
+    for trigger_role, item_role in (("subgroup", "subgroup_item"), ("including", "including_item")):
+        for trigger in rules_with(RULES, trigger_role):
+            match = trigger.regex.search(masked.text)
+            if match is None:
+                continue
+            label = masked.tokens[int(match["o"])].label
+            for item_rule in rules_with(RULES, item_role):
+                for item in item_rule.regex.finditer(masked.text, match.start()):
+                    index = int(item["v"])
+                    count = masked.tokens[index].counts[0]
+                    if index in used or masked.tokens[index].shape != "single" or count.of is None:
+                        continue
+                    used.add(index)
+                    arm = " ".join(item["arm"].split())
+                    groups.append(Group(label, [(count, arm)], item_rule.id, item_rule.confidence, masked.spans[index][0]))
+    subject = min(groups, key=lambda g: g.position).outcome if groups else None
+    for rule in rules_with(RULES, "between"):
+        match = rule.regex.search(masked.text)
+        if match is None or subject is None:
+            continue
+        indexes = [int(match["v"]), int(match["v2"])]
+        if any(i in used or masked.tokens[i].shape != "single" for i in indexes):
+            continue
+        used.update(indexes)
+        items = [(masked.tokens[i].counts[0], arm_near(masked, i)) for i in indexes]
+        groups.append(Group(subject, items, rule.id, rule.confidence, masked.spans[indexes[0]][0]))
+
+
+def _bare_counts_by_side(masked: Masked, groups: list[Group], order: list[str] | None) -> None:
+    """'(1 CR and 26 PRs vs. 1 CR and 39 PRs, respectively)': the arm is the side of the 'vs.'."""
+    if order is None or len(order) != 2 or not re.search(r"\brespectively\b", masked.text):
+        return
+    separators = [m.start() for m in re.finditer(r"\b(?:vs\.?|versus)\s", masked.text)]
+    bare = [g for g in groups if g.bare and len(g.items) == 1]
+    if len(separators) != 1 or len(bare) < 2:
+        return
+    sides = [0 if g.position < separators[0] else 1 for g in bare]
+    if set(sides) != {0, 1}:
+        return
+    for group, side in zip(bare, sides, strict=True):
+        group.items = [(group.items[0][0], order[side])]

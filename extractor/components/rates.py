@@ -1,0 +1,357 @@
+"""Printed patient counts (n, of, %) with their arms, in prose and table rows: shared by response and mortality."""
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from extractor.numbers import parse_int, parse_number
+from extractor.patterns import CompiledRule, load_rules
+from extractor.sentence import Sentence
+
+OPEN, CLOSE = "\u27e6", "\u27e7"
+# Words that are never an arm label on their own (cue words the label regexes can reach).
+_NOT_ARMS = frozenset({
+    "the", "an", "and", "or", "of", "in", "with", "for", "on", "among", "both", "all", "patients", "patient",
+    "rate", "rates", "was", "were", "is", "are", "had", "respectively", "overall", "total", "vs", "versus", "than",
+    "p", "hr", "ci", "median", "n", "no", "number", "group", "arm", "arms", "cohort",
+})
+_STAT_HEADER = re.compile(
+    r"^\s*(?:(?:adjusted\s+|unadjusted\s+)?(?:HR|OR|RR|hazard|odds|risk ratio|relative risk|difference)\b.*|"
+    r"(?:\d+\s*%\s*)?(?:CI|CrI|confidence interval)\b.*|P(?:[\s\-]?values?)?[*\u2020\u2021a-d]?)\s*$",
+    re.IGNORECASE,
+)
+_NOT_ARM_HEADER = re.compile(
+    r"^\s*(?:n|no\.?|number|%|n\s*\(\s*%\s*\)|no\.?\s*\(\s*%\s*\)|value|variable|parameter|characteristic|"
+    r"response|outcome|total|all patients|overall|all|any grade|grade.*)\s*$",
+    re.IGNORECASE,
+)
+_PCT_HINT = re.compile(r"\(\s*%\s*\)|,\s*%\s*$|^\s*%\s*$|%\s*$", re.IGNORECASE)
+_N_HINT = re.compile(r"^\s*(?:n|no\.?|number(?: of patients)?)\s*$", re.IGNORECASE)
+_CELL_N_PCT = re.compile(
+    r"^(?P<n>\d+)[*\u2020\u2021\u00a7\u00b6]?\s*[(\[]\s*(?P<lt><)?\s*(?P<pct>\d+(?:[.\u00b7]\d+)?)\s*(?P<sign>%)?\s*[)\]]$"
+)
+_CELL_N_OF = re.compile(r"^(?P<n>\d+)\s*/\s*(?P<of>\d+)(?:\s*\(\s*(?P<pct>\d+(?:[.\u00b7]\d+)?)\s*%?\s*\))?$")
+_CELL_PLAIN = re.compile(r"^(?P<num>\d+(?:[.\u00b7]\d+)?)\s*(?P<sign>%)?[*\u2020\u2021\u00a7\u00b6]?$")
+_TRAILING_VALUE = re.compile(
+    r"\s+([<>\u2264\u2265]?\d[\d.,\u00b7]*[*\u2020\u2021\u00a7\u00b6]?%?(?:\s*[(\[][^()\[\]]*[)\]])?|NA|NR|[-\u2013\u2014]{1,2})\s*$"
+)
+# A value followed within a few words by its own outcome ('and 1 (3%) with PR') is not compared.
+_OWNED_LATER = re.compile(r"^(?:\s+[^\s\u27e6\u27e7.;,()]+){0,4}?\s+\u27e6[OW]\d+\u27e7")
+_FOOTNOTE = re.compile(r"[*\u2020\u2021\u00a7\u00b6]+$")
+
+
+@dataclass(frozen=True)
+class Count:
+    """Patients with an outcome: n of a denominator, and the percent, each as printed."""
+
+    n: int | None = None
+    of: int | None = None
+    percent: float | None = None
+
+
+@dataclass(frozen=True)
+class Token:
+    """A masked stretch of a sentence: outcome (O), value (V), bare number (N), window (W/B)."""
+
+    kind: str
+    start: int
+    end: int
+    label: str = ""
+    counts: tuple[Count, ...] = ()
+    shape: str = "single"
+    parts: tuple[str, ...] = ()
+    joiner: str = ""
+    rule_id: str = ""
+    confidence: float = 1.0
+
+
+@dataclass
+class Masked:
+    """A sentence with its tokens replaced by markers ⟦O1⟧, so rules see shapes, not words."""
+
+    source: str
+    tokens: list[Token]
+    text: str = ""
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        pieces, pos, spans = [], 0, []
+        for i, token in enumerate(self.tokens):
+            pieces.append(self.source[pos : token.start])
+            start = sum(len(p) for p in pieces)
+            marker = f"{OPEN}{token.kind}{i}{CLOSE}"
+            pieces.append(marker)
+            spans.append((start, start + len(marker)))
+            pos = token.end
+        pieces.append(self.source[pos:])
+        self.text = "".join(pieces)
+        self.spans = spans
+
+    def before(self, index: int) -> str:
+        return self.text[: self.spans[index][0]]
+
+    def after(self, index: int) -> str:
+        return self.text[self.spans[index][1] :]
+
+
+def rules_with(name: str, role: str) -> list[CompiledRule]:
+    """Rules of a pattern file that play one role (fields.role)."""
+    return [rule for rule in load_rules(name) if rule.rule.fields.get("role") == role]
+
+
+def non_overlapping(tokens: Iterable[Token]) -> list[Token]:
+    """Longest tokens first at each place; a token overlapping a kept one is dropped."""
+    kept: list[Token] = []
+    for token in sorted(tokens, key=lambda t: (t.start, -(t.end - t.start))):
+        if not kept or token.start >= kept[-1].end:
+            kept.append(token)
+    return kept
+
+
+def value_tokens(text: str) -> list[Token]:
+    """Printed counts (V) and bare whole numbers (N) of a sentence, longest reading first."""
+    found: list[Token] = []
+    for rule in rules_with("rates.yaml", "value"):
+        for match in rule.regex.finditer(text):
+            counts = _counts(match.groupdict())
+            if counts:
+                shape = rule.rule.fields.get("shape", "single")
+                found.append(Token("V", match.start(), match.end(), counts=counts, shape=shape,
+                                   rule_id=rule.id, confidence=rule.confidence))
+    values = non_overlapping(found)
+    bare = []
+    for rule in rules_with("rates.yaml", "count"):
+        for match in rule.regex.finditer(text):
+            n = parse_int(match.group("n"))
+            if n is not None and not any(v.start < match.end() and match.start() < v.end for v in values):
+                bare.append(Token("N", match.start(), match.end(), counts=(Count(n=n),), rule_id=rule.id,
+                                  confidence=rule.confidence))
+    return non_overlapping([*values, *bare])
+
+
+def _counts(groups: dict[str, str | None]) -> tuple[Count, ...]:
+    n = parse_int(groups["n"]) if groups.get("n") else None
+    of = parse_int(groups["of"]) if groups.get("of") else None
+    pct = parse_number(groups["pct"]) if groups.get("pct") else None
+    if groups.get("lt"):
+        pct = None
+    if (n is not None and of is not None and (n > of or of == 0)) or (pct is not None and pct > 100):
+        return ()
+    if groups.get("pct2"):
+        pct2 = parse_number(groups["pct2"])
+        if pct2 is None or pct2 > 100:
+            return ()
+        return Count(percent=pct), Count(percent=pct2)
+    if n is None and pct is None:
+        return ()
+    return (Count(n=n, of=of, percent=pct),)
+
+
+def mask(text: str, tokens: Iterable[Token]) -> Masked:
+    """The sentence with the tokens (which must not overlap) masked."""
+    return Masked(text, sorted(tokens, key=lambda t: t.start))
+
+
+def clean_arm(label: str | None) -> str | None:
+    """An arm label as printed, without counts, units and filler; None when it is not a label."""
+    if not label:
+        return None
+    text = re.sub(r"\(?\s*\b[nN]\s*=\s*\d+\s*\)?|\(\s*%\s*\)|\bn\s*\(\s*%\s*\)|\(\s*n\s*\)", " ", label)
+    text = re.sub(r"\s(?:group|arm|cohort)\s*$", " ", " " + text.strip())
+    text = " ".join(text.split()).strip(" ,:;")
+    words = text.lower().split()
+    if not words or all(w in _NOT_ARMS for w in words) or words[0] in {"the", "and", "or"} or _NOT_ARM_HEADER.match(text):
+        return None
+    if re.fullmatch(r"[A-Z][a-z\-]+", text):
+        text = text.lower()
+    return text
+
+
+def arm_near(masked: Masked, index: int, weak: bool = True) -> str | None:
+    """The arm label printed right after or right before a value, if any; ``weak`` admits bare labels."""
+    for rule in rules_with("rates.yaml", "arm_after"):
+        match = rule.regex.search(masked.after(index))
+        if match and (arm := clean_arm(match.group("arm"))):
+            return arm
+    for rule in rules_with("rates.yaml", "arm_before"):
+        if rule.rule.fields.get("weak") and not weak:
+            continue
+        match = rule.regex.search(masked.before(index))
+        if match and (arm := clean_arm(match.group("arm"))):
+            return arm
+    return None
+
+
+def chain(masked: Masked, first: int, end: int, used: set[int]) -> list[int]:
+    """Values after masked position ``end`` compared with value ``first`` ('71% vs 66%')."""
+    found: list[int] = []
+    respectively = re.search(r"\brespectively\b", masked.text) is not None
+    previous, pos = first, end
+    while True:
+        index = None
+        for rule in rules_with("rates.yaml", "chain"):
+            match = rule.regex.search(masked.text[pos:])
+            if match is None:
+                continue
+            candidate = int(match.group("v"))
+            needs_arms = rule.rule.fields.get("needs_arms")
+            if needs_arms and not respectively and not (arm_near(masked, previous) and arm_near(masked, candidate)):
+                continue
+            index = candidate
+            break
+        if index is None or index in used or masked.tokens[index].shape != "single" or _OWNED_LATER.match(masked.after(index)):
+            return found
+        found.append(index)
+        previous, pos = index, masked.spans[index][1]
+
+
+def arm_order(text: str) -> list[str] | None:
+    """Two arm labels a sentence names in order ('in the X arm than in the Y arm')."""
+    for rule in rules_with("rates.yaml", "arm_order"):
+        match = rule.regex.search(text)
+        if match:
+            arms = [clean_arm(match.group("arm")), clean_arm(match.group("arm2"))]
+            if all(arms) and arms[0] != arms[1]:
+                return [a for a in arms if a]
+    return None
+
+
+def is_hypothetical(masked: Masked, indexes: Iterable[int]) -> bool:
+    """True when design words ('threshold of', 'if the true') come right before a token."""
+    rules = rules_with("rates.yaml", "hypothetical")
+    return any(rule.regex.search(masked.before(i)[-40:]) for i in indexes for rule in rules)
+
+
+def is_design_statement(sentence: Sentence) -> bool:
+    """True for a methods sentence stating the plan ('if the true CR rate was 70%'), not a result."""
+    if sentence.section != "methods":
+        return False
+    return any(rule.regex.search(sentence.text) for rule in rules_with("rates.yaml", "methods_design"))
+
+
+def previous_sentence(sentence: Sentence) -> str:
+    """The sentence before this one in the same paragraph, or ''."""
+    text = sentence.doc.text[max(0, sentence.start - 800) : sentence.start]
+    text = text[text.rfind("\n") + 1 :].strip()
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\[])", text)
+    return parts[-1] if parts else ""
+
+
+def resolve_arms(groups: list[list[tuple[Count, str | None]]], order: list[str] | None,
+                 ) -> list[list[tuple[Count, str | None]]]:
+    """Arms of numbers compared within a sentence, or None for all where any is unclear."""
+    resolved = []
+    for group in groups:
+        arms = [arm for _, arm in group]
+        if len(group) == 1 or (all(arms) and len(set(arms)) == len(arms)):
+            resolved.append(group)
+        elif order is not None and len(order) == len(group) and all(
+            a is None or a == o for a, o in zip(arms, order, strict=True)
+        ):
+            resolved.append([(count, arm) for (count, _), arm in zip(group, order, strict=True)])
+        else:
+            resolved.append([(count, None) for count, _ in group])
+    return resolved
+
+
+def order_from(groups: list[list[tuple[Count, str | None]]]) -> list[str] | None:
+    """Arm order set by the first group whose arms are all named."""
+    for group in groups:
+        arms = [arm for _, arm in group]
+        if len(arms) > 1 and all(arms) and len(set(arms)) == len(arms):
+            return [a for a in arms if a]
+    return None
+
+
+@dataclass(frozen=True)
+class RowValue:
+    """One value cell of a table row with the arm its column header names."""
+
+    arm: str | None
+    count: Count
+
+
+def table_row(sentence: Sentence, label_ok: Callable[[str], bool]) -> tuple[str, list[RowValue]] | None:
+    """Label and values of a table row whose label passes ``label_ok``; None otherwise."""
+    if sentence.row is None or sentence.table is None:
+        return None
+    cells = [c for c in sentence.row.cells if c.text.strip()]
+    if len(cells) >= 2 and not _TRAILING_VALUE.search(" " + cells[0].text):
+        label = cells[0].text
+        raw = [(c.text.strip(), c.column if c.column is not None else i) for i, c in enumerate(sentence.row.cells)][1:]
+        raw = [(text, col) for text, col in raw if text]
+        headers = _header_columns(sentence)
+    else:
+        label, values = _split_row(sentence.text)
+        raw = [(v, None) for v in values]
+        headers = {}
+    label = _FOOTNOTE.sub("", label.strip()).strip()
+    if not raw or not label_ok(label):
+        return None
+    label_pct = bool(re.search(r",\s*%\s*$|\(\s*%\s*\)\s*$|\brate\s*\(?%\)?\s*$", label))
+    any_pct = "%" in sentence.header or label_pct
+    out: list[RowValue] = []
+    for text, col in raw:
+        texts = headers.get(col, []) if col is not None else []
+        if any(_STAT_HEADER.match(t) for t in texts):
+            continue
+        col_pct = label_pct or any(_PCT_HINT.search(t) and not re.search(r"\bn\b|\bno\.", t, re.IGNORECASE) for t in texts)
+        col_n = any(_N_HINT.match(t) for t in texts)
+        count = parse_cell(text, any_pct=any_pct, plain_pct=col_pct, plain_n=col_n)
+        if count is not None:
+            arm = next((a for t in texts if (a := clean_arm(t))), None)
+            out.append(RowValue(arm, count))
+    arms = [v.arm for v in out]
+    if len(out) < 2 or not all(arms) or len(set(arms)) < len(arms):
+        out = [replace(v, arm=None) for v in out]
+    return label, out
+
+
+def parse_cell(text: str, any_pct: bool, plain_pct: bool, plain_n: bool) -> Count | None:
+    """A table cell as a count: '6 (16)', '5 (2%)', '16/25 (64)', '64' under a % header."""
+    text = " ".join(text.split())
+    if match := _CELL_N_PCT.match(text):
+        if not (match["sign"] or any_pct):
+            return None
+        n = int(match["n"])
+        pct = None if match["lt"] else parse_number(match["pct"])
+        return Count(n=n, percent=pct) if n > 0 else None
+    if match := _CELL_N_OF.match(text):
+        n, of = int(match["n"]), int(match["of"])
+        pct = parse_number(match["pct"]) if match["pct"] else None
+        return Count(n=n, of=of, percent=pct) if 0 < n <= of else None
+    if match := _CELL_PLAIN.match(text):
+        value = parse_number(match["num"])
+        if value is None or value == 0:
+            return None
+        if match["sign"] or plain_pct:
+            return Count(percent=value) if value <= 100 else None
+        if plain_n and value == int(value):
+            return Count(n=int(value))
+    return None
+
+
+def _header_columns(sentence: Sentence) -> dict[int, list[str]]:
+    """Grid column -> texts of the header cells above it, top row first."""
+    assert sentence.table is not None
+    columns: dict[int, list[str]] = {}
+    for row in sentence.table.rows:
+        if not row.header:
+            continue
+        pos = 0
+        for cell in row.cells:
+            start = cell.column if cell.column is not None else pos
+            for col in range(start, start + cell.colspan):
+                if cell.text.strip():
+                    columns.setdefault(col, []).append(cell.text.strip())
+            pos = start + cell.colspan
+    return columns
+
+
+def _split_row(text: str) -> tuple[str, list[str]]:
+    """A row printed as one line: its label and its trailing value groups."""
+    values: list[str] = []
+    while match := _TRAILING_VALUE.search(text):
+        values.insert(0, match.group(1))
+        text = text[: match.start()]
+    return text, values

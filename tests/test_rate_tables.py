@@ -1,0 +1,107 @@
+"""Response and early-mortality numbers read from table rows of the corpus papers (components.rates.table_row)."""
+
+from functools import cache
+
+import pytest
+
+from extractor.parsers import parse_paper
+from extractor.pipeline import extract_records
+from schemas import Document, EarlyMortality, Response, Section, Table, TableCell, TableRow
+from tests.conftest import PAPERS
+
+Row = tuple[str | None, str, int | None, int | None, float | None]
+
+
+@cache
+def _table_records(name: str) -> tuple[set[Row], set[Row]]:
+    """(arm, outcome or window, n, of, percent) of the records a table row states."""
+    records = extract_records(parse_paper(PAPERS / name))
+    responses, deaths = set(), set()
+    for record in records:
+        if not any(p.rule_id.endswith(".table_row.v1") for p in record.provenance):
+            continue
+        if isinstance(record, Response):
+            responses.add((record.arm, record.outcome, record.n, record.of, record.percent))
+        elif isinstance(record, EarlyMortality):
+            deaths.add((record.arm, record.window, record.n, record.of, record.percent))
+    return responses, deaths
+
+
+def test_two_arm_table_takes_arms_from_the_header() -> None:
+    responses, _ = _table_records("PMC3669518.nxml")
+    assert responses == {
+        ("EOC", "CR", 5, None, 2.0), ("mEOC+P", "CR", 8, None, 3.0),
+        ("EOC", "PR", 95, None, 40.0), ("mEOC+P", "PR", 108, None, 43.0),
+    }
+
+
+def test_percent_columns_and_statistics_columns() -> None:
+    responses, deaths = _table_records("PMC5292678.nxml")
+    assert responses == {
+        ("DA", "CR", None, None, 64.0), ("DClo", "CR", None, None, 58.0),
+        ("DA", "CRi", None, None, 6.0), ("DClo", "CRi", None, None, 8.0),
+        ("DA", "CRc", None, None, 71.0), ("DClo", "CRc", None, None, 66.0),
+        ("DA", "NR", None, None, 18.0), ("DClo", "NR", None, None, 24.0),
+    }
+    assert deaths == {
+        ("DA", "induction", None, None, 11.0), ("DClo", "induction", None, None, 11.0),
+        ("DA", "30 days", None, None, 9.0), ("DClo", "30 days", None, None, 8.0),
+        ("DA", "60 days", None, None, 15.0), ("DClo", "60 days", None, None, 14.0),
+    }
+
+
+def test_label_with_percent_unit() -> None:
+    responses, _ = _table_records("PMC2855860.nxml")
+    assert responses == {("sunitinib", "ORR", None, None, 11.0), ("capecitabine", "ORR", None, None, 16.0)}
+
+
+def test_n_percent_cells_under_a_percent_header() -> None:
+    responses, _ = _table_records("PMC5787508.nxml")
+    assert responses == {(None, "CR", 7, None, 28.0), (None, "PR", 4, None, 16.0)}
+
+
+def test_plain_text_table_with_footnote_marks_and_mortality_rows() -> None:
+    responses, deaths = _table_records("000_59df4b2ebd5e169b.txt")
+    assert responses == {
+        (None, "CR", 6, None, 16.0), (None, "CRi", 10, None, 27.0),
+        (None, "PR", 1, None, 3.0), (None, "NR", 18, None, 49.0),
+    }
+    assert deaths == {(None, "4 weeks", 1, None, 3.0), (None, "8 weeks", 1, None, 3.0)}
+
+
+def _one_table_document(caption: str, header: list[str], row: list[str]) -> Document:
+    lines = [caption, " ".join(header), " ".join(row)]
+    text = "\n".join(lines)
+
+    def cells(line_index: int, texts: list[str], header_row: bool) -> TableRow:
+        start = sum(len(line) + 1 for line in lines[:line_index])
+        out, pos = [], start
+        for column, cell in enumerate(texts):
+            out.append(TableCell(text=cell, start=pos, end=pos + len(cell), header=header_row, column=column))
+            pos += len(cell) + 1
+        return TableRow(cells=out, start=start, end=start + len(lines[line_index]), header=header_row)
+
+    table = Table(label=None, caption=caption, section="results", start=0, end=len(text),
+                  rows=[cells(1, header, True), cells(2, row, False)])
+    return Document(paper_id="0" * 16, source_path="<test>", stem="test", format="text", text=text,
+                    sections=[Section(label="results", title=None, start=0, end=len(text))], tables=[table])
+
+
+@pytest.mark.parametrize(
+    ("caption", "header", "row"),
+    [
+        ("Table 1 Baseline characteristics", ["Response to prior therapy", "n (%)"], ["CR", "10 (20)"]),
+        ("Table 2 Response", ["", "Arm A", "Arm B"], ["Survival post CR", "20", "23"]),
+        ("Table 2 Response", ["", "Arm A"], ["CR", "12"]),
+    ],
+    ids=["baseline-table", "not-an-outcome-label", "plain-number-without-unit"],
+)
+def test_table_rows_that_are_not_responses(caption: str, header: list[str], row: list[str]) -> None:
+    records = extract_records(_one_table_document(caption, header, row))
+    assert [r for r in records if r.kind in ("response", "mortality")] == []
+
+
+def test_hand_made_table_row_is_read() -> None:
+    document = _one_table_document("Table 2 Response", ["", "Arm A (n=20)", "Arm B (n=21)"], ["CR", "8 (40%)", "6 (29%)"])
+    found = {(r.arm, r.outcome, r.n, r.percent) for r in extract_records(document) if isinstance(r, Response)}
+    assert found == {("Arm A", "CR", 8, 40.0), ("Arm B", "CR", 6, 29.0)}
