@@ -1,0 +1,192 @@
+"""Evidence records of one paper -> its evidence summary (corpus/gold/FORMAT.md)."""
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from schemas import (
+    AdverseEvent,
+    DoseLimitingToxicity,
+    DrugRegimen,
+    EarlyMortality,
+    EvidenceRecord,
+    HazardRatio,
+    MaximumToleratedDose,
+    PopulationValue,
+    RegistryId,
+    Response,
+    TimeToEvent,
+    TrialDesign,
+    TrialPhase,
+)
+from schemas.document import Document
+from schemas.summary import (
+    EvidenceSummary,
+    SummaryAdverseEvent,
+    SummaryArm,
+    SummaryDlt,
+    SummaryDose,
+    SummaryDrug,
+    SummaryHazardRatio,
+    SummaryMortality,
+    SummaryPopulation,
+    SummaryResponse,
+    SummaryTimeToEvent,
+)
+
+R = TypeVar("R", bound=EvidenceRecord)
+M = TypeVar("M", bound=BaseModel)
+
+POPULATION_FIELDS = ("n_enrolled", "n_evaluable", "age_median", "age_min", "age_max")
+
+
+def build_summary(document: Document, records: list[EvidenceRecord]) -> EvidenceSummary:
+    """The FORMAT.md summary of a paper from its evidence records.
+
+    Single-valued facts (phase, design, each population field) take the value with
+    the most support; a tie leaves the field None, since a wrong value is worse
+    than a missing one. List facts keep record order; an entry whose fields all
+    agree with a fuller entry of the same list (the same fact printed once with and
+    once without its denominator, say) is folded into the fuller one.
+    """
+    trial_ids = list(dict.fromkeys(r.identifier for r in _of(records, RegistryId)))
+    phases = _of(records, TrialPhase)
+    designs = _of(records, TrialDesign)
+    return EvidenceSummary(
+        paper=document.stem,
+        source=document.metadata.title or None,
+        trial_ids=trial_ids,
+        phase=_phase(phases),
+        design=best_supported(designs, lambda r: r.design),
+        population=_population(_of(records, PopulationValue)),
+        arms=_arms(_of(records, DrugRegimen)),
+        responses=_entries(SummaryResponse, _of(records, Response), _response),
+        time_to_event=_entries(SummaryTimeToEvent, _of(records, TimeToEvent), _time_to_event),
+        hazard_ratios=_entries(SummaryHazardRatio, _of(records, HazardRatio), _hazard_ratio),
+        mtd=_entries(SummaryDose, _of(records, MaximumToleratedDose), _dose),
+        dlts=_entries(SummaryDlt, _of(records, DoseLimitingToxicity), lambda r: {"term": r.term}),
+        adverse_events=_entries(SummaryAdverseEvent, _of(records, AdverseEvent), _adverse_event),
+        mortality=_entries(SummaryMortality, _of(records, EarlyMortality), _mortality),
+    )
+
+
+def _of(records: Iterable[EvidenceRecord], model: type[R]) -> list[R]:
+    return [r for r in records if isinstance(r, model)]
+
+
+def support(record: EvidenceRecord) -> tuple[int, float]:
+    """How well a record is supported: places stating it, then the best rule confidence."""
+    return len(record.provenance), max(p.confidence for p in record.provenance)
+
+
+def _tied_best(records: list[R], value: Callable[[R], Any]) -> list[Any]:
+    """The values sharing the most support (spans summed, best confidence) over the records."""
+    scores: dict[Any, tuple[int, float]] = {}
+    for record in records:
+        spans, confidence = support(record)
+        old_spans, old_confidence = scores.get(value(record), (0, 0.0))
+        scores[value(record)] = (old_spans + spans, max(old_confidence, confidence))
+    top = max(scores.values(), default=None)
+    return [v for v, score in scores.items() if score == top]
+
+
+def best_supported(records: list[R], value: Callable[[R], Any]) -> Any:
+    """The value with the most support over the records, or None when the top two tie."""
+    tied = _tied_best(records, value)
+    return tied[0] if len(tied) == 1 else None
+
+
+def _phase(records: list[TrialPhase]) -> str | None:
+    """The best-supported phase; a tie between '1/2' and its own parts goes to '1/2'."""
+    # A phase 1/2 paper also speaks of its phase 1 and phase 2 parts, each as often as of the whole.
+    tied = _tied_best(records, lambda r: r.phase)
+    combined = [p for p in tied if "/" in p]
+    if len(combined) == 1 and all(p in combined[0].split("/") for p in tied if p != combined[0]):
+        return combined[0]
+    return tied[0] if len(tied) == 1 else None
+
+
+def _population(records: list[PopulationValue]) -> SummaryPopulation:
+    values: dict[str, float] = {}
+    quotes: dict[str, str] = {}
+    for field in POPULATION_FIELDS:
+        in_field = [r for r in records if r.field == field]
+        value = best_supported(in_field, lambda r: r.value)
+        if value is not None:
+            values[field] = value
+            quotes[field] = next(_quote(r) for r in in_field if r.value == value)
+    quote = quotes.get("n_enrolled") or next(iter(quotes.values()), None)
+    return SummaryPopulation(**values, quote=quote)
+
+
+def _arms(records: list[DrugRegimen]) -> list[SummaryArm]:
+    grouped: dict[str | None, list[DrugRegimen]] = {}
+    for record in records:
+        grouped.setdefault(record.arm, []).append(record)
+    arms = []
+    for label, in_arm in grouped.items():
+        sizes = [r.arm_n for r in in_arm if r.arm_n is not None]
+        n = max(set(sizes), key=sizes.count) if sizes else None
+        drugs = _entries(SummaryDrug, in_arm, _drug)
+        arms.append(SummaryArm(label=label, n=n, drugs=drugs))
+    return arms
+
+
+def _quote(record: EvidenceRecord) -> str:
+    return record.provenance[0].quote
+
+
+def _entries(model: type[M], records: list[R], fields: Callable[[R], dict[str, Any]]) -> list[M]:
+    """One summary entry per distinct fact, fuller entries absorbing the ones they subsume."""
+    rows = [(fields(r), _quote(r)) for r in records]
+    kept: list[tuple[dict[str, Any], str]] = []
+    for row, quote in rows:
+        if any(_subsumes(other, row) and other != row for other, _ in rows):
+            continue
+        if all(other != row for other, _ in kept):
+            kept.append((row, quote))
+    return [model(**row, quote=quote) for row, quote in kept]
+
+
+def _subsumes(fuller: dict[str, Any], row: dict[str, Any]) -> bool:
+    """True when every field the row gives has the same value in ``fuller``."""
+    return all(value is None or fuller.get(key) == value for key, value in row.items())
+
+
+def _drug(r: DrugRegimen) -> dict[str, Any]:
+    return {"drug": r.drug, "dose": r.dose, "unit": r.unit, "frequency": r.frequency, "route": r.route}
+
+
+def _response(r: Response) -> dict[str, Any]:
+    return {"arm": r.arm, "outcome": r.outcome, "n": r.n, "of": r.of, "percent": r.percent}
+
+
+def _time_to_event(r: TimeToEvent) -> dict[str, Any]:
+    # FORMAT.md writes ci_level only when it is not the default 95.
+    level = None if r.ci_level == 95 else r.ci_level
+    return {
+        "arm": r.arm, "endpoint": r.endpoint, "measure": r.measure, "value": r.value, "unit": r.unit,
+        "timepoint": r.timepoint, "ci_low": r.ci_low, "ci_high": r.ci_high, "ci_level": level,
+    }
+
+
+def _hazard_ratio(r: HazardRatio) -> dict[str, Any]:
+    has_ci = r.ci_low is not None and r.ci_high is not None
+    level = r.ci_level if r.ci_level is not None or not has_ci else 95.0
+    return {
+        "endpoint": r.endpoint, "hr": r.hr, "ci_low": r.ci_low, "ci_high": r.ci_high, "ci_level": level,
+        "p": r.p, "comparison": r.comparison, "adjusted": r.adjusted,
+    }
+
+
+def _dose(r: MaximumToleratedDose) -> dict[str, Any]:
+    return {"drug": r.drug, "dose": r.dose, "unit": r.unit, "frequency": r.frequency}
+
+
+def _adverse_event(r: AdverseEvent) -> dict[str, Any]:
+    return {"term": r.term, "grade": r.grade, "n": r.n, "percent": r.percent, "arm": r.arm}
+
+
+def _mortality(r: EarlyMortality) -> dict[str, Any]:
+    return {"window": r.window, "n": r.n, "of": r.of, "percent": r.percent, "arm": r.arm}

@@ -1,0 +1,156 @@
+"""build_summary: records of a paper -> the FORMAT.md evidence summary."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from extractor.summary import build_summary
+from schemas import (
+    AdverseEvent,
+    DoseLimitingToxicity,
+    DrugRegimen,
+    EarlyMortality,
+    EvidenceRecord,
+    EvidenceSummary,
+    HazardRatio,
+    MaximumToleratedDose,
+    PopulationValue,
+    Provenance,
+    RegistryId,
+    Response,
+    TimeToEvent,
+    TrialDesign,
+    TrialPhase,
+)
+from tests.conftest import GOLD, document_from_text
+
+TEXT = (
+    "This phase 1/2 trial (NCT01254890) enrolled 43 patients; median age 64 years (range, 24-87). "
+    "Patients received azacitidine (AZA) 75 mg/m2 IV daily and sorafenib 400 mg orally twice daily. "
+    "In a randomized phase 2 expansion, 40 patients received sorafenib 200 mg. "
+    "Of 37 evaluable patients, 6 (16%) achieved CR. CR 6 (16%). "
+    "Median OS was 6.2 months; 2-year OS was 67% (90% CI, 50-80). "
+    "EFS HR 2.37 (95% CI 1.45-3.88; P < .001). "
+    "The MTD of sorafenib was 400 mg twice daily, and 400 mg twice daily was the RP2D. "
+    "DLTs were grade 3 rash and grade 4 rash. "
+    "Febrile neutropenia grade 3 or more occurred in 5 patients (12%). "
+    "Four-week mortality was 9% (4 of 43). "
+    "Registered as NCT01254890."
+)
+DOCUMENT = document_from_text(TEXT)
+FORMAT_KEYS = [
+    "paper", "source", "trial_ids", "phase", "design", "population", "arms", "responses",
+    "time_to_event", "hazard_ratios", "mtd", "dlts", "adverse_events", "mortality",
+]
+
+
+def prov(quote: str, confidence: float = 0.9) -> Provenance:
+    """Provenance of the first occurrence of quote in TEXT."""
+    start = TEXT.index(quote)
+    return Provenance(paper_id=DOCUMENT.paper_id, section="results", start=start, end=start + len(quote),
+                      quote=quote, rule_id="test.rule.v1", extractor_version="0", confidence=confidence)
+
+
+def records() -> list[EvidenceRecord]:
+    return [
+        RegistryId(registry="NCT", identifier="NCT01254890", provenance=[prov("NCT01254890"), prov("Registered")]),
+        RegistryId(registry="NCT", identifier="NCT01254890", provenance=[prov("Registered as NCT01254890.")]),
+        # 'phase 1/2' is stated twice over, 'phase 2' once: the best supported wins.
+        TrialPhase(phase="1/2", provenance=[prov("phase 1/2"), prov("This phase")]),
+        TrialPhase(phase="2", provenance=[prov("phase 2 expansion")]),
+        # An even split between designs leaves the design empty.
+        TrialDesign(design="single-arm", provenance=[prov("This phase 1/2 trial", 0.8)]),
+        TrialDesign(design="randomized", provenance=[prov("randomized", 0.8)]),
+        PopulationValue(field="n_enrolled", value=43, provenance=[prov("enrolled 43 patients")]),
+        PopulationValue(field="n_evaluable", value=37, provenance=[prov("Of 37 evaluable patients")]),
+        PopulationValue(field="age_median", value=64, provenance=[prov("median age 64 years")]),
+        PopulationValue(field="age_min", value=24, provenance=[prov("24-87")]),
+        PopulationValue(field="age_max", value=87, provenance=[prov("24-87")]),
+        DrugRegimen(drug="azacitidine", drug_as_printed="azacitidine", dose=75, unit="mg/m2", route="IV",
+                    frequency="once daily", provenance=[prov("azacitidine (AZA) 75 mg/m2 IV daily")]),
+        DrugRegimen(drug="azacitidine", drug_as_printed="AZA", dose=75, unit="mg/m2", route="IV",
+                    frequency="once daily", provenance=[prov("AZA) 75 mg/m2 IV daily")]),
+        DrugRegimen(drug="sorafenib", drug_as_printed="sorafenib", dose=400, unit="mg", route="oral",
+                    frequency="twice daily", provenance=[prov("sorafenib 400 mg orally twice daily")]),
+        DrugRegimen(arm="expansion", arm_n=40, drug="sorafenib", drug_as_printed="sorafenib", dose=200, unit="mg",
+                    provenance=[prov("40 patients received sorafenib 200 mg")]),
+        Response(outcome="CR", n=6, of=37, percent=16, provenance=[prov("Of 37 evaluable patients, 6 (16%) achieved CR.")]),
+        # The same CR printed again without its denominator folds into the fuller entry.
+        Response(outcome="CR", n=6, percent=16, provenance=[prov("CR 6 (16%).")]),
+        TimeToEvent(endpoint="OS", measure="median", value=6.2, unit="months", provenance=[prov("Median OS was 6.2 months")]),
+        TimeToEvent(endpoint="OS", measure="rate", value=67, unit="%", timepoint="2 years", ci_low=50, ci_high=80,
+                    ci_level=90, provenance=[prov("2-year OS was 67% (90% CI, 50-80).")]),
+        HazardRatio(endpoint="EFS", hr=2.37, ci_low=1.45, ci_high=3.88, p="<.001",
+                    provenance=[prov("EFS HR 2.37 (95% CI 1.45-3.88; P < .001).")]),
+        MaximumToleratedDose(dose_kind="mtd", drug="sorafenib", dose=400, unit="mg", frequency="twice daily",
+                             provenance=[prov("The MTD of sorafenib was 400 mg twice daily")]),
+        MaximumToleratedDose(dose_kind="rp2d", drug="sorafenib", dose=400, unit="mg", frequency="twice daily",
+                             provenance=[prov("400 mg twice daily was the RP2D")]),
+        DoseLimitingToxicity(term="rash", grade="3", provenance=[prov("grade 3 rash")]),
+        DoseLimitingToxicity(term="rash", grade="4", provenance=[prov("grade 4 rash")]),
+        AdverseEvent(term="febrile neutropenia", grade=">=3", n=5, percent=12,
+                     provenance=[prov("Febrile neutropenia grade 3 or more occurred in 5 patients (12%).")]),
+        EarlyMortality(window="4 weeks", n=4, of=43, percent=9, provenance=[prov("Four-week mortality was 9% (4 of 43).")]),
+    ]
+
+
+def test_summary_has_the_format_shape_and_values() -> None:
+    summary = build_summary(DOCUMENT, records())
+    data = json.loads(summary.model_dump_json())
+    assert list(data) == FORMAT_KEYS
+    assert data["paper"] == "test"
+    assert data["source"] is None
+    assert data["trial_ids"] == ["NCT01254890"]
+    assert data["phase"] == "1/2"
+    assert data["design"] is None
+    assert data["population"] == {"n_enrolled": 43, "n_evaluable": 37, "age_median": 64, "age_min": 24,
+                                  "age_max": 87, "quote": "enrolled 43 patients"}
+    assert [(arm["label"], arm["n"], len(arm["drugs"])) for arm in data["arms"]] == [(None, None, 2), ("expansion", 40, 1)]
+    assert data["arms"][0]["drugs"][0] == {
+        "drug": "azacitidine", "dose": 75, "unit": "mg/m2", "frequency": "once daily", "route": "IV",
+        "quote": "azacitidine (AZA) 75 mg/m2 IV daily"}
+    assert data["responses"] == [{"arm": None, "outcome": "CR", "n": 6, "of": 37, "percent": 16,
+                                  "quote": "Of 37 evaluable patients, 6 (16%) achieved CR."}]
+    rate = data["time_to_event"][1]
+    assert (rate["timepoint"], rate["ci_low"], rate["ci_high"], rate["ci_level"]) == ("2 years", 50, 80, 90)
+    assert data["time_to_event"][0]["ci_low"] is None
+    assert data["hazard_ratios"][0] | {"quote": ""} == {
+        "endpoint": "EFS", "hr": 2.37, "ci_low": 1.45, "ci_high": 3.88, "ci_level": 95, "p": "<.001",
+        "comparison": None, "adjusted": None, "quote": ""}
+    assert [m["quote"] for m in data["mtd"]] == ["The MTD of sorafenib was 400 mg twice daily"]
+    assert data["dlts"] == [{"term": "rash", "quote": "grade 3 rash"}]
+    assert data["adverse_events"] == [{"term": "febrile neutropenia", "grade": ">=3", "n": 5, "percent": 12,
+                                       "arm": None, "quote": "Febrile neutropenia grade 3 or more occurred in 5 patients (12%)."}]
+    assert data["mortality"][0]["window"] == "4 weeks"
+    assert EvidenceSummary.model_validate(data) == summary
+
+
+def test_summary_of_no_records_is_empty_but_valid() -> None:
+    summary = build_summary(DOCUMENT, [])
+    assert summary.trial_ids == [] and summary.phase is None and summary.arms == []
+    assert summary.population.model_dump() == dict.fromkeys(
+        ["n_enrolled", "n_evaluable", "age_median", "age_min", "age_max", "quote"])
+
+
+def test_a_tied_population_field_is_left_empty() -> None:
+    tied = [PopulationValue(field="n_enrolled", value=43, provenance=[prov("enrolled 43 patients")]),
+            PopulationValue(field="n_enrolled", value=40, provenance=[prov("40 patients received")])]
+    assert build_summary(DOCUMENT, tied).population.n_enrolled is None
+    better = [*tied, PopulationValue(field="n_enrolled", value=43, provenance=[prov("4 of 43")])]
+    assert build_summary(DOCUMENT, better).population.n_enrolled == 43
+
+
+@pytest.mark.parametrize("path", sorted(GOLD.glob("*.json")), ids=lambda p: Path(p).stem)
+def test_every_gold_file_is_an_evidence_summary(path: Path) -> None:
+    gold = EvidenceSummary.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    assert gold.paper == path.stem
+
+
+def test_a_tie_between_phase_one_two_and_its_parts_goes_to_the_combined_phase() -> None:
+    one_two = TrialPhase(phase="1/2", provenance=[prov("phase 1/2")])
+    two = TrialPhase(phase="2", provenance=[prov("phase 2 expansion")])
+    assert build_summary(DOCUMENT, [one_two, two]).phase == "1/2"
+    three = TrialPhase(phase="3", provenance=[prov("This phase")])
+    assert build_summary(DOCUMENT, [one_two, three]).phase is None
+    assert build_summary(DOCUMENT, [one_two, two, TrialPhase(phase="2", provenance=[prov("randomized")])]).phase == "2"
