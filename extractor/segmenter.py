@@ -14,8 +14,8 @@ def trial_sentencizer(doc: Doc) -> Doc:
     """Mark sentence starts: after a sentence-ending full stop, and after any line break.
 
     A full stop after an abbreviation ('et al.', 'Fig.', 'vs.') or a single initial
-    does not end a sentence; the next sentence must begin with a capital, a digit or
-    an opening bracket. A table row (doc._.passage.is_row) is always one sentence.
+    does not end a sentence; the next sentence must begin with a capital, a digit,
+    an opening bracket or a mixed-case word ('mEOC+P'). A table row (doc._.passage.is_row) is always one sentence.
     """
     abbreviations = set(load_yaml("abbreviations.yaml"))
     passage = doc._.passage if doc.has_extension("passage") else None
@@ -50,4 +50,5 @@ def _starts_sentence(doc: Doc, i: int, prev: object, abbreviations: set[str]) ->
     if before in abbreviations or (len(before) == 1 and before.isalpha()):
         return False
     first = token.text[0]
-    return first.isupper() or first.isdigit() or first in _OPENERS
+    # A sentence may open with a mixed-case label such as "mEOC+P" or "pH".
+    return first.isupper() or first.isdigit() or first in _OPENERS or any(c.isupper() for c in token.text)

@@ -1,0 +1,31 @@
+"""Sentence boundaries of the trial sentencizer on real sentence shapes."""
+
+import pytest
+
+from extractor.pipeline import build_nlp
+
+
+def sentences(text: str) -> list[str]:
+    nlp = build_nlp()
+    doc = nlp.get_pipe("trial_sentencizer")(nlp.make_doc(text))
+    return [s.text.strip() for s in doc.sents]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The median OS was 6.2 months. The median EFS was 3.8 months.",
+         ["The median OS was 6.2 months.", "The median EFS was 3.8 months."]),
+        ("As shown by Serve et al. in 2013, CR was 60%. We enrolled 43 patients.",
+         ["As shown by Serve et al. in 2013, CR was 60%.", "We enrolled 43 patients."]),
+        ("Survival was longer (Fig. 2). Responses were durable.",
+         ["Survival was longer (Fig. 2).", "Responses were durable."]),
+        ("HR 1·37, 95% CI 1·07–1·76; p=0·013). mEOC+P was associated with diarrhoea.",
+         ["HR 1·37, 95% CI 1·07–1·76; p=0·013).", "mEOC+P was associated with diarrhoea."]),
+        ("Doses were 12 mg/m2 vs. 10 mg/m2 in the two arms.", ["Doses were 12 mg/m2 vs. 10 mg/m2 in the two arms."]),
+        ("Results\nForty-three patients were enrolled.", ["Results", "Forty-three patients were enrolled."]),
+        ("P = .01. 37 were evaluable.", ["P = .01.", "37 were evaluable."]),
+    ],
+)
+def test_sentence_boundaries(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
