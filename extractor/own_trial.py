@@ -15,8 +15,21 @@ def citation_rule(text: str) -> str | None:
     return None
 
 
-def is_own_trial(sentence: Sentence) -> bool:
-    """True when a sentence may state facts of the paper's own trial."""
+def speaks_of_own_trial(text: str) -> bool:
+    """True when the text has a cue that it describes this paper's trial ('the current study')."""
+    return any(rule.regex.search(text) for rule in load_rules("own_trial.yaml"))
+
+
+def is_own_trial(sentence: Sentence, trial_facts: bool = False) -> bool:
+    """True when a sentence may state facts of the paper's own trial.
+
+    ``trial_facts`` is for extractors of facts that name the trial rather than
+    measure it (registry id, phase, design): for them an introduction sentence
+    with an own-trial cue and no citation also counts.
+    """
+    if sentence.section == "introduction" and trial_facts:
+        return speaks_of_own_trial(sentence.text) and not cites_reference(sentence) and (
+            citation_rule(sentence.text) is None)
     if sentence.section in EXCLUDED_SECTIONS:
         return False
     if sentence.table is not None:

@@ -14,7 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractor import segmenter  # noqa: F401  (registers the trial_sentencizer factory)
-from extractor.components import COMPONENTS, Extractor
+from extractor.components import COMPONENTS, DOCUMENT_RULES, Extractor
 from extractor.own_trial import is_own_trial
 from extractor.sentence import Sentence
 from schemas import Document, EvidenceRecord, Table, TableRow
@@ -22,6 +22,9 @@ from schemas.vocab import SectionLabel
 
 # Sections never read for evidence at all (they only list other work).
 SKIPPED_SECTIONS = frozenset({"references"})
+# Components whose facts name the trial (not measure it): they may read an
+# introduction sentence that says it speaks of this trial (see own_trial.py).
+TRIAL_FACT_COMPONENTS = frozenset({"registry_ids", "trial_phase", "trial_design"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class RuleComponent:
     def __init__(self, name: str, extract: Extractor) -> None:
         self.name = name
         self.extract = extract
+        self.trial_facts = name in TRIAL_FACT_COMPONENTS
 
     def __call__(self, doc: Doc) -> Doc:
         passage: Passage | None = doc._.passage
@@ -54,7 +58,7 @@ class RuleComponent:
             return doc
         for sent in doc.sents:
             sentence = _sentence(passage, sent.start_char, sent.end_char)
-            if sentence is not None and is_own_trial(sentence):
+            if sentence is not None and is_own_trial(sentence, self.trial_facts):
                 doc._.evidence.extend(self.extract(sentence))
         return doc
 
@@ -129,7 +133,10 @@ def extract_records(document: Document) -> list[EvidenceRecord]:
         for _, proc in nlp.pipeline:
             doc = proc(doc)
         found.extend(doc._.evidence)
-    return merge_duplicates(found)
+    records = merge_duplicates(found)
+    for rule in DOCUMENT_RULES:
+        records.extend(rule(document, records))
+    return records
 
 
 def merge_duplicates(records: list[EvidenceRecord]) -> list[EvidenceRecord]:

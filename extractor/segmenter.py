@@ -4,6 +4,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractor.lexicons import load_yaml
+from extractor.patterns import load_rules
 
 _ENDERS = {".", "?", "!"}
 _OPENERS = {"(", "[", "\u201c", '"', "\u2018", "'"}
@@ -27,28 +28,44 @@ def trial_sentencizer(doc: Doc) -> Doc:
         if one_sentence:
             token.is_sent_start = False
             continue
-        prev = doc[i - 1]
-        token.is_sent_start = _starts_sentence(doc, i, prev, abbreviations)
+        token.is_sent_start = _starts_sentence(doc, i, abbreviations)
     return doc
 
 
-def _starts_sentence(doc: Doc, i: int, prev: object, abbreviations: set[str]) -> bool:
+def _starts_sentence(doc: Doc, i: int, abbreviations: set[str]) -> bool:
     token = doc[i]
     if "\n" in doc[i - 1].text or "\n" in doc[i - 1].whitespace_:
         return not token.is_space
     if token.is_space:
         return False
-    prev_text = doc[i - 1].text
+    p = i - 1
+    while p > 0 and doc[p].is_space:
+        p -= 1
+    prev_text = doc[p].text
     if prev_text in _ENDERS:
-        before = doc[i - 2].text.lower() if i >= 2 else ""
+        word = p - 1
+        before = doc[word].text.lower() if word >= 0 else ""
     elif prev_text.endswith(".") and len(prev_text) > 1:
+        word = p
         before = prev_text[:-1].lower()
+    elif _cited_end(prev_text):
+        return _opens_sentence(token.text)
     else:
         return False
-    if not doc[i - 1].whitespace_ and prev_text in _ENDERS:
+    if not (doc[p].whitespace_ or p < i - 1) and prev_text in _ENDERS:
         return False
-    if before in abbreviations or (len(before) == 1 and before.isalpha()):
+    # An initial ("M. A. Rudek") stands alone; "ara-C." ends a word.
+    initial = len(before) == 1 and before.isalpha() and (word <= 0 or bool(doc[word - 1].whitespace_))
+    if before in abbreviations or initial:
         return False
-    first = token.text[0]
+    return _opens_sentence(token.text)
+
+
+def _cited_end(text: str) -> bool:
+    return any(rule.regex.search(text) for rule in load_rules("segmentation.yaml"))
+
+
+def _opens_sentence(text: str) -> bool:
+    first = text[0]
     # A sentence may open with a mixed-case label such as "mEOC+P" or "pH".
-    return first.isupper() or first.isdigit() or first in _OPENERS or any(c.isupper() for c in token.text)
+    return first.isupper() or first.isdigit() or first in _OPENERS or any(c.isupper() for c in text)

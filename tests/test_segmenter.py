@@ -25,6 +25,13 @@ def sentences(text: str) -> list[str]:
         ("Doses were 12 mg/m2 vs. 10 mg/m2 in the two arms.", ["Doses were 12 mg/m2 vs. 10 mg/m2 in the two arms."]),
         ("Results\nForty-three patients were enrolled.", ["Results", "Forty-three patients were enrolled."]),
         ("P = .01. 37 were evaluable.", ["P = .01.", "37 were evaluable."]),
+        ("ara-C (20 mg b.i.d. for 10 days).13 The remission rate doubled.",
+         ["ara-C (20 mg b.i.d. for 10 days).13", "The remission rate doubled."]),
+        ("than those who relapsed from low-dose ara-C. In the current study we enrolled 806 patients.",
+         ["than those who relapsed from low-dose ara-C.", "In the current study we enrolled 806 patients."]),
+        ("seen in prior studies.23,46,47  In this study, FL levels fell.",
+         ["seen in prior studies.23,46,47", "In this study, FL levels fell."]),
+        ("Correspondence to M. A. Rudek and F. Ravandi.", ["Correspondence to M. A. Rudek and F. Ravandi."]),
     ],
 )
 def test_sentence_boundaries(text: str, expected: list[str]) -> None:

@@ -7,7 +7,7 @@ the paper's own trial) and returns the records it finds there.
 
 from collections.abc import Callable, Iterable
 
-from extractor.components.design import extract_design, extract_phase
+from extractor.components.design import extract_design, extract_phase, infer_single_arm
 from extractor.components.dose_finding import extract_dlts, extract_mtd
 from extractor.components.hazard_ratio import extract_hazard_ratios
 from extractor.components.mortality import extract_mortality
@@ -18,9 +18,10 @@ from extractor.components.response import extract_responses
 from extractor.components.survival import extract_time_to_event
 from extractor.components.toxicity import extract_adverse_events
 from extractor.sentence import Sentence
-from schemas import EvidenceRecord
+from schemas import Document, EvidenceRecord
 
 Extractor = Callable[[Sentence], Iterable[EvidenceRecord]]
+DocumentRule = Callable[[Document, list[EvidenceRecord]], list[EvidenceRecord]]
 
 COMPONENTS: dict[str, Extractor] = {
     "registry_ids": extract_registry_ids,
@@ -36,3 +37,6 @@ COMPONENTS: dict[str, Extractor] = {
     "adverse_events": extract_adverse_events,
     "mortality": extract_mortality,
 }
+
+# Rules over a whole paper's records, run after the sentence components.
+DOCUMENT_RULES: tuple[DocumentRule, ...] = (infer_single_arm,)

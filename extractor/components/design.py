@@ -1,10 +1,10 @@
 """Trial phase and allocation design."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from extractor.patterns import load_rules
 from extractor.sentence import Sentence
-from schemas import TrialDesign, TrialPhase
+from schemas import Document, EvidenceRecord, TrialDesign, TrialPhase
 
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4"}
 
@@ -33,3 +33,27 @@ def extract_design(sentence: Sentence) -> Iterator[TrialDesign]:
         design = rule.rule.fields.get("design")
         if design and rule.regex.search(sentence.text):
             yield TrialDesign(design=design, provenance=[sentence.provenance(rule.id, rule.confidence)])
+
+
+# Phases whose trials are single-arm unless the paper randomises or names a comparator.
+_SINGLE_ARM_PHASES = frozenset({"1", "1/2", "2"})
+
+
+def infer_single_arm(document: Document, records: Sequence[EvidenceRecord]) -> list[TrialDesign]:
+    """A phase 1-2 trial that states no design and never mentions randomisation is single-arm.
+
+    Early-phase papers often never say "single-arm"; annotators (and meta-analysts)
+    still classify them so. The inferred record quotes the phase statement it rests
+    on, with the confidence of an inference.
+    """
+    if any(isinstance(r, TrialDesign) for r in records):
+        return []
+    phases = [r for r in records if isinstance(r, TrialPhase) and r.phase in _SINGLE_ARM_PHASES]
+    if not phases:
+        return []
+    for rule in load_rules("design.yaml"):
+        if rule.rule.fields.get("blocks") == "single-arm-inference" and rule.regex.search(document.text):
+            return []
+    source = phases[0].provenance[0]
+    provenance = source.model_copy(update={"rule_id": "design.inferred_from_phase.v1", "confidence": 0.6})
+    return [TrialDesign(design="single-arm", provenance=[provenance])]
