@@ -1,16 +1,140 @@
 """Dose finding: maximum tolerated / recommended phase 2 dose, and dose-limiting toxicities."""
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import cast
 
+from extractor.components.dosing import Dosing, context_drug, paren_depths, parse_dosings
+from extractor.components.toxicity_terms import clean_text, grade_band, remove_grades, us_spelling
+from extractor.patterns import CompiledRule, load_rules
 from extractor.sentence import Sentence
 from schemas import DoseLimitingToxicity, MaximumToleratedDose
+from schemas.vocab import DoseKind, GradeBand
+
+# A DLT term longer than this is a phrase the list parser misread, not a toxicity.
+_MAX_TERM_WORDS = 5
+_BRACKETED = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+
+
+@dataclass(frozen=True)
+class DoseMention:
+    """"MTD" or "RP2D" named in a sentence, stating a dose (not negated, not a goal)."""
+
+    start: int
+    end: int
+    kind: DoseKind
+    rule_id: str
+    confidence: float
+
+
+def rule(rule_id: str) -> CompiledRule:
+    """One dose-finding rule by its id."""
+    return next(r for r in load_rules("dose_finding.yaml") if r.id == rule_id)
 
 
 def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
-    """MTD or RP2D stated in the sentence."""
-    return iter(())
+    """MTD or RP2D stated in the sentence; a dose printed without its drug is the study drug's."""
+    for kind, dosing in dose_statements(sentence.text):
+        amount = dosing.amount
+        drug = dosing.drug.drug if dosing.drug is not None else context_drug(sentence.text, sentence.doc)
+        if amount is None or drug is None:
+            continue
+        mention_rule = rule(f"mtd.mention.{kind}.v1")
+        yield MaximumToleratedDose(
+            dose_kind=kind, drug=drug, dose=amount.dose, unit=amount.unit, frequency=dosing.frequency,
+            provenance=[sentence.provenance(mention_rule.id, min(mention_rule.confidence, dosing.confidence))],
+        )
+
+
+def dose_statements(text: str) -> list[tuple[DoseKind, Dosing]]:
+    """(kind, dosing) for every dose the sentence states as its MTD or RP2D."""
+    dosings = [d for d in parse_dosings(text) if d.amount is not None]
+    found: list[tuple[DoseKind, Dosing]] = []
+    for mention in _mentions(text):
+        for dosing in _stated_after(text, mention, dosings) or _stated_before(text, mention, dosings):
+            if all(dosing is not other for _, other in found):
+                found.append((mention.kind, dosing))
+    return found
+
+
+def _mentions(text: str) -> list[DoseMention]:
+    found = []
+    for rule_id in ("mtd.mention.mtd.v1", "mtd.mention.rp2d.v1"):
+        mention_rule = rule(rule_id)
+        for match in mention_rule.regex.finditer(text):
+            before, after = text[: match.start()], text[match.end() :]
+            if (rule("mtd.negated.before.v1").regex.search(before) or rule("mtd.negated.after.v1").regex.search(after)
+                    or rule("mtd.purpose.v1").regex.search(before)):
+                continue
+            kind = cast(DoseKind, mention_rule.rule.fields["kind"])
+            found.append(DoseMention(match.start(), match.end(), kind, rule_id, mention_rule.confidence))
+    return sorted(found, key=lambda m: m.start)
+
+
+def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing]) -> list[Dosing]:
+    """"The MTD of sorafenib was 200 mg/m2 once daily": the first dose after the mention, linked by a verb."""
+    after = [d for d in dosings if d.amount is not None and d.amount.start >= mention.end]
+    if not after or after[0].amount is None:
+        return []
+    gap = text[mention.end : after[0].amount.start]
+    return [after[0]] if rule("mtd.link.after.v1").regex.fullmatch(gap) else []
+
+
+def _stated_before(text: str, mention: DoseMention, dosings: list[Dosing]) -> list[Dosing]:
+    """"a regimen including X and Y was declared the RP2D": every dose of the clause before the mention."""
+    before = text[: mention.start]
+    if not rule("mtd.link.before.v1").regex.search(before):
+        return []
+    depths = paren_depths(text)
+    starts = [m.end() for m in rule("mtd.before.start.v1").regex.finditer(before) if depths[max(m.start(), 0)] == 0]
+    clause_start = max(starts, default=0)
+    return [d for d in dosings if d.amount is not None and clause_start <= d.start and d.amount.end <= mention.start]
 
 
 def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
     """Toxicities named as dose-limiting in the sentence."""
-    return iter(())
+    text = sentence.text
+    seen: set[str] = set()
+    for mention in rule("dlt.mention.v1").regex.finditer(text):
+        if rule("dlt.negated.v1").regex.search(text[: mention.start()]):
+            continue
+        for rule_id in ("dlt.bracketed.v1", "dlt.list.v1"):
+            listed = rule(rule_id).regex.match(text[mention.end() :])
+            if listed is None:
+                continue
+            for term, grade in dlt_terms(listed.group("list")):
+                if term not in seen:
+                    seen.add(term)
+                    yield DoseLimitingToxicity(
+                        term=term, grade=grade, provenance=[sentence.provenance(rule_id, rule(rule_id).confidence)],
+                    )
+            break
+
+
+def dlt_terms(listed: str) -> list[tuple[str, GradeBand | None]]:
+    """(term, grade) of a printed list: lower-case terms without grades, counts and bracketed notes."""
+    text = _without_brackets(listed)
+    end = rule("dlt.list.end.v1").regex.search(text)
+    text = text[: end.start()] if end else text
+    if rule("dlt.definition.v1").regex.search(text):
+        return []
+    terms = []
+    for item in re.split(r",|\band\b|\bor\b|/(?=\s*[a-z])", text):
+        grade = grade_band(item)
+        item = remove_grades(item)
+        lead = rule("dlt.item.lead.v1").regex.match(item.strip())
+        item = item.strip()[lead.end() :] if lead else item.strip()
+        term = us_spelling(clean_text(item))
+        if not term or len(term.split()) > _MAX_TERM_WORDS or re.search(r"[\d%=<>]|\bdlts?\b", term):
+            continue
+        terms.append((term, grade))
+    return terms
+
+
+def _without_brackets(text: str) -> str:
+    """The text without bracketed notes, innermost first ("rash (n = 2; 1 grade 3 ...)" -> "rash")."""
+    previous = None
+    while previous != text:
+        previous, text = text, _BRACKETED.sub("", text)
+    return text

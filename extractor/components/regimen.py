@@ -1,11 +1,147 @@
-"""Arms and regimens: drug, dose, unit, route, frequency, schedule."""
+"""Arms and regimens: drug, dose, unit, route, frequency, schedule, and the arm each belongs to.
 
+A sentence gives a regimen record for every drug printed with its dose, and for
+drugs named without a dose when the sentence describes the trial's treatment and
+prints no dose at all ("we evaluated adding sorafenib to cladribine, ...").
+Arms come from the sentence (regimen_arms) or, failing that, from another
+sentence of the paper that gives the same drug and dose an arm.
+"""
+
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
+from extractor.components.dose_finding import dose_statements
+from extractor.components.dosing import Dosing, DrugMention, context_drug, find_amounts, parse_dosings
+from extractor.components.dosing import rule as dosing_rule
+from extractor.components.regimen_arms import rule, sentence_arms
+from extractor.own_trial import EXCLUDED_SECTIONS
 from extractor.sentence import Sentence
-from schemas import DrugRegimen
+from schemas import Document, DrugRegimen
+
+# Arm labels per paper: a paper is parsed once but asked about for every sentence.
+_CACHE: dict[tuple[str, int], "ArmIndex"] = {}
+_CACHE_SIZE = 32
+# Sentences of a section for the paper-wide arm index (rough: it only looks for arm shapes).
+_CRUDE_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
+
+
+@dataclass(frozen=True)
+class Item:
+    """A regimen drug of a sentence: its dosing and arm."""
+
+    dosing: Dosing
+    arm: str | None = None
+    arm_n: int | None = None
+
+
+@dataclass(frozen=True)
+class ArmIndex:
+    """Arms a paper gives its drugs: (drug, dose, unit) -> (arm, n), and drug -> (arm, n)."""
+
+    by_dose: dict[tuple[str, float, str], tuple[str, int | None]]
+    by_drug: dict[str, tuple[str, int | None]]
 
 
 def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
-    """Records of this kind stated in the sentence or table row."""
-    return iter(())
+    """Drugs given in the trial, stated in the sentence or table row, with their doses and arms."""
+    index = paper_arms(sentence.doc)
+    items = sentence_items(sentence.text, table_row=sentence.table is not None) + _mtd_items(sentence)
+    for item in items:
+        dosing, drug, amount = item.dosing, item.dosing.drug, item.dosing.amount
+        if drug is None:
+            continue
+        arm, arm_n = (item.arm, item.arm_n) if item.arm is not None else _looked_up(index, dosing)
+        yield DrugRegimen(
+            arm=arm, arm_n=arm_n, drug=drug.drug, drug_as_printed=drug.printed,
+            dose=amount.dose if amount else None, dose_max=amount.dose_max if amount else None,
+            unit=amount.unit if amount else None, route=dosing.route, frequency=dosing.frequency,
+            schedule=dosing.schedule, provenance=[sentence.provenance(dosing.rule_id, dosing.confidence)],
+        )
+
+
+def sentence_items(text: str, table_row: bool = False) -> list[Item]:
+    """The regimen drugs of a sentence with the arms it names for them."""
+    dosings = [d for d in parse_dosings(text) if d.drug is not None]
+    if not dosings:
+        return []
+    arms = sentence_arms(text, dosings)
+    escalation = rule("regimen.cue.escalation.v1")
+    if escalation.regex.search(text):
+        # Doses of an escalation are levels tried, not the regimen: each drug is kept without a dose.
+        dosings = [replace(d, amount=None, route=None, frequency=None, schedule=None, rule_id=escalation.id,
+                           confidence=escalation.confidence) for d in dosings]
+    # A sentence printing a dose no drug could claim (a cap, a reduction) is about dose details, not the regimen.
+    dosed = bool(find_amounts(text)) and not escalation.regex.search(text)
+    cue = rule("regimen.cue.intervention.v1")
+    given = (not table_row and cue.regex.search(text) is not None
+             and rule("regimen.cue.laboratory.v1").regex.search(text) is None)
+    items: list[Item] = []
+    for i, dosing in enumerate(dosings):
+        labels = arms.get(i, [])
+        if dosing.drug is None or not _is_given(text, dosing.drug):
+            continue
+        if dosing.amount is None:
+            named = [arm for arm in labels if arm.named]
+            if dosing.drug.supportive or not (named or (given and not dosed)):
+                continue
+            if dosing.rule_id != escalation.id:
+                arm_rule = rule(named[0].rule_id) if named else cue
+                dosing = replace(dosing, rule_id=arm_rule.id, confidence=arm_rule.confidence)
+        items.extend([Item(dosing, arm.label, arm.n) for arm in labels] or [Item(dosing)])
+    return items
+
+
+def _is_given(text: str, drug: DrugMention) -> bool:
+    """False for a drug named as prior therapy, as not given ("without sorafenib") or as measured."""
+    before = text[max(0, drug.start - 60) : drug.start]
+    return not (rule("regimen.cue.not_given.v1").regex.search(before)
+                or rule("regimen.cue.measured.v1").regex.search(before)
+                or dosing_rule("dose.prior_therapy.v1").regex.search(before))
+
+
+def _mtd_items(sentence: Sentence) -> list[Item]:
+    """A maximum tolerated dose printed without its drug was given in the trial: the context drug's regimen."""
+    found: list[Item] = []
+    for kind, dosing in dose_statements(sentence.text):
+        drug = context_drug(sentence.text, sentence.doc)
+        if kind == "mtd" and dosing.drug is None and dosing.amount is not None and drug is not None:
+            mention = DrugMention(dosing.amount.start, dosing.amount.end, drug, drug, False)
+            found.append(Item(replace(dosing, drug=mention)))
+    return found
+
+
+def _looked_up(index: ArmIndex, dosing: Dosing) -> tuple[str | None, int | None]:
+    """The arm another sentence of the paper gives the same drug and dose (or the same drug)."""
+    if dosing.drug is None:
+        return None, None
+    if dosing.amount is None:
+        return index.by_drug.get(dosing.drug.drug, (None, None))
+    return index.by_dose.get((dosing.drug.drug, dosing.amount.dose, dosing.amount.unit), (None, None))
+
+
+def paper_arms(document: Document) -> ArmIndex:
+    """Arms the paper's own-trial sentences name for its drugs, the first naming winning."""
+    key = (document.paper_id, len(document.text))
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = _index(document)
+    return _CACHE[key]
+
+
+def _index(document: Document) -> ArmIndex:
+    by_dose: dict[tuple[str, float, str], tuple[str, int | None]] = {}
+    by_drug: dict[str, tuple[str, int | None]] = {}
+    for section in document.sections:
+        if section.label in EXCLUDED_SECTIONS:
+            continue
+        for text in _CRUDE_SENTENCE.split(document.text[section.start : section.end]):
+            for item in sentence_items(text):
+                drug, amount = item.dosing.drug, item.dosing.amount
+                if item.arm is None or drug is None:
+                    continue
+                by_drug.setdefault(drug.drug, (item.arm, item.arm_n))
+                if amount is not None:
+                    by_dose.setdefault((drug.drug, amount.dose, amount.unit), (item.arm, item.arm_n))
+    return ArmIndex(by_dose, by_drug)

@@ -1,0 +1,364 @@
+"""Drug mentions and their doses in a sentence: drug, dose, unit, route, frequency and schedule.
+
+Shared by the regimen and dose-finding components. A sentence is read as drug
+mentions (lexicons/drugs.tsv) and dose amounts (patterns/dosing.yaml); each drug
+takes the first dose of its clause when only a few plain words stand between
+them, plus alternative doses offered for other patients ("(1,000 mg/m2 in
+patients >65 years)", "or 100 mg/m2"). Route, frequency and schedule come from
+the words around each dose.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import cast
+
+from extractor.lexicons import load_tsv, load_yaml
+from extractor.numbers import parse_int, parse_number
+from extractor.patterns import CompiledRule, load_rules
+from schemas import Document
+from schemas.vocab import DoseUnit, Frequency, Route
+
+# Letters-only names this short are abbreviations only when printed with capitals ("AZA", "AraC"; not "Go", "aza").
+_SHORT_NAME = 4
+_SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014]+")
+_WORD = re.compile(r"[A-Za-z0-9']+")
+# How far past a dose its route, frequency and schedule may be printed.
+_ATTRIBUTE_REACH = 120
+# Rule id of a drug named without a dose; the component that keeps such a drug names its own rule.
+NO_DOSE = "dose.none"
+_CYCLE_FREQUENCIES: dict[int, Frequency] = {7: "weekly", 14: "every 2 weeks", 21: "every 3 weeks", 28: "every 4 weeks"}
+
+
+@dataclass(frozen=True)
+class DrugMention:
+    """A drug name printed in a sentence, with its generic name."""
+
+    start: int
+    end: int
+    printed: str
+    drug: str
+    supportive: bool
+
+
+@dataclass(frozen=True)
+class DoseAmount:
+    """A dose printed in a sentence: number (or range), unit, and the frequency a '/day' or '/week' gives."""
+
+    start: int
+    end: int
+    dose: float
+    dose_max: float | None
+    unit: DoseUnit
+    per: Frequency | None
+
+
+@dataclass(frozen=True)
+class Dosing:
+    """A drug with one of its doses (dose None: the drug named without a dose)."""
+
+    drug: DrugMention | None
+    amount: DoseAmount | None
+    route: Route | None
+    frequency: Frequency | None
+    schedule: str | None
+    rule_id: str
+    confidence: float
+
+    @property
+    def start(self) -> int:
+        spans = [m.start for m in (self.drug, self.amount) if m is not None]
+        return min(spans)
+
+
+def rule(rule_id: str) -> CompiledRule:
+    """One dosing rule by its id."""
+    return next(r for r in load_rules("dosing.yaml") if r.id == rule_id)
+
+
+def _key(text: str) -> str:
+    return _SEPARATORS.sub(" ", text.lower()).strip()
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """A lexicon phrase as a regex: flexible spaces and dashes; case-sensitive when it has capitals."""
+    parts = [re.escape(p) for p in _SEPARATORS.split(phrase.strip())]
+    body = r"[\s\-\u2010\u2011\u2012\u2013\u2014]+".join(parts)
+    if phrase == phrase.lower():
+        body = f"(?i:{body})"
+    return rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])"
+
+
+def _phrase_regex(phrases: Iterable[str]) -> re.Pattern[str]:
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    return re.compile("|".join(_phrase_pattern(p) for p in ordered))
+
+
+@cache
+def _drugs() -> tuple[dict[str, tuple[str, bool]], int]:
+    """Printed name key -> (generic name, supportive), and the most words a name has."""
+    names: dict[str, tuple[str, bool]] = {}
+    for row in load_tsv("drugs.tsv"):
+        names[_key(row[0])] = (row[1], len(row) > 2 and row[2] == "supportive")
+    return names, max(len(name.split()) for name in names)
+
+
+@cache
+def _vocabulary(name: str, section: str) -> tuple[re.Pattern[str], dict[str, str | None]]:
+    """A phrase lexicon (frequencies.yaml, routes.yaml): its regex and printed key -> value."""
+    data = load_yaml(name)
+    values: dict[str, str | None] = {}
+    phrases: list[str] = []
+    for value, printed in data[section].items():
+        for phrase in printed:
+            values[_key(phrase)] = value
+            phrases.append(phrase)
+    for phrase in data.get("unmapped", []):
+        values[_key(phrase)] = None
+        phrases.append(phrase)
+    return _phrase_regex(phrases), values
+
+
+@cache
+def _units() -> tuple[dict[str, DoseUnit], dict[str, Frequency]]:
+    data = load_yaml("units.yaml")
+    units = {printed.replace(" ", ""): cast(DoseUnit, unit) for unit, forms in data["units"].items() for printed in forms}
+    per: dict[str, Frequency] = dict.fromkeys(data["per_day"], "once daily")
+    per.update(dict.fromkeys(data["per_week"], "weekly"))
+    return units, per
+
+
+def find_drugs(text: str) -> list[DrugMention]:
+    """Drug names of a text, left to right, longest name first; "5-azacytidine (AZA)" is one mention."""
+    names, longest = _drugs()
+    # Names are looked up word by word (a regex of every name is slow): words joined by spaces or dashes.
+    words = list(_WORD.finditer(text))
+    found: list[DrugMention] = []
+    i = 0
+    while i < len(words):
+        mention = _name_at(text, words, i, names, longest)
+        if mention is None:
+            i += 1
+            continue
+        i += len(_WORD.findall(mention.printed))
+        if found and found[-1].drug == mention.drug and re.fullmatch(r"\s*\(\s*", text[found[-1].end : mention.start]):
+            closing = re.match(r"\s*\)", text[mention.end :])
+            if closing:
+                mention = replace(found.pop(), end=mention.end + closing.end())
+        found.append(mention)
+    return found
+
+
+def _name_at(text: str, words: list[re.Match[str]], i: int,
+             names: dict[str, tuple[str, bool]], longest: int) -> DrugMention | None:
+    """The longest drug name starting at word i, or None."""
+    last = i
+    while last + 1 < len(words) and last + 1 - i < longest and _SEPARATORS.fullmatch(
+            text[words[last].end() : words[last + 1].start()]):
+        last += 1
+    for j in range(last, i - 1, -1):
+        printed = text[words[i].start() : words[j].end()]
+        entry = names.get(_key(printed))
+        if entry is None:
+            continue
+        letters = printed.replace(" ", "")
+        if len(letters) <= _SHORT_NAME and letters.isalpha() and sum(c.isupper() for c in letters) < 2:
+            return None
+        return DrugMention(words[i].start(), words[j].end(), printed, entry[0], entry[1])
+    return None
+
+
+def find_amounts(text: str) -> list[DoseAmount]:
+    """Dose amounts of a text whose unit is a dose unit, left to right."""
+    units, per_forms = _units()
+    found = []
+    for match in rule("dose.amount.v1").regex.finditer(text):
+        unit = units.get(match.group("unit").replace(" ", "").lower())
+        dose = parse_number(match.group("dose"))
+        if unit is None or dose is None:
+            continue
+        high = parse_number(match.group("dose_max")) if match.group("dose_max") else None
+        per = per_forms.get(re.sub(r"\s+", "", match.group("per") or "").lower())
+        found.append(DoseAmount(match.start(), match.end(), dose, high, unit, per))
+    return found
+
+
+def find_route(text: str) -> tuple[bool, Route | None]:
+    """(found, route) of the first route phrase of the text; found with None for alternatives."""
+    regex, values = _vocabulary("routes.yaml", "routes")
+    match = regex.search(text)
+    if match is None:
+        return False, None
+    return True, cast(Route | None, values[_key(match.group(0))])
+
+
+def find_frequency(text: str) -> tuple[bool, Frequency | None]:
+    """(found, frequency) of the first frequency phrase of the text."""
+    regex, values = _vocabulary("frequencies.yaml", "frequencies")
+    match = regex.search(text)
+    if match is None:
+        return False, None
+    return True, cast(Frequency | None, values[_key(match.group(0))])
+
+
+def find_schedule(text: str) -> str | None:
+    """The first schedule printed in the text ("days 1–21", "for 7 days"), as printed."""
+    found = []
+    for rule_id in ("dose.schedule.days.v1", "dose.schedule.weeks.v1", "dose.schedule.for_days.v1"):
+        match = rule(rule_id).regex.search(text)
+        if match:
+            found.append((match.start(), match.group("schedule")))
+    return " ".join(min(found)[1].split()) if found else None
+
+
+def cycle_frequency(text: str) -> Frequency | None:
+    """The frequency of a drug given once per cycle, from the cycle length printed in the text."""
+    match = rule("dose.cycle.length.v1").regex.search(text)
+    if match is None:
+        return None
+    if match.group("n3"):
+        days = 7 * int(match.group("n3"))
+    else:
+        count = parse_int(match.group("n") or match.group("n2"))
+        unit = (match.group("unit") or match.group("unit2")).lower()
+        if count is None:
+            return None
+        days = count * (7 if unit.startswith("week") else 1)
+    return _CYCLE_FREQUENCIES.get(days)
+
+
+def paren_depths(text: str) -> list[int]:
+    """Bracket depth at every character of the text (an opening bracket counts as inside)."""
+    depths, depth = [], 0
+    for char in text:
+        if char in "([":
+            depth += 1
+        depths.append(depth)
+        if char in ")]":
+            depth = max(depth - 1, 0)
+    return depths
+
+
+def clause_end(text: str, start: int, depths: list[int], limit: int) -> int:
+    """Where the clause that starts at ``start`` ends: a ';' at its depth, its closing bracket, or limit."""
+    depth = depths[start] if start < len(depths) else 0
+    for i in range(start, min(limit, len(text))):
+        if depths[i] < depth or (text[i] in ")]" and depths[i] == depth and depth > 0):
+            return i
+        if text[i] == ";" and depths[i] == depth:
+            return i
+    return min(limit, len(text))
+
+
+def parse_dosings(text: str) -> list[Dosing]:
+    """Every drug of the text with its doses; a dose no drug claims is returned with drug None."""
+    drugs = find_drugs(text)
+    amounts = find_amounts(text)
+    depths = paren_depths(text)
+    claimed: set[int] = set()
+    dosings: list[Dosing] = []
+    for i, drug in enumerate(drugs):
+        limit = drugs[i + 1].start if i + 1 < len(drugs) else len(text)
+        end = clause_end(text, drug.end, depths, limit)
+        found = _drug_doses(text, drug, [a for a in amounts if drug.end <= a.start and a.end <= end], end)
+        if not found:
+            unclaimed = [a for a in amounts if a.start not in claimed]
+            found = [_dosing(text, drug, before, before.end, end, rule_id)
+                     for before, rule_id in _doses_before(text, drug, unclaimed, drugs[i - 1].end if i else 0)]
+        claimed.update(d.amount.start for d in found if d.amount is not None)
+        dosings.extend(found or [Dosing(drug, None, None, None, None, NO_DOSE, 0.0)])
+    for amount in amounts:
+        if amount.start not in claimed:
+            end = clause_end(text, amount.end, depths, len(text))
+            dosings.append(_dosing(text, None, amount, amount.start, end, "dose.amount.v1"))
+    return sorted(dosings, key=lambda d: d.start)
+
+
+def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: int) -> list[Dosing]:
+    if not amounts:
+        return []
+    first = amounts[0]
+    gap = text[drug.end : first.start]
+    if rule("dose.gap.broken.v1").regex.search(gap) or not rule("dose.gap.linked.v1").regex.match(gap):
+        return []
+    if (end < len(text) and rule("dose.gap.before_drug.v1").regex.match(text[first.end : end])
+            and rule("dose.gap.next_drug.v1").regex.search(gap)):
+        return []
+    # The first dose's words run to the next dose the drug keeps (an "or" alternative).
+    alternatives = [a for a in amounts[1:] if rule("dose.alternative.or.v1").regex.search(text[first.end : a.start])]
+    stop = alternatives[0].start if alternatives else end
+    main = _dosing(text, drug, first, drug.end, stop, "dose.amount.v1")
+    found = [main]
+    bracketed = _bracketed_alternative(text, first, amounts[1:])
+    if bracketed is not None:
+        # The bracketed dose shares the route, frequency and schedule printed around the first.
+        paren = rule("dose.alternative.paren.v1")
+        found.append(replace(main, amount=bracketed, rule_id=paren.id, confidence=paren.confidence))
+    for j, alternative in enumerate(alternatives):
+        next_stop = alternatives[j + 1].start if j + 1 < len(alternatives) else end
+        found.append(_dosing(text, drug, alternative, alternative.start, next_stop, "dose.alternative.or.v1"))
+    return found
+
+
+def _bracketed_alternative(text: str, first: DoseAmount, rest: list[DoseAmount]) -> DoseAmount | None:
+    if not rest or not rule("dose.alternative.paren.v1").regex.match(text[first.end : rest[0].start]):
+        return None
+    reason = rule("dose.alternative.paren_reason.v1").regex.match(text[rest[0].end :])
+    return rest[0] if reason else None
+
+
+def _doses_before(text: str, drug: DrugMention, amounts: list[DoseAmount], floor: int) -> list[tuple[DoseAmount, str]]:
+    """Doses printed right before the drug ("400 mg sorafenib"), with an alternative before them ("60 or 90 mg/m2 of")."""
+    before = [a for a in amounts if floor <= a.start and a.end <= drug.start]
+    if not before or not rule("dose.gap.before_drug.v1").regex.match(text[before[-1].end : drug.start]):
+        return []
+    found = [(before[-1], "dose.gap.before_drug.v1")]
+    if len(before) > 1 and re.fullmatch(r"\s*or\s+", text[before[-2].end : before[-1].start]):
+        found.insert(0, (before[-2], "dose.alternative.or.v1"))
+    return found
+
+
+def _dosing(text: str, drug: DrugMention | None, amount: DoseAmount, start: int, end: int, rule_id: str) -> Dosing:
+    """A dose with the route, frequency and schedule printed between ``start`` and ``end``."""
+    end = _adjective_start(text, end)
+    words = text[start : min(end, amount.end + _ATTRIBUTE_REACH)]
+    found_route, route = (False, None)
+    if drug is not None:
+        adjective = _adjective_start(text, drug.start)
+        found_route, route = find_route(text[adjective : drug.start]) if adjective < drug.start else (False, None)
+    if not found_route:
+        found_route, route = find_route(words)
+    found_frequency, frequency = find_frequency(words)
+    if not found_frequency and amount.per is not None:
+        frequency = amount.per
+    schedule = find_schedule(words)
+    if frequency is None and not found_frequency and schedule is not None and re.fullmatch(r"day\s+1", schedule):
+        frequency = cycle_frequency(text)
+    matched = rule(rule_id)
+    return Dosing(drug, amount, route, frequency, schedule, rule_id, matched.confidence)
+
+
+def _adjective_start(text: str, position: int) -> int:
+    """Where a route printed right before ``position`` starts ("intravenous epirubicin"), else position."""
+    window_start = max(0, position - 40)
+    regex, _ = _vocabulary("routes.yaml", "routes")
+    for match in regex.finditer(text, window_start, position):
+        if not text[match.end() : position].strip():
+            return match.start()
+    return position
+
+
+def context_drug(text: str, document: Document) -> str | None:
+    """The drug a dose printed without one belongs to: the one drug the sentence names, else the study drug."""
+    named = {m.drug for m in find_drugs(text) if not m.supportive}
+    if len(named) == 1:
+        return named.pop()
+    return study_drug(document) if not named else None
+
+
+def study_drug(document: Document) -> str | None:
+    """The one drug the paper's title names, taken as the study drug; None when it names none or several."""
+    title = document.metadata.title or ""
+    drugs = {m.drug for m in find_drugs(title) if not m.supportive}
+    return drugs.pop() if len(drugs) == 1 else None

@@ -1,0 +1,159 @@
+"""Arms a sentence names for its drugs: "A vs B", bracketed drug lists, colon-labelled lists."""
+
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+from extractor.components.dosing import Dosing, DrugMention, paren_depths
+from extractor.numbers import parse_int
+from extractor.patterns import CompiledRule, load_rules
+
+# How many words before a bracketed drug list may name its arm.
+_LABEL_WORDS = 6
+
+
+@dataclass(frozen=True)
+class ArmLabel:
+    """An arm a drug belongs to; ``named`` when the arm is named by this very drug ("sorafenib vs placebo")."""
+
+    label: str
+    n: int | None
+    rule_id: str
+    named: bool = False
+
+
+# Position of a dosing in the sentence's list -> the arms it belongs to (two for a shared drug).
+Arms = dict[int, list[ArmLabel]]
+
+
+def rule(rule_id: str) -> CompiledRule:
+    """One regimen rule by its id."""
+    return next(r for r in load_rules("regimen.yaml") if r.id == rule_id)
+
+
+def sentence_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """Arms of the drugs of a sentence, by the first arm shape the sentence has."""
+    return (_pair_arms(text, dosings) or _block_arms(text, dosings) or _colon_arms(text, dosings)
+            or _part_arms(text, dosings))
+
+
+def _pair_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"to A vs B", "received A (n = N) or B (n = M)": one arm per drug (or placebo), shared drugs after."""
+    pair_rule = rule("regimen.arm.pair_gap.v1")
+    for (a_start, a_end, a_drug), (b_start, b_end, b_drug) in pairwise(_arm_mentions(text, dosings)):
+        gap = pair_rule.regex.match(text[a_end:b_start])
+        before = text[max(0, a_start - 120) : a_start]
+        if gap is None or not rule("regimen.arm.pair_cue.v1").regex.search(_digits_colon(before)):
+            continue
+        if (rule("regimen.arm.combo_before.v1").regex.search(before)
+                or rule("regimen.arm.combo_after.v1").regex.match(text[b_end:])):
+            continue
+        after_b = rule("regimen.arm.pair_n.v1").regex.match(text[b_end:])
+        arm_a = ArmLabel(a_drug.drug if a_drug else "placebo", int(gap.group("n")) if gap.group("n") else None,
+                         pair_rule.id, named=True)
+        arm_b = ArmLabel(b_drug.drug if b_drug else "placebo", int(after_b.group("n")) if after_b else None,
+                         pair_rule.id, named=True)
+        shared = rule("regimen.arm.backbone.v1")
+        backbone = shared.regex.match(text[b_end:]) is not None
+        arms: Arms = {}
+        for i, dosing in enumerate(dosings):
+            if dosing.drug is None:
+                continue
+            if dosing.drug is a_drug:
+                arms[i] = [arm_a]
+            elif dosing.drug is b_drug:
+                arms[i] = [arm_b]
+            elif backbone and dosing.drug.start > b_end:
+                arms[i] = [ArmLabel(arm.label, arm.n, shared.id) for arm in (arm_a, arm_b)]
+        return arms
+    return {}
+
+
+def _digits_colon(text: str) -> str:
+    """A ratio such as "2:1" is no list colon."""
+    return re.sub(r"(?<=\d):(?=\d)", "/", text)
+
+
+def _arm_mentions(text: str, dosings: list[Dosing]) -> list[tuple[int, int, DrugMention | None]]:
+    """Drugs and placebo named in the sentence, as (start, end, drug or None for placebo)."""
+    drugs = {d.drug.start: d.drug for d in dosings if d.drug is not None}
+    found: list[tuple[int, int, DrugMention | None]] = [(m.start, m.end, m) for m in drugs.values()]
+    found += [(m.start(), m.end(), None) for m in re.finditer(r"\bplacebo\b", text, re.IGNORECASE)]
+    return sorted(found, key=lambda span: span[0])
+
+
+def _block_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """Bracketed drug lists named by an abbreviation, an acronym or a few words: "EOC (...) or mEOC+P (...)"."""
+    blocks = [(s, e) for s, e in _top_brackets(text) if any(_inside(d, s, e) and d.amount for d in dosings)]
+    randomised = rule("regimen.cue.randomised.v1").regex.search(text) is not None
+    if not blocks or (len(blocks) < 2 and not randomised):
+        return {}
+    arms: Arms = {}
+    previous_end = 0
+    for start, end in blocks:
+        named = _block_label(text[start + 1 : end], text[previous_end:start])
+        previous_end = end
+        if named is None:
+            continue
+        for i, dosing in enumerate(dosings):
+            if _inside(dosing, start, end):
+                arms[i] = [ArmLabel(named[0], None, named[1])]
+    return arms
+
+
+def _top_brackets(text: str) -> list[tuple[int, int]]:
+    """(open, close) offsets of the outermost round brackets of a text."""
+    depths = paren_depths(text)
+    spans, open_at = [], None
+    for i, char in enumerate(text):
+        if char == "(" and depths[i] == 1:
+            open_at = i
+        elif char == ")" and depths[i] == 1 and open_at is not None:
+            spans.append((open_at, i))
+            open_at = None
+    return spans
+
+
+def _inside(dosing: Dosing, start: int, end: int) -> bool:
+    return dosing.drug is not None and start < dosing.drug.start < end
+
+
+def _block_label(content: str, before: str) -> tuple[str, str] | None:
+    """(label, rule id) of a bracketed drug list: its opening abbreviation, an acronym or words before it."""
+    opening = rule("regimen.arm.block_label.v1").regex.match(content)
+    if opening:
+        return opening.group("label"), "regimen.arm.block_label.v1"
+    words = " ".join(re.split(r"[,;()]", before)[-1].split()[-_LABEL_WORDS:])
+    acronyms = [m.group("label") for m in rule("regimen.arm.acronym.v1").regex.finditer(words)]
+    if acronyms:
+        return acronyms[-1], "regimen.arm.acronym.v1"
+    phrase = rule("regimen.arm.phrase.v1").regex.search(words + " (")
+    return (phrase.group("label").lower(), "regimen.arm.phrase.v1") if phrase else None
+
+
+def _colon_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """Colon-labelled drug lists: "courses of DClo: daunorubicin ..., or two courses of DA: ..."."""
+    colon_rule = rule("regimen.arm.colon_label.v1")
+    labels = list(colon_rule.regex.finditer(text))
+    randomised = rule("regimen.cue.randomised.v1").regex.search(text) is not None
+    if not labels or (len(labels) < 2 and not randomised):
+        return {}
+    arms: Arms = {}
+    for j, label in enumerate(labels):
+        end = labels[j + 1].start() if j + 1 < len(labels) else len(text)
+        for i, dosing in enumerate(dosings):
+            if dosing.drug is not None and label.end() <= dosing.drug.start < end:
+                arms[i] = [ArmLabel(label.group("label"), None, colon_rule.id)]
+    return arms
+
+
+def _part_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"In the phase I part of the study, 10 patients ...": every drug of the sentence belongs to that part."""
+    part_rule = rule("regimen.arm.part.v1")
+    part = part_rule.regex.match(text)
+    if part is None:
+        return {}
+    label = " ".join(part.group("label").split())
+    label = label[0].lower() + label[1:]
+    n = parse_int(part.group("n")) if part.group("n") else None
+    return {i: [ArmLabel(label, n, part_rule.id)] for i, dosing in enumerate(dosings) if dosing.drug is not None}

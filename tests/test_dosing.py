@@ -1,0 +1,57 @@
+"""The dosing helper and its lexicons: every lexicon value is a schema value, printed doses parse."""
+
+from typing import get_args
+
+import pytest
+
+from extractor.components.dosing import find_amounts, find_drugs, find_frequency, find_route
+from extractor.lexicons import load_tsv, load_yaml
+from schemas.vocab import DoseUnit, Frequency, Route
+
+
+def test_lexicon_values_are_schema_values() -> None:
+    assert set(load_yaml("frequencies.yaml")["frequencies"]) <= set(get_args(Frequency))
+    assert set(load_yaml("routes.yaml")["routes"]) <= set(get_args(Route))
+    assert set(load_yaml("units.yaml")["units"]) <= set(get_args(DoseUnit))
+
+
+def test_every_drug_name_is_found_as_printed() -> None:
+    for row in load_tsv("drugs.tsv"):
+        printed = row[0].upper() if len(row[0]) <= 4 and row[0].isalpha() else row[0]
+        found = find_drugs(f"Patients received {printed} daily.")
+        assert [(m.printed.lower(), m.drug) for m in found] == [(row[0], row[1])], row
+
+
+@pytest.mark.parametrize(
+    ("text", "dose", "dose_max", "unit", "per"),
+    [
+        ("1,250 mg/m2", 1250.0, None, "mg/m2", None),
+        ("3.5g/m2", 3.5, None, "g/m2", None),
+        ("1.5 g/m(2)", 1.5, None, "g/m2", None),
+        ("75 mg/m²/day", 75.0, None, "mg/m2", "once daily"),
+        ("1–15 mg/day", 1.0, 15.0, "mg", "once daily"),
+        ("180μg/week", 180.0, None, "ug", "weekly"),
+        ("10 mcg/kg", 10.0, None, "ug/kg", None),
+        ("2-mg", 2.0, None, "mg", None),
+        ("0·5 mg/kg", 0.5, None, "mg/kg", None),
+    ],
+)
+def test_printed_doses_parse(text: str, dose: float, dose_max: float | None, unit: str, per: str | None) -> None:
+    [amount] = find_amounts(f"given at {text} for a week")
+    assert (amount.dose, amount.dose_max, amount.unit, amount.per) == (dose, dose_max, unit, per)
+
+
+def test_no_dose_without_a_dose_unit() -> None:
+    assert find_amounts("on days 1-21, 18-65 years, 5 ml, 30 min, 400 cells/µL") == []
+
+
+def test_alternative_routes_give_no_route() -> None:
+    assert find_route(" subcutaneously or intravenously daily") == (True, None)
+    assert find_route(" IV daily") == (True, "IV")
+    assert find_route(" it was given") == (False, None)
+
+
+def test_longest_frequency_phrase_wins() -> None:
+    assert find_frequency(" orally twice daily continuously") == (True, "twice daily")
+    assert find_frequency(" once or twice daily") == (True, None)
+    assert find_frequency(" every 21 days") == (True, "every 3 weeks")
