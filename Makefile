@@ -23,7 +23,7 @@ demo: build
 	$(BIN)/evidence serve $(DB) --port $(PORT)
 
 test: install
-	$(BIN)/ruff check schemas extractor publish tests bench
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
 eval: install
