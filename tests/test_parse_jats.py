@@ -12,7 +12,7 @@ from tests.gold_quotes import find_quote, gold_quotes, label_at
 
 JATS_PAPERS = sorted(PAPERS.glob("*.nxml"))
 # Evidence-Inference fragments: an <abstract> then a Results <sec>, no root, undeclared xlink prefix.
-FRAGMENTS = sorted((ROOT.parent / "shared" / "corpus" / "pdf-xml-pairs").glob("*.xml"))
+FRAGMENTS = sorted((ROOT / "tests" / "fixtures" / "pdf-xml-pairs").glob("*.xml"))
 EVIDENCE_LABELS = {"title", "abstract", "methods", "results"}
 
 
