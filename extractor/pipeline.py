@@ -53,14 +53,28 @@ class RuleComponent:
         self.trial_facts = name in TRIAL_FACT_COMPONENTS
 
     def __call__(self, doc: Doc) -> Doc:
-        passage: Passage | None = doc._.passage
-        if passage is None:
-            return doc
-        for sent in doc.sents:
-            sentence = _sentence(passage, sent.start_char, sent.end_char)
-            if sentence is not None and is_own_trial(sentence, self.trial_facts):
+        for sentence, own_trial, trial_fact in sentences_of(doc):
+            if own_trial or (self.trial_facts and trial_fact):
                 doc._.evidence.extend(self.extract(sentence))
         return doc
+
+
+def sentences_of(doc: Doc) -> list[tuple[Sentence, bool, bool]]:
+    """The passage's sentences with their own-trial verdicts, worked out once per Doc.
+
+    Each entry is (sentence, readable by every component, readable by the
+    trial-fact components); see own_trial.is_own_trial.
+    """
+    if doc._.sentences is None:
+        passage: Passage | None = doc._.passage
+        found = []
+        if passage is not None:
+            for sent in doc.sents:
+                sentence = _sentence(passage, sent.start_char, sent.end_char)
+                if sentence is not None:
+                    found.append((sentence, is_own_trial(sentence), is_own_trial(sentence, trial_facts=True)))
+        doc._.sentences = found
+    return doc._.sentences
 
 
 def _sentence(passage: Passage, rel_start: int, rel_end: int) -> Sentence | None:
@@ -83,6 +97,8 @@ def _register() -> None:
         Doc.set_extension("passage", default=None)
     if not Doc.has_extension("evidence"):
         Doc.set_extension("evidence", default=None)
+    if not Doc.has_extension("sentences"):
+        Doc.set_extension("sentences", default=None)
     for name, extract in COMPONENTS.items():
         if name not in Language.factories:
             Language.factory(name, func=lambda nlp, name, _extract=extract: RuleComponent(name, _extract))

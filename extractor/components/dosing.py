@@ -11,7 +11,7 @@ the words around each dose.
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from typing import cast
 
 from extractor.lexicons import load_tsv, load_yaml
@@ -251,8 +251,12 @@ def clause_end(text: str, start: int, depths: list[int], limit: int) -> int:
     return min(limit, len(text))
 
 
-def parse_dosings(text: str) -> list[Dosing]:
-    """Every drug of the text with its doses; a dose no drug claims is returned with drug None."""
+@lru_cache(maxsize=512)
+def parse_dosings(text: str) -> tuple[Dosing, ...]:
+    """Every drug of the text with its doses; a dose no drug claims is returned with drug None.
+
+    Memoised: the regimen and dose-finding components both read every sentence.
+    """
     drugs = find_drugs(text)
     amounts = find_amounts(text)
     depths = paren_depths(text)
@@ -272,7 +276,7 @@ def parse_dosings(text: str) -> list[Dosing]:
         if amount.start not in claimed:
             end = clause_end(text, amount.end, depths, len(text))
             dosings.append(_dosing(text, None, amount, amount.start, end, "dose.amount.v1"))
-    return sorted(dosings, key=lambda d: d.start)
+    return tuple(sorted(dosings, key=lambda d: d.start))
 
 
 def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: int) -> list[Dosing]:
