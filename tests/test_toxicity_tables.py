@@ -224,3 +224,19 @@ def test_safety_table_keeps_known_terms_only() -> None:
     events = _events(_document("Efficacy and safety outcomes", header, body, label="Table 2"))
     assert events == [_event("febrile neutropenia", "any", "arm A", 5, 10.0),
                       _event("febrile neutropenia", "any", "arm B", 4, 8.0)]
+
+
+def test_outcome_table_listing_side_effects_gives_only_known_adverse_events() -> None:
+    """A secondary-outcomes table that also lists side effects (PROGRESS, PLoS Med 2017):
+    outcomes such as tocolytic therapy are not adverse events, and a section row such as
+    'Psychological health at 34 weeks' is not a treatment period of the arm."""
+    from extractor.parsers import parse_paper
+    from extractor.pipeline import extract_records
+    from tests.conftest import ROOT
+
+    document = parse_paper(ROOT / "tests" / "fixtures" / "pdf-xml-pairs" / "PMC5614421.xml")
+    events = {(r.arm, r.term, r.n, r.of) for r in extract_records(document) if r.kind == "adverse_event"}
+    assert ("progesterone", "headache", 39, 394) in events
+    assert ("placebo", "nausea", 24, 382) in events
+    assert not any("tocolytic" in term or "corticosteroid" in term for _, term, _, _ in events)
+    assert all(arm in {"progesterone", "placebo"} for arm, _, _, _ in events)

@@ -127,13 +127,15 @@ def _same_row(row: TableRow, other: TableRow) -> bool:
 
 def table_kind(table: Table, headers: list[TableRow]) -> str | None:
     """'adverse events' when the caption or header rows say so; 'safety' when they name safety
-    only (then only rows naming a known term count); None for any other table."""
+    only, or outcomes besides side effects (then only rows naming a known term count);
+    None for any other table."""
     caption = " ".join(filter(None, [table.label, table.caption]))
     header = " ".join(cell.text for row in headers for cell in row.cells)
     if rule("toxicity.table.not_adverse_events.v1").regex.search(caption):
         return None
     if rule("toxicity.table.adverse_events.v1").regex.search(f"{caption} {header}"):
-        return "adverse events"
+        # A table of outcomes that also lists side effects holds other outcomes too.
+        return "safety" if rule("toxicity.table.mixed_outcomes.v1").regex.search(caption) else "adverse events"
     if rule("toxicity.table.safety.v1").regex.search(f"{caption} {header}"):
         return "safety"
     return None
@@ -256,6 +258,9 @@ def section_context(table: Table, row: TableRow, headers: list[TableRow],
             grade = band
         elif period_rule.search(text):
             period = clean_text(text)
+        else:
+            # A section row of another kind ("Side effects") ends the period above it.
+            period = None
     return grade, period
 
 
