@@ -15,6 +15,8 @@ SUFFIXES: dict[str, str] = {
     ".text": "text",
     ".nxml": "jats",
     ".xml": "jats",
+    ".html": "html",
+    ".htm": "html",
 }
 
 
@@ -64,6 +66,10 @@ def _parser(fmt: str) -> Callable[[Path, bytes], Document]:
         from extractor.parsers.text import parse_text
 
         return parse_text
+    if fmt == "html":
+        from extractor.parsers.html import parse_html
+
+        return parse_html
     from extractor.parsers.jats import parse_jats
 
     return parse_jats
