@@ -16,7 +16,7 @@ $(BIN)/evidence: pyproject.toml
 install: $(BIN)/evidence
 
 build: install
-	$(BIN)/evidence build $(DB) corpus/papers
+	$(BIN)/evidence build $(DB) corpus/papers corpus/pdf
 
 demo: build
 	@echo "Serving $(DB) at http://127.0.0.1:$(PORT)/"

@@ -31,6 +31,7 @@ from publish.database import build_database  # noqa: E402
 from publish.serve import make_datasette  # noqa: E402
 
 PAPERS = ROOT / "corpus" / "papers"
+PDFS = sorted((ROOT / "corpus" / "pdf").glob("*.pdf")) + sorted((ROOT / "tests" / "fixtures" / "pdf-xml-pairs").glob("*.pdf"))
 GOLD = ROOT / "corpus" / "gold"
 
 
@@ -68,6 +69,36 @@ def throughput(files: list[Path], repeat: int) -> dict[str, float]:
     }
 
 
+def pdf_throughput(files: list[Path], repeat: int) -> dict[str, float]:
+    """Pages/s of the PDF path (parse + extract) and of pypdfium2's raw text over the same files."""
+    import pypdfium2 as pdfium
+
+    pages = 0
+    start = time.perf_counter()
+    for _ in range(repeat):
+        for path in files:
+            document = pdfium.PdfDocument(path)
+            pages += len(document)
+            for i in range(len(document)):
+                document[i].get_textpage().get_text_range()
+            document.close()
+    raw = (time.perf_counter() - start) / repeat
+    pages //= repeat
+    start = time.perf_counter()
+    for _ in range(repeat):
+        for path in files:
+            extract_records(parse_paper(path))
+    full = (time.perf_counter() - start) / repeat
+    return {
+        "papers": len(files),
+        "pages": pages,
+        "seconds": round(full, 3),
+        "pages_per_s": round(pages / full, 1),
+        "pdfium_pages_per_s": round(pages / raw, 1),
+        "ratio_to_pdfium": round(raw / full, 4),
+    }
+
+
 async def latency(db_path: Path, n: int) -> dict[str, dict[str, float]]:
     """p50/p95 milliseconds of Datasette JSON for a table page, a facet and a full-text search."""
     ds = make_datasette(db_path)
@@ -95,6 +126,11 @@ def markdown(report: dict) -> str:
     lines = ["# Benchmark", "", "| format | papers | papers/s | chars/s | × bare tokenizer |", "|---|---|---|---|---|"]
     for fmt, row in report["throughput"].items():
         lines.append(f"| {fmt} | {row['papers']} | {row['papers_per_s']} | {row['chars_per_s']} | {row['ratio_to_tokenizer']} |")
+    pdf = report["pdf"]
+    lines += ["", "| PDF | papers | pages | pages/s (parse + extract) | pypdfium2 raw pages/s | × pypdfium2 |",
+              "|---|---|---|---|---|---|",
+              f"| all | {pdf['papers']} | {pdf['pages']} | {pdf['pages_per_s']} | {pdf['pdfium_pages_per_s']} "
+              f"| {pdf['ratio_to_pdfium']} |"]
     lines += ["", f"Database build: {report['build_seconds']} s for {report['build_papers']} papers.",
               f"Peak RSS: {report['peak_rss_mb']} MB.", "", "| Datasette JSON | p50 ms | p95 ms |", "|---|---|---|"]
     for label, row in report["latency"].items():
@@ -116,6 +152,7 @@ def main() -> None:
     for path in files:
         by_format.setdefault(SUFFIXES[path.suffix.lower()], []).append(path)
     report: dict = {"throughput": {fmt: throughput(paths, args.repeat) for fmt, paths in sorted(by_format.items())}}
+    report["pdf"] = pdf_throughput(PDFS, args.repeat)
 
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "bench.db"

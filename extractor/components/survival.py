@@ -88,7 +88,7 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
                         continue
                     timepoint = listed[i]
                 yield _record(sentence, mention.endpoint, "rate", value, timepoint, rule("rate"))
-            elif mention.endpoint in MEDIAN_ENDPOINTS:
+            elif mention.endpoint in MEDIAN_ENDPOINTS and not rule("time_after_event").regex.match(text, value.end):
                 yield _record(sentence, mention.endpoint, "median", value, None, rule("median"))
 
 

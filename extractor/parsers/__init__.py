@@ -16,6 +16,7 @@ SUFFIXES: dict[str, str] = {
     ".nxml": "jats",
     ".xml": "jats",
     ".html": "html",
+    ".pdf": "pdf",
     ".htm": "html",
 }
 
@@ -66,6 +67,10 @@ def _parser(fmt: str) -> Callable[[Path, bytes], Document]:
         from extractor.parsers.text import parse_text
 
         return parse_text
+    if fmt == "pdf":
+        from extractor.parsers.pdf import parse_pdf
+
+        return parse_pdf
     if fmt == "html":
         from extractor.parsers.html import parse_html
 
