@@ -12,16 +12,12 @@ from schemas import Document, EvidenceRecord
 
 
 def _expand(paths: tuple[str, ...]) -> list[Path]:
-    """Files named, with directories expanded to the paper files inside them (sorted)."""
-    from extractor.parsers import SUFFIXES
+    """Files named, with directories expanded to the paper files inside them (sorted); '-' is stdin."""
+    from publish.database import paper_files
 
     files: list[Path] = []
     for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES))
-        else:
-            files.append(path)
+        files.extend([Path("-")] if raw == "-" else paper_files([raw]))
     return files
 
 

@@ -202,10 +202,14 @@ def write_papers(db_path: str | Path | Database, items: Iterable[Item]) -> dict[
 
 
 def paper_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files to read: files as given, directories expanded to their paper files (sorted), duplicates once."""
+    """Files to read: files as given, directories expanded to their paper files (sorted), duplicates once.
+
+    A directory named like a paper ('x.pdf/') is kept as given, so reading it
+    reports that it is a directory rather than silently reading what it holds.
+    """
     found: list[Path] = []
     for path in map(Path, paths):
-        if path.is_dir():
+        if path.is_dir() and path.suffix.lower() not in SUFFIXES:
             found.extend(sorted(
                 child for child in path.iterdir()
                 if child.is_file() and child.suffix.lower() in SUFFIXES and not child.name.startswith(".")
@@ -215,7 +219,10 @@ def paper_files(paths: Iterable[str | Path]) -> list[Path]:
     seen: set[Path] = set()
     unique = []
     for path in found:
-        key = path.resolve()
+        try:
+            key = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: reading it reports the error
+            key = path.absolute()
         if key not in seen:
             seen.add(key)
             unique.append(path)

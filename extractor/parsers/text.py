@@ -1,5 +1,6 @@
 """Plain-text papers (saved journal pages, text exports) -> schemas.Document."""
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from schemas.vocab import SectionLabel
 
 # A heading is a short line standing alone; a title may be longer.
 MAX_HEADING_CHARS = 120
+# A text with fewer words than this is not a paper (an abstract has hundreds).
+MIN_WORDS = 5
 MAX_HEADING_WORDS = 16
 MAX_TITLE_CHARS = 300
 # Prose: enough words, and many of them lower-case (author lists and keyword lines are capitalised).
@@ -37,6 +40,8 @@ REFERENCE_LOOKAHEAD = 80
 def parse_text(path: Path, data: bytes) -> Document:
     """Parse a UTF-8 text paper; the canonical text is the file with \\r\\n read as \\n."""
     text = decode_text(path, data)
+    if len(re.findall(r"[^\W\d_]{2,}", text)) < MIN_WORDS:
+        raise PaperError(path, f"too little text to be a paper (fewer than {MIN_WORDS} words)")
     lines = split_lines(text)
     found = find_tables(lines)
     table_lines = set().union(*(t.consumed for t in found)) if found else set()
