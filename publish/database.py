@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from sqlite_utils import Database
 
 from extractor import __version__ as EXTRACTOR_VERSION
 from extractor.errors import PaperError
-from extractor.parsers import SUFFIXES, parse_paper
+from extractor.parsers import SUFFIXES, paper_id_for, parse_bytes, read_paper_bytes
 from extractor.pipeline import extract_records, merge_duplicates
 from publish.tables import (
     PAPER_TABLES,
@@ -48,18 +49,23 @@ class BuildSummary:
 
     database: str
     papers: int = 0
+    unchanged: int = 0
+    removed: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as plain JSON-ready data."""
-        return {"database": self.database, "papers": self.papers, "rows": dict(self.rows), "errors": list(self.errors)}
+        return {"database": self.database, "papers": self.papers, "unchanged": self.unchanged,
+                "removed": self.removed, "rows": dict(self.rows), "errors": list(self.errors)}
 
     def describe(self) -> str:
         """One line for people: papers, evidence records and errors written to which database."""
         records = sum(n for name, n in self.rows.items() if name in EVIDENCE_TABLES)
         failed = f", {len(self.errors)} could not be read" if self.errors else ""
-        return f"{self.database}: {self.papers} papers, {records} evidence records{failed}"
+        kept = f", {self.unchanged} unchanged" if self.unchanged else ""
+        removed = f", {self.removed} removed" if self.removed else ""
+        return f"{self.database}: {self.papers} papers extracted, {records} evidence records{kept}{removed}{failed}"
 
 
 def record_id(paper_id: str, record: EvidenceRecord) -> str:
@@ -229,14 +235,26 @@ def paper_files(paths: Iterable[str | Path]) -> list[Path]:
     return unique
 
 
-def _read_papers(files: Sequence[Path], summary: BuildSummary, on_error: ErrorHandler | None) -> Iterator[Item]:
+def _read_papers(
+    files: Sequence[Path], summary: BuildSummary, on_error: ErrorHandler | None,
+    current: dict[str, str], seen: set[str], progress: Callable[[Path], None] | None = None,
+) -> Iterator[Item]:
+    """Parse and extract each file, skipping papers already in the database at this extractor version."""
     first_path: dict[str, Path] = {}
     for path in files:
+        if progress is not None:
+            progress(path)
         try:
-            document = parse_paper(path)
-            if document.paper_id in first_path:
-                raise PaperError(path, f"same file as {first_path[document.paper_id]} (paper {document.paper_id})")
-            first_path[document.paper_id] = path
+            data = read_paper_bytes(path)
+            paper_id = paper_id_for(data)
+            if paper_id in first_path:
+                raise PaperError(path, f"same file as {first_path[paper_id]} (paper {paper_id})")
+            first_path[paper_id] = path
+            seen.add(paper_id)
+            if current.get(paper_id) == EXTRACTOR_VERSION:
+                summary.unchanged += 1
+                continue
+            document = parse_bytes(path, data)
             records = extract_records(document)
         except PaperError as error:
             summary.errors.append(str(error))
@@ -245,6 +263,24 @@ def _read_papers(files: Sequence[Path], summary: BuildSummary, on_error: ErrorHa
             continue
         summary.papers += 1
         yield document, records
+
+
+def _current_papers(db: Database) -> dict[str, str]:
+    """paper_id -> extractor version of the papers a database already holds."""
+    if PAPERS not in db.table_names():
+        return {}
+    return {row["paper_id"]: row["extractor_version"] for row in db.table(PAPERS).rows}
+
+
+def remove_papers(db: Database, paper_ids: Iterable[str]) -> int:
+    """Delete papers and everything extracted from them; returns how many."""
+    tables = [spec.name for spec in all_specs()]
+    removed = 0
+    for paper_id in paper_ids:
+        with db.conn:
+            _delete_paper(db, tables, paper_id)
+        removed += 1
+    return removed
 
 
 def _fsync(path: Path) -> None:
@@ -257,15 +293,24 @@ def _fsync(path: Path) -> None:
 
 def build_database(
     db_path: str | Path, paths: Iterable[str | Path], on_error: ErrorHandler | None = None,
+    *, keep_others: bool = False, full: bool = False, progress: Callable[[Path], None] | None = None,
+    after_write: Callable[[Database, BuildSummary], None] | None = None,
 ) -> BuildSummary:
-    """Read paper files into a new SQLite database at ``db_path``, replacing it only when complete.
+    """Read paper files into the SQLite database at ``db_path``, replacing it only when complete.
 
     ``paths`` are paper files or directories (expanded to the files whose
     extension extractor.parsers reads, sorted). A file that cannot be read (PaperError) is reported as one
     line "path: cause" in the summary's ``errors`` and passed to ``on_error``;
     the batch goes on. If ``on_error`` raises, the build stops there.
 
-    Everything is written to a temporary file in the target's directory, which
+    Incremental: a paper whose bytes the database already holds, extracted by
+    this extractor version, is kept as it is; new or changed papers are parsed
+    and extracted, and a new extractor version re-extracts everything. Papers no
+    longer among ``paths`` are removed unless ``keep_others`` (what `evidence add`
+    uses). ``full`` rebuilds from scratch. ``after_write`` runs on the new database
+    before it replaces the old one (corrections are applied there).
+
+    Everything is written to a temporary copy in the target's directory, which
     replaces the target (``os.replace``) only after the last paper is written:
     a build that fails or is killed leaves the previous database untouched.
     Raises BuildError, leaving the target untouched, when no paper could be read.
@@ -280,15 +325,25 @@ def build_database(
     os.close(fd)
     tmp = Path(tmp_name)
     try:
+        if target.exists() and not full:
+            shutil.copyfile(target, tmp)
         db = Database(tmp)
         # The temporary file is thrown away on failure, so it needs no journal or per-commit sync.
         db.execute("PRAGMA journal_mode = MEMORY")
         db.execute("PRAGMA synchronous = OFF")
         try:
-            summary.rows = write_papers(db, _read_papers(files, summary, on_error))
+            current = _current_papers(db)
+            seen: set[str] = set()
+            summary.rows = write_papers(db, _read_papers(files, summary, on_error, current, seen, progress))
+            if not keep_others:
+                summary.removed = remove_papers(db, sorted(set(current) - seen))
+                if summary.removed:
+                    db.table(SECTIONS).rebuild_fts()
+            if after_write is not None:
+                after_write(db, summary)
         finally:
             db.close()
-        if summary.papers == 0:
+        if summary.papers == 0 and summary.unchanged == 0:
             cause = "no paper files found" if not files else "no paper could be read"
             raise BuildError(f"{target}: {cause}; database left unchanged", summary.errors)
         # mkstemp makes the file private; the database gets the old file's mode, else rw-r--r--.

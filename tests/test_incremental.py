@@ -1,0 +1,63 @@
+"""Incremental builds: unchanged papers are kept, changed and new ones extracted, a new extractor re-extracts all."""
+
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+import publish.database
+from publish.database import build_database
+from tests.conftest import PAPERS
+
+D01 = PAPERS / "d01_borthakur_phase1_haematologica2011.txt"
+D05 = PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"
+
+
+def _rows(db_path: Path) -> dict[str, list[dict]]:
+    db = sqlite_utils.Database(db_path)
+    return {name: list(db.table(name).rows) for name in db.table_names() if "_fts" not in name}
+
+
+def test_a_second_build_reads_nothing_again(tmp_path: Path) -> None:
+    db = tmp_path / "evidence.db"
+    first = build_database(db, [D01, D05])
+    assert (first.papers, first.unchanged) == (2, 0)
+    rows = _rows(db)
+    second = build_database(db, [D01, D05])
+    assert (second.papers, second.unchanged, second.removed) == (0, 2, 0)
+    assert _rows(db) == rows
+
+
+def test_new_changed_and_dropped_papers(tmp_path: Path) -> None:
+    db = tmp_path / "evidence.db"
+    changed = tmp_path / "d05.txt"
+    changed.write_bytes(D05.read_bytes())
+    build_database(db, [D01, changed])
+    changed.write_bytes(D05.read_bytes() + b"\nThe trial was registered as NCT99999999.\n")
+    result = build_database(db, [changed])
+    assert (result.papers, result.unchanged, result.removed) == (1, 0, 2)
+    stems = {row["stem"] for row in sqlite_utils.Database(db).table("papers").rows}
+    assert stems == {"d05"}
+    ids = {row["identifier"] for row in sqlite_utils.Database(db).table("registry_ids").rows}
+    assert ids == {"NCT02728050", "NCT99999999"}
+    search = sqlite_utils.Database(db).execute(
+        "select count(*) from sections_fts where sections_fts match 'Borthakur OR haematologica'").fetchone()
+    assert search == (0,)
+
+
+def test_keep_others_adds_without_removing(tmp_path: Path) -> None:
+    db = tmp_path / "evidence.db"
+    build_database(db, [D01])
+    result = build_database(db, [D05], keep_others=True)
+    assert (result.papers, result.removed) == (1, 0)
+    assert sqlite_utils.Database(db).table("papers").count == 2
+
+
+def test_a_new_extractor_version_re_extracts_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "evidence.db"
+    build_database(db, [D01, D05])
+    monkeypatch.setattr(publish.database, "EXTRACTOR_VERSION", "9.9.9")
+    result = build_database(db, [D01, D05])
+    assert (result.papers, result.unchanged) == (2, 0)
+    versions = {row["extractor_version"] for row in sqlite_utils.Database(db).table("papers").rows}
+    assert versions == {"9.9.9"}
