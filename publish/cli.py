@@ -2,7 +2,8 @@
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -152,27 +153,158 @@ def evaluate(gold: str, papers: str, json_path: str | None) -> None:
 @cli.command()
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-def build(db: str, paths: tuple[str, ...]) -> None:
-    """Parse and extract PATHS (paper files or directories) and write the SQLite database DB.
+@click.option("--corrections", "corrections_dir", default="corpus/corrections", show_default=True,
+              type=click.Path(file_okay=False), help="Directory of reviewed corrections files applied to the build.")
+@click.option("--full", is_flag=True, help="Rebuild from scratch instead of keeping unchanged papers.")
+def build(db: str, paths: tuple[str, ...], corrections_dir: str, full: bool) -> None:
+    """Parse and extract PATHS (paper files or directories) into the SQLite database DB.
 
-    The new database is written beside DB and replaces it only when complete: a
-    failed or interrupted build leaves the previous database as it was. Papers that
-    cannot be read are reported one line each; the others are still written.
+    Incremental: papers DB already holds (same bytes, same extractor version) are
+    kept, new or changed ones extracted, papers no longer under PATHS removed.
+    Corrections from --corrections are applied afresh. The new database is written
+    beside DB and replaces it only when complete: a failed or interrupted build
+    leaves the previous database as it was. Unreadable papers are reported one
+    line each; the others are still written.
 
     Example:
 
-        evidence build evidence.db corpus/papers
+        evidence build evidence.db corpus/papers corpus/pdf
     """
-    from publish.database import BuildError, build_database
+    _build(Path(db), list(paths), corrections_dir, full=full, keep_others=False)
+
+
+def _build(db: Path, paths: list[str], corrections_dir: str | None, *, full: bool, keep_others: bool) -> None:
+    from publish.corrections import CorrectionError, apply_corrections, load_corrections
+    from publish.database import BuildError, BuildSummary, build_database, paper_files
 
     try:
-        result = build_database(Path(db), [Path(p) for p in paths],
-                                on_error=lambda error: click.echo(f"error: {error}", err=True))
-    except BuildError as error:
+        corrections = load_corrections(corrections_dir)
+    except CorrectionError as error:
         raise click.ClickException(str(error)) from None
+
+    def after_write(database: object, summary: BuildSummary) -> None:
+        summary.warnings.extend(apply_corrections(database, corrections))  # type: ignore[arg-type]
+
+    files = paper_files(paths)
+    with _progress(files) as advance:
+        try:
+            result = build_database(db, files, on_error=lambda error: click.echo(f"error: {error}", err=True),
+                                    full=full, keep_others=keep_others, progress=advance, after_write=after_write)
+        except BuildError as error:
+            raise click.ClickException(str(error)) from None
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(result.describe())
     if result.errors:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--corpus", "corpus_dir", default="corpus", show_default=True, type=click.Path(file_okay=False),
+              help="Corpus directory: papers go to papers/ (PDFs to pdf/), entries to manifest.json.")
+@click.option("--db", "db", default="evidence.db", show_default=True, type=click.Path(dir_okay=False),
+              help="Database to update with the added papers.")
+@click.option("--corrections", "corrections_dir", default="corpus/corrections", show_default=True,
+              type=click.Path(file_okay=False), help="Directory of reviewed corrections files applied to the build.")
+def add(paths: tuple[str, ...], corpus_dir: str, db: str, corrections_dir: str) -> None:
+    """Add paper files to the corpus (copied, with a manifest entry) and update the database.
+
+    The same file added again is recognised by its content hash and not copied
+    twice; the same article in another format (same DOI, PMID or PMCID) is
+    recorded as another source of one article.
+
+    Example:
+
+        evidence add ~/Downloads/trial.pdf --db evidence.db
+    """
+    from extractor.errors import PaperError
+    from publish.database import paper_files
+    from publish.manifest import add_paper, load_manifest, save_manifest
+
+    corpus = Path(corpus_dir)
+    manifest = load_manifest(corpus)
+    added: list[str] = []
+    failed = False
+    for path in paper_files(paths):
+        try:
+            entry, note = add_paper(corpus, manifest, path)
+        except PaperError as error:
+            click.echo(f"error: {error}", err=True)
+            failed = True
+            continue
+        click.echo(f"{path}: {note}")
+        added.append(str(corpus / entry.file))
+    save_manifest(corpus, manifest)
+    if added:
+        _build(Path(db), added, corrections_dir, full=False, keep_others=True)
+    if failed:
+        sys.exit(1)
+
+
+@contextmanager
+def _progress(files: list[Path]) -> Iterator[Callable[[Path], None]]:
+    """A progress bar on a terminal; nothing when stderr is a pipe or a file."""
+    if not sys.stderr.isatty() or len(files) < 2:
+        yield lambda path: None
+        return
+    with click.progressbar(length=len(files), label="Reading papers", file=sys.stderr) as bar:
+        yield lambda path: bar.update(1)
+
+
+@cli.command()
+@click.argument("db", type=click.Path(exists=True, dir_okay=False))
+@click.argument("record_id")
+@click.option("--action", type=click.Choice(["confirm", "correct", "reject"]), required=True,
+              help="What the curator decided about the record.")
+@click.option("--set", "changes", multiple=True, metavar="FIELD=VALUE",
+              help="For --action correct: a corrected value (repeat for several fields; numbers are read as numbers).")
+@click.option("--who", required=True, help="Who decides.")
+@click.option("--why", required=True, help="Why, e.g. what the paper says.")
+@click.option("--corrections", "corrections_dir", default="corpus/corrections", show_default=True,
+              type=click.Path(file_okay=False), help="Directory of reviewed corrections files.")
+def correct(db: str, record_id: str, action: str, changes: tuple[str, ...], who: str, why: str,
+            corrections_dir: str) -> None:
+    """Record a curator's decision about the evidence row RECORD_ID of DB (its id column)
+    in corpus/corrections/<paper stem>.yaml; the next `evidence build` applies it.
+    Missed records are added by writing an 'add' entry in that file (see README).
+
+    Example:
+
+        evidence correct evidence.db 9b7f75e1ba3c70ee --action correct --set percent=16 --who "A. Curator" --why "Table 2: 16%"
+    """
+    import datetime
+
+    import sqlite_utils
+
+    from publish.corrections import EVIDENCE_TABLES, add_correction
+    from schemas.corrections import Correction
+
+    database = sqlite_utils.Database(db)
+    for table in EVIDENCE_TABLES:
+        rows = list(database.table(table).rows_where("id = ?", [record_id])) if table in database.table_names() else []
+        if rows:
+            row = rows[0]
+            break
+    else:
+        raise click.ClickException(f"{db}: no evidence record with id {record_id}")
+    stem = database.execute("select stem from papers where paper_id = ?", [row["paper_id"]]).fetchone()[0]
+    provenance = {"section", "start", "end", "quote", "rule_id", "extractor_version", "confidence", "n_sources",
+                  "curation", "corrected_values", "id", "paper_id"}
+    match = {k: v for k, v in row.items() if k not in provenance and v is not None}
+    correction = Correction(action=action, table=table, record_id=record_id, match=match,
+                            set=dict(_field_value(c) for c in changes), who=who, when=datetime.date.today(), why=why)
+    click.echo(str(add_correction(Path(corrections_dir), stem, correction)))
+
+
+def _field_value(text: str) -> tuple[str, object]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise click.BadParameter(f"{text!r} is not FIELD=VALUE")
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -53,11 +53,13 @@ class BuildSummary:
     removed: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as plain JSON-ready data."""
         return {"database": self.database, "papers": self.papers, "unchanged": self.unchanged,
-                "removed": self.removed, "rows": dict(self.rows), "errors": list(self.errors)}
+                "removed": self.removed, "rows": dict(self.rows), "errors": list(self.errors),
+                "warnings": list(self.warnings)}
 
     def describe(self) -> str:
         """One line for people: papers, evidence records and errors written to which database."""

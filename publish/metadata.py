@@ -3,7 +3,7 @@
 from typing import Any, Literal, get_args, get_origin
 
 from extractor import __version__ as EXTRACTOR_VERSION
-from publish.tables import PAPER_TABLES, PAPERS, PROVENANCE, SECTIONS, TableSpec, all_specs, evidence_specs
+from publish.tables import CORRECTIONS, PAPER_TABLES, PAPERS, PROVENANCE, SECTIONS, TableSpec, all_specs, evidence_specs
 from schemas import RECORD_MODELS
 
 TITLE = "trial-evidence"
@@ -26,6 +26,7 @@ TABLE_OPTIONS: dict[str, dict[str, Any]] = {
     SECTIONS: {"label_column": "title", "facets": ["label"]},
     PAPER_TABLES: {"label_column": "label", "facets": ["section"]},
     PROVENANCE: {"sort": "record_table", "facets": ["record_table", "section", "rule_id"]},
+    CORRECTIONS: {"sort": "id", "facets": ["status", "action", "table", "who"]},
 }
 
 
@@ -62,7 +63,7 @@ def build_metadata(database: str = "evidence") -> dict[str, Any]:
     for spec in all_specs():
         if spec.name in evidence_tables:
             # Sorting by paper keeps each paper's facts together.
-            options = {"sort": "paper_id", "facets": evidence_facets(evidence_tables[spec.name])}
+            options = {"sort": "paper_id", "facets": [*evidence_facets(evidence_tables[spec.name]), "curation"]}
         else:
             options = TABLE_OPTIONS[spec.name]
         tables[spec.name] = table_metadata(spec, options)

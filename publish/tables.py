@@ -1,5 +1,6 @@
 """The database layout derived from the Pydantic models: table names, column types and descriptions."""
 
+import datetime
 import types
 from dataclasses import dataclass
 from typing import Any, Literal, Union, get_args, get_origin
@@ -7,6 +8,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from schemas import RECORD_MODELS, Document, DocumentMetadata, Provenance, Section, Table
+from schemas.corrections import Correction
 
 # Kinds whose plural reads worse than the singular; every other kind takes an 's'.
 UNCOUNTABLE_KINDS = frozenset({"population", "time_to_event", "mortality"})
@@ -86,6 +88,8 @@ def column_type(annotation: Any) -> type:
         return annotation
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return dict
+    if annotation is datetime.date:
+        return str  # ISO 8601 text, as SQLite keeps dates
     raise TypeError(f"no column type for annotation {annotation!r}")
 
 
@@ -198,6 +202,10 @@ def evidence_spec(kind: str) -> TableSpec:
         *own,
         *primary,
         Column("n_sources", int, True, "How many places in the paper state this fact (rows in provenance)."),
+        Column("curation", str, False,
+               "Curator's decision from corpus/corrections: confirmed, corrected, rejected or added; empty when unreviewed."),
+        Column("corrected_values", str, False,
+               "For a corrected record: the corrected field values (JSON); the row's own columns keep the extracted ones."),
     ]
     doc = (model.__doc__ or kind).strip().rstrip(".")
     return TableSpec(
@@ -214,9 +222,33 @@ def evidence_specs() -> dict[str, TableSpec]:
     return {kind: evidence_spec(kind) for kind in RECORD_MODELS}
 
 
+CORRECTIONS = "corrections"
+
+
+def corrections_spec() -> TableSpec:
+    """Curators' decisions as applied at the last build, from corpus/corrections/<stem>.yaml."""
+    columns = [
+        Column("id", str, True, "The correction: its file and position in it, e.g. 'd05.yaml#2'."),
+        Column("paper_id", str, False, "Paper the correction is about (empty when its file names no paper in the build)."),
+        Column("stem", str, True, "Stem of the paper file, as the corrections file names it."),
+        *model_columns(Correction, exclude=frozenset({"match", "set", "values"})),
+        Column("match", str, False, "Field values identifying the record when its id changed (JSON)."),
+        Column("changes", str, False, "Corrected values ('correct') or the added record's values ('add'), JSON."),
+        Column("applied_to", str, False, "Id of the evidence row the correction was applied to."),
+        Column("status", str, True,
+               "applied; or orphaned: no extracted record matches any more (after an extractor change), to review."),
+    ]
+    return TableSpec(
+        name=CORRECTIONS,
+        description="Curators' corrections (confirm, correct, reject, add) and whether each still applies.",
+        columns=tuple(columns),
+        pk="id",
+    )
+
+
 def all_specs() -> list[TableSpec]:
     """Every table: papers first (the others point to it), then passages, tables, evidence, provenance."""
     return [
         _papers_spec(), _sections_spec(), _paper_tables_spec(),
-        *evidence_specs().values(), _provenance_spec(),
+        *evidence_specs().values(), _provenance_spec(), corrections_spec(),
     ]

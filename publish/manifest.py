@@ -1,0 +1,95 @@
+"""The corpus manifest: one entry per paper file added, with its hash, identifiers and source.
+
+corpus/manifest.json lists what `evidence add` put into the corpus. The same file
+added twice is recognised by its content hash; the same article in another
+format (PDF and JATS, say) is recognised by its DOI, PMID or PMCID and recorded
+as another source of one article.
+"""
+
+import datetime
+import hashlib
+import shutil
+from pathlib import Path
+
+from pydantic import Field
+
+from extractor.parsers import paper_id_for, parse_bytes, read_paper_bytes
+from extractor.pipeline import extract_records
+from schemas import Document, RegistryId, StrictModel
+
+MANIFEST = "manifest.json"
+# Where each format goes inside the corpus.
+FOLDERS = {"pdf": "pdf", "text": "papers", "jats": "papers", "html": "papers"}
+
+
+class ManifestEntry(StrictModel):
+    """One paper file of the corpus."""
+
+    paper_id: str = Field(description="Paper id (sha256 prefix of the file's bytes), as in the database.")
+    sha256: str = Field(description="sha256 of the file's bytes.")
+    file: str = Field(description="Path of the file inside the corpus directory.")
+    format: str = Field(description="text, jats, html or pdf.")
+    article: str = Field(description="paper_id of the first file of the same article: files of one article share it.")
+    title: str | None = Field(default=None, description="Title found in the paper.")
+    doi: str | None = Field(default=None, description="DOI found in the paper.")
+    pmid: str | None = Field(default=None, description="PubMed id found in the paper.")
+    pmcid: str | None = Field(default=None, description="PubMed Central id found in the paper.")
+    registry_ids: list[str] = Field(default_factory=list, description="Trial registry ids the paper states.")
+    added: str = Field(description="Date the file was added (YYYY-MM-DD).")
+    source: str = Field(description="Where the file was added from.")
+
+
+class Manifest(StrictModel):
+    """corpus/manifest.json."""
+
+    papers: list[ManifestEntry] = Field(default_factory=list, description="Entries in the order they were added.")
+
+
+def load_manifest(corpus: Path) -> Manifest:
+    path = corpus / MANIFEST
+    return Manifest.model_validate_json(path.read_text(encoding="utf-8")) if path.exists() else Manifest()
+
+
+def save_manifest(corpus: Path, manifest: Manifest) -> None:
+    path = corpus / MANIFEST
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _same_article(entry: ManifestEntry, document: Document) -> bool:
+    meta = document.metadata
+    pairs = ((entry.doi, meta.doi), (entry.pmid, meta.pmid), (entry.pmcid, meta.pmcid))
+    return any(a and b and a.lower() == b.lower() for a, b in pairs)
+
+
+def add_paper(corpus: Path, manifest: Manifest, path: Path) -> tuple[ManifestEntry, str]:
+    """Copy one paper into the corpus and record it; returns its entry and what happened, in words.
+
+    Raises PaperError for a file that cannot be read (nothing is copied then).
+    """
+    data = read_paper_bytes(path)
+    paper_id = paper_id_for(data)
+    for entry in manifest.papers:
+        if entry.paper_id == paper_id:
+            return entry, f"already in the corpus as {entry.file}"
+    document = parse_bytes(path, data)
+    folder = corpus / FOLDERS[document.format]
+    target = folder / path.name
+    if target.exists() and target.resolve() != path.resolve() and paper_id_for(target.read_bytes()) != paper_id:
+        target = folder / f"{path.stem}-{paper_id[:8]}{path.suffix}"
+    folder.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        shutil.copyfile(path, target)
+    same = next((e for e in manifest.papers if _same_article(e, document)), None)
+    ids = sorted({r.identifier for r in extract_records(document) if isinstance(r, RegistryId)})
+    meta = document.metadata
+    entry = ManifestEntry(
+        paper_id=paper_id, sha256=hashlib.sha256(data).hexdigest(), file=str(target.relative_to(corpus)),
+        format=document.format, article=same.article if same else paper_id, title=meta.title, doi=meta.doi,
+        pmid=meta.pmid, pmcid=meta.pmcid, registry_ids=ids, added=datetime.date.today().isoformat(),
+        source=str(path),
+    )
+    manifest.papers.append(entry)
+    note = f"added as {entry.file}" + (f" (same article as {same.file}, another source)" if same else "")
+    return entry, note

@@ -1,0 +1,68 @@
+"""`evidence add`: papers copied into the corpus with a manifest entry, the database updated, nothing doubled."""
+
+import json
+from pathlib import Path
+
+import sqlite_utils
+from click.testing import CliRunner
+
+from publish.cli import cli
+from tests.conftest import PAPERS
+
+D05 = PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"
+REAL3 = PAPERS / "PMC3669518.nxml"
+REAL3_PAGE = """<html><head><meta name="citation_doi" content="10.1016/S1470-2045(13)70096-2">
+<meta name="citation_title" content="REAL3"></head><body><article><h1>REAL3</h1><h2>Abstract</h2>
+<p>In this randomised, open-label phase 3 trial (REAL3), we enrolled 553 eligible patients.</p>
+</article></body></html>"""
+
+
+def add(tmp_path: Path, *papers: Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["add", *map(str, papers), "--corpus", str(tmp_path / "corpus"),
+                                      "--db", str(tmp_path / "evidence.db"),
+                                      "--corrections", str(tmp_path / "corrections")])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_add_copies_records_and_builds(tmp_path: Path) -> None:
+    code, out, err = add(tmp_path, D05)
+    assert code == 0, err
+    assert out.splitlines()[0] == f"{D05}: added as papers/{D05.name}"
+    copied = tmp_path / "corpus" / "papers" / D05.name
+    assert copied.read_bytes() == D05.read_bytes()
+    manifest = json.loads((tmp_path / "corpus" / "manifest.json").read_text())
+    (entry,) = manifest["papers"]
+    assert entry["file"] == f"papers/{D05.name}" and entry["format"] == "text"
+    assert entry["registry_ids"] == ["NCT02728050"] and entry["source"] == str(D05)
+    db = sqlite_utils.Database(tmp_path / "evidence.db")
+    assert [r["stem"] for r in db.table("papers").rows] == [D05.stem]
+
+
+def test_the_same_file_twice_is_not_duplicated(tmp_path: Path) -> None:
+    add(tmp_path, D05)
+    code, out, _ = add(tmp_path, D05)
+    assert code == 0 and "already in the corpus as papers/" in out
+    assert len(json.loads((tmp_path / "corpus" / "manifest.json").read_text())["papers"]) == 1
+    assert sqlite_utils.Database(tmp_path / "evidence.db").table("papers").count == 1
+
+
+def test_the_same_article_in_two_formats_is_one_article_with_two_sources(tmp_path: Path) -> None:
+    page = tmp_path / "real3.html"
+    page.write_text(REAL3_PAGE)
+    code, out, err = add(tmp_path, REAL3, page)
+    assert code == 0, err
+    assert "same article as papers/PMC3669518.nxml" in out
+    first, second = json.loads((tmp_path / "corpus" / "manifest.json").read_text())["papers"]
+    assert second["article"] == first["article"] == first["paper_id"]
+    db = sqlite_utils.Database(tmp_path / "evidence.db")
+    assert db.table("papers").count == 2
+
+
+def test_add_keeps_papers_added_before_and_reports_bad_files(tmp_path: Path) -> None:
+    add(tmp_path, D05)
+    bad = tmp_path / "empty.txt"
+    bad.write_text("")
+    code, _, err = add(tmp_path, bad, PAPERS / "d01_borthakur_phase1_haematologica2011.txt")
+    assert code == 1 and f"error: {bad}: file is empty" in err
+    stems = {r["stem"] for r in sqlite_utils.Database(tmp_path / "evidence.db").table("papers").rows}
+    assert stems == {D05.stem, "d01_borthakur_phase1_haematologica2011"}
