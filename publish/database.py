@@ -152,6 +152,17 @@ def record_rows(
     return by_table, spans
 
 
+# Papers reporting the same trial (an interim and a final report, an abstract and a full paper)
+# share a registry id: one row per trial, so patients are not counted twice.
+TRIALS_VIEW = """
+select r.identifier as trial_id, r.registry as registry, count(distinct r.paper_id) as n_papers,
+       json_group_array(distinct r.paper_id) as paper_ids,
+       json_group_array(distinct coalesce(p.title, p.stem)) as papers
+from registry_ids r join papers p on p.paper_id = r.paper_id
+group by r.identifier, r.registry
+"""
+
+
 def ensure_schema(db: Database) -> None:
     """Create every table that is missing, with keys, foreign keys and the sections full-text index."""
     for spec in all_specs():
@@ -166,6 +177,7 @@ def ensure_schema(db: Database) -> None:
         sections.enable_fts(FTS_COLUMNS, create_triggers=False)
     db.index_foreign_keys()
     db.table(PROVENANCE).create_index(["record_id"], if_not_exists=True)
+    db.create_view("trials", TRIALS_VIEW, ignore=True)
 
 
 def _delete_paper(db: Database, tables: Sequence[str], paper_id: str) -> None:

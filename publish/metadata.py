@@ -30,6 +30,19 @@ TABLE_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+TRIALS_METADATA: dict[str, Any] = {
+    "description": "One row per trial (registry id): the papers that report it, so a trial's patients are counted once.",
+    "columns": {
+        "trial_id": "Registry identifier of the trial.",
+        "registry": "Registry the identifier belongs to.",
+        "n_papers": "How many papers of the database report this trial.",
+        "paper_ids": "Ids of those papers (JSON list).",
+        "papers": "Their titles (file stem when untitled), JSON list.",
+    },
+    "facets": ["registry"],
+}
+
+
 def _is_vocabulary(annotation: Any) -> bool:
     """True for a Literal field, optional or not: a controlled vocabulary worth a facet."""
     if get_origin(annotation) is Literal:
@@ -67,6 +80,7 @@ def build_metadata(database: str = "evidence") -> dict[str, Any]:
         else:
             options = TABLE_OPTIONS[spec.name]
         tables[spec.name] = table_metadata(spec, options)
+    tables["trials"] = TRIALS_METADATA
     return {
         "title": TITLE,
         "description": DESCRIPTION,

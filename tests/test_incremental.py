@@ -61,3 +61,15 @@ def test_a_new_extractor_version_re_extracts_everything(tmp_path: Path, monkeypa
     assert (result.papers, result.unchanged) == (2, 0)
     versions = {row["extractor_version"] for row in sqlite_utils.Database(db).table("papers").rows}
     assert versions == {"9.9.9"}
+
+
+def test_papers_of_one_trial_are_linked_through_the_trials_view(tmp_path: Path) -> None:
+    db_path = tmp_path / "evidence.db"
+    copy = tmp_path / "d05_interim.txt"
+    copy.write_bytes(D05.read_bytes() + b"\nInterim report.\n")
+    build_database(db_path, [D05, copy, D01])
+    db = sqlite_utils.Database(db_path)
+    trials = {row["trial_id"]: row for row in db.query("select * from trials")}
+    assert trials["NCT02728050"]["n_papers"] == 2
+    assert trials["NCT00217646"]["n_papers"] == 1
+    assert db.table("papers").count == 3
