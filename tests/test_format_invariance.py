@@ -14,13 +14,14 @@ from extractor.evaluate import score_summary
 from extractor.parsers import parse_paper
 from extractor.pipeline import extract_records
 from extractor.summary import build_summary
+from schemas import Document, EvidenceSummary
 from tests.conftest import ROOT
 
 PAIRS = sorted((ROOT / "tests" / "fixtures" / "pdf-xml-pairs").glob("*.pdf"))
 
 
 @cache
-def _summary(path: Path):  # noqa: ANN202
+def _summary(path: Path) -> tuple[Document, EvidenceSummary]:
     document = parse_paper(path)
     return document, build_summary(document, extract_records(document))
 
