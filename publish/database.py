@@ -16,6 +16,7 @@ from extractor import __version__ as EXTRACTOR_VERSION
 from extractor.errors import PaperError
 from extractor.parsers import SUFFIXES, paper_id_for, parse_bytes, read_paper_bytes
 from extractor.pipeline import extract_records, merge_duplicates
+from publish.meta_analysis import write_meta_tables
 from publish.tables import (
     PAPER_TABLES,
     PAPERS,
@@ -355,6 +356,7 @@ def build_database(
                     db.table(SECTIONS).rebuild_fts()
             if after_write is not None:
                 after_write(db, summary)
+            write_meta_tables(db)
         finally:
             db.close()
         if summary.papers == 0 and summary.unchanged == 0:

@@ -32,6 +32,11 @@ def database_name(db_path: str | Path) -> str:
     return Path(db_path).stem
 
 
+def plugins_dir() -> str:
+    """Directory of the project's own Datasette plugins (publish/plugins)."""
+    return str(files("publish.plugins"))
+
+
 def template_dir() -> str:
     """Directory of the package's Datasette templates (publish/templates)."""
     return str(files("publish.templates"))
@@ -51,12 +56,14 @@ def make_datasette(db_path: str | Path) -> Datasette:
         metadata=build_metadata(database_name(path)),
         settings=dict(SETTINGS),
         template_dir=template_dir(),
+        plugins_dir=plugins_dir(),
     )
 
 
 def datasette_args(db_path: str | Path, metadata_path: str | Path, host: str, port: int) -> list[str]:
     """Command-line arguments for ``datasette serve`` before any extra flags the user adds."""
     args = ["-i", str(db_path), "--metadata", str(metadata_path), "--template-dir", template_dir(),
+            "--plugins-dir", plugins_dir(),
             "--host", host, "--port", str(port)]
     for name, value in SETTINGS.items():
         args += ["--setting", name, str(value)]

@@ -1,0 +1,99 @@
+"""Meta-analysis tables, random-effects pooling checked against an independent computation, and the pages."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlite_utils
+from datasette.app import Datasette
+
+from publish.database import build_database
+from publish.meta_analysis import pool, wilson
+from publish.serve import make_datasette
+from tests.conftest import PAPERS
+
+
+def dersimonian_laird(effects: list[float], variances: list[float]) -> tuple[float, float, float, float]:
+    """The textbook DerSimonian-Laird estimator, written out with numpy only: (estimate, se, tau2, Q)."""
+    y, v = np.array(effects), np.array(variances)
+    w = 1 / v
+    fixed = (w * y).sum() / w.sum()
+    q = (w * (y - fixed) ** 2).sum()
+    c = w.sum() - (w**2).sum() / w.sum()
+    tau2 = max(0.0, (q - (len(y) - 1)) / c)
+    w_star = 1 / (v + tau2)
+    estimate = (w_star * y).sum() / w_star.sum()
+    return float(estimate), float(math.sqrt(1 / w_star.sum())), float(tau2), float(q)
+
+
+def test_wilson_interval_matches_statsmodels() -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    for events, n in ((6, 37), (0, 12), (12, 12), (48, 276)):
+        expected = proportion_confint(events, n, alpha=0.05, method="wilson")
+        assert wilson(events, n) == pytest.approx(expected, abs=1e-9)
+    assert (round(wilson(6, 37)[0], 4), round(wilson(6, 37)[1], 4)) == (0.0765, 0.3114)
+
+
+def test_pooling_matches_an_independent_dersimonian_laird() -> None:
+    # Four trials' log hazard ratios with SEs from printed 95% CIs.
+    hrs = [(0.66, 0.52, 0.85), (0.87, 0.51, 1.51), (1.37, 1.07, 1.76), (0.72, 0.60, 0.88)]
+    effects = [math.log(hr) for hr, _, _ in hrs]
+    variances = [((math.log(hi) - math.log(lo)) / (2 * 1.959963984540054)) ** 2 for _, lo, hi in hrs]
+    result = pool(effects, variances, ["a", "b", "c", "d"])
+    estimate, se, tau2, q = dersimonian_laird(effects, variances)
+    dl = result["dersimonian_laird"]
+    assert dl["estimate"] == pytest.approx(estimate, abs=1e-9)
+    assert dl["se"] == pytest.approx(se, abs=1e-9)
+    assert dl["tau2"] == pytest.approx(tau2, abs=1e-9)
+    assert result["heterogeneity"]["q"] == pytest.approx(q, abs=1e-9)
+    assert result["heterogeneity"]["i2"] == pytest.approx(max(0.0, (q - 3) / q), abs=1e-9)
+    assert result["paule_mandel"]["tau2"] > 0
+
+
+@pytest.fixture(scope="module")
+def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("meta") / "evidence.db"
+    build_database(path, [PAPERS])
+    return path
+
+
+def test_meta_tables_are_shaped_for_r(db_path: Path) -> None:
+    db = sqlite_utils.Database(db_path)
+    proportion = next(db.query("select * from meta_proportions where events = 6 and n = 37"), None) or next(
+        db.query("select * from meta_proportions limit 1"))
+    assert 0 <= proportion["ci_low"] <= proportion["proportion"] <= proportion["ci_high"] <= 1
+    real3 = next(db.query("select * from meta_hazard_ratios where hr = 1.37 and ci_low = 1.07"))
+    assert real3["se_log_hr"] == pytest.approx((math.log(1.76) - math.log(1.07)) / (2 * 1.959963984540054))
+    assert "ln 1.76 - ln 1.07" in real3["se_derivation"]
+    no_ci = list(db.query("select * from meta_hazard_ratios where not has_ci"))
+    assert no_ci and all(r["se_log_hr"] is None for r in no_ci)
+
+
+@pytest.fixture
+async def ds(db_path: Path) -> Datasette:
+    datasette = make_datasette(db_path)
+    await datasette.invoke_startup()
+    return datasette
+
+
+async def test_paper_page_highlights_the_span(ds: Datasette, db_path: Path) -> None:
+    row = next(sqlite_utils.Database(db_path).query("select * from registry_ids limit 1"))
+    response = await ds.client.get(f"/-/paper/{row['paper_id']}?start={row['start']}&end={row['end']}")
+    assert response.status_code == 200
+    assert "<mark id='evidence'>" in response.text and row["identifier"] in response.text
+    assert "<h3 class='kind'>registry_ids" in response.text
+
+
+async def test_quotes_link_to_the_highlighted_span(ds: Datasette) -> None:
+    response = await ds.client.get("/evidence/registry_ids")
+    assert response.status_code == 200
+    assert "/-/paper/" in response.text and "#evidence" in response.text
+
+
+async def test_pool_json_and_page(ds: Datasette) -> None:
+    data = (await ds.client.get("/-/pool.json?endpoint=OS")).json()
+    assert data["k"] >= 2 and data["dersimonian_laird"]["hr"] > 0
+    page = await ds.client.get("/-/pool?endpoint=OS")
+    assert page.status_code == 200 and "<svg" in page.text and "DerSimonian" in page.text
