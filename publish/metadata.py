@@ -43,6 +43,41 @@ TRIALS_METADATA: dict[str, Any] = {
 }
 
 
+# Canned queries with parameters: the questions a meta-analyst asks across trials.
+QUERIES: dict[str, dict[str, Any]] = {
+    "response_rates": {
+        "title": "Response rates for a drug and outcome across trials",
+        "description": "Responders and denominators (Wilson 95% CI) of papers whose regimens include the drug.",
+        "sql": ("select study, trial_id, arm, outcome, events, n, round(proportion, 4) as proportion, "
+                "round(ci_low, 4) as ci_low, round(ci_high, 4) as ci_high, quote from meta_proportions "
+                "where outcome = :outcome and paper_id in (select paper_id from regimens where drug = :drug) "
+                "order by study, arm"),
+    },
+    "hazard_ratios_for_endpoint": {
+        "title": "Hazard ratios for an endpoint",
+        "description": "Every hazard ratio of the endpoint with its CI, log HR and SE for meta::metagen.",
+        "sql": ("select study, trial_id, endpoint, comparison, hr, ci_low, ci_high, ci_level, log_hr, se_log_hr, "
+                "se_derivation, has_ci, adjusted, p, quote from meta_hazard_ratios where endpoint = :endpoint "
+                "order by study"),
+    },
+    "grade3_adverse_events_by_term": {
+        "title": "Grade 3 or higher adverse events by term across trials",
+        "description": "Adverse events of grade 3, 4, 3-4, >=3 or 5 whose term contains the text given.",
+        "sql": ("select p.label as study, a.term, a.grade, a.arm, a.n, a.of, a.percent, a.quote "
+                "from adverse_events a join papers p on p.paper_id = a.paper_id "
+                "where a.grade in ('3', '4', '3-4', '>=3', '5') and a.term like '%' || :term || '%' "
+                "order by a.term, study"),
+    },
+    "mtd_and_dlts_by_drug": {
+        "title": "MTDs and DLTs by drug",
+        "description": "Maximum tolerated and recommended phase 2 doses of a drug, with each paper's dose-limiting toxicities.",
+        "sql": ("select p.label as study, m.dose_kind, m.drug, m.dose, m.unit, m.frequency, "
+                "(select group_concat(d.term, '; ') from dlts d where d.paper_id = m.paper_id) as dlts, m.quote "
+                "from mtds m join papers p on p.paper_id = m.paper_id where m.drug = :drug order by study"),
+    },
+}
+
+
 def _is_vocabulary(annotation: Any) -> bool:
     """True for a Literal field, optional or not: a controlled vocabulary worth a facet."""
     if get_origin(annotation) is Literal:
@@ -90,6 +125,7 @@ def build_metadata(database: str = "evidence") -> dict[str, Any]:
             database: {
                 "description": "Papers, their sections and tables, and the evidence records read from them.",
                 "tables": tables,
+                "queries": QUERIES,
             },
         },
     }

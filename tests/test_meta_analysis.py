@@ -97,3 +97,17 @@ async def test_pool_json_and_page(ds: Datasette) -> None:
     assert data["k"] >= 2 and data["dersimonian_laird"]["hr"] > 0
     page = await ds.client.get("/-/pool?endpoint=OS")
     assert page.status_code == 200 and "<svg" in page.text and "DerSimonian" in page.text
+
+
+async def test_canned_queries_answer_in_json_and_csv(ds: Datasette) -> None:
+    rows = (await ds.client.get("/evidence/hazard_ratios_for_endpoint.json?endpoint=OS&_shape=array")).json()
+    assert any(r["hr"] == 1.37 and r["ci_low"] == 1.07 for r in rows)
+    rows = (await ds.client.get("/evidence/mtd_and_dlts_by_drug.json?drug=sorafenib&_shape=array")).json()
+    assert any(r["dose"] == 400 and r["unit"] == "mg" for r in rows)
+    rows = (await ds.client.get("/evidence/grade3_adverse_events_by_term.json?term=neutropenia&_shape=array")).json()
+    assert rows and all(r["grade"] in ("3", "4", "3-4", ">=3", "5") and "neutropenia" in r["term"] for r in rows)
+    rows = (await ds.client.get("/evidence/response_rates.json?drug=cytarabine&outcome=CR&_shape=array")).json()
+    assert {(r["events"], r["n"]) for r in rows} >= {(14, 15), (24, 36)}
+    assert all(r["outcome"] == "CR" and r["ci_low"] <= r["proportion"] <= r["ci_high"] for r in rows)
+    csv = await ds.client.get("/evidence/hazard_ratios_for_endpoint.csv?endpoint=OS")
+    assert csv.status_code == 200 and csv.text.startswith("study,trial_id,endpoint")
