@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= evidence.db
 PORT ?= 8001
 
-.PHONY: install demo build serve test lint eval clean
+.PHONY: install demo build serve test lint eval clean chromium
 
 $(BIN)/evidence: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ demo: build
 	@echo "Serving $(DB) at http://127.0.0.1:$(PORT)/"
 	$(BIN)/evidence serve $(DB) --port $(PORT)
 
-test: install
+# Browser tests use Debian's chromium; installed here when absent (never a downloaded browser build).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } \
+		|| echo "chromium is not installed: the browser tests will be skipped"
+
+test: install chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

@@ -280,6 +280,20 @@ def _read_papers(
         yield document, records
 
 
+def _schema_current(path: Path) -> bool:
+    """True when a database has every table and column of the current schema (else it is rebuilt whole)."""
+    try:
+        db = Database(path)
+        try:
+            names = set(db.table_names())
+            return all(spec.name in names and set(spec.column_names()) <= {c.name for c in db.table(spec.name).columns}
+                       for spec in all_specs())
+        finally:
+            db.close()
+    except Exception:  # an unreadable or foreign file is not reused; the build writes a new one
+        return False
+
+
 def _current_papers(db: Database) -> dict[str, str]:
     """paper_id -> extractor version of the papers a database already holds."""
     if PAPERS not in db.table_names():
@@ -340,7 +354,7 @@ def build_database(
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        if target.exists() and not full:
+        if target.exists() and not full and _schema_current(target):
             shutil.copyfile(target, tmp)
         db = Database(tmp)
         # The temporary file is thrown away on failure, so it needs no journal or per-commit sync.

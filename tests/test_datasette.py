@@ -120,3 +120,12 @@ def test_serve_arguments_open_the_file_immutable(db_path: Path) -> None:
 async def test_unknown_route_is_a_404_not_a_500(ds: Datasette) -> None:
     response = await ds.client.get("/evidence/papers/-/insert")
     assert response.status_code == 404
+
+
+async def test_every_table_page_renders_as_html(ds: Datasette) -> None:
+    tables = (await ds.client.get("/evidence.json")).json()["tables"]
+    for table in tables:
+        if table["hidden"]:
+            continue
+        response = await ds.client.get(f"/evidence/{table['name']}")
+        assert response.status_code == 200, table["name"]

@@ -73,3 +73,12 @@ def test_papers_of_one_trial_are_linked_through_the_trials_view(tmp_path: Path) 
     assert trials["NCT02728050"]["n_papers"] == 2
     assert trials["NCT00217646"]["n_papers"] == 1
     assert db.table("papers").count == 3
+
+
+def test_a_database_of_an_older_schema_is_rebuilt_whole(tmp_path: Path) -> None:
+    db_path = tmp_path / "evidence.db"
+    build_database(db_path, [D01])
+    sqlite_utils.Database(db_path).table("responses").transform(drop={"curation"})
+    result = build_database(db_path, [D01])
+    assert (result.papers, result.unchanged) == (1, 0)
+    assert "curation" in {c.name for c in sqlite_utils.Database(db_path).table("responses").columns}

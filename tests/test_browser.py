@@ -1,0 +1,98 @@
+"""What a person sees: headless Chromium opens a paper page with highlighted evidence and the forest plot.
+
+Chromium comes from Debian's `chromium` package (`make test` installs it when absent
+and apt-get is available); the test is skipped, saying why, when it is not there.
+"""
+
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from publish.database import build_database
+from tests.conftest import PAPERS, ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    db = tmp_path_factory.mktemp("browser") / "evidence.db"
+    build_database(db, [PAPERS])
+    port = _free_port()
+    evidence = Path(sys.executable).parent / "evidence"
+    process = subprocess.Popen([str(evidence), "serve", str(db), "--port", str(port)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/-/versions.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield base, db
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],  # type: ignore[list-item]
+                          capture_output=True, text=True, timeout=120)
+
+
+def _png_pixels(path: Path) -> tuple[int, int, bytes]:
+    """Width, height and raw scanlines of an 8-bit RGB(A) PNG, with the standard library only."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, width, height, chunks = 8, 0, 0, []
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", body[:8])
+        elif kind == b"IDAT":
+            chunks.append(body)
+        pos += 12 + length
+    return width, height, zlib.decompress(b"".join(chunks))
+
+
+def test_paper_page_shows_the_highlighted_quote(server: tuple[str, Path], tmp_path: Path) -> None:
+    base, db = server
+    row = next(sqlite_utils.Database(db).query("select * from hazard_ratios where hr = 1.37"))
+    url = f"{base}/-/paper/{row['paper_id']}?start={row['start']}&end={row['end']}"
+    dom = _chromium(["--dump-dom", url], tmp_path / "profile").stdout
+    assert "<mark id=\"evidence\">" in dom
+    assert "1·37" in dom.split("<mark id=\"evidence\">", 1)[1].split("</mark>", 1)[0]
+    assert "hazard_ratios (" in dom
+
+
+def test_forest_plot_page_renders_an_image(server: tuple[str, Path], tmp_path: Path) -> None:
+    base, _ = server
+    dom = _chromium(["--dump-dom", f"{base}/-/pool?endpoint=OS"], tmp_path / "profile").stdout
+    assert "<svg" in dom and "Pooled (DL)" in dom and "DerSimonian" in dom
+    shot = tmp_path / "forest.png"
+    _chromium([f"--screenshot={shot}", "--window-size=1100,900", f"{base}/-/pool?endpoint=OS"], tmp_path / "p2")
+    width, height, raw = _png_pixels(shot)
+    assert (width, height) == (1100, 900)
+    assert len(set(raw[: min(len(raw), 2_000_000)])) > 20, "the screenshot is blank"
