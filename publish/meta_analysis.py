@@ -117,8 +117,37 @@ def pool_hazard_ratios(db: Database, endpoint: str) -> dict[str, Any]:
     return result
 
 
+def pool_proportions(db: Database, outcome: str) -> dict[str, Any]:
+    """Pool the logit proportions of an outcome (0.5 added to both cells when one is empty); back-transformed."""
+    rows = list(db.query(f"select * from [{META_PROPORTIONS}] where outcome = ?", [outcome])) \
+        if META_PROPORTIONS in db.table_names() else []
+    if len(rows) < 2:
+        return {"outcome": outcome, "k": len(rows), "error": "fewer than two proportions to pool"}
+    effects, variances = [], []
+    for r in rows:
+        events, n = r["events"], r["n"]
+        add = 0.5 if events in (0, n) else 0.0
+        effects.append(math.log((events + add) / (n - events + add)))
+        variances.append(1 / (events + add) + 1 / (n - events + add))
+    result = pool(effects, variances, [f"{r['study']} ({r['arm'] or 'all'})" for r in rows])
+    for key in ("dersimonian_laird", "paule_mandel"):
+        est = result[key]
+        est.update({"proportion": _expit(est["estimate"]), "proportion_ci_low": _expit(est["ci_low"]),
+                    "proportion_ci_high": _expit(est["ci_high"])})
+    result["outcome"] = outcome
+    return result
+
+
+def _expit(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
 def forest_svg(result: dict[str, Any], ratio: bool = True) -> str:
-    """A forest plot of the studies and the DerSimonian-Laird estimate, as SVG text."""
+    """A forest plot of the studies and the DerSimonian-Laird estimate, as SVG text.
+
+    ``ratio``: effects are log hazard ratios (drawn as ratios on a log axis);
+    otherwise logit proportions (drawn as proportions).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -126,7 +155,7 @@ def forest_svg(result: dict[str, Any], ratio: bool = True) -> str:
 
     studies = result["studies"]
     fig, ax = plt.subplots(figsize=(10, 1.2 + 0.4 * (len(studies) + 1)), layout="constrained")
-    show = math.exp if ratio else (lambda x: x)
+    show = math.exp if ratio else _expit
     for i, study in enumerate(studies):
         half = 1.959963984540054 * math.sqrt(study["variance"])
         y = len(studies) - i
@@ -137,10 +166,10 @@ def forest_svg(result: dict[str, Any], ratio: bool = True) -> str:
     ax.plot([show(dl["estimate"])], [0], "D", color="darkred")
     labels = [s["label"] if len(s["label"]) <= 48 else s["label"][:47] + "…" for s in reversed(studies)]
     ax.set_yticks(range(len(studies) + 1), ["Pooled (DL)", *labels])
-    ax.axvline(1.0 if ratio else 0.0, color="grey", linestyle="--")
     if ratio:
+        ax.axvline(1.0, color="grey", linestyle="--")
         ax.set_xscale("log")
-    ax.set_xlabel("Hazard ratio (95% CI)" if ratio else "Effect (95% CI)")
+    ax.set_xlabel("Hazard ratio (95% CI)" if ratio else "Proportion (95% CI)")
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg")
     plt.close(fig)

@@ -111,3 +111,12 @@ async def test_canned_queries_answer_in_json_and_csv(ds: Datasette) -> None:
     assert all(r["outcome"] == "CR" and r["ci_low"] <= r["proportion"] <= r["ci_high"] for r in rows)
     csv = await ds.client.get("/evidence/hazard_ratios_for_endpoint.csv?endpoint=OS")
     assert csv.status_code == 200 and csv.text.startswith("study,trial_id,endpoint")
+
+
+async def test_pooled_proportions_of_an_outcome(ds: Datasette) -> None:
+    data = (await ds.client.get("/-/pool.json?outcome=ORR")).json()
+    assert data["k"] >= 2
+    dl = data["dersimonian_laird"]
+    assert 0 < dl["proportion_ci_low"] < dl["proportion"] < dl["proportion_ci_high"] < 1
+    page = await ds.client.get("/-/pool?outcome=ORR")
+    assert page.status_code == 200 and "<svg" in page.text and "Pooled proportion: ORR" in page.text

@@ -10,7 +10,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from publish.meta_analysis import forest_svg, pool_hazard_ratios
+from publish.meta_analysis import forest_svg, pool_hazard_ratios, pool_proportions
 from publish.tables import evidence_specs
 
 KINDS = [spec.name for spec in evidence_specs().values()]
@@ -60,24 +60,32 @@ async def paper_page(request: Any, datasette: Any) -> Response:
 
 
 async def pool_page(request: Any, datasette: Any) -> Response:
-    """/-/pool?endpoint=OS (HTML with a forest plot) and /-/pool.json?endpoint=OS."""
+    """/-/pool?endpoint=OS (hazard ratios) or /-/pool?outcome=CR (proportions): HTML with a forest plot;
+    /-/pool.json?... gives the same numbers as JSON."""
+    outcome = request.args.get("outcome")
     endpoint = request.args.get("endpoint", "OS")
     db = datasette.get_database()
-    result = await db.execute_fn(lambda conn: pool_hazard_ratios(_wrap(conn), endpoint))
+    if outcome:
+        result = await db.execute_fn(lambda conn: pool_proportions(_wrap(conn), outcome))
+        name, unit, ratio = f"pooled proportion: {outcome}", "proportion", False
+    else:
+        result = await db.execute_fn(lambda conn: pool_hazard_ratios(_wrap(conn), endpoint))
+        name, unit, ratio = f"pooled hazard ratio: {endpoint}", "hr", True
     if request.url_vars.get("format") == "json":
         return Response.json(result)
+    title = html.escape(name[0].upper() + name[1:])
     if "error" in result:
-        return _page("Pooled hazard ratio", f"<h1>Pooled hazard ratio: {html.escape(endpoint)}</h1>"
-                                            f"<p>{html.escape(result['error'])}</p>")
+        return _page(title, f"<h1>{title}</h1><p>{html.escape(result['error'])}</p>")
     dl, pm, het = result["dersimonian_laird"], result["paule_mandel"], result["heterogeneity"]
-    summary = (f"<table><tr><th>method</th><th>HR</th><th>95% CI</th><th>tau²</th></tr>"
-               f"<tr><td>DerSimonian–Laird</td><td>{dl['hr']:.3f}</td><td>{dl['hr_ci_low']:.3f}–{dl['hr_ci_high']:.3f}"
-               f"</td><td>{dl['tau2']:.4f}</td></tr><tr><td>Paule–Mandel</td><td>{pm['hr']:.3f}</td>"
-               f"<td>{pm['hr_ci_low']:.3f}–{pm['hr_ci_high']:.3f}</td><td>{pm['tau2']:.4f}</td></tr></table>"
+    rows = "".join(
+        f"<tr><td>{label}</td><td>{est[unit]:.3f}</td><td>{est[unit + '_ci_low']:.3f}–{est[unit + '_ci_high']:.3f}"
+        f"</td><td>{est['tau2']:.4f}</td></tr>"
+        for label, est in (("DerSimonian–Laird", dl), ("Paule–Mandel", pm)))
+    summary = (f"<table><tr><th>method</th><th>{unit}</th><th>95% CI</th><th>tau²</th></tr>{rows}</table>"
                f"<p>Q = {het['q']:.3f} on {het['df']} df, I² = {100 * het['i2']:.1f}%; k = {result['k']}.</p>")
-    return _page("Pooled hazard ratio", f"<h1>Pooled hazard ratio: {html.escape(endpoint)}</h1>{summary}"
-                                        f"<div id='forest'>{forest_svg(result)}</div>"
-                                        f"<p><a href='/-/pool.json?endpoint={html.escape(endpoint)}'>JSON</a></p>")
+    query = html.escape(request.query_string)
+    return _page(title, f"<h1>{title}</h1>{summary}<div id='forest'>{forest_svg(result, ratio=ratio)}</div>"
+                        f"<p><a href='/-/pool.json?{query}'>JSON</a></p>")
 
 
 def _wrap(conn: Any) -> Any:
