@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from extractor.components.rates import (
     Count,
     Token,
-    arm_near,
-    chain,
     is_design_statement,
     is_hypothetical,
     mask,
@@ -16,6 +14,7 @@ from extractor.components.rates import (
     resolve_arms,
     rules_with,
     table_row,
+    value_items,
     value_tokens,
 )
 from extractor.numbers import parse_int
@@ -97,15 +96,7 @@ def _from_prose(sentence: Sentence) -> list[Found]:
             if v_index in used or value.shape == "pair" or is_hypothetical(masked, (w_index, v_index)):
                 continue
             used.add(v_index)
-            if value.shape == "list":
-                items: list[tuple[Count, str | None]] = [(c, None) for c in value.counts]
-            else:
-                items = [(value.counts[0], arm_near(masked, v_index))]
-                for index in chain(masked, v_index, max(masked.spans[w_index][1], masked.spans[v_index][1]), used):
-                    used.add(index)
-                    items.append((masked.tokens[index].counts[0], arm_near(masked, index)))
-                if len(items) == 1:
-                    items = [(value.counts[0], arm_near(masked, v_index, weak=False))]
+            items = value_items(masked, value, v_index, w_index, used)
             groups.append((masked.tokens[w_index].label, items, rule.id, rule.confidence * value.confidence))
     resolved = resolve_arms([g[1] for g in groups], order_from([g[1] for g in groups]))
     found: list[Found] = []

@@ -205,6 +205,20 @@ def chain(masked: Masked, first: int, end: int, used: set[int]) -> list[int]:
         previous, pos = index, masked.spans[index][1]
 
 
+def value_items(masked: Masked, value: Token, v_index: int, anchor: int, used: set[int]) -> list[tuple[Count, str | None]]:
+    """The counts a value token gives, each with its arm: a list's counts, or the value and the
+    values chained after it ("48 [17%] ... vs 29 [11%]"); a lone value may take a weaker arm cue."""
+    if value.shape == "list":
+        return [(count, None) for count in value.counts]
+    items = [(value.counts[0], arm_near(masked, v_index))]
+    for index in chain(masked, v_index, max(masked.spans[anchor][1], masked.spans[v_index][1]), used):
+        used.add(index)
+        items.append((masked.tokens[index].counts[0], arm_near(masked, index)))
+    if len(items) == 1:
+        items = [(value.counts[0], arm_near(masked, v_index, weak=False))]
+    return items
+
+
 def arm_order(text: str) -> list[str] | None:
     """Two arm labels a sentence names in order ('in the X arm than in the Y arm')."""
     for rule in rules_with("rates.yaml", "arm_order"):

@@ -12,7 +12,6 @@ from extractor.components.rates import (
     Token,
     arm_near,
     arm_order,
-    chain,
     is_design_statement,
     is_hypothetical,
     mask,
@@ -22,6 +21,7 @@ from extractor.components.rates import (
     resolve_arms,
     rules_with,
     table_row,
+    value_items,
     value_tokens,
 )
 from extractor.lexicons import load_yaml
@@ -259,15 +259,7 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
             if bare and _in_breakdown(masked, v_index):
                 continue
             used.add(v_index)
-            if value.shape == "list":
-                items: list[tuple[Count, str | None]] = [(count, None) for count in value.counts]
-            else:
-                items = [(value.counts[0], arm_near(masked, v_index))]
-                for index in chain(masked, v_index, max(masked.spans[o_index][1], masked.spans[v_index][1]), used):
-                    used.add(index)
-                    items.append((masked.tokens[index].counts[0], arm_near(masked, index)))
-                if len(items) == 1:
-                    items = [(value.counts[0], arm_near(masked, v_index, weak=False))]
+            items = value_items(masked, value, v_index, o_index, used)
             label = masked.tokens[o_index].label
             groups.append(Group(label, items, rule.id, rule.confidence * value.confidence, masked.spans[v_index][0], bare))
 
