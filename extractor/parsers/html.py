@@ -13,7 +13,6 @@ import lxml.html
 from lxml import etree
 
 from extractor.errors import PaperError
-from extractor.parsers import paper_id_for
 from extractor.parsers.jats_text import TextBuilder, local_name
 from extractor.parsers.sections import label_for_heading
 from schemas import Document, DocumentMetadata, Table
@@ -45,20 +44,7 @@ def parse_html(path: Path, data: bytes) -> Document:
     root = load_html(path, data)
     reader = HtmlReader()
     reader.read(root)
-    text = reader.text
-    if not any(c.isalpha() for c in text):
-        raise PaperError(path, "no article text found in the HTML")
-    return Document(
-        paper_id=paper_id_for(data),
-        source_path=str(path),
-        stem=path.stem,
-        format="html",
-        text=text,
-        sections=reader.sections(),
-        tables=reader.tables,
-        citations=reader.citations,
-        metadata=html_metadata(root),
-    )
+    return reader.document(path, data, "html", html_metadata(root), empty="no article text found in the HTML")
 
 
 def load_html(path: Path, data: bytes) -> etree._Element:

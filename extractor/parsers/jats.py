@@ -5,7 +5,6 @@ from pathlib import Path
 from lxml import etree
 
 from extractor.errors import PaperError
-from extractor.parsers import paper_id_for
 from extractor.parsers.jats_text import FLOATS, Inline, TextBuilder, local_name
 from extractor.parsers.sections import BODY_LABELS, label_for_heading, label_for_sec_type
 from schemas import Document, DocumentMetadata, Table
@@ -28,20 +27,8 @@ def parse_jats(path: Path, data: bytes) -> Document:
     article = _article(path, root)
     reader = JatsReader()
     reader.read(article)
-    text = reader.text
-    if not any(c.isalpha() for c in text):
-        raise PaperError(path, "no article content: no title, abstract or body text in the XML")
-    return Document(
-        paper_id=paper_id_for(data),
-        source_path=str(path),
-        stem=path.stem,
-        format="jats",
-        text=text,
-        sections=reader.sections(),
-        tables=reader.tables,
-        citations=reader.citations,
-        metadata=jats_metadata(article),
-    )
+    return reader.document(path, data, "jats", jats_metadata(article),
+                           empty="no article content: no title, abstract or body text in the XML")
 
 
 def load_xml(path: Path, data: bytes) -> etree._Element:

@@ -2,11 +2,14 @@
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lxml import etree
 
-from schemas import Section, Span, Table, TableCell, TableRow
-from schemas.vocab import SectionLabel
+from extractor.errors import PaperError
+from extractor.parsers import paper_id_for
+from schemas import Document, DocumentMetadata, Section, Span, Table, TableCell, TableRow
+from schemas.vocab import DocumentFormat, SectionLabel
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -135,6 +138,17 @@ class TextBuilder:
     @property
     def text(self) -> str:
         return "".join(self.chunks)
+
+    def document(self, path: Path, data: bytes, fmt: DocumentFormat, metadata: DocumentMetadata,
+                 empty: str) -> Document:
+        """The Document of what was read; PaperError with cause ``empty`` when no letters were read."""
+        text = self.text
+        if not any(c.isalpha() for c in text):
+            raise PaperError(path, empty)
+        return Document(
+            paper_id=paper_id_for(data), source_path=str(path), stem=path.stem, format=fmt, text=text,
+            sections=self.sections(), tables=self.tables, citations=self.citations, metadata=metadata,
+        )
 
     # Lines ------------------------------------------------------------------
     def append_line(self, text: str, marks: list[tuple[int, int]] | None = None) -> tuple[int, int] | None:
