@@ -111,3 +111,13 @@ def test_broken_pdf_is_one_line_naming_the_file(tmp_path: Path, name: str) -> No
         parse_paper(path)
     message = str(error.value)
     assert message.startswith(str(path)) and cause in message and "\n" not in message
+
+
+def test_line_end_hyphens_follow_the_papers_own_words() -> None:
+    from extractor.parsers.pdf import join_hyphenated
+
+    words = {"treatment", "non-adherent", "z-scores", "blood"}
+    assert join_hyphenated("the treat-", "ment was", words) == "the treatment was"
+    assert join_hyphenated("four non-", "adherent patients", words) == "four non-adherent patients"
+    assert join_hyphenated("composite z-", "scores were", set()) == "composite z-scores were"
+    assert join_hyphenated("either actual or func-", "tional", set()) == "either actual or functional"

@@ -1,7 +1,7 @@
 """Text fidelity of the PDF parser against the publisher XML of the same articles (tests/fidelity.py).
 
 Issue 4 asks for 0.95 pooled and no pair below 0.85. The floors below are what the
-parser reaches now (pooled 0.926 at 0.1.0); raise them as it improves.
+parser reaches now (pooled 0.949 at 0.1.0); raise them as it improves.
 """
 
 import pytest
@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 from tests.fidelity import fidelity
 
 PAIRS = sorted((ROOT / "tests" / "fixtures" / "pdf-xml-pairs").glob("*.pdf"))
-POOLED_FLOOR = 0.92
+POOLED_FLOOR = 0.945
 PAIR_FLOOR = 0.85
 
 

@@ -25,13 +25,14 @@ from schemas import Document, DocumentMetadata, Section
 from schemas.vocab import SectionLabel
 
 LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"})
-# pdfium marks a hyphen it broke a word at with U+FFFE (or a soft hyphen): the word is whole without it.
-SOFT_HYPHENS = re.compile("[\u00ad\ufffe]")
+# pdfium marks a hyphen at a line end with U+FFFE (or a soft hyphen). It is made a line-end
+# hyphen again, and reflow() decides from the paper's own words whether the word keeps it.
+SOFT_HYPHENS = re.compile("[\u00ad\ufffe]\r?\n?")
 # Italic variables set as Mathematical Alphanumeric Symbols ("𝑃", "𝑛") are plain letters in the text.
 MATH_LETTERS = re.compile("[\U0001d400-\U0001d7ff]")
 # A line seen at the top or bottom of this share of pages (at least 3) is a running header or footer.
 FURNITURE_SHARE = 0.3
-EDGE_LINES = 3
+EDGE_LINES = 6
 MIN_TEXT_CHARS = 200
 
 
@@ -73,7 +74,7 @@ def read_pages(path: Path, data: bytes) -> list[list[str]]:
             textpage.close()
             page.close()
             raw = MATH_LETTERS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)),
-                                   SOFT_HYPHENS.sub("", raw.translate(LIGATURES)))
+                                   SOFT_HYPHENS.sub("-\n", raw.translate(LIGATURES)))
             pages.append([line.strip() for line in re.split(r"\r\n|\r|\n", raw)])
     except pdfium.PdfiumError as exc:
         raise PaperError(path, f"corrupt PDF page ({exc})") from exc
@@ -153,6 +154,31 @@ class _Abstract:
         return found
 
 
+WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+def vocabulary(lines: list[str]) -> set[str]:
+    """Lower-case words and hyphenated compounds the document prints within its lines."""
+    return {w.lower() for line in lines for w in WORD.findall(line[:-1] if line.endswith("-") else line)}
+
+
+def join_hyphenated(current: str, line: str, words: set[str]) -> str:
+    """Join a word broken at a line-end hyphen: drop the hyphen of a typeset break, keep a compound's.
+
+    The document itself decides: "treat-" + "ment" is "treatment" when the paper
+    prints "treatment" elsewhere; "non-" + "adherent" stays "non-adherent" when it
+    prints that; a one- or two-letter part ("z-scores", "T-cell") keeps its hyphen.
+    """
+    head = WORD.findall(current[:-1])
+    tail = WORD.match(line)
+    if not head or tail is None:
+        return current[:-1] + line
+    before, after = head[-1].rsplit("-", 1)[-1], tail.group(0).split("-", 1)[0]
+    joined, compound = (before + after).lower(), f"{before}-{after}".lower()
+    keep = joined not in words and (compound in words or len(before) <= 2)
+    return current + line if keep else current[:-1] + line
+
+
 def reflow(lines: list[str]) -> tuple[str, list[tuple[int, SectionLabel, str | None]]]:
     """Join lines into paragraphs; return the text and the section starts (offset, label, heading)."""
     width = statistics.median([len(line) for line in lines if len(line) > 20] or [80])
@@ -162,6 +188,7 @@ def reflow(lines: list[str]) -> tuple[str, list[tuple[int, SectionLabel, str | N
     pos = 0
     current = ""
     abstract = _Abstract()
+    words = vocabulary(lines)
     deferred: list[str] = []
     space_before = layout_regex("layout.pdf_space_before_punctuation.v1")
 
@@ -200,7 +227,9 @@ def reflow(lines: list[str]) -> tuple[str, list[tuple[int, SectionLabel, str | N
         if not current:
             current = line
         elif hyphen.search(current) and line[:1].islower():
-            current = current[:-1] + line
+            current = join_hyphenated(current, line, words)
+        elif current.endswith("/") or line.startswith("/"):
+            current = current + line
         else:
             current = f"{current} {line}"
         if line.endswith((".", "?", "!", ":")) and len(line) < 0.7 * width:
