@@ -121,3 +121,13 @@ def test_line_end_hyphens_follow_the_papers_own_words() -> None:
     assert join_hyphenated("four non-", "adherent patients", words) == "four non-adherent patients"
     assert join_hyphenated("composite z-", "scores were", set()) == "composite z-scores were"
     assert join_hyphenated("either actual or func-", "tional", set()) == "either actual or functional"
+
+
+def test_split_ligatures_are_repaired() -> None:
+    from extractor.parsers.pdf import repair_ligatures
+
+    assert repair_ligatures("the eff ective dose was signifi cant at fi rst") == "the effective dose was significant at first"
+    assert repair_ligatures("turned off the pump; staff members") == "turned off the pump; staff members"
+    document = parse_paper(CORPUS / "pdf" / "lancet_2015_pathway2_spironolactone_resistant_hypertension_rct.pdf")
+    assert "eff ective" not in document.text and "modifi ed" not in document.text
+    assert "effective" in document.text

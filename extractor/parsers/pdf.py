@@ -19,6 +19,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from extractor.errors import PaperError
+from extractor.lexicons import load_yaml
 from extractor.parsers import paper_id_for
 from extractor.parsers.sections import abstract_step, label_for_heading, layout_regex
 from schemas import Document, DocumentMetadata, Section
@@ -73,6 +74,7 @@ def read_pages(path: Path, data: bytes) -> list[list[str]]:
             raw = textpage.get_text_range()
             textpage.close()
             page.close()
+            raw = repair_ligatures(raw)
             raw = MATH_LETTERS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)),
                                    SOFT_HYPHENS.sub("-\n", raw.translate(LIGATURES)))
             pages.append([line.strip() for line in re.split(r"\r\n|\r|\n", raw)])
@@ -83,6 +85,17 @@ def read_pages(path: Path, data: bytes) -> list[list[str]]:
     if sum(len(line) for page in pages for line in page) < MIN_TEXT_CHARS:
         raise PaperError(path, "PDF has no text layer (scanned images only?); it needs OCR first")
     return pages
+
+
+def repair_ligatures(text: str) -> str:
+    """Join words split after a ligature glyph ("eff ective" -> "effective"), sparing real words ("off the")."""
+    real = {word.lower() for word in load_yaml("ligature_words.yaml")}
+
+    def join(match: re.Match[str]) -> str:
+        head, tail = match.group(1), match.group(2)
+        return match.group(0) if head.lower() in real else head + tail
+
+    return layout_regex("layout.pdf_split_ligature.v1").sub(join, text)
 
 
 def _page_count(data: bytes) -> int | None:
