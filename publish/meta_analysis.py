@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from publish.articles import secondary_sources
+
 META_PROPORTIONS = "meta_proportions"
 META_HAZARD_RATIOS = "meta_hazard_ratios"
 Z = {90.0: 1.6448536269514722, 95.0: 1.959963984540054, 99.0: 2.5758293035489004}
@@ -37,8 +39,10 @@ def wilson(events: int, n: int, z: float = Z[95.0]) -> tuple[float, float]:
 def _studies(db: Database) -> dict[str, dict[str, Any]]:
     trial = {r["paper_id"]: r["identifier"] for r in db.query("select paper_id, min(identifier) as identifier "
                                                                "from registry_ids group by paper_id")}
+    # Another source of an article already counted (its PDF beside its XML) is left out: one article, one study.
+    secondary = secondary_sources(db)
     return {r["paper_id"]: {"study": r["label"], "trial_id": trial.get(r["paper_id"])}
-            for r in db.query("select paper_id, label from papers")}
+            for r in db.query("select paper_id, label from papers") if r["paper_id"] not in secondary}
 
 
 def proportion_rows(db: Database) -> list[dict[str, Any]]:
@@ -46,6 +50,8 @@ def proportion_rows(db: Database) -> list[dict[str, Any]]:
     studies = _studies(db)
     rows = []
     for r in db.query("select * from responses where n is not null and of is not null and of > 0 and n <= of"):
+        if r["paper_id"] not in studies:
+            continue
         low, high = wilson(r["n"], r["of"])
         rows.append({
             "record_id": r["id"], "paper_id": r["paper_id"], **studies[r["paper_id"]], "arm": r["arm"],
@@ -60,6 +66,8 @@ def hazard_ratio_rows(db: Database) -> list[dict[str, Any]]:
     studies = _studies(db)
     rows = []
     for r in db.query("select * from hazard_ratios"):
+        if r["paper_id"] not in studies:
+            continue
         level = r["ci_level"] or 95.0
         has_ci = r["ci_low"] is not None and r["ci_high"] is not None and 0 < r["ci_low"] < r["ci_high"]
         z = z_for(level)
