@@ -2,9 +2,6 @@
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +13,8 @@ from extractor import __version__ as EXTRACTOR_VERSION
 from extractor.errors import PaperError
 from extractor.parsers import SUFFIXES, paper_id_for, parse_bytes, read_paper_bytes
 from extractor.pipeline import extract_records, merge_duplicates
+from publish.articles import write_articles
+from publish.atomic import replacing
 from publish.meta_analysis import write_meta_tables
 from publish.tables import (
     PAPER_TABLES,
@@ -222,6 +221,13 @@ def write_papers(db_path: str | Path | Database, items: Iterable[Item]) -> dict[
     return counts
 
 
+def _resolved(path: str | Path) -> str:
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):  # a symlink loop: reading it reports the error
+        return str(Path(path).absolute())
+
+
 def paper_files(paths: Iterable[str | Path]) -> list[Path]:
     """Files to read: files as given, directories expanded to their paper files (sorted), duplicates once.
 
@@ -237,22 +243,26 @@ def paper_files(paths: Iterable[str | Path]) -> list[Path]:
             ))
         else:
             found.append(path)
-    seen: set[Path] = set()
+    seen: set[str] = set()
     unique = []
     for path in found:
-        try:
-            key = path.resolve()
-        except (OSError, RuntimeError):  # a symlink loop: reading it reports the error
-            key = path.absolute()
+        key = _resolved(path)
         if key not in seen:
             seen.add(key)
             unique.append(path)
     return unique
 
 
+def unexpected_error(path: str | Path, exc: Exception) -> PaperError:
+    """A parser or extractor failure that is not a PaperError, as one line naming the file: the batch goes on."""
+    detail = " ".join(str(exc).split())[:200]
+    return PaperError(path, f"could not be read (unexpected {type(exc).__name__}{': ' + detail if detail else ''})")
+
+
 def _read_papers(
     files: Sequence[Path], summary: BuildSummary, on_error: ErrorHandler | None,
     current: dict[str, str], seen: set[str], progress: Callable[[Path], None] | None = None,
+    failed: set[str] | None = None,
 ) -> Iterator[Item]:
     """Parse and extract each file, skipping papers already in the database at this extractor version."""
     first_path: dict[str, Path] = {}
@@ -271,8 +281,11 @@ def _read_papers(
                 continue
             document = parse_bytes(path, data)
             records = extract_records(document)
-        except PaperError as error:
+        except Exception as exc:  # one bad paper never stops a batch nor prints a traceback
+            error = exc if isinstance(exc, PaperError) else unexpected_error(path, exc)
             summary.errors.append(str(error))
+            if failed is not None:
+                failed.add(_resolved(path))
             if on_error is not None:
                 on_error(error)
             continue
@@ -312,12 +325,11 @@ def remove_papers(db: Database, paper_ids: Iterable[str]) -> int:
     return removed
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _unreadable_now(db: Database, paper_ids: set[str], failed: set[str]) -> dict[str, str]:
+    """paper_id -> source path of the papers whose file is among the inputs but could not be read this time."""
+    rows = db.query(f"select paper_id, source_path from [{PAPERS}]") if PAPERS in db.table_names() else []
+    return {r["paper_id"]: r["source_path"] for r in rows
+            if r["paper_id"] in paper_ids and _resolved(r["source_path"]) in failed}
 
 
 def build_database(
@@ -336,8 +348,9 @@ def build_database(
     this extractor version, is kept as it is; new or changed papers are parsed
     and extracted, and a new extractor version re-extracts everything. Papers no
     longer among ``paths`` are removed unless ``keep_others`` (what `evidence add`
-    uses). ``full`` rebuilds from scratch. ``after_write`` runs on the new database
-    before it replaces the old one (corrections are applied there).
+    uses); one whose file is still given but cannot be read keeps its previous
+    version. ``full`` rebuilds from scratch. ``after_write`` runs on the new
+    database before it replaces the old one (corrections are applied there).
 
     Everything is written to a temporary copy in the target's directory, which
     replaces the target (``os.replace``) only after the last paper is written:
@@ -349,13 +362,7 @@ def build_database(
         raise BuildError(f"{target}: is a directory, not a database file")
     summary = BuildSummary(database=str(target))
     files = paper_files(paths)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        if target.exists() and not full and _schema_current(target):
-            shutil.copyfile(target, tmp)
+    with replacing(target, seed=target.exists() and not full and _schema_current(target)) as tmp:
         db = Database(tmp)
         # The temporary file is thrown away on failure, so it needs no journal or per-commit sync.
         db.execute("PRAGMA journal_mode = MEMORY")
@@ -363,23 +370,23 @@ def build_database(
         try:
             current = _current_papers(db)
             seen: set[str] = set()
-            summary.rows = write_papers(db, _read_papers(files, summary, on_error, current, seen, progress))
+            failed: set[str] = set()
+            summary.rows = write_papers(db, _read_papers(files, summary, on_error, current, seen, progress, failed))
             if not keep_others:
-                summary.removed = remove_papers(db, sorted(set(current) - seen))
+                # A paper whose file cannot be read this time keeps its previous version: nothing is lost.
+                kept = _unreadable_now(db, set(current) - seen, failed)
+                summary.warnings.extend(f"{path}: could not be read; its previous version is kept"
+                                        for path in kept.values())
+                summary.removed = remove_papers(db, sorted(set(current) - seen - set(kept)))
                 if summary.removed:
                     db.table(SECTIONS).rebuild_fts()
             if after_write is not None:
                 after_write(db, summary)
+            write_articles(db)
             write_meta_tables(db)
         finally:
             db.close()
         if summary.papers == 0 and summary.unchanged == 0:
             cause = "no paper files found" if not files else "no paper could be read"
             raise BuildError(f"{target}: {cause}; database left unchanged", summary.errors)
-        # mkstemp makes the file private; the database gets the old file's mode, else rw-r--r--.
-        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)
-        _fsync(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return summary

@@ -170,9 +170,11 @@ def test_a_failing_build_leaves_the_previous_database(tmp_path: Path, monkeypatc
     def broken(document: object) -> list[object]:
         raise RuntimeError("extractor bug")
 
+    # An extractor bug is one error line naming the paper, like bad input; with no paper left, nothing is written.
     monkeypatch.setattr(database, "extract_records", broken)
-    with pytest.raises(RuntimeError, match="extractor bug"):
+    with pytest.raises(BuildError) as info:
         build_database(db_path, [D01])
+    assert info.value.errors == [f"{D01}: could not be read (unexpected RuntimeError: extractor bug)"]
     assert db_path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence.db"]  # no temporary file left
 
