@@ -17,7 +17,19 @@ def citation_rule(text: str) -> str | None:
 
 def speaks_of_own_trial(text: str) -> bool:
     """True when the text has a cue that it describes this paper's trial ('the current study')."""
-    return any(rule.regex.search(text) for rule in load_rules("own_trial.yaml"))
+    return any(rule.regex.search(text) for rule in load_rules("own_trial.yaml") if rule.id.startswith("own_trial.current"))
+
+
+def in_abstract_background(sentence: Sentence) -> bool:
+    """True for a sentence of a structured abstract's background part ('Background: ...')."""
+    if sentence.section != "abstract":
+        return False
+    text = sentence.doc.text
+    line = text[text.rfind("\n", 0, sentence.start) + 1 : sentence.start + 40]
+    section = sentence.doc.section_at(sentence.start)
+    labels = [line, section.title or ""] if section is not None else [line]
+    rule = next(r for r in load_rules("own_trial.yaml") if r.id.startswith("own_trial.background_part"))
+    return any(rule.regex.search(label) for label in labels if label)
 
 
 def is_own_trial(sentence: Sentence, trial_facts: bool = False) -> bool:
@@ -27,10 +39,11 @@ def is_own_trial(sentence: Sentence, trial_facts: bool = False) -> bool:
     measure it (registry id, phase, design): for them an introduction sentence
     with an own-trial cue and no citation also counts.
     """
-    if sentence.section == "introduction" and trial_facts:
+    introduction = sentence.section == "introduction" or in_abstract_background(sentence)
+    if introduction and trial_facts:
         return speaks_of_own_trial(sentence.text) and not cites_reference(sentence) and (
             citation_rule(sentence.text) is None)
-    if sentence.section in EXCLUDED_SECTIONS:
+    if sentence.section in EXCLUDED_SECTIONS or introduction:
         return False
     if sentence.table is not None:
         return True

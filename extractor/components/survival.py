@@ -185,8 +185,11 @@ def _clean_arm(arm: str | None) -> str | None:
 
 
 def _pair_arms(text: str, values: list[Value]) -> list[Value]:
-    """Two values without arms take the two arms the sentence names together, in order."""
-    if len(values) != 2 or any(v.arm for v in values):
+    """Two values take the two arms the sentence names together, in order.
+
+    Arms named as a pair ("in the A group ... than in the B group (x vs y)") win over
+    an arm printed next to one value, which in that shape is the wrong one."""
+    if len(values) != 2:
         return values
     match = rule("arm_pair").regex.search(text)
     if not match:
