@@ -25,11 +25,15 @@ def in_abstract_background(sentence: Sentence) -> bool:
     if sentence.section != "abstract":
         return False
     text = sentence.doc.text
-    line = text[text.rfind("\n", 0, sentence.start) + 1 : sentence.start + 40]
+    line_start = text.rfind("\n", 0, sentence.start) + 1
+    background, later_part = (next(r for r in load_rules("own_trial.yaml") if r.id.startswith(prefix)).regex
+                              for prefix in ("own_trial.background_part", "own_trial.abstract_part"))
     section = sentence.doc.section_at(sentence.start)
-    labels = [line, section.title or ""] if section is not None else [line]
-    rule = next(r for r in load_rules("own_trial.yaml") if r.id.startswith("own_trial.background_part"))
-    return any(rule.regex.search(label) for label in labels if label)
+    if section is not None and section.title and background.search(section.title):
+        return True
+    # A paragraph opening "Background:" stays background until a later part's label.
+    return bool(background.search(text[line_start : sentence.start + 40])) and not later_part.search(
+        text[line_start + 1 : sentence.start + 1])
 
 
 def is_own_trial(sentence: Sentence, trial_facts: bool = False) -> bool:
