@@ -73,7 +73,7 @@ def article_keys(doi: str | None, pmid: str | None, pmcid: str | None) -> set[st
 
 def group_sources(papers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One paper_sources row per paper: papers sharing an identifier (directly or through another) form one article."""
-    ordered = sorted(papers, key=lambda p: (_rank(p["format"]), p["paper_id"]))
+    ordered = sorted(papers, key=lambda p: (source_rank(p["format"]), p["paper_id"]))
     rank = {p["paper_id"]: i for i, p in enumerate(ordered)}
     parent = {paper_id: paper_id for paper_id in rank}
     keys = {p["paper_id"]: article_keys(p["doi"], p["pmid"], p["pmcid"]) for p in ordered}
@@ -104,7 +104,8 @@ def group_sources(papers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _rank(fmt: str) -> int:
+def source_rank(fmt: str) -> int:
+    """Position of a format in FORMAT_PREFERENCE: the smaller, the better a primary source."""
     return FORMAT_PREFERENCE.index(fmt) if fmt in FORMAT_PREFERENCE else len(FORMAT_PREFERENCE)
 
 

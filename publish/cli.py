@@ -35,12 +35,15 @@ def _parse(path: Path) -> Document:
 
 def _papers(paths: tuple[str, ...]) -> Iterator[tuple[Path, Document | None]]:
     """(path, Document) for each paper; bad input is reported on stderr as one line."""
+    from publish.database import unexpected_error
+
     for path in _expand(paths):
         try:
-            yield path, _parse(path)
-        except PaperError as exc:
-            click.echo(f"error: {exc}", err=True)
-            yield path, None
+            document = _parse(path)
+        except Exception as exc:  # a parser bug on one file is reported like bad input; the batch goes on
+            click.echo(f"error: {exc if isinstance(exc, PaperError) else unexpected_error(path, exc)}", err=True)
+            document = None
+        yield path, document
 
 
 def _extract(document: Document) -> list[EvidenceRecord]:
@@ -65,10 +68,12 @@ def parse(paper: str) -> None:
 
         evidence parse corpus/papers/PMC3669518.nxml
     """
+    from publish.database import unexpected_error
+
     try:
         document = _parse(Path(paper))
-    except PaperError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except Exception as exc:  # a parser bug on this file is one line too
+        raise click.ClickException(str(exc if isinstance(exc, PaperError) else unexpected_error(paper, exc))) from exc
     click.echo(document.model_dump_json(indent=2))
 
 
@@ -218,24 +223,28 @@ def add(paths: tuple[str, ...], corpus_dir: str, db: str, corrections_dir: str) 
 
         evidence add ~/Downloads/trial.pdf --db evidence.db
     """
-    from extractor.errors import PaperError
-    from publish.database import paper_files
-    from publish.manifest import add_paper, load_manifest, save_manifest
+    from publish.database import paper_files, unexpected_error
+    from publish.manifest import ManifestError, add_paper, load_manifest, save_manifest
 
     corpus = Path(corpus_dir)
-    manifest = load_manifest(corpus)
+    try:
+        manifest = load_manifest(corpus)
+    except ManifestError as error:
+        raise click.ClickException(str(error)) from None
+    known = len(manifest.papers)
     added: list[str] = []
     failed = False
     for path in paper_files(paths):
         try:
             entry, note = add_paper(corpus, manifest, path)
-        except PaperError as error:
-            click.echo(f"error: {error}", err=True)
+        except Exception as exc:  # bad input, or a parser bug on it: one line, and the other files go on
+            click.echo(f"error: {exc if isinstance(exc, PaperError) else unexpected_error(path, exc)}", err=True)
             failed = True
             continue
         click.echo(f"{path}: {note}")
         added.append(str(corpus / entry.file))
-    save_manifest(corpus, manifest)
+    if len(manifest.papers) > known:
+        save_manifest(corpus, manifest)
     if added:
         _build(Path(db), added, corrections_dir, full=False, keep_others=True)
     if failed:
@@ -254,47 +263,49 @@ def _progress(files: list[Path]) -> Iterator[Callable[[Path], None]]:
 
 @cli.command()
 @click.argument("db", type=click.Path(exists=True, dir_okay=False))
-@click.argument("record_id")
-@click.option("--action", type=click.Choice(["confirm", "correct", "reject"]), required=True,
-              help="What the curator decided about the record.")
+@click.argument("target", metavar="RECORD_ID|PAPER")
+@click.option("--action", type=click.Choice(["confirm", "correct", "reject", "add"]), required=True,
+              help="What the curator decided: about an extracted record, or add a missed one to PAPER.")
 @click.option("--set", "changes", multiple=True, metavar="FIELD=VALUE",
-              help="For --action correct: a corrected value (repeat for several fields; numbers are read as numbers).")
+              help="correct: a corrected value; add: a field of the missed record (repeat; numbers read as numbers).")
+@click.option("--table", help="add: the evidence table of the missed record, e.g. responses.")
+@click.option("--quote", help="add: the sentence stating it, verbatim from the paper.")
 @click.option("--who", required=True, help="Who decides.")
 @click.option("--why", required=True, help="Why, e.g. what the paper says.")
 @click.option("--corrections", "corrections_dir", default="corpus/corrections", show_default=True,
               type=click.Path(file_okay=False), help="Directory of reviewed corrections files.")
-def correct(db: str, record_id: str, action: str, changes: tuple[str, ...], who: str, why: str,
-            corrections_dir: str) -> None:
-    """Record a curator's decision about the evidence row RECORD_ID of DB (its id column)
-    in corpus/corrections/<paper stem>.yaml; the next `evidence build` applies it.
-    Missed records are added by writing an 'add' entry in that file (see README).
+def correct(db: str, target: str, action: str, changes: tuple[str, ...], table: str | None, quote: str | None,
+            who: str, why: str, corrections_dir: str) -> None:
+    """Record a curator's decision in corpus/corrections/<paper stem>.yaml; the next
+    `evidence build` applies it. RECORD_ID is an evidence row's id (confirm, correct,
+    reject); with --action add, PAPER is the paper's stem or paper_id.
 
     Example:
 
         evidence correct evidence.db 9b7f75e1ba3c70ee --action correct --set percent=16 --who "A. Curator" --why "Table 2: 16%"
+
+        evidence correct evidence.db d05 --action add --table responses --set outcome=CR --quote "..." --who A --why missed
     """
     import datetime
+    import sqlite3
 
-    import sqlite_utils
+    from pydantic import ValidationError
+    from sqlite_utils import Database
 
-    from publish.corrections import EVIDENCE_TABLES, add_correction
+    from publish.corrections import CorrectionError, add_correction, decision
     from schemas.corrections import Correction
 
-    database = sqlite_utils.Database(db)
-    for table in EVIDENCE_TABLES:
-        rows = list(database.table(table).rows_where("id = ?", [record_id])) if table in database.table_names() else []
-        if rows:
-            row = rows[0]
-            break
-    else:
-        raise click.ClickException(f"{db}: no evidence record with id {record_id}")
-    stem = database.execute("select stem from papers where paper_id = ?", [row["paper_id"]]).fetchone()[0]
-    provenance = {"section", "start", "end", "quote", "rule_id", "extractor_version", "confidence", "n_sources",
-                  "curation", "corrected_values", "id", "paper_id"}
-    match = {k: v for k, v in row.items() if k not in provenance and v is not None}
-    correction = Correction(action=action, table=table, record_id=record_id, match=match,
-                            set=dict(_field_value(c) for c in changes), who=who, when=datetime.date.today(), why=why)
-    click.echo(str(add_correction(Path(corrections_dir), stem, correction)))
+    values = dict(_field_value(c) for c in changes)
+    if action == "add":
+        values["quote"] = quote
+    try:
+        stem, fields = decision(Database(db), target, action, values, table=table)
+        correction = Correction(**fields, who=who, when=datetime.date.today(), why=why)
+        click.echo(str(add_correction(Path(corrections_dir), stem, correction)))
+    except CorrectionError as error:
+        raise click.ClickException(f"{db}: {error}") from None
+    except (ValidationError, sqlite3.Error) as error:  # sqlite3: DB is not an evidence database
+        raise click.ClickException(f"{db}: {' '.join(str(error).split())[:300]}") from None
 
 
 def _field_value(text: str) -> tuple[str, object]:

@@ -11,10 +11,12 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from extractor.parsers import paper_id_for, parse_bytes, read_paper_bytes
 from extractor.pipeline import extract_records
+from publish.articles import article_keys
+from publish.atomic import replacing
 from schemas import Document, RegistryId, StrictModel
 
 MANIFEST = "manifest.json"
@@ -45,22 +47,31 @@ class Manifest(StrictModel):
     papers: list[ManifestEntry] = Field(default_factory=list, description="Entries in the order they were added.")
 
 
+class ManifestError(Exception):
+    """A manifest that cannot be read; the message is one line naming the file."""
+
+
 def load_manifest(corpus: Path) -> Manifest:
+    """The corpus manifest (empty when there is none yet); ManifestError when it cannot be read."""
     path = corpus / MANIFEST
-    return Manifest.model_validate_json(path.read_text(encoding="utf-8")) if path.exists() else Manifest()
+    if not path.exists():
+        return Manifest()
+    try:
+        return Manifest.model_validate_json(path.read_bytes())
+    except (ValidationError, OSError) as exc:
+        cause = " ".join(str(exc).split())[:300]
+        raise ManifestError(f"{path}: invalid manifest ({cause})") from exc
 
 
 def save_manifest(corpus: Path, manifest: Manifest) -> None:
-    path = corpus / MANIFEST
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    """Write the manifest whole or not at all."""
+    with replacing(corpus / MANIFEST, seed=False) as tmp:
+        tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
 
 def _same_article(entry: ManifestEntry, document: Document) -> bool:
     meta = document.metadata
-    pairs = ((entry.doi, meta.doi), (entry.pmid, meta.pmid), (entry.pmcid, meta.pmcid))
-    return any(a and b and a.lower() == b.lower() for a, b in pairs)
+    return bool(article_keys(entry.doi, entry.pmid, entry.pmcid) & article_keys(meta.doi, meta.pmid, meta.pmcid))
 
 
 def add_paper(corpus: Path, manifest: Manifest, path: Path) -> tuple[ManifestEntry, str]:
@@ -80,7 +91,9 @@ def add_paper(corpus: Path, manifest: Manifest, path: Path) -> tuple[ManifestEnt
         target = folder / f"{path.stem}-{paper_id[:8]}{path.suffix}"
     folder.mkdir(parents=True, exist_ok=True)
     if not target.exists():
-        shutil.copyfile(path, target)
+        # Whole or not at all: an interrupted add leaves no half-copied paper in the corpus.
+        with replacing(target, seed=False) as tmp:
+            shutil.copyfile(path, tmp)
     same = next((e for e in manifest.papers if _same_article(e, document)), None)
     ids = sorted({r.identifier for r in extract_records(document) if isinstance(r, RegistryId)})
     meta = document.metadata

@@ -3,6 +3,7 @@
 from typing import Any, Literal, get_args, get_origin
 
 from extractor import __version__ as EXTRACTOR_VERSION
+from publish.articles import ARTICLES_METADATA, ARTICLES_VIEW, PAPER_SOURCES, PAPER_SOURCES_METADATA
 from publish.tables import CORRECTIONS, PAPER_TABLES, PAPERS, PROVENANCE, SECTIONS, TableSpec, all_specs, evidence_specs
 from schemas import RECORD_MODELS
 
@@ -116,6 +117,8 @@ def build_metadata(database: str = "evidence") -> dict[str, Any]:
             options = TABLE_OPTIONS[spec.name]
         tables[spec.name] = table_metadata(spec, options)
     tables["trials"] = TRIALS_METADATA
+    tables[PAPER_SOURCES] = PAPER_SOURCES_METADATA
+    tables[ARTICLES_VIEW] = ARTICLES_METADATA
     return {
         "title": TITLE,
         "description": DESCRIPTION,

@@ -7,7 +7,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import datasette.handle_exception
 from datasette.app import Datasette
 from datasette.cli import serve as datasette_serve
 
@@ -23,7 +22,14 @@ def _plain_error_pages() -> None:
     It calls rich's print_exception outside an except block, which raises in
     rich >= 14 and turns every 404 for an unknown route into a 500. rich comes
     with spaCy (through typer), so it cannot simply be left uninstalled.
+
+    Imported here, after datasette.app: imported first, the module would be
+    half-initialised when Datasette registers its default plugins, so the
+    default error handler would never be registered and every 400 and 404
+    would become a 500.
     """
+    import datasette.handle_exception
+
     datasette.handle_exception.rich = None  # type: ignore[attr-defined]
 
 

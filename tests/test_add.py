@@ -56,6 +56,10 @@ def test_the_same_article_in_two_formats_is_one_article_with_two_sources(tmp_pat
     assert second["article"] == first["article"] == first["paper_id"]
     db = sqlite_utils.Database(tmp_path / "evidence.db")
     assert db.table("papers").count == 2
+    # In the database too: two papers (each keeps its own quotes), one article with two sources.
+    (article,) = db.query("select * from articles")
+    assert article["n_sources"] == 2 and sorted(json.loads(article["formats"])) == ["html", "jats"]
+    assert article["article_id"] == first["paper_id"]
 
 
 def test_add_keeps_papers_added_before_and_reports_bad_files(tmp_path: Path) -> None:
@@ -66,3 +70,14 @@ def test_add_keeps_papers_added_before_and_reports_bad_files(tmp_path: Path) -> 
     assert code == 1 and f"error: {bad}: file is empty" in err
     stems = {r["stem"] for r in sqlite_utils.Database(tmp_path / "evidence.db").table("papers").rows}
     assert stems == {D05.stem, "d01_borthakur_phase1_haematologica2011"}
+
+
+def test_a_damaged_manifest_is_one_line_and_nothing_is_added(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "manifest.json").write_text('{"papers": [{"paper_id": 1}]}')
+    code, _, err = add(tmp_path, D05)
+    assert code == 1 and err.startswith(f"Error: {corpus / 'manifest.json'}: invalid manifest (")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert sorted(p.name for p in corpus.iterdir()) == ["manifest.json"]
+    assert not (tmp_path / "evidence.db").exists()

@@ -1,11 +1,14 @@
 """Incremental builds: unchanged papers are kept, changed and new ones extracted, a new extractor re-extracts all."""
 
+import io
+import sys
 from pathlib import Path
 
 import pytest
 import sqlite_utils
 
 import publish.database
+from publish.cli import _progress
 from publish.database import build_database
 from tests.conftest import PAPERS
 
@@ -82,3 +85,34 @@ def test_a_database_of_an_older_schema_is_rebuilt_whole(tmp_path: Path) -> None:
     result = build_database(db_path, [D01])
     assert (result.papers, result.unchanged) == (1, 0)
     assert "curation" in {c.name for c in sqlite_utils.Database(db_path).table("responses").columns}
+
+
+def test_a_paper_whose_file_cannot_be_read_now_keeps_its_previous_version(tmp_path: Path) -> None:
+    db = tmp_path / "evidence.db"
+    paper = tmp_path / "d05.txt"
+    paper.write_bytes(D05.read_bytes())
+    build_database(db, [D01, paper])
+    paper.write_bytes(b"")  # truncated on disk, say by an interrupted copy
+    errors: list[str] = []
+    result = build_database(db, [D01, paper], on_error=lambda error: errors.append(str(error)))
+    assert errors == [f"{paper}: file is empty"]
+    assert result.warnings == [f"{paper}: could not be read; its previous version is kept"]
+    assert (result.papers, result.unchanged, result.removed) == (0, 1, 0)
+    assert {row["stem"] for row in sqlite_utils.Database(db).table("papers").rows} == {D01.stem, "d05"}
+    paper.unlink()  # gone from the inputs: now it is removed
+    assert build_database(db, [D01]).removed == 1
+
+
+def test_a_progress_bar_on_a_terminal_and_none_in_a_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    files = [D01, D05]
+    for stream, shown in ((Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        with _progress(files) as advance:
+            for path in files:
+                advance(path)
+        assert ("Reading papers" in stream.getvalue()) is shown
+        assert ("100%" in stream.getvalue()) is shown

@@ -1,6 +1,7 @@
 """Parsers: one module per format, each turning a file into a schemas.Document."""
 
 import hashlib
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,10 +40,13 @@ def read_paper_bytes(path: Path) -> bytes:
     if path.is_dir():
         raise PaperError(path, "is a directory, not a paper file")
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise PaperError(path, f"file is too large ({size} bytes; limit {MAX_BYTES})")
-        data = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise PaperError(path, "not a regular file (a pipe, socket or device); refused")
+        if info.st_size > MAX_BYTES:
+            raise PaperError(path, f"file is too large ({info.st_size} bytes; limit {MAX_BYTES})")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise PaperError(path, f"cannot read file ({exc.strerror or exc})") from exc
     if not data.strip():

@@ -43,7 +43,10 @@ def parse_html(path: Path, data: bytes) -> Document:
     """Parse an HTML article page into a Document."""
     root = load_html(path, data)
     reader = HtmlReader()
-    reader.read(root)
+    try:
+        reader.read(root)
+    except RecursionError as exc:
+        raise PaperError(path, "HTML nested too deeply to read") from exc
     return reader.document(path, data, "html", html_metadata(root), empty="no article text found in the HTML")
 
 
