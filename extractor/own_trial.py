@@ -2,9 +2,15 @@
 
 from extractor.patterns import load_rules
 from extractor.sentence import Sentence
+from schemas import Document
 
 # Sections that describe other work (introduction, discussion) or list it (references).
 EXCLUDED_SECTIONS = frozenset({"introduction", "discussion", "references", "back"})
+# How many lines above a sentence are searched for the sub-heading of its abstract part.
+_MAX_PART_LINES, _MAX_PART_CHARS = 12, 6000
+# Own-trial names worked out per paper (keyed by paper id and text length).
+_OWN_NAMES: dict[tuple[str, int], frozenset[str]] = {}
+_MAX_CACHED = 64
 
 
 def citation_rule(text: str) -> str | None:
@@ -32,8 +38,31 @@ def in_abstract_background(sentence: Sentence) -> bool:
     if section is not None and section.title and background.search(section.title):
         return True
     # A paragraph opening "Background:" stays background until a later part's label.
-    return bool(background.search(text[line_start : sentence.start + 40])) and not later_part.search(
-        text[line_start + 1 : sentence.start + 1])
+    if background.search(text[line_start : sentence.start + 40]):
+        return not later_part.search(text[line_start + 1 : sentence.start + 1])
+    return _under_background_heading(text, line_start)
+
+
+def _under_background_heading(text: str, line_start: int) -> bool:
+    """True when the nearest sub-heading above a line of the abstract is a background heading.
+
+    Structured abstracts often print 'Background' on a line of its own with the
+    part's paragraphs below it (a parser may leave that line just before the
+    abstract section); the next heading-like line, or a paragraph opening with a
+    label of its own ('Trial registration: ...', 'Background: ...'), ends it.
+    """
+    rules = {r.id.rsplit(".", 1)[0]: r.regex for r in load_rules("own_trial.yaml")}
+    if rules["own_trial.inline_label"].match(text, line_start):
+        return False
+    lines = text[max(0, line_start - _MAX_PART_CHARS) : line_start].split("\n")
+    for line in reversed(lines[-_MAX_PART_LINES:]):
+        if not line.strip():
+            continue
+        if rules["own_trial.heading_line"].search(line):
+            return rules["own_trial.background_part"].search(line) is not None
+        if rules["own_trial.part_heading"].search(line) or rules["own_trial.inline_label"].match(line):
+            return False
+    return False
 
 
 def is_own_trial(sentence: Sentence, trial_facts: bool = False) -> bool:
@@ -51,7 +80,41 @@ def is_own_trial(sentence: Sentence, trial_facts: bool = False) -> bool:
         return False
     if sentence.table is not None:
         return True
-    return not cites_reference(sentence) and citation_rule(sentence.text) is None
+    return not cites_reference(sentence) and citation_rule(sentence.text) is None and not names_other_trial(sentence)
+
+
+def names_other_trial(sentence: Sentence) -> bool:
+    """True when the sentence names a trial by its acronym ('in the CLL14 trial') that is not this paper's."""
+    rules = {r.id.rsplit(".", 1)[0]: r.regex for r in load_rules("own_trial.yaml")}
+    own = own_trial_names(sentence.doc)
+    for match in rules["own_trial.named_trial"].finditer(sentence.text):
+        # "UK NCRI AML16": the name is this trial's when any of its words is.
+        words = [w for w in match.group("name").split() if not rules["own_trial.not_trial_name"].match(w)]
+        if words and not any(w in own for w in words):
+            return True
+    return False
+
+
+def own_trial_names(doc: Document) -> frozenset[str]:
+    """Acronyms the paper may call its own trial by: those of its title, and of every sentence
+    that speaks of this trial ('we conducted a phase 3 trial (AALL1731)'), gives a registry
+    number ('MAIA ClinicalTrials.gov number, NCT02252172') or, outside the introduction and
+    discussion, reports enrolment ('patients in the UK NCRI AML16 trial ... were randomised')."""
+    key = (doc.paper_id, len(doc.text))
+    if key not in _OWN_NAMES:
+        if len(_OWN_NAMES) > _MAX_CACHED:
+            _OWN_NAMES.clear()
+        registry = [r.regex for r in load_rules("registry.yaml")]
+        titles = [doc.metadata.title or ""] + [doc.text[s.start : s.end] for s in doc.sections if s.label == "title"]
+        rules = {r.id.rsplit(".", 1)[0]: r.regex for r in load_rules("own_trial.yaml")}
+        own = []
+        for section in doc.sections:
+            reports = section.label not in EXCLUDED_SECTIONS and section.label != "introduction"
+            for line in doc.text[section.start : section.end].split("\n"):
+                own += [s for s in rules["own_trial.sentence_break"].split(line) if speaks_of_own_trial(s) or any(
+                    r.search(s) for r in registry) or (reports and rules["own_trial.enrolment"].search(s))]
+        _OWN_NAMES[key] = frozenset(rules["own_trial.acronym"].findall(" ".join(titles + own)))
+    return _OWN_NAMES[key]
 
 
 def cites_reference(sentence: Sentence) -> bool:

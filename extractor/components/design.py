@@ -13,8 +13,16 @@ def _arabic(numeral: str) -> str:
     return _ROMAN.get(numeral.upper(), numeral)
 
 
+def _future_trial(sentence: Sentence) -> bool:
+    """True when the sentence speaks of a trial still to be done ('a phase 3 trial is warranted')."""
+    return any(rule.regex.search(sentence.text) for rule in load_rules("design.yaml")
+               if rule.rule.fields.get("role") == "not_this_trial")
+
+
 def extract_phase(sentence: Sentence) -> Iterator[TrialPhase]:
     """Phase stated for a study or trial: '1', '1/2', '2', '2/3', '3' or '4'."""
+    if _future_trial(sentence):
+        return
     for rule in load_rules("design.yaml"):
         if not rule.id.startswith("phase."):
             continue
@@ -27,7 +35,7 @@ def extract_phase(sentence: Sentence) -> Iterator[TrialPhase]:
 
 def extract_design(sentence: Sentence) -> Iterator[TrialDesign]:
     """Allocation design: randomized, single-arm or non-randomized comparison."""
-    if sentence.table is not None:
+    if sentence.table is not None or _future_trial(sentence):
         return
     for rule in load_rules("design.yaml"):
         design = rule.rule.fields.get("design")

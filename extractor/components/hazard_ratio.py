@@ -40,8 +40,8 @@ def extract_hazard_ratios(sentence: Sentence) -> Iterator[HazardRatio]:
 def _prose_record(sentence: Sentence, match: re.Match[str]) -> HazardRatio | None:
     text = sentence.text
     hr = parse_number(match.group("hr"))
-    low_text = match.group("low") or match.group("blow")
-    high_text = match.group("high") or match.group("bhigh")
+    low_text = match.group("low") or match.group("blow") or match.group("ulow")
+    high_text = match.group("high") or match.group("bhigh") or match.group("uhigh")
     low = parse_number(low_text) if low_text else None
     high = parse_number(high_text) if high_text else None
     if hr is None or not 0 < hr <= MAX_HR:

@@ -19,7 +19,11 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
     if sentence.table is not None:
         return
     age_done = False
-    for rule in load_rules("population.yaml"):
+    rules = load_rules("population.yaml")
+    others = [r.regex for r in rules if r.rule.fields.get("role") == "not_patients"]
+    for rule in rules:
+        if rule.rule.fields.get("role"):
+            continue
         for match in rule.regex.finditer(sentence.text):
             groups = match.groupdict()
             field = rule.rule.fields.get("field")
@@ -29,6 +33,8 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
                 if value is not None and value >= 1:
                     yield _value(sentence, field, value, rule.id, rule.confidence)
             elif not age_done:
+                if any(other.search(sentence.text[: match.start()]) for other in others):
+                    continue
                 values = {name: parse_number(groups[g]) for g, name in _AGE_GROUPS if groups.get(g)}
                 if not _plausible_ages(values):
                     continue

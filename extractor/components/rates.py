@@ -170,6 +170,8 @@ def clean_arm(label: str | None) -> str | None:
 def arm_near(masked: Masked, index: int, weak: bool = True) -> str | None:
     """The arm label printed right after or right before a value, if any; ``weak`` admits bare labels."""
     for rule in rules_with("rates.yaml", "arm_after"):
+        if rule.rule.fields.get("weak") and not weak:
+            continue
         match = rule.regex.search(masked.after(index))
         if match and (arm := clean_arm(match.group("arm"))):
             return arm
@@ -231,9 +233,12 @@ def arm_order(text: str) -> list[str] | None:
 
 
 def is_hypothetical(masked: Masked, indexes: Iterable[int]) -> bool:
-    """True when design words ('threshold of', 'if the true') come right before a token."""
+    """True when design words ('threshold of', 'if the true') come right before a token, or a
+    threshold ('or higher') right after it."""
     rules = rules_with("rates.yaml", "hypothetical")
-    return any(rule.regex.search(masked.before(i)[-40:]) for i in indexes for rule in rules)
+    after = rules_with("rates.yaml", "hypothetical_after")
+    return any(rule.regex.search(masked.before(i)[-40:]) for i in indexes for rule in rules) or any(
+        rule.regex.match(masked.after(i)) for i in indexes if masked.tokens[i].kind in "VN" for rule in after)
 
 
 def is_design_statement(sentence: Sentence) -> bool:

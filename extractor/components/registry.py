@@ -1,4 +1,4 @@
-"""Trial registry identifiers (NCT, ISRCTN, EudraCT, ACTRN, NTR, ChiCTR, JPRN, DRKS, CTRI)."""
+"""Trial registry identifiers: NCT, ISRCTN, EudraCT and the other registries of registry.yaml."""
 
 from collections.abc import Iterator
 

@@ -70,12 +70,20 @@ def _terms() -> tuple[Term, ...]:
     return tuple(terms)
 
 
+@cache
+def _other_responses() -> tuple[re.Pattern[str], ...]:
+    """Responses of another kind ('pathologic complete response', 'VGPR or better'): no outcome inside."""
+    return tuple(re.compile(rf"(?<![\w\-])(?:{p})(?![\w])", re.IGNORECASE) for p in _lexicon()["other_responses"])
+
+
 def outcome_tokens(text: str) -> list[Token]:
     """Outcome mentions of a text: composites joined, bracketed abbreviations folded in."""
+    other = [m.span() for regex in _other_responses() for m in regex.finditer(text)]
     found = [
         Token("O", m.start(), m.end(), label=term.outcome, parts=(term.outcome,))
         for term in _terms()
         for m in term.regex.finditer(text)
+        if not any(s < m.end() and m.start() < e for s, e in other)
     ]
     tokens = non_overlapping(found)
     tokens = _fold_brackets(text, tokens)

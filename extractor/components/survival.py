@@ -193,12 +193,23 @@ def _pair_arms(text: str, values: list[Value]) -> list[Value]:
         return values
     match = rule("arm_pair").regex.search(text)
     if not match:
-        return values
+        return _with_arms(text, values)
     arms = [g for g in match.groups() if g]
     cleaned = [_clean_arm(a) for a in arms[:2]]
     if len(cleaned) != 2 or None in cleaned:
         return values
     return [Value(**{**v.__dict__, "arm": a}) for v, a in zip(values, cleaned, strict=True)]
+
+
+def _with_arms(text: str, values: list[Value]) -> list[Value]:
+    """Two values each followed by a bare arm of its own ('47% with PTCy and 31% with ATG')."""
+    if any(v.arm for v in values):
+        return values
+    found = [rule("arm_with").regex.match(text[v.end :]) for v in values]
+    arms = [_clean_arm(m.group("arm")) if m else None for m in found]
+    if None in arms or arms[0] == arms[1]:
+        return values
+    return [Value(**{**v.__dict__, "arm": a}) for v, a in zip(values, arms, strict=True)]
 
 
 def _timepoint_list(text: str, start: int, end: int) -> list[str] | None:

@@ -235,7 +235,8 @@ def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
     found: list[tuple[int, list[ProseValue]]] = []
     spans: list[tuple[int, int]] = []
     for match in value_regex.finditer(text):
-        if any(s <= match.start() < e for s, e in spans):
+        # A group opening a bracket is read whole by the bracket pass below.
+        if any(s <= match.start() < e for s, e in spans) or text[: match.start()].rstrip().endswith(("(", "[")):
             continue
         values, end = _parse_values(text[match.start() :], match.start(), whole=False)
         if values and (len(values) > 1 or occurred.search(text[: match.start()])):
@@ -246,6 +247,11 @@ def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
             continue
         content = rule("toxicity.prose.group_p_value.v1").regex.sub("", text[open_at + 1 : close_at])
         values, _ = _parse_values(content, open_at + 1)
+        count = rule("toxicity.prose.count_before_bracket.v1").regex.search(text, 0, open_at)
+        if values and count is not None and len(values) == 1 and values[0].n is None:
+            # "65 (31%)": the bracket holds the percent of the count printed before it.
+            with_count, _ = _parse_values(text[count.start() : close_at + 1], count.start())
+            values = with_count or values
         if values:
             found.append((open_at, values))
     return sorted(found, key=lambda g: g[0])
@@ -291,9 +297,10 @@ def _parse_values(content: str, offset: int, whole: bool = True) -> tuple[list[P
 def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
     g = match.groupdict()
     n_text = g.get("n4") or g.get("n") or g.get("n2") or g.get("n3")
-    pct_text = g.get("pct4") or (g.get("pct") if not g.get("lt") else None) or (
+    pct_text = g.get("pct5") or g.get("pct4") or (g.get("pct") if not g.get("lt") else None) or (
         g.get("pct2") if not g.get("lt2") else None)
-    arm = clean_arm(g["arm"]) if g.get("arm") else None
+    arm_text = g.get("arm") or g.get("arm5")
+    arm = clean_arm(arm_text) if arm_text else None
     return ProseValue(n=_count(n_text), of=_count(g.get("of")), percent=parse_number(pct_text) if pct_text else None,
                       arm=arm, start=offset + match.start())
 
