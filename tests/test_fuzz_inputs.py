@@ -282,9 +282,6 @@ def test_files_pointing_elsewhere_are_read_without_fetching_anything(tmp_path: P
         assert "root:" not in text and len(text) < 1_000_000, path
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="pdfium's last error is global: after an encrypted PDF, a corrupt one is reported as "
-                          "encrypted (extractor/parsers/pdf.py trusts the message)")
 def test_a_files_error_does_not_depend_on_the_file_read_before_it(bad_files: list[Path]) -> None:
     pdfs = [p for p in bad_files if p.suffix == ".pdf" and p.is_file() and "encrypted" not in p.name]
     encrypted = next(p for p in bad_files if p.name.startswith("encrypted-"))

@@ -1,4 +1,4 @@
-"""The HTML parser on an article page with site furniture, a table and a reference list."""
+"""The HTML parser on article pages (a journal site, a PubMed Central page): furniture, sections, tables, references."""
 
 from pathlib import Path
 
@@ -88,3 +88,52 @@ def test_bad_html_is_one_line_naming_the_file(tmp_path: Path, name: str, data: b
         parse_paper(path)
     message = str(error.value)
     assert str(path) in message and "\n" not in message
+
+
+PMC_PAGE = ROOT / "tests" / "fixtures" / "html" / "pmc_article.html"
+
+
+@pytest.fixture(scope="module")
+def pmc_page() -> Document:
+    return parse_paper(PMC_PAGE)
+
+
+def test_pmc_page_furniture_and_metadata(pmc_page: Document) -> None:
+    assert pmc_page.metadata.pmcid == "PMC6400000"
+    assert pmc_page.metadata.pmid == "30845267"
+    assert pmc_page.metadata.doi == "10.5555/ehr.2019.0213"
+    for furniture in ("official website", "NCBI home page", "PMC home", "Similar articles", "999 patients",
+                      "Rockville Pike", "ncbi", "background: #f0f0f0"):
+        assert furniture not in pmc_page.text
+
+
+def test_pmc_structured_abstract_keeps_its_parts(pmc_page: Document) -> None:
+    by_title = [(s.title, s.label) for s in pmc_page.sections if s.title]
+    assert by_title[1:6] == [("Abstract", "abstract"), ("Background", "abstract"), ("Methods", "abstract"),
+                             ("Results", "abstract"), ("Trial registration", "abstract")]
+    assert _label_of(pmc_page, "Hypomethylating agents") == "introduction"
+    assert _label_of(pmc_page, "Patients aged 55 years") == "methods"
+    assert _label_of(pmc_page, "Neutropenia 97") == "results"
+    assert _label_of(pmc_page, "Doe J, Roe R.") == "references"
+
+
+def test_pmc_table_caption_printed_as_a_heading(pmc_page: Document) -> None:
+    (table,) = pmc_page.tables
+    assert table.label == "Table 2" and table.caption == "Table 2. Grade 3 or 4 adverse events."
+    assert pmc_page.text[table.start : table.end].startswith(table.caption)
+    header, sub, *body = table.rows
+    assert header.header and sub.header and not any(r.header for r in body)
+    assert [(c.text, c.column, c.colspan) for c in header.cells] == [
+        ("Event", 0, 1), ("Azacitidine (n = 236)", 1, 2), ("Placebo (n = 233)", 3, 2)]
+    assert [c.column for c in sub.cells] == [1, 2, 3, 4]
+    assert [c.text for c in body[0].cells] == ["Neutropenia", "97", "41", "55", "24"]
+    for row in table.rows:
+        for cell in row.cells:
+            assert pmc_page.text[cell.start : cell.end] == cell.text
+
+
+def test_pmc_prefixed_reference_links_are_citations(pmc_page: Document) -> None:
+    assert [pmc_page.text[c.start : c.end] for c in pmc_page.citations] == ["[1", "2]", "[3]", "[3]"]
+    # Another study's median (cited) is not evidence of this trial; this trial's are.
+    medians = {(r.arm, r.value) for r in extract_records(pmc_page) if r.kind == "time_to_event"}
+    assert medians == {("azacitidine", 24.7), ("placebo", 14.8)}

@@ -14,7 +14,7 @@ from lxml import etree
 
 from extractor.errors import PaperError
 from extractor.parsers.jats_text import TextBuilder, local_name
-from extractor.parsers.sections import label_for_heading
+from extractor.parsers.sections import is_abstract_subheading, label_for_heading
 from schemas import Document, DocumentMetadata, Table
 from schemas.vocab import SectionLabel
 
@@ -30,8 +30,13 @@ HTML_INLINE = frozenset({
     "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "wbr", "del", "ins", "label",
 })
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-# A link to a reference-list entry: "#ref12", "#B12", "#CR5", "#bib3", "#R7".
-REFERENCE_TARGET = re.compile(r"^#(?:ref|bib|cr|b|r|c|en)[-_]?\d+", re.IGNORECASE)
+# A link to a reference-list entry: "#ref12", "#B12", "#CR5", "#bib3", "#R7", and PMC's
+# article-prefixed ids ("#pone.0213111.ref001", "#jcm-09-01234-b12").
+REFERENCE_TARGET = re.compile(r"^#(?:[\w.-]*[._-])?(?:ref|bib|cr|b|r|c|en)[-_]?\d+$", re.IGNORECASE)
+# A table caption a site prints as a heading or caption block before the table (PMC's
+# "obj_head", Springer's table title): "Table 2. Grade 3 or 4 adverse events."
+TABLE_CAPTION = re.compile(r"^\s*Table\s+(?:\d{1,2}|[IVX]{1,4})[A-Za-z]?\b", re.IGNORECASE)
+CAPTION_CLASS = re.compile(r"caption|obj_head|table-title|table__title", re.IGNORECASE)
 REFERENCE_LIST = re.compile(r"ref-?list|references|bibliography", re.IGNORECASE)
 META_FIELDS = {
     "citation_title": "title", "dc.title": "title", "citation_doi": "doi", "dc.identifier": "doi",
@@ -73,6 +78,10 @@ class HtmlReader(TextBuilder):
         super().__init__()
         self._section_open = False
         self._seen_heading = False
+        # Level of the "Abstract" heading while inside the abstract; its sub-headings stay abstract.
+        self._abstract_level: int | None = None
+        # A table caption printed before its table, waiting for it: (start, end) in the text.
+        self._caption: tuple[int, int] | None = None
 
     def read(self, root: etree._Element) -> None:
         body = root.find("body")
@@ -89,8 +98,15 @@ class HtmlReader(TextBuilder):
         name = local_name(node)
         if _dropped(node):
             return
-        if name in HEADINGS:
-            self._heading(node)
+        if name in HEADINGS or CAPTION_CLASS.search(node.get("class") or ""):
+            if TABLE_CAPTION.match(node.text_content()):
+                self.flush()
+                self.content(node)
+                self._caption = self.flush()
+            elif name in HEADINGS:
+                self._heading(node)
+            else:
+                super().dispatch(node)
         elif name == "table":
             self._table(node)
         elif name in ("ol", "ul", "div", "section") and REFERENCE_LIST.search(
@@ -121,6 +137,13 @@ class HtmlReader(TextBuilder):
         if label is None and local_name(node) == "h1" and not self._seen_heading:
             label = "title"
         self._seen_heading = True
+        self._caption = None
+        level = int(local_name(node)[1])
+        if self._abstract_level is not None and level > self._abstract_level and is_abstract_subheading(title):
+            # "Methods", "Results" under a structured abstract's heading are parts of the abstract.
+            label = "abstract"
+        else:
+            self._abstract_level = level if label == "abstract" else None
         # An unknown heading (a subsection) keeps the label of the section it sits in.
         self._section(label or self.label, title)
         self.flow_inline(node)
@@ -138,7 +161,7 @@ class HtmlReader(TextBuilder):
 
     def _table(self, node: etree._Element) -> None:
         caption_node = node.find("caption")
-        caption_span = None
+        caption_span, self._caption = self._caption, None
         if caption_node is not None:
             self.flush()
             self.content(caption_node)

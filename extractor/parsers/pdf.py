@@ -21,7 +21,10 @@ import pypdfium2 as pdfium
 from extractor.errors import PaperError
 from extractor.lexicons import load_yaml
 from extractor.parsers import paper_id_for
-from extractor.parsers.sections import abstract_step, label_for_heading, layout_regex
+from extractor.parsers.pdf_layout import LINE_HYPHEN
+from extractor.parsers.pdf_table_text import PdfTable, document_tables, is_table_mark, merge_continued, place_tables
+from extractor.parsers.pdf_tables import page_tables
+from extractor.parsers.sections import abstract_step, label_for_heading, layout_regex, normalise_heading
 from schemas import Document, DocumentMetadata, Section
 from schemas.vocab import SectionLabel
 
@@ -35,32 +38,51 @@ MATH_LETTERS = re.compile("[\U0001d400-\U0001d7ff]")
 FURNITURE_SHARE = 0.3
 EDGE_LINES = 6
 MIN_TEXT_CHARS = 200
+# A run-in label of a structured abstract's part: "Background:", "Methods and findings:".
+RUN_IN_LABEL = re.compile(r"(?:^|(?<=[.;]\s))([A-Z][A-Za-z ]{2,40}?)\s?:")
+# The trailer (or cross-reference stream) key of an encrypted PDF.
+ENCRYPT_KEY = re.compile(rb"/Encrypt\b")
 
 
 def parse_pdf(path: Path, data: bytes) -> Document:
     """Parse a PDF's text layer into a Document; encrypted, corrupt and image-only PDFs are refused."""
-    pages = read_pages(path, data)
+    tables: list[PdfTable] = []
+    pages = read_pages(path, data, tables)
+    merge_continued(tables)
     lines = drop_furniture(pages)
     text, bounds = reflow(lines)
+    # Tables stand in the text as placeholder lines until the prose around them is reflowed.
+    words = vocabulary(lines)
+    text, bounds, placed = place_tables(text, bounds, tables, lambda line: dehyphenate(line, words))
+    tables_found, sections = document_tables(text, placed, _sections(bounds, len(text)))
     return Document(
         paper_id=paper_id_for(data),
         source_path=str(path),
         stem=path.stem,
         format="pdf",
         text=text,
-        sections=_sections(bounds, len(text)),
+        sections=sections,
+        tables=tables_found,
         metadata=pdf_metadata(text),
     )
 
 
-def read_pages(path: Path, data: bytes) -> list[list[str]]:
-    """Each page's text lines, soft hyphens joined and ligatures spelled out."""
+def read_pages(path: Path, data: bytes, tables: list[PdfTable] | None = None) -> list[list[str]]:
+    """Each page's text lines, soft hyphens joined and ligatures spelled out.
+
+    With ``tables``, the tables found beside table captions are appended to it and
+    stand in the lines as placeholders (pdf_tables).
+    """
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         cause = str(exc)
         if "password" in cause.lower() or "security" in cause.lower():
-            raise PaperError(path, "PDF is encrypted (password protected); cannot read its text") from exc
+            # PDFium's last error is global: a file that fails without setting one reports the
+            # error of the file before it, so "password" is believed only of a file with /Encrypt.
+            if ENCRYPT_KEY.search(data):
+                raise PaperError(path, "PDF is encrypted (password protected); cannot read its text") from exc
+            cause = "PDFium cannot load it"
         if _page_count(data) == 0:
             raise PaperError(path, "PDF has no pages") from exc
         raise PaperError(path, f"corrupt or truncated PDF ({cause})") from exc
@@ -72,6 +94,8 @@ def read_pages(path: Path, data: bytes) -> list[list[str]]:
             page = document[index]
             textpage = page.get_textpage()
             raw = textpage.get_text_range()
+            if tables is not None:
+                raw = page_tables(textpage, raw, tables, clean_cell)
             textpage.close()
             page.close()
             raw = repair_ligatures(raw)
@@ -85,6 +109,12 @@ def read_pages(path: Path, data: bytes) -> list[list[str]]:
     if sum(len(line) for page in pages for line in page) < MIN_TEXT_CHARS:
         raise PaperError(path, "PDF has no text layer (scanned images only?); it needs OCR first")
     return pages
+
+
+def clean_cell(text: str) -> str:
+    """A table cell or caption cleaned as the page text is: ligatures, soft hyphens, italic math letters."""
+    text = SOFT_HYPHENS.sub("", repair_ligatures(text).translate(LIGATURES))
+    return MATH_LETTERS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
 
 
 def repair_ligatures(text: str) -> str:
@@ -133,6 +163,8 @@ def drop_furniture(pages: list[list[str]]) -> list[str]:
 
 
 def _is_tabular(line: str) -> bool:
+    if is_table_mark(line):
+        return True
     tokens = line.split()
     numeric = layout_regex("layout.pdf_numeric_token.v1")
     numbers = sum(bool(numeric.match(t)) for t in tokens)
@@ -140,8 +172,10 @@ def _is_tabular(line: str) -> bool:
 
 
 def _heading_label(line: str, paragraph: str) -> SectionLabel | None:
-    """Label of a heading line: short, capitalised, not ending a sentence, and not a hyphenated continuation."""
-    if len(line) > 60 or not line[:1].isupper() or line.endswith((".", ",", ";")):
+    """Label of a heading line: short, capitalised (after any numbering, "2. Methods"), not ending a
+    sentence, and not a hyphenated continuation."""
+    words = layout_regex("layout.heading_number.v1").sub("", line, count=1)
+    if len(line) > 60 or not words[:1].isupper() or line.endswith((".", ",", ";")):
         return None
     if paragraph.endswith("-"):
         return None
@@ -149,22 +183,36 @@ def _heading_label(line: str, paragraph: str) -> SectionLabel | None:
 
 
 class _Abstract:
-    """Tracks a structured abstract: its sub-headings (in printing order) keep the label 'abstract'."""
+    """Tracks a structured abstract: its sub-headings (in printing order) keep the label 'abstract'.
+
+    A sub-heading printed a second time ("Methods" after the abstract's "Methods") is
+    the body's: the abstract has ended.
+    """
 
     def __init__(self) -> None:
         self.inside = False
         self.step = -1
+        self.seen: set[str] = set()
 
     def label(self, line: str, found: SectionLabel) -> SectionLabel:
         step = abstract_step(line)
-        if found == "abstract":
-            self.inside, self.step = True, -1
-        elif self.inside and step is not None and step >= self.step:
+        key = normalise_heading(line)
+        repeated = key in self.seen
+        self.seen.add(key)
+        if found == "abstract" and step is None:
+            self.inside, self.step, self.seen = True, -1, {key}
+        elif self.inside and step is not None and step >= self.step and not repeated:
             self.step = step
             return "abstract"
         else:
             self.inside = False
         return found
+
+    def read(self, line: str) -> None:
+        """Note the parts an abstract labels in its text ("Background: ..."): headings repeating them are the body's."""
+        if self.inside:
+            self.seen.update(normalise_heading(m.group(1)) for m in RUN_IN_LABEL.finditer(line)
+                             if abstract_step(m.group(1)) is not None)
 
 
 WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
@@ -190,6 +238,14 @@ def join_hyphenated(current: str, line: str, words: set[str]) -> str:
     joined, compound = (before + after).lower(), f"{before}-{after}".lower()
     keep = joined not in words and (compound in words or len(before) <= 2)
     return current + line if keep else current[:-1] + line
+
+
+def dehyphenate(text: str, words: set[str]) -> str:
+    """Decide each line-end hyphen left in a table caption or note as reflow() does for prose."""
+    head, *tails = text.split(LINE_HYPHEN)
+    for tail in tails:
+        head = join_hyphenated(head + "-", tail, words)
+    return head
 
 
 def reflow(lines: list[str]) -> tuple[str, list[tuple[int, SectionLabel, str | None]]]:
@@ -227,6 +283,7 @@ def reflow(lines: list[str]) -> tuple[str, list[tuple[int, SectionLabel, str | N
             current = line
             end_paragraph()
             continue
+        abstract.read(line)
         unfinished = bool(current) and not current.endswith((".", "?", "!", ":"))
         if _is_tabular(line):
             if unfinished:
