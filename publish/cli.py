@@ -35,7 +35,7 @@ def _parse(path: Path) -> Document:
 
 def _papers(paths: tuple[str, ...]) -> Iterator[tuple[Path, Document | None]]:
     """(path, Document) for each paper; bad input is reported on stderr as one line."""
-    from publish.database import unexpected_error
+    from publish.processing import unexpected_error
 
     for path in _expand(paths):
         try:
@@ -50,6 +50,17 @@ def _extract(document: Document) -> list[EvidenceRecord]:
     from extractor.pipeline import extract_records
 
     return extract_records(document)
+
+
+def _workers(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    from publish.processing import default_workers
+
+    if value < 0:
+        raise click.BadParameter("must be 0 (one per core) or more", ctx=ctx, param=param)
+    return value or default_workers()
+
+
+WORKERS_HELP = "Parse and extract in N processes (0: one per core)."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,7 +79,7 @@ def parse(paper: str) -> None:
 
         evidence parse corpus/papers/PMC3669518.nxml
     """
-    from publish.database import unexpected_error
+    from publish.processing import unexpected_error
 
     try:
         document = _parse(Path(paper))
@@ -80,13 +91,32 @@ def parse(paper: str) -> None:
 @cli.command()
 @click.argument("papers", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--nl", is_flag=True, help="Newline-delimited JSON: one record per line.")
-def extract(papers: tuple[str, ...], nl: bool) -> None:
+@click.option("-o", "--out", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write partitions (part-*.jsonl.gz: papers and records) into DIR for `evidence build --partitions`.")
+@click.option("-w", "--workers", default=1, show_default=True, metavar="N", callback=_workers,
+              help="With --out: " + WORKERS_HELP)
+@click.option("--partition-size", default=500, show_default=True, type=click.IntRange(min=1), metavar="N",
+              help="With --out: papers per partition file.")
+@click.option("--dask", "scheduler", metavar="ADDRESS",
+              help="With --out: run on a Dask cluster (a scheduler address, or 'local' for a local cluster).")
+def extract(papers: tuple[str, ...], nl: bool, out: str | None, workers: int, partition_size: int,
+            scheduler: str | None) -> None:
     """Extract evidence records from PAPERS (files or directories) and print them as JSON.
+
+    With --out, write them as partitions instead, in --workers processes or on a
+    Dask cluster, for `evidence build DB --partitions DIR` to load.
 
     Example:
 
         evidence extract corpus/papers/d05_sorafenib_clagm_bloodadv2023.txt --nl
+
+        evidence extract corpus/papers --out extracted/ --workers 2
     """
+    if out is not None:
+        _extract_partitions(papers, Path(out), workers, partition_size, scheduler)
+        return
+    if scheduler is not None:
+        raise click.UsageError("--dask needs --out DIR")
     failed = False
     records: list[dict[str, object]] = []
     for _, document in _papers(papers):
@@ -101,6 +131,31 @@ def extract(papers: tuple[str, ...], nl: bool) -> None:
                 records.append(data)
     if not nl:
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+    if failed:
+        sys.exit(1)
+
+
+def _extract_partitions(papers: tuple[str, ...], out: Path, workers: int, size: int, scheduler: str | None) -> None:
+    from publish.partitions import PartitionError, write_partitions
+
+    files = _expand(papers)
+    if Path("-") in files:
+        raise click.UsageError("--out reads files, not stdin")
+    try:
+        if scheduler is not None:
+            from publish.distributed import extract_on_dask
+
+            summaries = extract_on_dask(files, out, scheduler=scheduler, partition_size=size)
+        else:
+            summaries = write_partitions(files, out, workers=workers, partition_size=size)
+    except PartitionError as error:
+        raise click.ClickException(str(error)) from None
+    papers_done = sum(s.papers for s in summaries)
+    failed = [cause for s in summaries for cause in s.causes]
+    for cause in failed:
+        click.echo(f"error: {cause}", err=True)
+    click.echo(f"{out}: {papers_done} papers extracted into {len(summaries)} partitions"
+               + (f", {len(failed)} could not be read" if failed else ""))
     if failed:
         sys.exit(1)
 
@@ -157,28 +212,38 @@ def evaluate(gold: str, papers: str, json_path: str | None) -> None:
 
 @cli.command()
 @click.argument("db", type=click.Path(dir_okay=False))
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--corrections", "corrections_dir", default="corpus/corrections", show_default=True,
               type=click.Path(file_okay=False), help="Directory of reviewed corrections files applied to the build.")
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of keeping unchanged papers.")
-def build(db: str, paths: tuple[str, ...], corrections_dir: str, full: bool) -> None:
+@click.option("-w", "--workers", default=1, show_default=True, metavar="N", callback=_workers, help=WORKERS_HELP)
+@click.option("--partitions", multiple=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Load papers extracted earlier by `evidence extract --out DIR` (repeatable).")
+def build(db: str, paths: tuple[str, ...], corrections_dir: str, full: bool, workers: int,
+          partitions: tuple[str, ...]) -> None:
     """Parse and extract PATHS (paper files or directories) into the SQLite database DB.
 
     Incremental: papers DB already holds (same bytes, same extractor version) are
-    kept, new or changed ones extracted, papers no longer under PATHS removed.
-    Corrections from --corrections are applied afresh. The new database is written
-    beside DB and replaces it only when complete: a failed or interrupted build
-    leaves the previous database as it was. Unreadable papers are reported one
-    line each; the others are still written.
+    kept, new or changed ones extracted, papers no longer under PATHS (or in the
+    --partitions) removed. Corrections from --corrections are applied afresh. The
+    new database is written beside DB and replaces it only when complete: a failed
+    or interrupted build leaves the previous database as it was. Unreadable papers
+    are reported one line each; the others are still written.
 
     Example:
 
-        evidence build evidence.db corpus/papers corpus/pdf
+        evidence build evidence.db corpus/papers corpus/pdf --workers 2
+
+        evidence build evidence.db --partitions extracted/
     """
-    _build(Path(db), list(paths), corrections_dir, full=full, keep_others=False)
+    if not paths and not partitions:
+        raise click.UsageError("give PATHS to read, or --partitions DIR to load")
+    _build(Path(db), list(paths), corrections_dir, full=full, keep_others=False, workers=workers,
+           partitions=list(partitions))
 
 
-def _build(db: Path, paths: list[str], corrections_dir: str | None, *, full: bool, keep_others: bool) -> None:
+def _build(db: Path, paths: list[str], corrections_dir: str | None, *, full: bool, keep_others: bool,
+           workers: int = 1, partitions: list[str] | None = None) -> None:
     from publish.corrections import CorrectionError, apply_corrections, load_corrections
     from publish.database import BuildError, BuildSummary, build_database, paper_files
 
@@ -194,7 +259,8 @@ def _build(db: Path, paths: list[str], corrections_dir: str | None, *, full: boo
     with _progress(files) as advance:
         try:
             result = build_database(db, files, on_error=lambda error: click.echo(f"error: {error}", err=True),
-                                    full=full, keep_others=keep_others, progress=advance, after_write=after_write)
+                                    full=full, keep_others=keep_others, progress=advance, after_write=after_write,
+                                    workers=workers, partitions=partitions or ())
         except BuildError as error:
             raise click.ClickException(str(error)) from None
     for warning in result.warnings:
@@ -223,8 +289,9 @@ def add(paths: tuple[str, ...], corpus_dir: str, db: str, corrections_dir: str) 
 
         evidence add ~/Downloads/trial.pdf --db evidence.db
     """
-    from publish.database import paper_files, unexpected_error
+    from publish.database import paper_files
     from publish.manifest import ManifestError, add_paper, load_manifest, save_manifest
+    from publish.processing import unexpected_error
 
     corpus = Path(corpus_dir)
     try:

@@ -4,6 +4,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,14 @@ from sqlite_utils import Database
 
 from extractor import __version__ as EXTRACTOR_VERSION
 from extractor.errors import PaperError
-from extractor.parsers import SUFFIXES, paper_id_for, parse_bytes, read_paper_bytes
-from extractor.pipeline import extract_records, merge_duplicates
+from extractor.parsers import SUFFIXES
+from extractor.pipeline import merge_duplicates
 from publish.articles import write_articles
 from publish.atomic import replacing
 from publish.meta_analysis import write_meta_tables
+from publish.metadata import facet_columns
+from publish.partitions import read_partitions
+from publish.processing import PaperResult, chunked, read_files
 from publish.tables import (
     PAPER_TABLES,
     PAPERS,
@@ -32,6 +36,9 @@ Item = tuple[Document, Sequence[EvidenceRecord]]
 ErrorHandler = Callable[[PaperError], None]
 
 FTS_COLUMNS = ["title", "text"]
+# Papers written per transaction, and rows per INSERT statement.
+BATCH_PAPERS = 100
+INSERT_CHUNK = 200
 EVIDENCE_TABLES = frozenset(spec.name for spec in evidence_specs().values())
 
 
@@ -180,40 +187,59 @@ def ensure_schema(db: Database) -> None:
     db.create_view("trials", TRIALS_VIEW, ignore=True)
 
 
+def index_facets(db: Database) -> None:
+    """Index every column Datasette offers as a facet, so counting one reads an index, not the table."""
+    names = set(db.table_names())
+    for table, columns in facet_columns().items():
+        if table in names:
+            present = set(db.table(table).columns_dict)
+            for column in columns:
+                if column in present:
+                    db.table(table).create_index([column], if_not_exists=True)
+
+
 def _delete_paper(db: Database, tables: Sequence[str], paper_id: str) -> None:
     # Tables pointing to papers first, so foreign keys hold at every step.
     for name in reversed(tables):
         db.execute(f"DELETE FROM [{name}] WHERE paper_id = ?", [paper_id])
 
 
-def write_papers(db_path: str | Path | Database, items: Iterable[Item]) -> dict[str, int]:
+def write_papers(db_path: str | Path | Database, items: Iterable[Item], *, batch_size: int = BATCH_PAPERS) -> dict[str, int]:
     """Write (Document, records) pairs into a SQLite database; return the rows written per table.
 
     Creates the tables when missing. A paper already in the database is replaced
     whole (its sections, tables, records and spans), so writing the same input
     twice gives the same rows and ids. ``items`` may be a generator: papers are
-    written one at a time, each in its own transaction.
+    written ``batch_size`` at a time, each batch in its own transaction, so
+    memory holds one batch however many papers there are.
     """
     db = db_path if isinstance(db_path, Database) else Database(db_path)
     tables = [spec.name for spec in all_specs()]
     counts = dict.fromkeys(tables, 0)
     try:
         ensure_schema(db)
-        for document, records in items:
-            by_table, spans = record_rows(document, records)
+        stored = {row[0] for row in db.execute(f"select paper_id from [{PAPERS}]").fetchall()}
+        for batch in chunked(items, batch_size):
+            # The same paper twice in one batch: the later one wins, as it would across batches.
+            papers = {document.paper_id: (document, records) for document, records in batch}
+            rows: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
+            for document, records in papers.values():
+                by_table, spans = record_rows(document, records)
+                rows[PAPERS].append(paper_row(document))
+                rows[SECTIONS].extend(section_rows(document))
+                rows[PAPER_TABLES].extend(table_rows(document))
+                for name, new_rows in by_table.items():
+                    rows[name].extend(new_rows)
+                rows[PROVENANCE].extend(spans)
             with db.conn:
-                _delete_paper(db, tables, document.paper_id)
-                rows = {
-                    PAPERS: [paper_row(document)],
-                    SECTIONS: section_rows(document),
-                    PAPER_TABLES: table_rows(document),
-                    **by_table,
-                    PROVENANCE: spans,
-                }
-                for name, new_rows in rows.items():
-                    if new_rows:
-                        db.table(name).insert_all(new_rows)
-                        counts[name] += len(new_rows)
+                for paper_id in stored.intersection(papers):
+                    _delete_paper(db, tables, paper_id)
+                # Tables in schema order: papers before the rows pointing to them.
+                for name in tables:
+                    if rows[name]:
+                        db.table(name).insert_all(rows[name], batch_size=INSERT_CHUNK)
+                        counts[name] += len(rows[name])
+            stored.update(papers)
         db.table(SECTIONS).rebuild_fts()
     finally:
         if not isinstance(db_path, Database):
@@ -253,44 +279,36 @@ def paper_files(paths: Iterable[str | Path]) -> list[Path]:
     return unique
 
 
-def unexpected_error(path: str | Path, exc: Exception) -> PaperError:
-    """A parser or extractor failure that is not a PaperError, as one line naming the file: the batch goes on."""
-    detail = " ".join(str(exc).split())[:200]
-    return PaperError(path, f"could not be read (unexpected {type(exc).__name__}{': ' + detail if detail else ''})")
-
-
-def _read_papers(
-    files: Sequence[Path], summary: BuildSummary, on_error: ErrorHandler | None,
-    current: dict[str, str], seen: set[str], progress: Callable[[Path], None] | None = None,
+def _accepted(
+    results: Iterable[PaperResult], summary: BuildSummary, on_error: ErrorHandler | None,
+    unchanged: frozenset[str], seen: set[str], progress: Callable[[Path], None] | None = None,
     failed: set[str] | None = None,
 ) -> Iterator[Item]:
-    """Parse and extract each file, skipping papers already in the database at this extractor version."""
-    first_path: dict[str, Path] = {}
-    for path in files:
+    """The papers to write from read results; errors reported, the same file twice refused, unchanged ones counted."""
+    first_path: dict[str, str] = {}
+    for result in results:
         if progress is not None:
-            progress(path)
-        try:
-            data = read_paper_bytes(path)
-            paper_id = paper_id_for(data)
-            if paper_id in first_path:
-                raise PaperError(path, f"same file as {first_path[paper_id]} (paper {paper_id})")
-            first_path[paper_id] = path
-            seen.add(paper_id)
-            if current.get(paper_id) == EXTRACTOR_VERSION:
-                summary.unchanged += 1
-                continue
-            document = parse_bytes(path, data)
-            records = extract_records(document)
-        except Exception as exc:  # one bad paper never stops a batch nor prints a traceback
-            error = exc if isinstance(exc, PaperError) else unexpected_error(path, exc)
+            progress(Path(result.path))
+        error = result.error
+        if result.paper_id is not None:
+            if result.paper_id in first_path:
+                error = PaperError(result.path, f"same file as {first_path[result.paper_id]} (paper {result.paper_id})")
+            else:
+                first_path[result.paper_id] = result.path
+                seen.add(result.paper_id)
+        if error is not None:
             summary.errors.append(str(error))
             if failed is not None:
-                failed.add(_resolved(path))
+                failed.add(_resolved(result.path))
             if on_error is not None:
                 on_error(error)
             continue
+        if result.unchanged or result.paper_id in unchanged:
+            summary.unchanged += 1
+            continue
+        assert result.document is not None
         summary.papers += 1
-        yield document, records
+        yield result.document, result.records
 
 
 def _schema_current(path: Path) -> bool:
@@ -335,7 +353,8 @@ def _unreadable_now(db: Database, paper_ids: set[str], failed: set[str]) -> dict
 def build_database(
     db_path: str | Path, paths: Iterable[str | Path], on_error: ErrorHandler | None = None,
     *, keep_others: bool = False, full: bool = False, progress: Callable[[Path], None] | None = None,
-    after_write: Callable[[Database, BuildSummary], None] | None = None,
+    after_write: Callable[[Database, BuildSummary], None] | None = None, workers: int = 1,
+    partitions: Sequence[str | Path] = (),
 ) -> BuildSummary:
     """Read paper files into the SQLite database at ``db_path``, replacing it only when complete.
 
@@ -351,6 +370,11 @@ def build_database(
     uses); one whose file is still given but cannot be read keeps its previous
     version. ``full`` rebuilds from scratch. ``after_write`` runs on the new
     database before it replaces the old one (corrections are applied there).
+
+    ``workers`` > 1 parses and extracts in that many processes (publish.processing),
+    papers written in input order in batches. ``partitions`` are directories of
+    papers extracted earlier (publish.partitions: `evidence extract --out`, or the
+    distributed backend), loaded after ``paths`` as if read from their files.
 
     Everything is written to a temporary copy in the target's directory, which
     replaces the target (``os.replace``) only after the last paper is written:
@@ -369,9 +393,12 @@ def build_database(
         db.execute("PRAGMA synchronous = OFF")
         try:
             current = _current_papers(db)
+            unchanged = frozenset(paper for paper, version in current.items() if version == EXTRACTOR_VERSION)
             seen: set[str] = set()
             failed: set[str] = set()
-            summary.rows = write_papers(db, _read_papers(files, summary, on_error, current, seen, progress, failed))
+            results = chain(read_files(files, workers=workers, unchanged=unchanged),
+                            read_partitions(Path(p) for p in partitions))
+            summary.rows = write_papers(db, _accepted(results, summary, on_error, unchanged, seen, progress, failed))
             if not keep_others:
                 # A paper whose file cannot be read this time keeps its previous version: nothing is lost.
                 kept = _unreadable_now(db, set(current) - seen, failed)
@@ -384,9 +411,10 @@ def build_database(
                 after_write(db, summary)
             write_articles(db)
             write_meta_tables(db)
+            index_facets(db)
         finally:
             db.close()
         if summary.papers == 0 and summary.unchanged == 0:
-            cause = "no paper files found" if not files else "no paper could be read"
+            cause = "no paper files found" if not files and not partitions else "no paper could be read"
             raise BuildError(f"{target}: {cause}; database left unchanged", summary.errors)
     return summary

@@ -1,5 +1,6 @@
 """Datasette metadata generated from the schemas: table and column descriptions, labels, sorts, facets."""
 
+from collections.abc import Mapping
 from typing import Any, Literal, get_args, get_origin
 
 from extractor import __version__ as EXTRACTOR_VERSION
@@ -16,6 +17,8 @@ DESCRIPTION = (
 LICENSE = "Code MIT; each paper's text keeps its own licence (see papers.source_path)"
 SOURCE = f"Extracted by trial-evidence {EXTRACTOR_VERSION} from the files listed in the papers table"
 
+# Tables with more rows get no default facets (each costs a scan of its index on every page).
+FACET_MAX_ROWS = 20_000
 # Free-text record fields that still take few values across papers, so a facet is useful.
 CATEGORICAL_TEXT_FIELDS = ("drug", "term", "window")
 # Facets every evidence table gets after its own: where the fact was found and by which rule.
@@ -98,23 +101,54 @@ def evidence_facets(kind: str) -> list[str]:
 
 def table_metadata(spec: TableSpec, options: dict[str, Any]) -> dict[str, Any]:
     """One table's metadata: description, column descriptions and the given Datasette options."""
+    note = options.get("facets_note")
     return {
-        "description": spec.description,
+        "description": spec.description + (f" {note}" if note else ""),
         "columns": {column.name: column.description for column in spec.columns},
-        **options,
+        **{key: value for key, value in options.items() if key != "facets_note"},
     }
 
 
-def build_metadata(database: str = "evidence") -> dict[str, Any]:
-    """Datasette metadata for a trial-evidence database served under the name ``database``."""
+def table_options() -> dict[str, dict[str, Any]]:
+    """Datasette options (sort, label column, default facets) of every table of the schema."""
     evidence_tables = {spec.name: kind for kind, spec in evidence_specs().items()}
-    tables: dict[str, Any] = {}
+    options = {}
     for spec in all_specs():
         if spec.name in evidence_tables:
             # Sorting by paper keeps each paper's facts together.
-            options = {"sort": "paper_id", "facets": [*evidence_facets(evidence_tables[spec.name]), "curation"]}
+            options[spec.name] = {"sort": "paper_id",
+                                  "facets": [*evidence_facets(evidence_tables[spec.name]), "curation"]}
         else:
-            options = TABLE_OPTIONS[spec.name]
+            options[spec.name] = TABLE_OPTIONS[spec.name]
+    return options
+
+
+def facet_columns() -> dict[str, list[str]]:
+    """Table -> the columns offered as facets: the build indexes them, so a facet counts from an index."""
+    return {name: list(opts["facets"]) for name, opts in table_options().items() if opts.get("facets")}
+
+
+def _without_default_facets(options: dict[str, Any], rows: int) -> dict[str, Any]:
+    kept = {key: value for key, value in options.items() if key != "facets"}
+    columns = ", ".join(options["facets"])
+    kept["facets_note"] = (f"{rows:,} rows: facets ({columns}) are not counted on every page of a table "
+                           f"this large; add ?_facet=COLUMN to count one.")
+    return kept
+
+
+def build_metadata(database: str = "evidence", row_counts: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """Datasette metadata for a trial-evidence database served under the name ``database``.
+
+    ``row_counts`` (table -> rows) turns the default facets off on tables of more
+    than FACET_MAX_ROWS rows: Datasette counts every default facet on every page,
+    which on a table of a million rows takes longer than the page itself.
+    """
+    tables: dict[str, Any] = {}
+    for spec in all_specs():
+        options = table_options()[spec.name]
+        rows = (row_counts or {}).get(spec.name, 0)
+        if rows > FACET_MAX_ROWS and options.get("facets"):
+            options = _without_default_facets(options, rows)
         tables[spec.name] = table_metadata(spec, options)
     tables["trials"] = TRIALS_METADATA
     tables[PAPER_SOURCES] = PAPER_SOURCES_METADATA

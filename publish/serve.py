@@ -1,8 +1,10 @@
 """Serve a trial-evidence database with Datasette: immutable, with generated metadata and a SQL time limit."""
 
 import json
+import sqlite3
 import tempfile
 from collections.abc import Sequence
+from contextlib import closing
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,8 @@ from datasette.cli import serve as datasette_serve
 from publish.metadata import build_metadata
 
 # Arbitrary SQL is allowed on a public read-only copy, so every query gets a short budget.
-SETTINGS: dict[str, Any] = {"sql_time_limit_ms": 3000, "facet_time_limit_ms": 500}
+# suggest_facets off: suggestions run a query per column on every table page, seconds on a large table.
+SETTINGS: dict[str, Any] = {"sql_time_limit_ms": 3000, "facet_time_limit_ms": 500, "suggest_facets": False}
 
 
 def _plain_error_pages() -> None:
@@ -48,6 +51,16 @@ def template_dir() -> str:
     return str(files("publish.templates"))
 
 
+def table_counts(db_path: Path) -> dict[str, int]:
+    """Rows per table of the database (read-only; an unreadable file gives no counts, Datasette reports it)."""
+    try:
+        with closing(sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)) as conn:
+            names = [row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")]
+            return {name: conn.execute(f"select count(*) from [{name}]").fetchone()[0] for name in names}
+    except sqlite3.Error:
+        return {}
+
+
 def make_datasette(db_path: str | Path) -> Datasette:
     """A Datasette instance over ``db_path`` opened immutable, with the generated metadata and settings.
 
@@ -59,7 +72,7 @@ def make_datasette(db_path: str | Path) -> Datasette:
     _plain_error_pages()
     return Datasette(
         immutables=[str(path)],
-        metadata=build_metadata(database_name(path)),
+        metadata=build_metadata(database_name(path), table_counts(path)),
         settings=dict(SETTINGS),
         template_dir=template_dir(),
         plugins_dir=plugins_dir(),
@@ -91,6 +104,6 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001, extra_
     _plain_error_pages()
     with tempfile.TemporaryDirectory(prefix="trial-evidence-") as tmp:
         metadata_path = Path(tmp) / "metadata.json"
-        metadata_path.write_text(json.dumps(build_metadata(database_name(path)), indent=2), encoding="utf-8")
+        metadata_path.write_text(json.dumps(build_metadata(database_name(path), table_counts(path)), indent=2), encoding="utf-8")
         args = [*datasette_args(path, metadata_path, host, port), *extra_args]
         datasette_serve.main(args=args, prog_name="evidence serve", standalone_mode=False)

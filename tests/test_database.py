@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-import publish.database as database
+import publish.processing as processing
 from extractor.errors import PaperError
 from extractor.parsers import parse_paper
 from publish.database import BuildError, BuildSummary, build_database, paper_files, record_id, write_papers
@@ -171,7 +171,7 @@ def test_a_failing_build_leaves_the_previous_database(tmp_path: Path, monkeypatc
         raise RuntimeError("extractor bug")
 
     # An extractor bug is one error line naming the paper, like bad input; with no paper left, nothing is written.
-    monkeypatch.setattr(database, "extract_records", broken)
+    monkeypatch.setattr(processing, "extract_records", broken)
     with pytest.raises(BuildError) as info:
         build_database(db_path, [D01])
     assert info.value.errors == [f"{D01}: could not be read (unexpected RuntimeError: extractor bug)"]

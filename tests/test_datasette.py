@@ -92,6 +92,27 @@ async def test_facets_run_on_every_evidence_table(ds: Datasette) -> None:
             "tables"][spec.name]["facets"]), spec.name
 
 
+async def test_a_large_table_gets_no_default_facets_and_its_facets_are_indexed(db_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from publish.metadata import FACET_MAX_ROWS, facet_columns
+
+    tables = build_metadata("evidence", {"adverse_events": FACET_MAX_ROWS + 1, "responses": 3})["databases"][
+        "evidence"]["tables"]
+    assert "facets" not in tables["adverse_events"]
+    assert f"{FACET_MAX_ROWS + 1:,} rows: facets (term, grade" in tables["adverse_events"]["description"]
+    assert "outcome" in tables["responses"]["facets"]
+    db = Database(db_path)
+    indexed = {table: {tuple(i.columns) for i in db.table(table).indexes} for table in facet_columns()}
+    assert all((column,) in indexed[table] for table, columns in facet_columns().items() for column in columns)
+    # No suggested facets: on a large table they cost a query per column on every page.
+    datasette = make_datasette(db_path)
+    await datasette.invoke_startup()
+    page = (await datasette.client.get("/evidence/adverse_events.json")).json()
+    assert datasette.setting("suggest_facets") is False
+    assert page["suggested_facets"] == [] and page["facet_results"]
+
+
 async def test_writes_are_refused(ds: Datasette, db_path: Path) -> None:
     before = db_path.read_bytes()
     assert ds.databases["evidence"].is_mutable is False

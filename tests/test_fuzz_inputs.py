@@ -48,7 +48,7 @@ ENCRYPTIONS = {
 }
 SECONDS_PER_FILE = 5.0
 # Inputs a parser still fails on with something other than a PaperError: reported to the parsers'
-# owners. Build, add and extract report them as one line anyway (publish.database.unexpected_error).
+# owners. Build, add and extract report them as one line anyway (publish.processing.unexpected_error).
 KNOWN_PARSER_BUGS: dict[str, str] = {}
 
 

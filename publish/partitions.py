@@ -1,0 +1,149 @@
+"""Extracted papers as partition files that `evidence build --partitions` loads without extracting again.
+
+A partition directory holds ``part-<name>.jsonl.gz`` files, each written whole or
+not at all (a temporary name, renamed when complete), so partitions written by
+many processes or machines at once never collide, and a run cut short leaves
+only complete partitions behind. Each line is one input file:
+
+    {"path": ..., "paper_id": ..., "extractor_version": ..., "cause": null,
+     "document": {Document}, "records": [{EvidenceRecord}, ...]}
+
+or, for a file that could not be read, the same with ``cause`` set and no
+document. Documents and records are the Pydantic models' JSON, validated again
+when loaded; a line from another extractor version is refused (its evidence
+would not match what this version extracts), and so is a corrupt partition file.
+"""
+
+import gzip
+import json
+import os
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from extractor import __version__ as EXTRACTOR_VERSION
+from publish.processing import PaperResult, chunked, read_files
+from schemas import Document
+from schemas.records import RECORD_MODELS
+
+PART_GLOB = "part-*.jsonl.gz"
+# Fast compression: partitions are written once and read once, and JSON shrinks about 6x even so.
+COMPRESSLEVEL = 1
+
+
+class PartitionError(Exception):
+    """Partitions cannot be written where asked; the message is one line."""
+
+
+@dataclass
+class PartitionSummary:
+    """What one partition file holds: papers extracted, and one line per file that could not be read."""
+
+    path: str
+    papers: int = 0
+    causes: list[str] = field(default_factory=list)
+
+
+def result_line(result: PaperResult) -> str:
+    """One partition line for a result (the models' own JSON, spliced without re-encoding)."""
+    head = json.dumps({"path": result.path, "paper_id": result.paper_id, "extractor_version": EXTRACTOR_VERSION,
+                       "cause": result.cause}, ensure_ascii=False)
+    document = result.document.model_dump_json() if result.document is not None else "null"
+    records = ",".join(record.model_dump_json() for record in result.records)
+    return f'{head[:-1]}, "document": {document}, "records": [{records}]}}'
+
+
+def write_partition(directory: Path, name: str, results: Iterable[PaperResult]) -> PartitionSummary:
+    """Write results to ``directory/part-<name>.jsonl.gz``, complete or not at all."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"part-{name}.jsonl.gz"
+    tmp = directory / f".part-{name}.{os.getpid()}.tmp"
+    summary = PartitionSummary(str(target))
+    try:
+        with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=COMPRESSLEVEL) as handle:
+            for result in results:
+                if result.unchanged:
+                    raise ValueError("a partition holds extracted papers, not unchanged ones")
+                handle.write(result_line(result) + "\n")
+                if result.error is None:
+                    summary.papers += 1
+                else:
+                    summary.causes.append(str(result.error))
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return summary
+
+
+def check_output(directory: Path) -> None:
+    """Refuse to write into a file, or into a directory already holding partitions (they would mix)."""
+    if directory.exists() and not directory.is_dir():
+        raise PartitionError(f"{directory}: is a file, not a directory for partitions")
+    if directory.is_dir() and partition_files(directory):
+        raise PartitionError(f"{directory}: already holds partitions; write into an empty directory")
+
+
+def write_partitions(
+    files: Sequence[Path], directory: Path, *, workers: int = 1, partition_size: int = 500,
+) -> list[PartitionSummary]:
+    """Extract ``files`` (in ``workers`` processes) into partitions of ``partition_size`` papers each."""
+    check_output(directory)
+    results = read_files(files, workers=workers)
+    return [write_partition(directory, f"{i:05d}", batch) for i, batch in enumerate(chunked(results, partition_size))]
+
+
+def partition_files(directory: Path) -> list[Path]:
+    """The complete partition files of a directory, in name order."""
+    return sorted(directory.glob(PART_GLOB))
+
+
+def read_partitions(directories: Iterable[Path]) -> Iterator[PaperResult]:
+    """The results stored in partition directories, in file and line order.
+
+    A line from another extractor version becomes an error naming its paper file;
+    a partition that cannot be read (not gzip, broken JSON, a record that does
+    not validate) becomes one error naming the partition, after the lines read
+    before the damage.
+    """
+    for directory in directories:
+        if not directory.is_dir():
+            yield PaperResult(str(directory), cause="partition directory not found")
+            continue
+        parts = partition_files(directory)
+        if not parts:
+            yield PaperResult(str(directory), cause=f"no partition files ({PART_GLOB}) in this directory")
+        for part in parts:
+            yield from _read_partition(part)
+
+
+def _read_partition(part: Path) -> Iterator[PaperResult]:
+    try:
+        with gzip.open(part, "rt", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    result = _result(json.loads(line))
+                except (ValueError, KeyError, TypeError, ValidationError) as exc:
+                    # json's, pydantic's and our own complaints are all ValueError or KeyError/TypeError.
+                    kind = "a record that does not validate" if isinstance(exc, ValidationError) else "broken JSON"
+                    yield PaperResult(str(part), cause=f"partition file is corrupt ({kind} on line {number})")
+                    return
+                yield result
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        yield PaperResult(str(part), cause=f"partition file cannot be read ({type(exc).__name__})")
+
+
+def _result(data: dict[str, object]) -> PaperResult:
+    path, version = str(data["path"]), data["extractor_version"]
+    if version != EXTRACTOR_VERSION:
+        return PaperResult(path, cause=f"extracted by extractor {version}, not {EXTRACTOR_VERSION}: extract it again")
+    result = PaperResult(path, paper_id=data["paper_id"], cause=data["cause"])  # type: ignore[arg-type]
+    if result.cause is None:
+        result.document = Document.model_validate(data["document"])
+        records = data["records"]
+        if not isinstance(records, list):
+            raise TypeError("records is not a list")
+        result.records = [RECORD_MODELS[record["kind"]].model_validate(record) for record in records]
+    return result

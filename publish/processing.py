@@ -1,0 +1,174 @@
+"""Paper files into (Document, records): one file at a time, here or in parallel worker processes.
+
+``process_file`` is the unit of work: read, hash, parse and extract one file,
+returning a ``PaperResult`` that holds either the paper or the one-line reason it
+could not be read (never an exception: a bad file never stops a batch).
+``read_files`` runs it over many files and yields the results in input order,
+in this process (``workers=1``) or in ``workers`` processes with a bounded
+number of files in flight, so memory stays flat however many files there are.
+The distributed backend (publish/distributed.py) runs the same unit of work.
+"""
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from extractor.errors import PaperError
+from extractor.parsers import paper_id_for, parse_bytes, read_paper_bytes
+from extractor.pipeline import build_nlp, extract_records
+from schemas import Document, EvidenceRecord
+
+# Files handed to the workers ahead of the one being written, per worker: enough to keep
+# every worker busy while the writer catches up, few enough that waiting results stay small.
+IN_FLIGHT_PER_WORKER = 4
+
+T = TypeVar("T")
+
+
+@dataclass
+class PaperResult:
+    """What reading one file gave: its paper and records, or why it could not be read."""
+
+    path: str
+    paper_id: str | None = None
+    document: Document | None = None
+    records: list[EvidenceRecord] = field(default_factory=list)
+    # Why the file could not be read (PaperError's cause); the path is above.
+    cause: str | None = None
+    # The database already holds this paper at this extractor version: nothing was parsed.
+    unchanged: bool = False
+
+    @property
+    def error(self) -> PaperError | None:
+        """The failure as the PaperError the rest of the system reports, or None."""
+        return None if self.cause is None else PaperError(self.path, self.cause)
+
+
+def unexpected_error(path: str | Path, exc: Exception) -> PaperError:
+    """A parser or extractor failure that is not a PaperError, as one line naming the file: the batch goes on."""
+    detail = " ".join(str(exc).split())[:200]
+    return PaperError(path, f"could not be read (unexpected {type(exc).__name__}{': ' + detail if detail else ''})")
+
+
+def process_file(path: Path, unchanged: frozenset[str] | set[str] = frozenset()) -> PaperResult:
+    """Read, parse and extract one file; a paper whose id is in ``unchanged`` is only hashed."""
+    result = PaperResult(str(path))
+    try:
+        data = read_paper_bytes(path)
+        result.paper_id = paper_id_for(data)
+        if result.paper_id in unchanged:
+            result.unchanged = True
+            return result
+        result.document = parse_bytes(path, data)
+        result.records = extract_records(result.document)
+    except Exception as exc:  # one bad paper never stops a batch nor prints a traceback
+        error = exc if isinstance(exc, PaperError) else unexpected_error(path, exc)
+        result.cause, result.document, result.records = error.cause, None, []
+    return result
+
+
+Work = Callable[[Path, frozenset[str]], PaperResult]
+
+# What each worker process runs, and the unchanged paper ids: sent to each worker once, not with every file.
+_WORK: Work = process_file
+_UNCHANGED: frozenset[str] = frozenset()
+
+
+def _start_worker(work: Work, unchanged: frozenset[str]) -> None:
+    global _WORK, _UNCHANGED
+    _WORK, _UNCHANGED = work, unchanged
+    build_nlp()  # load the pipeline once per worker, before the first file
+
+
+def _process_in_worker(path: Path) -> PaperResult:
+    return _WORK(path, _UNCHANGED)
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def read_files(
+    files: Iterable[Path], *, workers: int = 1, unchanged: frozenset[str] = frozenset(), work: Work = process_file,
+) -> Iterator[PaperResult]:
+    """``work`` (process_file) over ``files``, results in input order; ``workers`` > 1 reads in that many processes.
+
+    In processes, at most IN_FLIGHT_PER_WORKER files per worker are read ahead of
+    the result being consumed. A worker that dies (killed, out of memory, a crash
+    in a native library) costs only the file it was reading, reported as an
+    unreadable paper; the files after it are read again in a fresh pool.
+    """
+    if workers <= 1:
+        for path in files:
+            yield work(path, unchanged)
+        return
+    yield from _read_in_pool(iter(files), workers, unchanged, work)
+
+
+def _new_pool(workers: int, work: Work, unchanged: frozenset[str]) -> ProcessPoolExecutor:
+    # forkserver: workers start from a clean process that has imported the extractor once,
+    # not from a fork of a caller that may hold threads, open databases or a web server.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["publish.processing"])
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(work, unchanged))
+
+
+def _read_in_pool(files: Iterator[Path], workers: int, unchanged: frozenset[str], work: Work) -> Iterator[PaperResult]:
+    pool = _new_pool(workers, work, unchanged)
+    pending: deque[tuple[Path, Future[PaperResult]]] = deque()
+    window = workers * IN_FLIGHT_PER_WORKER
+
+    def fill() -> None:
+        while len(pending) < window:
+            path = next(files, None)
+            if path is None:
+                return
+            pending.append((path, pool.submit(_process_in_worker, path)))
+
+    try:
+        fill()
+        while pending:
+            path, future = pending.popleft()
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                # The dead worker took the pool with it. The file due next is read again alone:
+                # if that kills a worker too, it is the culprit and is reported; the files after
+                # it are read again as well.
+                retry = [p for p, _ in pending]
+                pending.clear()
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = _new_pool(workers, work, unchanged)
+                try:
+                    result = pool.submit(_process_in_worker, path).result()
+                except BrokenProcessPool:
+                    result = PaperResult(str(path), cause="could not be read (the worker process reading it died)")
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    pool = _new_pool(workers, work, unchanged)
+                pending.extend((p, pool.submit(_process_in_worker, p)) for p in retry)
+            yield result
+            fill()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of ``size`` items (the last may be shorter)."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,148 @@
+"""publish.partitions: papers extracted once, stored as partition files, built later without extracting again."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from extractor import __version__ as EXTRACTOR_VERSION
+from publish.cli import cli
+from publish.database import BuildError, build_database
+from publish.partitions import PartitionError, partition_files, read_partitions, write_partitions
+from publish.tables import all_specs
+from tests.conftest import PAPERS
+
+D01 = PAPERS / "d01_borthakur_phase1_haematologica2011.txt"
+D05 = PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"
+JATS = PAPERS / "PMC5787508.nxml"
+
+
+def _rows(db_path: Path) -> dict[str, list[str]]:
+    db = Database(db_path)
+    try:
+        return {spec.name: sorted(map(repr, db.execute(f"select * from [{spec.name}]").fetchall()))
+                for spec in all_specs()}
+    finally:
+        db.close()
+
+
+def _lines(part: Path) -> list[str]:
+    with gzip.open(part, "rt", encoding="utf-8") as handle:
+        return handle.read().splitlines()
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Three papers and an empty file extracted into partitions of two, through the CLI; and the empty file."""
+    tmp = tmp_path_factory.mktemp("partitions")
+    empty = tmp / "empty.txt"
+    empty.write_text("")
+    out = tmp / "parts"
+    result = CliRunner().invoke(cli, ["extract", str(D01), str(empty), str(D05), str(JATS),
+                                      "--out", str(out), "--partition-size", "2"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == f"error: {empty}: file is empty\n"
+    assert result.stdout == f"{out}: 3 papers extracted into 2 partitions, 1 could not be read\n"
+    return out, empty
+
+
+def test_partitions_hold_every_file_in_order(extracted: tuple[Path, Path]) -> None:
+    out, empty = extracted
+    assert [p.name for p in partition_files(out)] == ["part-00000.jsonl.gz", "part-00001.jsonl.gz"]
+    results = list(read_partitions([out]))
+    assert [r.path for r in results] == [str(D01), str(empty), str(D05), str(JATS)]
+    assert [r.cause for r in results] == [None, "file is empty", None, None]
+    line = json.loads(_lines(out / "part-00000.jsonl.gz")[0])
+    assert line["extractor_version"] == EXTRACTOR_VERSION
+    assert line["document"]["paper_id"] == line["paper_id"] == results[0].paper_id
+    assert len(line["records"]) == len(results[0].records) >= 5
+
+
+def test_a_build_from_partitions_equals_a_build_from_the_files(extracted: tuple[Path, Path], tmp_path: Path) -> None:
+    out, empty = extracted
+    direct = build_database(tmp_path / "direct.db", [D01, empty, D05, JATS])
+    loaded = build_database(tmp_path / "loaded.db", [], partitions=[out])
+    assert (loaded.papers, loaded.rows, loaded.errors) == (direct.papers, direct.rows, direct.errors)
+    assert _rows(tmp_path / "loaded.db") == _rows(tmp_path / "direct.db")
+    # Built again from the same partitions: every paper is already there at this version.
+    again = build_database(tmp_path / "loaded.db", [], partitions=[out])
+    assert (again.papers, again.unchanged, again.removed) == (0, 3, 0)
+
+
+def test_build_from_partitions_through_the_cli(extracted: tuple[Path, Path], tmp_path: Path) -> None:
+    out, _ = extracted
+    db = tmp_path / "e.db"
+    result = CliRunner().invoke(cli, ["build", str(db), "--partitions", str(out), "--corrections", str(tmp_path)])
+    assert result.exit_code == 1  # the empty file is still reported
+    assert "3 papers extracted" in result.stdout
+    assert Database(db).table("papers").count == 3
+    none = CliRunner().invoke(cli, ["build", str(tmp_path / "f.db")])
+    assert none.exit_code == 2 and "--partitions" in none.output
+
+
+def test_partitions_are_never_mixed(extracted: tuple[Path, Path]) -> None:
+    out, _ = extracted
+    before = sorted(out.iterdir())
+    with pytest.raises(PartitionError, match="already holds partitions"):
+        write_partitions([D01], out)
+    result = CliRunner().invoke(cli, ["extract", str(D01), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {out}: already holds partitions; write into an empty directory\n"
+    assert sorted(out.iterdir()) == before
+
+
+def test_a_corrupt_partition_is_one_error_and_the_others_load(extracted: tuple[Path, Path], tmp_path: Path) -> None:
+    out, _ = extracted
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "part-00000.jsonl.gz").write_bytes((out / "part-00000.jsonl.gz").read_bytes()[:300])
+    (damaged / "part-00001.jsonl.gz").write_bytes((out / "part-00001.jsonl.gz").read_bytes())
+    results = list(read_partitions([damaged]))
+    assert results[0].path == str(damaged / "part-00000.jsonl.gz")
+    assert results[0].cause is not None and results[0].cause.startswith("partition file cannot be read")
+    assert [r.path for r in results[1:]] == [str(D05), str(JATS)]
+    db = tmp_path / "e.db"
+    summary = build_database(db, [], partitions=[damaged])
+    assert summary.papers == 2 and len(summary.errors) == 1
+
+
+def test_records_that_do_not_validate_or_another_version_are_refused(
+    extracted: tuple[Path, Path], tmp_path: Path,
+) -> None:
+    out, _ = extracted
+    lines = _lines(out / "part-00001.jsonl.gz")
+    old, broken = json.loads(lines[0]), json.loads(lines[1])
+    old["extractor_version"] = "0.0.1"
+    broken["records"][0]["kind"] = "adverse_event"  # fields of another kind
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    with gzip.open(edited / "part-00000.jsonl.gz", "wt") as handle:
+        handle.write(json.dumps(old) + "\n" + json.dumps(broken) + "\n")
+    results = list(read_partitions([edited]))
+    assert [r.cause for r in results] == [
+        f"extracted by extractor 0.0.1, not {EXTRACTOR_VERSION}: extract it again",
+        "partition file is corrupt (a record that does not validate on line 2)",
+    ]
+    assert results[0].path == str(D05) and results[1].path == str(edited / "part-00000.jsonl.gz")
+    with pytest.raises(BuildError, match="no paper could be read"):
+        build_database(tmp_path / "e.db", [], partitions=[edited])
+    assert not (tmp_path / "e.db").exists()
+
+
+def test_a_missing_or_empty_partition_directory_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    results = list(read_partitions([tmp_path / "missing", tmp_path / "empty"]))
+    assert [r.cause for r in results] == [
+        "partition directory not found", "no partition files (part-*.jsonl.gz) in this directory",
+    ]
+
+
+def test_workers_write_the_same_partitions(tmp_path: Path) -> None:
+    one = write_partitions([D01, D05], tmp_path / "one", partition_size=1)
+    two = write_partitions([D01, D05], tmp_path / "two", workers=2, partition_size=1)
+    assert [s.papers for s in one] == [s.papers for s in two] == [1, 1]
+    for a, b in zip(partition_files(tmp_path / "one"), partition_files(tmp_path / "two"), strict=True):
+        assert _lines(a) == _lines(b)

@@ -1,0 +1,85 @@
+"""publish.processing: files read in worker processes give what one process gives, in input order."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from publish.database import build_database
+from publish.processing import chunked, process_file, read_files
+from publish.tables import all_specs
+from tests.conftest import PAPERS
+from tests.pool_work import die_on_crash, worker_pid
+
+D01 = PAPERS / "d01_borthakur_phase1_haematologica2011.txt"
+D05 = PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"
+JATS = PAPERS / "PMC5787508.nxml"
+
+
+def _rows(db_path: Path) -> dict[str, list[tuple[object, ...]]]:
+    db = Database(db_path)
+    try:
+        return {spec.name: sorted(map(repr, db.execute(f"select * from [{spec.name}]").fetchall()))
+                for spec in all_specs()}
+    finally:
+        db.close()
+
+
+def test_process_file_returns_the_paper_or_the_cause(tmp_path: Path) -> None:
+    result = process_file(D05)
+    assert result.cause is None and result.document is not None
+    assert result.paper_id == result.document.paper_id
+    assert {r.kind for r in result.records} >= {"registry_id", "response", "mortality"}
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    bad = process_file(empty)
+    assert (bad.document, bad.records, bad.cause) == (None, [], "file is empty")
+    assert str(bad.error) == f"{empty}: file is empty"
+    skipped = process_file(D05, frozenset({result.paper_id}))
+    assert skipped.unchanged and skipped.document is None and skipped.paper_id == result.paper_id
+
+
+def test_two_workers_build_the_same_database_as_one(tmp_path: Path) -> None:
+    files = [D01, D05, JATS, *sorted(PAPERS.glob("*.txt"))[:4]]
+    one = build_database(tmp_path / "one.db", files)
+    two = build_database(tmp_path / "two.db", files, workers=2)
+    assert (two.papers, two.rows, two.errors) == (one.papers, one.rows, [])
+    assert _rows(tmp_path / "two.db") == _rows(tmp_path / "one.db")
+
+
+def test_results_come_in_input_order_from_several_processes(tmp_path: Path) -> None:
+    files = [tmp_path / f"{i:02d}.txt" for i in range(12)]
+    results = list(read_files(files, workers=2, work=worker_pid))
+    assert [r.path for r in results] == [str(f) for f in files]
+    pids = {r.cause for r in results}
+    assert str(os.getpid()) not in pids and 1 <= len(pids) <= 2
+
+
+def test_a_dying_worker_costs_only_its_file(tmp_path: Path) -> None:
+    files = []
+    for name in ("a.txt", "crash.txt", "b.txt", "c.txt"):
+        shutil.copy(D05 if name != "b.txt" else D01, tmp_path / name)
+        files.append(tmp_path / name)
+    results = list(read_files(files, workers=2, work=die_on_crash))
+    assert [Path(r.path).name for r in results] == ["a.txt", "crash.txt", "b.txt", "c.txt"]
+    assert [r.cause for r in results] == [None, "could not be read (the worker process reading it died)", None, None]
+    assert all(r.document is not None for r in results if r.cause is None)
+
+
+def test_chunked_keeps_order_and_the_short_tail() -> None:
+    assert list(chunked(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(chunked([], 3)) == []
+
+
+@pytest.mark.parametrize("workers", ["-1", "x"])
+def test_workers_must_be_a_count(workers: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from publish.cli import cli
+
+    result = CliRunner().invoke(cli, ["build", str(tmp_path / "e.db"), str(D05), "--workers", workers])
+    assert result.exit_code == 2
+    assert "--workers" in result.output
+    assert not (tmp_path / "e.db").exists()
