@@ -1,5 +1,9 @@
 """Which sentences may give evidence: the paper's own trial, not studies it cites."""
 
+import re
+from bisect import bisect_left
+from functools import cache
+
 from extractor.patterns import load_rules
 from extractor.sentence import Sentence
 from schemas import Document
@@ -13,6 +17,17 @@ _OWN_NAMES: dict[tuple[str, int], frozenset[str]] = {}
 _MAX_CACHED = 64
 
 
+@cache
+def _rules() -> dict[str, re.Pattern[str]]:
+    """own_trial.yaml regexes by rule id without its version ('own_trial.acronym')."""
+    return {r.id.rsplit(".", 1)[0]: r.regex for r in load_rules("own_trial.yaml")}
+
+
+@cache
+def _current_study() -> tuple[re.Pattern[str], ...]:
+    return tuple(rule.regex for rule in load_rules("own_trial.yaml") if rule.id.startswith("own_trial.current"))
+
+
 def citation_rule(text: str) -> str | None:
     """Id of the first citation rule the text matches ('cites other work'), or None."""
     for rule in load_rules("citations.yaml"):
@@ -23,7 +38,7 @@ def citation_rule(text: str) -> str | None:
 
 def speaks_of_own_trial(text: str) -> bool:
     """True when the text has a cue that it describes this paper's trial ('the current study')."""
-    return any(rule.regex.search(text) for rule in load_rules("own_trial.yaml") if rule.id.startswith("own_trial.current"))
+    return any(regex.search(text) for regex in _current_study())
 
 
 def in_abstract_background(sentence: Sentence) -> bool:
@@ -32,8 +47,7 @@ def in_abstract_background(sentence: Sentence) -> bool:
         return False
     text = sentence.doc.text
     line_start = text.rfind("\n", 0, sentence.start) + 1
-    background, later_part = (next(r for r in load_rules("own_trial.yaml") if r.id.startswith(prefix)).regex
-                              for prefix in ("own_trial.background_part", "own_trial.abstract_part"))
+    background, later_part = _rules()["own_trial.background_part"], _rules()["own_trial.abstract_part"]
     section = sentence.doc.section_at(sentence.start)
     if section is not None and section.title and background.search(section.title):
         return True
@@ -51,7 +65,7 @@ def _under_background_heading(text: str, line_start: int) -> bool:
     abstract section); the next heading-like line, or a paragraph opening with a
     label of its own ('Trial registration: ...', 'Background: ...'), ends it.
     """
-    rules = {r.id.rsplit(".", 1)[0]: r.regex for r in load_rules("own_trial.yaml")}
+    rules = _rules()
     if rules["own_trial.inline_label"].match(text, line_start):
         return False
     lines = text[max(0, line_start - _MAX_PART_CHARS) : line_start].split("\n")
@@ -85,7 +99,7 @@ def is_own_trial(sentence: Sentence, trial_facts: bool = False) -> bool:
 
 def names_other_trial(sentence: Sentence) -> bool:
     """True when the sentence names a trial by its acronym ('in the CLL14 trial') that is not this paper's."""
-    rules = {r.id.rsplit(".", 1)[0]: r.regex for r in load_rules("own_trial.yaml")}
+    rules = _rules()
     own = own_trial_names(sentence.doc)
     for match in rules["own_trial.named_trial"].finditer(sentence.text):
         # "UK NCRI AML16": the name is this trial's when any of its words is.
@@ -106,7 +120,7 @@ def own_trial_names(doc: Document) -> frozenset[str]:
             _OWN_NAMES.clear()
         registry = [r.regex for r in load_rules("registry.yaml")]
         titles = [doc.metadata.title or ""] + [doc.text[s.start : s.end] for s in doc.sections if s.label == "title"]
-        rules = {r.id.rsplit(".", 1)[0]: r.regex for r in load_rules("own_trial.yaml")}
+        rules = _rules()
         own = []
         for section in doc.sections:
             reports = section.label not in EXCLUDED_SECTIONS and section.label != "introduction"
@@ -119,4 +133,21 @@ def own_trial_names(doc: Document) -> frozenset[str]:
 
 def cites_reference(sentence: Sentence) -> bool:
     """True when a reference marker found by the parser lies inside the sentence."""
-    return any(sentence.start <= span.start < sentence.end for span in sentence.doc.citations)
+    starts = _citation_starts(sentence.doc)
+    first = bisect_left(starts, sentence.start)
+    return first < len(starts) and starts[first] < sentence.end
+
+
+# Sorted reference-marker starts of the documents read lately, by id (each kept with its document,
+# so an id is never reused while cached; a few suffice, as papers are read one after another).
+_CITATION_STARTS: dict[int, tuple[Document, list[int]]] = {}
+_MAX_CITATION_DOCS = 4
+
+
+def _citation_starts(doc: Document) -> list[int]:
+    cached = _CITATION_STARTS.get(id(doc))
+    if cached is None or cached[0] is not doc:
+        if len(_CITATION_STARTS) >= _MAX_CITATION_DOCS:
+            _CITATION_STARTS.clear()
+        cached = _CITATION_STARTS[id(doc)] = (doc, sorted(span.start for span in doc.citations))
+    return cached[1]

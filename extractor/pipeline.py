@@ -12,6 +12,7 @@ from functools import cache
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.tokens.underscore import Underscore
 
 from extractor import segmenter  # noqa: F401  (registers the trial_sentencizer factory)
 from extractor.components import COMPONENTS, DOCUMENT_RULES, Extractor
@@ -53,28 +54,35 @@ class RuleComponent:
         self.trial_facts = name in TRIAL_FACT_COMPONENTS
 
     def __call__(self, doc: Doc) -> Doc:
-        for sentence, own_trial, trial_fact in sentences_of(doc):
+        # doc._ builds a new accessor on every use: read the extension attributes once per call.
+        extensions = doc._
+        evidence = extensions.evidence
+        for sentence, own_trial, trial_fact in sentences_of(doc, extensions):
             if own_trial or (self.trial_facts and trial_fact):
-                doc._.evidence.extend(self.extract(sentence))
+                evidence.extend(self.extract(sentence))
         return doc
 
 
-def sentences_of(doc: Doc) -> list[tuple[Sentence, bool, bool]]:
+def sentences_of(doc: Doc, extensions: Underscore | None = None) -> list[tuple[Sentence, bool, bool]]:
     """The passage's sentences with their own-trial verdicts, worked out once per Doc.
 
     Each entry is (sentence, readable by every component, readable by the
     trial-fact components); see own_trial.is_own_trial.
     """
-    if doc._.sentences is None:
-        passage: Passage | None = doc._.passage
+    extensions = doc._ if extensions is None else extensions
+    found: list[tuple[Sentence, bool, bool]] | None = extensions.sentences
+    if found is None:
+        passage: Passage | None = extensions.passage
         found = []
         if passage is not None:
             for sent in doc.sents:
                 sentence = _sentence(passage, sent.start_char, sent.end_char)
                 if sentence is not None:
-                    found.append((sentence, is_own_trial(sentence), is_own_trial(sentence, trial_facts=True)))
-        doc._.sentences = found
-    return doc._.sentences
+                    own = is_own_trial(sentence)
+                    # A sentence every component may read is one the trial-fact components may read.
+                    found.append((sentence, own, own or is_own_trial(sentence, trial_facts=True)))
+        extensions.sentences = found
+    return found
 
 
 def _sentence(passage: Passage, rel_start: int, rel_end: int) -> Sentence | None:

@@ -1,10 +1,17 @@
 """Sentence boundaries for trial prose: full stops that are not abbreviations, and line breaks."""
 
+import re
+from bisect import bisect_right
+from functools import cache
+
+import numpy
+from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractor.lexicons import load_yaml
 from extractor.patterns import load_rules
+from extractor.prefilter import Literal, literals_pattern, required_literals
 
 _ENDERS = {".", "?", "!"}
 _OPENERS = {"(", "[", "\u201c", '"', "\u2018", "'"}
@@ -18,47 +25,112 @@ def trial_sentencizer(doc: Doc) -> Doc:
     does not end a sentence; the next sentence must begin with a capital, a digit,
     an opening bracket or a mixed-case word ('mEOC+P'). A table row (doc._.passage.is_row) is always one sentence.
     """
-    abbreviations = set(load_yaml("abbreviations.yaml"))
+    if not len(doc):
+        return doc
     passage = doc._.passage if doc.has_extension("passage") else None
-    one_sentence = passage is not None and passage.is_row
-    for i, token in enumerate(doc):
-        if i == 0:
-            token.is_sent_start = True
-            continue
-        if one_sentence:
-            token.is_sent_start = False
-            continue
-        token.is_sent_start = _starts_sentence(doc, i, abbreviations)
+    starts = numpy.full(len(doc), -1, dtype=numpy.int64)
+    starts[0] = 1
+    if passage is None or not passage.is_row:
+        # Doc.text is rebuilt token by token on every read; the passage's text is the same string.
+        text = doc.text if passage is None else passage.document.text[passage.start : passage.end]
+        tokens = _Tokens(doc, text)
+        abbreviations = _abbreviations()
+        for i in tokens.candidates():
+            if _starts_sentence(tokens, i, abbreviations):
+                starts[i] = 1
+    # One array write: setting token.is_sent_start one by one re-checks the whole Doc each time.
+    doc.from_array([SENT_START], starts.astype(numpy.uint64))
     return doc
 
 
-def _starts_sentence(doc: Doc, i: int, abbreviations: set[str]) -> bool:
-    token = doc[i]
-    if "\n" in doc[i - 1].text or "\n" in doc[i - 1].whitespace_:
-        return not token.is_space
-    if token.is_space:
+class _Tokens:
+    """The token facts the sentencizer reads, taken from the Doc in one array."""
+
+    def __init__(self, doc: Doc, text: str) -> None:
+        self.text = text
+        columns = doc.to_array([IDX, LENGTH, SPACY, IS_SPACE]).T.tolist()
+        self.idx: list[int] = columns[0]
+        self.length: list[int] = columns[1]
+        self.spacy: list[int] = columns[2]
+        self.is_space: list[int] = columns[3]
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    def __getitem__(self, i: int) -> str:
+        start = self.idx[i]
+        return self.text[start : start + self.length[i]]
+
+    def candidates(self) -> list[int]:
+        """Tokens that may start a sentence (all others cannot): those after a line break, and the
+        first word after a token holding a character every sentence end needs (see _end_marks)."""
+        marks = _end_marks()
+        if marks is None:
+            return list(range(1, len(self)))
+        found: set[int] = set()
+        count = len(self)
+        for match in marks.finditer(self.text):
+            k = bisect_right(self.idx, match.start()) - 1
+            if k < 0:
+                continue
+            if "\n" in self[k]:
+                found.add(k + 1)
+            j = k + 1
+            while j < count and self.is_space[j]:
+                j += 1
+            found.add(j)
+        return sorted(i for i in found if 0 < i < count)
+
+
+@cache
+def _abbreviations() -> frozenset[str]:
+    return frozenset(load_yaml("abbreviations.yaml"))
+
+
+@cache
+def _end_marks() -> re.Pattern[str] | None:
+    """Where a sentence may end: a line break, a stop, or a literal a cited-end rule requires.
+
+    Every start after the first follows a token holding a line break, ending in a stop, or
+    matching a segmentation rule; a rule whose literals cannot be worked out gives None (read every token).
+    """
+    literals: set[Literal] = {("\n", False), (".", False), ("?", False), ("!", False)}
+    for rule in load_rules("segmentation.yaml"):
+        needed = required_literals(rule.regex)
+        if needed is None:
+            return None
+        literals |= needed
+    # A lookahead finds overlapping occurrences, so no token's literal is hidden by a neighbour's.
+    return re.compile(f"(?=(?:{literals_pattern(literals)}))")
+
+
+def _starts_sentence(doc: _Tokens, i: int, abbreviations: frozenset[str]) -> bool:
+    # A token's trailing whitespace is at most one space, so only a space token holds a line break.
+    if "\n" in doc[i - 1]:
+        return not doc.is_space[i]
+    if doc.is_space[i]:
         return False
     p = i - 1
-    while p > 0 and doc[p].is_space:
+    while p > 0 and doc.is_space[p]:
         p -= 1
-    prev_text = doc[p].text
+    prev_text = doc[p]
     if prev_text in _ENDERS:
         word = p - 1
-        before = doc[word].text.lower() if word >= 0 else ""
+        before = doc[word].lower() if word >= 0 else ""
     elif prev_text.endswith(".") and len(prev_text) > 1:
         word = p
         before = prev_text[:-1].lower()
     elif _cited_end(prev_text):
-        return _opens_sentence(token.text)
+        return _opens_sentence(doc[i])
     else:
         return False
-    if not (doc[p].whitespace_ or p < i - 1) and prev_text in _ENDERS:
+    if not (doc.spacy[p] or p < i - 1) and prev_text in _ENDERS:
         return False
     # An initial ("M. A. Rudek") stands alone; "ara-C." ends a word.
-    initial = len(before) == 1 and before.isalpha() and (word <= 0 or bool(doc[word - 1].whitespace_))
+    initial = len(before) == 1 and before.isalpha() and (word <= 0 or bool(doc.spacy[word - 1]))
     if before in abbreviations or initial:
         return False
-    return _opens_sentence(token.text)
+    return _opens_sentence(doc[i])
 
 
 def _cited_end(text: str) -> bool:

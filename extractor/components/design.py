@@ -1,8 +1,10 @@
 """Trial phase and allocation design."""
 
 from collections.abc import Iterator, Sequence
+from functools import cache
 
 from extractor.patterns import load_rules
+from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
 from schemas import Document, EvidenceRecord, TrialDesign, TrialPhase
 
@@ -13,6 +15,16 @@ def _arabic(numeral: str) -> str:
     return _ROMAN.get(numeral.upper(), numeral)
 
 
+@cache
+def _phase_prefilter() -> Prefilter:
+    return Prefilter(rule.regex for rule in load_rules("design.yaml") if rule.id.startswith("phase."))
+
+
+@cache
+def _design_prefilter() -> Prefilter:
+    return Prefilter(rule.regex for rule in load_rules("design.yaml") if rule.rule.fields.get("design"))
+
+
 def _future_trial(sentence: Sentence) -> bool:
     """True when the sentence speaks of a trial still to be done ('a phase 3 trial is warranted')."""
     return any(rule.regex.search(sentence.text) for rule in load_rules("design.yaml")
@@ -21,7 +33,7 @@ def _future_trial(sentence: Sentence) -> bool:
 
 def extract_phase(sentence: Sentence) -> Iterator[TrialPhase]:
     """Phase stated for a study or trial: '1', '1/2', '2', '2/3', '3' or '4'."""
-    if _future_trial(sentence):
+    if not _phase_prefilter().may_match(sentence.text) or _future_trial(sentence):
         return
     for rule in load_rules("design.yaml"):
         if not rule.id.startswith("phase."):
@@ -35,7 +47,7 @@ def extract_phase(sentence: Sentence) -> Iterator[TrialPhase]:
 
 def extract_design(sentence: Sentence) -> Iterator[TrialDesign]:
     """Allocation design: randomized, single-arm or non-randomized comparison."""
-    if sentence.table is not None or _future_trial(sentence):
+    if sentence.table is not None or not _design_prefilter().may_match(sentence.text) or _future_trial(sentence):
         return
     for rule in load_rules("design.yaml"):
         design = rule.rule.fields.get("design")

@@ -3,11 +3,13 @@
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import cast
 
 from extractor.components.dosing import Dosing, context_drug, paren_depths, parse_dosings
 from extractor.components.toxicity_terms import clean_text, grade_band, remove_grades, us_spelling
 from extractor.patterns import CompiledRule, load_rules
+from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
 from schemas import DoseLimitingToxicity, MaximumToleratedDose
 from schemas.vocab import DoseKind, GradeBand
@@ -15,6 +17,8 @@ from schemas.vocab import DoseKind, GradeBand
 # A DLT term longer than this is a phrase the list parser misread, not a toxicity.
 _MAX_TERM_WORDS = 5
 _BRACKETED = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+# The rules naming an MTD or RP2D: a sentence states one only where one of them matches.
+_MENTIONS = ("mtd.mention.mtd.v1", "mtd.mention.rp2d.v1")
 
 
 @dataclass(frozen=True)
@@ -28,9 +32,15 @@ class DoseMention:
     confidence: float
 
 
+@cache
 def rule(rule_id: str) -> CompiledRule:
     """One dose-finding rule by its id."""
     return next(r for r in load_rules("dose_finding.yaml") if r.id == rule_id)
+
+
+@cache
+def _prefilter(rule_ids: tuple[str, ...]) -> Prefilter:
+    return Prefilter(rule(rule_id).regex for rule_id in rule_ids)
 
 
 def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
@@ -49,6 +59,8 @@ def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
 
 def dose_statements(text: str) -> list[tuple[DoseKind, Dosing]]:
     """(kind, dosing) for every dose the sentence states as its MTD or RP2D."""
+    if not _prefilter(_MENTIONS).may_match(text):
+        return []
     dosings = [d for d in parse_dosings(text) if d.amount is not None]
     found: list[tuple[DoseKind, Dosing]] = []
     for mention in _mentions(text):
@@ -60,7 +72,7 @@ def dose_statements(text: str) -> list[tuple[DoseKind, Dosing]]:
 
 def _mentions(text: str) -> list[DoseMention]:
     found = []
-    for rule_id in ("mtd.mention.mtd.v1", "mtd.mention.rp2d.v1"):
+    for rule_id in _MENTIONS:
         mention_rule = rule(rule_id)
         for match in mention_rule.regex.finditer(text):
             before, after = text[: match.start()], text[match.end() :]
@@ -95,6 +107,8 @@ def _stated_before(text: str, mention: DoseMention, dosings: list[Dosing]) -> li
 def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
     """Toxicities named as dose-limiting in the sentence."""
     text = sentence.text
+    if not _prefilter(("dlt.mention.v1",)).may_match(text):
+        return
     seen: set[str] = set()
     for mention in rule("dlt.mention.v1").regex.finditer(text):
         if rule("dlt.negated.v1").regex.search(text[: mention.start()]):

@@ -17,6 +17,7 @@ from typing import cast
 from extractor.lexicons import load_tsv, load_yaml
 from extractor.numbers import parse_int, parse_number
 from extractor.patterns import CompiledRule, load_rules
+from extractor.prefilter import lowers_ascii_alike
 from schemas import Document
 from schemas.vocab import DoseUnit, Frequency, Route
 
@@ -24,6 +25,7 @@ from schemas.vocab import DoseUnit, Frequency, Route
 _SHORT_NAME = 4
 _SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014]+")
 _WORD = re.compile(r"[A-Za-z0-9']+")
+_BRACKET = re.compile(r"[()\[\]]")
 # How far past a dose its route, frequency and schedule may be printed.
 _ATTRIBUTE_REACH = 120
 # Rule id of a drug named without a dose; the component that keeps such a drug names its own rule.
@@ -72,6 +74,7 @@ class Dosing:
         return min(spans)
 
 
+@cache
 def rule(rule_id: str) -> CompiledRule:
     """One dosing rule by its id."""
     return next(r for r in load_rules("dosing.yaml") if r.id == rule_id)
@@ -96,12 +99,15 @@ def _phrase_regex(phrases: Iterable[str]) -> re.Pattern[str]:
 
 
 @cache
-def _drugs() -> tuple[dict[str, tuple[str, bool]], int]:
-    """Printed name key -> (generic name, supportive), and the most words a name has."""
+def _drugs() -> tuple[dict[str, tuple[str, bool]], int, frozenset[str], frozenset[str]]:
+    """Printed name key -> (generic name, supportive), the most words a name has, the first word of
+    each name, and the longest word of each name (the word a text naming it must hold)."""
     names: dict[str, tuple[str, bool]] = {}
     for row in load_tsv("drugs.tsv"):
         names[_key(row[0])] = (row[1], len(row) > 2 and row[2] == "supportive")
-    return names, max(len(name.split()) for name in names)
+    first_words = frozenset(name.split(" ")[0] for name in names)
+    anchors = frozenset(max(name.split(" "), key=len) for name in names)
+    return names, max(len(name.split()) for name in names), first_words, anchors
 
 
 @cache
@@ -131,12 +137,19 @@ def _units() -> tuple[dict[str, DoseUnit], dict[str, Frequency]]:
 
 def find_drugs(text: str) -> list[DrugMention]:
     """Drug names of a text, left to right, longest name first; "5-azacytidine (AZA)" is one mention."""
-    names, longest = _drugs()
+    names, longest, first_words, anchors = _drugs()
+    # A printed name's key is its words lower-cased and joined by spaces: a text without any name's
+    # longest word names no drug, and a name can only start at a name's first word.
+    if lowers_ascii_alike(text) and anchors.isdisjoint(_WORD.findall(text.lower())):
+        return []
     # Names are looked up word by word (a regex of every name is slow): words joined by spaces or dashes.
     words = list(_WORD.finditer(text))
     found: list[DrugMention] = []
     i = 0
     while i < len(words):
+        if words[i].group().lower() not in first_words:
+            i += 1
+            continue
         mention = _name_at(text, words, i, names, longest)
         if mention is None:
             i += 1
@@ -230,13 +243,18 @@ def cycle_frequency(text: str) -> Frequency | None:
 
 def paren_depths(text: str) -> list[int]:
     """Bracket depth at every character of the text (an opening bracket counts as inside)."""
-    depths, depth = [], 0
-    for char in text:
+    depths: list[int] = []
+    depth = 0
+    for match in _BRACKET.finditer(text):
+        # Characters between brackets share the depth: filled a run at a time.
+        depths.extend([depth] * (match.start() - len(depths)))
+        char = match.group()
         if char in "([":
             depth += 1
         depths.append(depth)
         if char in ")]":
             depth = max(depth - 1, 0)
+    depths.extend([depth] * (len(text) - len(depths)))
     return depths
 
 
@@ -259,6 +277,8 @@ def parse_dosings(text: str) -> tuple[Dosing, ...]:
     """
     drugs = find_drugs(text)
     amounts = find_amounts(text)
+    if not drugs and not amounts:
+        return ()
     depths = paren_depths(text)
     claimed: set[int] = set()
     dosings: list[Dosing] = []

@@ -6,6 +6,7 @@ from functools import cache
 
 from extractor.lexicons import load_yaml
 from extractor.patterns import load_rules
+from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
 from schemas import Table, TableCell, TableRow
 from schemas.vocab import Endpoint
@@ -57,6 +58,16 @@ def _lexicon() -> _Lexicon:
     alternatives += [re.escape(a) for a in sorted(abbreviations, key=len, reverse=True)]
     regex = re.compile(r"(?<![\w\-])(?:" + "|".join(alternatives) + r")(?![\w\-])")
     return _Lexicon(regex, phrases, abbreviations)
+
+
+@cache
+def _prefilter() -> Prefilter:
+    return Prefilter([_lexicon().regex])
+
+
+def may_mention_endpoint(text: str) -> bool:
+    """False only when the text names no outcome of the lexicon (a quick test before endpoint_mentions)."""
+    return _prefilter().may_match(text)
 
 
 def endpoint_mentions(text: str) -> list[Mention]:

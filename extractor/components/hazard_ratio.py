@@ -8,6 +8,7 @@ from extractor.components.endpoints import ENDPOINT, column_headers, endpoint_me
 from extractor.components.survival import rule as survival_rule
 from extractor.numbers import normalise_number_text, parse_number
 from extractor.patterns import CompiledRule, load_rules
+from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
 from schemas import HazardRatio, TableCell
 from schemas.vocab import Endpoint
@@ -22,9 +23,16 @@ def rule(role: str) -> CompiledRule:
     return next(r for r in load_rules("hazard_ratio.yaml") if r.rule.fields.get("role") == role)
 
 
+@cache
+def _prose_prefilter() -> Prefilter:
+    return Prefilter([rule("prose").regex])
+
+
 def extract_hazard_ratios(sentence: Sentence) -> Iterator[HazardRatio]:
     """Every hazard ratio printed in the sentence, or in a table row's hazard-ratio column."""
     text = sentence.text
+    if sentence.table is None and not _prose_prefilter().may_match(text):
+        return
     if rule("hypothetical").regex.search(text):
         return
     found = False

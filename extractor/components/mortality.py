@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterator
+from functools import cache
 
 from extractor.components.rates import (
     Count,
@@ -18,6 +19,7 @@ from extractor.components.rates import (
     value_tokens,
 )
 from extractor.numbers import parse_int
+from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
 from schemas import EarlyMortality
 
@@ -80,8 +82,15 @@ def _window(groups: dict[str, str | None]) -> str | None:
     return f"{number} {unit}" + ("s" if number != 1 else "")
 
 
+@cache
+def _window_prefilter() -> Prefilter:
+    return Prefilter(rule.regex for rule in rules_with(RULES, "window"))
+
+
 def _from_prose(sentence: Sentence) -> list[Found]:
     text = sentence.text
+    if not _window_prefilter().may_match(text):
+        return []
     windows = window_tokens(text)
     if not windows:
         return []

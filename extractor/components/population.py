@@ -1,9 +1,11 @@
 """Patients enrolled and evaluable, median age and range."""
 
 from collections.abc import Iterator
+from functools import cache
 
 from extractor.numbers import parse_number
 from extractor.patterns import load_rules
+from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
 from schemas import PopulationValue
 from schemas.vocab import PopulationField
@@ -14,17 +16,24 @@ _AGE_GROUPS: tuple[tuple[str, PopulationField], ...] = (
 )
 
 
+@cache
+def _prefilter() -> Prefilter:
+    """The rules that give values (those without a role)."""
+    return Prefilter(rule.regex for rule in load_rules("population.yaml") if not rule.rule.fields.get("role"))
+
+
 def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
     """Population numbers stated in a prose sentence (tables hold arm-level baselines)."""
-    if sentence.table is not None:
+    if sentence.table is not None or not _prefilter().may_match(sentence.text):
         return
     age_done = False
     rules = load_rules("population.yaml")
     others = [r.regex for r in rules if r.rule.fields.get("role") == "not_patients"]
+    text = sentence.text
     for rule in rules:
-        if rule.rule.fields.get("role"):
+        if rule.rule.fields.get("role") or not rule.may_match(text):
             continue
-        for match in rule.regex.finditer(sentence.text):
+        for match in rule.regex.finditer(text):
             groups = match.groupdict()
             field = rule.rule.fields.get("field")
             if field is not None:

@@ -3,6 +3,7 @@
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from extractor.numbers import parse_int, parse_number
 from extractor.patterns import CompiledRule, load_rules
@@ -94,9 +95,10 @@ class Masked:
         return self.text[self.spans[index][1] :]
 
 
-def rules_with(name: str, role: str) -> list[CompiledRule]:
+@cache
+def rules_with(name: str, role: str) -> tuple[CompiledRule, ...]:
     """Rules of a pattern file that play one role (fields.role)."""
-    return [rule for rule in load_rules(name) if rule.rule.fields.get("role") == role]
+    return tuple(rule for rule in load_rules(name) if rule.rule.fields.get("role") == role)
 
 
 def non_overlapping(tokens: Iterable[Token]) -> list[Token]:

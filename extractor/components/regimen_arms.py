@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 
 from extractor.components.dosing import Dosing, DrugMention, paren_depths
@@ -26,6 +27,7 @@ class ArmLabel:
 Arms = dict[int, list[ArmLabel]]
 
 
+@cache
 def rule(rule_id: str) -> CompiledRule:
     """One regimen rule by its id."""
     return next(r for r in load_rules("regimen.yaml") if r.id == rule_id)

@@ -25,6 +25,7 @@ from extractor.components.rates import (
     value_tokens,
 )
 from extractor.lexicons import load_yaml
+from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
 from schemas import Response
 from schemas.vocab import ResponseOutcome
@@ -68,6 +69,11 @@ def _terms() -> tuple[Term, ...]:
         for abbreviation in entry.get("abbreviations", []):
             terms.append(Term(outcome, re.compile(rf"(?<![\w])(?:{re.escape(abbreviation)})(?![\w])")))
     return tuple(terms)
+
+
+@cache
+def _terms_prefilter() -> Prefilter:
+    return Prefilter(term.regex for term in _terms())
 
 
 @cache
@@ -206,6 +212,8 @@ class Group:
 
 def _from_prose(sentence: Sentence) -> list[Found]:
     text = sentence.text
+    if not _terms_prefilter().may_match(text):
+        return []
     outcomes = _promote_overall(text, outcome_tokens(text))
     if not outcomes:
         return []

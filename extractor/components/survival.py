@@ -10,6 +10,7 @@ from extractor.components.endpoints import (
     Mention,
     column_headers,
     endpoint_mentions,
+    may_mention_endpoint,
     mention_at,
     next_row,
     row_cells,
@@ -60,7 +61,8 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
         yield from _table_records(sentence)
         return
     text = sentence.text
-    if rule("hypothetical").regex.search(text):
+    # Every record is a value of an endpoint mention: none can be named, none can be found.
+    if not may_mention_endpoint(text) or rule("hypothetical").regex.search(text):
         return
     other_work = rule("other_work").regex.search(text)
     limit = other_work.start() if other_work else len(text)

@@ -40,17 +40,47 @@ class Value:
     confidence: float
 
 
+@dataclass(frozen=True)
+class TableFacts:
+    """What a table's header says, the same for each of its rows."""
+
+    width: int
+    headers: list[TableRow]
+    kind: str | None
+    columns: dict[int, Column]
+    default_grade: GradeBand
+
+
+# Facts of the tables read lately, by id (the table is kept with them, so an id is never reused).
+_TABLES: dict[int, tuple[Table, TableFacts]] = {}
+_TABLES_SIZE = 256
+
+
+def table_facts(table: Table) -> TableFacts:
+    """Width, header rows, kind, column meanings and default grade of a table, worked out once."""
+    cached = _TABLES.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    width = grid_width(table)
+    headers = header_rows(table, width)
+    kind = table_kind(table, headers)
+    columns = column_meanings(headers, width) if kind is not None else {}
+    facts = TableFacts(width, headers, kind, columns, grade_band(table.caption or "") or "any")
+    if len(_TABLES) >= _TABLES_SIZE:
+        _TABLES.clear()
+    _TABLES[id(table)] = (table, facts)
+    return facts
+
+
 def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
     """Records of one body row of an adverse-event table, one per value cell."""
     table, row = sentence.table, sentence.row
     if table is None or row is None:
         return
-    width = grid_width(table)
-    headers = header_rows(table, width)
-    kind = table_kind(table, headers)
+    facts = table_facts(table)
+    width, headers, kind, columns = facts.width, facts.headers, facts.kind, facts.columns
     if kind is None or any(_same_row(row, h) for h in headers):
         return
-    columns = column_meanings(headers, width)
     if not columns:
         return
     placed = sorted(grid_cells(row, width), key=lambda item: item[0])
@@ -62,7 +92,7 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
         return
     row_grade = grade_band(first.text)
     section_grade, period = section_context(table, row, headers, width)
-    default_grade = grade_band(table.caption or "") or "any"
+    default_grade = facts.default_grade
     merged: dict[tuple[str | None, GradeBand], Value | None] = {}
     for col, cell in placed:
         column = columns.get(col)

@@ -53,11 +53,13 @@ class GradeSpan:
     band: GradeBand | None
 
 
-def rules(prefix: str) -> list[CompiledRule]:
+@cache
+def rules(prefix: str) -> tuple[CompiledRule, ...]:
     """The toxicity rules whose id starts with the prefix, in file order."""
-    return [rule for rule in load_rules("toxicity.yaml") if rule.id.startswith(prefix)]
+    return tuple(rule for rule in load_rules("toxicity.yaml") if rule.id.startswith(prefix))
 
 
+@cache
 def rule(rule_id: str) -> CompiledRule:
     """One toxicity rule by its id."""
     return next(r for r in load_rules("toxicity.yaml") if r.id == rule_id)

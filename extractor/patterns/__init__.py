@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from extractor.prefilter import Prefilter
+
 _PLACEHOLDER = re.compile(r"<<([A-Z_]+)>>")
 _FLAGS = {"IGNORECASE": re.IGNORECASE, "MULTILINE": re.MULTILINE, "DOTALL": re.DOTALL}
 
@@ -45,6 +47,7 @@ class CompiledRule:
     def __init__(self, rule: Rule, regex: re.Pattern[str]) -> None:
         self.rule = rule
         self.regex = regex
+        self._prefilter: Prefilter | None = None
 
     @property
     def id(self) -> str:
@@ -56,6 +59,12 @@ class CompiledRule:
 
     def finditer(self, text: str) -> list[re.Match[str]]:
         return list(self.regex.finditer(text))
+
+    def may_match(self, text: str) -> bool:
+        """False only when the regex cannot match anywhere in the text (a literal it needs is missing)."""
+        if self._prefilter is None:
+            self._prefilter = Prefilter([self.regex])
+        return self._prefilter.may_match(text)
 
 
 def _read(name: str) -> Any:

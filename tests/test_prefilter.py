@@ -1,0 +1,64 @@
+"""The literal prefilters: worked out from the regexes, never wrong about a text a rule matches."""
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from extractor.parsers import parse_paper
+from extractor.patterns import load_rules, rule_files
+from extractor.prefilter import ASCII_CASE_LOOKALIKES, Prefilter, literal_pattern, required_literals
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "papers"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags", "expected"),
+    [
+        (r"(?<![\dA-Z])NCT\s?(\d{8})\b", 0, {("NCT", False)}),
+        (r"(?i:eudract|eu\s?ctr)[^.;()]{0,25}?", 0, {("dract", True), ("ctr", True)}),
+        (r"median\s+age", re.IGNORECASE, {("median", True)}),
+        (r"[.!?]\d{1,3}$", 0, {(".", False), ("!", False), ("?", False)}),
+        (r"(?:grade|G)?\s*\d", 0, None),
+        (r"\d+\s*(?:patients|subjects)", 0, {("patients", False), ("subjects", False)}),
+    ],
+)
+def test_required_literals(pattern: str, flags: int, expected: set[tuple[str, bool]] | None) -> None:
+    found = required_literals(re.compile(pattern, flags))
+    assert (set(found) if found is not None else None) == expected
+
+
+def test_trie_pattern_matches_the_same_strings() -> None:
+    words = ["prior", "prior ", "previous", "a", "ab", "b.c"]
+    regex = re.compile(f"^(?:{literal_pattern(words)})$")
+    assert all(regex.match(w) for w in words)
+    assert not any(regex.match(w) for w in ["pr", "prio", "abc", "bxc", ""])
+
+
+def _sentences() -> list[str]:
+    texts: list[str] = []
+    for path in sorted(CORPUS.iterdir()):
+        document = parse_paper(path)
+        texts += [line for line in document.text.split("\n") if line.strip()]
+    return texts
+
+
+def test_no_rule_matches_a_line_its_prefilter_rejects() -> None:
+    lines = _sentences()
+    variants = [line.upper() for line in lines[:200]] + [line.replace("s", "\u017f") for line in lines[:200]]
+    for name in rule_files():
+        for rule in load_rules(name):
+            prefilter = Prefilter([rule.regex])
+            for text in lines + variants:
+                if rule.regex.search(text):
+                    assert prefilter.may_match(text), (rule.id, text)
+
+
+def test_the_ascii_case_lookalikes_are_complete() -> None:
+    chars = "".join(chr(c) for c in range(128, 0x110000) if not 0xD800 <= c < 0xE000)
+    found: set[str] = set()
+    for letter in string.ascii_letters:
+        found |= set(re.findall(re.escape(letter), chars, re.IGNORECASE))
+    found |= {c for c in chars if any(x.isascii() for x in c.lower())}
+    assert found == set(ASCII_CASE_LOOKALIKES)
