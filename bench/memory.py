@@ -2,10 +2,12 @@
 
 getrusage cannot give it: the workers of a process pool started by a forkserver
 are not the command's children, and RUSAGE_CHILDREN reports the largest single
-process, not the sum. A sampler thread reads VmRSS of every process descending
-from the root every ``interval`` seconds; each process's own VmHWM (its peak)
-is read too, so a short spike between samples still counts for the single-process
-peak.
+process, not the sum. A sampler thread reads every process descending from the
+root every ``interval`` seconds: the total is the sum of their PSS (proportional
+set size: a page shared by the forkserver and its workers counts once, split
+between them; summing RSS would count it in each), and each process's VmHWM (its
+own peak RSS) gives the largest single process, short spikes between samples
+included.
 """
 
 import subprocess
@@ -20,7 +22,7 @@ PROC = Path("/proc")
 
 @dataclass
 class TreeMemory:
-    """Peak resident memory of a process tree, in MB: all processes at once, and the largest single one."""
+    """Peak memory of a process tree, in MB: all processes at once (PSS), and the largest single one (RSS)."""
 
     total_mb: float = 0.0
     largest_mb: float = 0.0
@@ -33,6 +35,16 @@ def _status(pid: int) -> dict[str, str]:
     except OSError:  # the process ended between listing and reading
         return {}
     return dict(line.split(":", 1) for line in lines if ":" in line)
+
+
+def _pss_kb(pid: int) -> float:
+    try:
+        for line in (PROC / str(pid) / "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return _kb(line.split(":", 1)[1])
+    except OSError:  # ended, or a kernel without smaps_rollup: RSS instead
+        pass
+    return _kb(_status(pid).get("VmRSS"))
 
 
 def _kb(value: str | None) -> float:
@@ -85,7 +97,7 @@ class TreeSampler:
             if not status:
                 continue
             self.seen.add(pid)
-            total += _kb(status.get("VmRSS"))
+            total += _pss_kb(pid)
             self.peak.largest_mb = max(self.peak.largest_mb, _kb(status.get("VmHWM")) / 1024)
         self.peak.total_mb = max(self.peak.total_mb, total / 1024)
         self.peak.processes = len(self.seen)

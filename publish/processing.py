@@ -21,7 +21,6 @@ from typing import TypeVar
 
 from extractor.errors import PaperError
 from extractor.parsers import paper_id_for, parse_bytes, read_paper_bytes
-from extractor.pipeline import build_nlp, extract_records
 from schemas import Document, EvidenceRecord
 
 # Files handed to the workers ahead of the one being written, per worker: enough to keep
@@ -56,6 +55,13 @@ def unexpected_error(path: str | Path, exc: Exception) -> PaperError:
     return PaperError(path, f"could not be read (unexpected {type(exc).__name__}{': ' + detail if detail else ''})")
 
 
+def extract_records(document: Document) -> list[EvidenceRecord]:
+    """extractor.pipeline.extract_records, imported on first use: a process that only writes never loads spaCy."""
+    from extractor.pipeline import extract_records as extract
+
+    return extract(document)
+
+
 def process_file(path: Path, unchanged: frozenset[str] | set[str] = frozenset()) -> PaperResult:
     """Read, parse and extract one file; a paper whose id is in ``unchanged`` is only hashed."""
     result = PaperResult(str(path))
@@ -83,6 +89,8 @@ _UNCHANGED: frozenset[str] = frozenset()
 def _start_worker(work: Work, unchanged: frozenset[str]) -> None:
     global _WORK, _UNCHANGED
     _WORK, _UNCHANGED = work, unchanged
+    from extractor.pipeline import build_nlp
+
     build_nlp()  # load the pipeline once per worker, before the first file
 
 
@@ -119,7 +127,7 @@ def _new_pool(workers: int, work: Work, unchanged: frozenset[str]) -> ProcessPoo
     # forkserver: workers start from a clean process that has imported the extractor once,
     # not from a fork of a caller that may hold threads, open databases or a web server.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["publish.processing"])
+    context.set_forkserver_preload(["publish.processing", "extractor.pipeline"])
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(work, unchanged))
 
 
