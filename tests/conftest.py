@@ -14,6 +14,20 @@ PAPERS = CORPUS / "papers"
 GOLD = CORPUS / "gold"
 
 
+def database_rows(db_path: Path) -> dict[str, list[str]]:
+    """Every table of the schema in a built database, rows sorted: two builds compare equal when their rows do."""
+    from sqlite_utils import Database
+
+    from publish.tables import all_specs
+
+    db = Database(db_path)
+    try:
+        return {spec.name: sorted(map(repr, db.execute(f"select * from [{spec.name}]").fetchall()))
+                for spec in all_specs()}
+    finally:
+        db.close()
+
+
 def document_from_text(text: str, section: SectionLabel = "results") -> Document:
     """A one-section Document holding the text, for sentence-level tests."""
     return Document(

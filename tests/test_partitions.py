@@ -12,21 +12,12 @@ from extractor import __version__ as EXTRACTOR_VERSION
 from publish.cli import cli
 from publish.database import BuildError, build_database
 from publish.partitions import PartitionError, partition_files, read_partitions, write_partitions
-from publish.tables import all_specs
-from tests.conftest import PAPERS
+from tests.conftest import PAPERS, database_rows
 
 D01 = PAPERS / "d01_borthakur_phase1_haematologica2011.txt"
 D05 = PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"
 JATS = PAPERS / "PMC5787508.nxml"
 
-
-def _rows(db_path: Path) -> dict[str, list[str]]:
-    db = Database(db_path)
-    try:
-        return {spec.name: sorted(map(repr, db.execute(f"select * from [{spec.name}]").fetchall()))
-                for spec in all_specs()}
-    finally:
-        db.close()
 
 
 def _lines(part: Path) -> list[str]:
@@ -66,7 +57,7 @@ def test_a_build_from_partitions_equals_a_build_from_the_files(extracted: tuple[
     direct = build_database(tmp_path / "direct.db", [D01, empty, D05, JATS])
     loaded = build_database(tmp_path / "loaded.db", [], partitions=[out])
     assert (loaded.papers, loaded.rows, loaded.errors) == (direct.papers, direct.rows, direct.errors)
-    assert _rows(tmp_path / "loaded.db") == _rows(tmp_path / "direct.db")
+    assert database_rows(tmp_path / "loaded.db") == database_rows(tmp_path / "direct.db")
     # Built again from the same partitions: every paper is already there at this version.
     again = build_database(tmp_path / "loaded.db", [], partitions=[out])
     assert (again.papers, again.unchanged, again.removed) == (0, 3, 0)

@@ -5,26 +5,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
 
 from publish.database import build_database
 from publish.processing import chunked, process_file, read_files
-from publish.tables import all_specs
-from tests.conftest import PAPERS
+from tests.conftest import PAPERS, database_rows
 from tests.pool_work import die_on_crash, worker_pid
 
 D01 = PAPERS / "d01_borthakur_phase1_haematologica2011.txt"
 D05 = PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"
 JATS = PAPERS / "PMC5787508.nxml"
 
-
-def _rows(db_path: Path) -> dict[str, list[tuple[object, ...]]]:
-    db = Database(db_path)
-    try:
-        return {spec.name: sorted(map(repr, db.execute(f"select * from [{spec.name}]").fetchall()))
-                for spec in all_specs()}
-    finally:
-        db.close()
 
 
 def test_process_file_returns_the_paper_or_the_cause(tmp_path: Path) -> None:
@@ -46,7 +36,7 @@ def test_two_workers_build_the_same_database_as_one(tmp_path: Path) -> None:
     one = build_database(tmp_path / "one.db", files)
     two = build_database(tmp_path / "two.db", files, workers=2)
     assert (two.papers, two.rows, two.errors) == (one.papers, one.rows, [])
-    assert _rows(tmp_path / "two.db") == _rows(tmp_path / "one.db")
+    assert database_rows(tmp_path / "two.db") == database_rows(tmp_path / "one.db")
 
 
 def test_results_come_in_input_order_from_several_processes(tmp_path: Path) -> None:
