@@ -31,7 +31,7 @@ def _current_study() -> tuple[re.Pattern[str], ...]:
 def citation_rule(text: str) -> str | None:
     """Id of the first citation rule the text matches ('cites other work'), or None."""
     for rule in load_rules("citations.yaml"):
-        if rule.regex.search(text):
+        if rule.search(text):
             return rule.id
     return None
 
@@ -86,15 +86,21 @@ def is_own_trial(sentence: Sentence, trial_facts: bool = False) -> bool:
     measure it (registry id, phase, design): for them an introduction sentence
     with an own-trial cue and no citation also counts.
     """
+    return own_trial_verdicts(sentence)[1 if trial_facts else 0]
+
+
+def own_trial_verdicts(sentence: Sentence) -> tuple[bool, bool]:
+    """is_own_trial of the sentence for every extractor and for the trial-fact extractors, worked out together."""
     introduction = sentence.section == "introduction" or in_abstract_background(sentence)
-    if introduction and trial_facts:
-        return speaks_of_own_trial(sentence.text) and not cites_reference(sentence) and (
+    if introduction:
+        return False, speaks_of_own_trial(sentence.text) and not cites_reference(sentence) and (
             citation_rule(sentence.text) is None)
-    if sentence.section in EXCLUDED_SECTIONS or introduction:
-        return False
+    if sentence.section in EXCLUDED_SECTIONS:
+        return False, False
     if sentence.table is not None:
-        return True
-    return not cites_reference(sentence) and citation_rule(sentence.text) is None and not names_other_trial(sentence)
+        return True, True
+    own = not cites_reference(sentence) and citation_rule(sentence.text) is None and not names_other_trial(sentence)
+    return own, own
 
 
 def names_other_trial(sentence: Sentence) -> bool:

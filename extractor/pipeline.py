@@ -5,7 +5,7 @@ passages (prose lines and table rows), runs the pipeline over them, keeps only
 sentences about the paper's own trial, and merges facts printed more than once.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -14,9 +14,9 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.tokens.underscore import Underscore
 
-from extractor import segmenter  # noqa: F401  (registers the trial_sentencizer factory)
+from extractor import segmenter  # registers the trial_sentencizer factory
 from extractor.components import COMPONENTS, DOCUMENT_RULES, Extractor
-from extractor.own_trial import is_own_trial
+from extractor.own_trial import own_trial_verdicts
 from extractor.sentence import Sentence
 from schemas import Document, EvidenceRecord, Table, TableRow
 from schemas.vocab import SectionLabel
@@ -56,11 +56,16 @@ class RuleComponent:
     def __call__(self, doc: Doc) -> Doc:
         # doc._ builds a new accessor on every use: read the extension attributes once per call.
         extensions = doc._
-        evidence = extensions.evidence
-        for sentence, own_trial, trial_fact in sentences_of(doc, extensions):
-            if own_trial or (self.trial_facts and trial_fact):
-                evidence.extend(self.extract(sentence))
+        extensions.evidence.extend(self.run(sentences_of(doc, extensions)))
         return doc
+
+    def run(self, sentences: list[tuple[Sentence, bool, bool]]) -> list[EvidenceRecord]:
+        """The records of the sentences this component may read (entries as sentences_of gives them)."""
+        found: list[EvidenceRecord] = []
+        for sentence, own_trial, trial_fact in sentences:
+            if own_trial or (self.trial_facts and trial_fact):
+                found.extend(self.extract(sentence))
+        return found
 
 
 def sentences_of(doc: Doc, extensions: Underscore | None = None) -> list[tuple[Sentence, bool, bool]]:
@@ -73,16 +78,38 @@ def sentences_of(doc: Doc, extensions: Underscore | None = None) -> list[tuple[S
     found: list[tuple[Sentence, bool, bool]] | None = extensions.sentences
     if found is None:
         passage: Passage | None = extensions.passage
-        found = []
-        if passage is not None:
-            for sent in doc.sents:
-                sentence = _sentence(passage, sent.start_char, sent.end_char)
-                if sentence is not None:
-                    own = is_own_trial(sentence)
-                    # A sentence every component may read is one the trial-fact components may read.
-                    found.append((sentence, own, own or is_own_trial(sentence, trial_facts=True)))
+        found = [] if passage is None else _with_verdicts(
+            _sentence(passage, sent.start_char, sent.end_char) for sent in doc.sents)
         extensions.sentences = found
     return found
+
+
+def _with_verdicts(sentences: Iterable[Sentence | None]) -> list[tuple[Sentence, bool, bool]]:
+    found = []
+    for sentence in sentences:
+        if sentence is not None:
+            own, trial_fact = own_trial_verdicts(sentence)
+            # A sentence every component may read is one the trial-fact components may read.
+            found.append((sentence, own, own or trial_fact))
+    return found
+
+
+def passage_sentences(nlp: Language, passage: Passage) -> list[tuple[Sentence, bool, bool]]:
+    """sentences_of the passage's Doc after the pipes that come before the rule components.
+
+    A table row is always one sentence (see the trial sentencizer), and so is a line in which
+    the sentencizer finds nowhere a sentence could start: neither needs a Doc.
+    """
+    text = passage.document.text[passage.start : passage.end]
+    if passage.is_row or segmenter.has_one_sentence(text):
+        return _with_verdicts([_sentence(passage, 0, len(text))])
+    doc = nlp.make_doc(text)
+    doc._.passage = passage
+    for _, proc in nlp.pipeline:
+        if isinstance(proc, RuleComponent):
+            break
+        doc = proc(doc)
+    return sentences_of(doc)
 
 
 def _sentence(passage: Passage, rel_start: int, rel_end: int) -> Sentence | None:
@@ -149,14 +176,14 @@ def iter_passages(document: Document) -> Iterator[Passage]:
 def extract_records(document: Document) -> list[EvidenceRecord]:
     """Every evidence record of a Document, facts printed twice merged into one record."""
     nlp = build_nlp()
+    # The rule components read the sentences worked out once per passage directly, in pipeline
+    # order (what running each over the passage's Doc gives, without a Doc extension per call).
+    components = [proc for _, proc in nlp.pipeline if isinstance(proc, RuleComponent)]
     found: list[EvidenceRecord] = []
     for passage in iter_passages(document):
-        doc = nlp.make_doc(document.text[passage.start : passage.end])
-        doc._.passage = passage
-        doc._.evidence = []
-        for _, proc in nlp.pipeline:
-            doc = proc(doc)
-        found.extend(doc._.evidence)
+        sentences = passage_sentences(nlp, passage)
+        for component in components:
+            found.extend(component.run(sentences))
     records = merge_duplicates(found)
     for rule in DOCUMENT_RULES:
         records.extend(rule(document, records))

@@ -114,6 +114,25 @@ def _trie_pattern(node: dict[str, Any]) -> str:
     return f"(?:{body})?" if ends else body
 
 
+# Texts lately lowered by a prefilter, by id, each kept with its lower case (None: not lowers_ascii_alike).
+# Every component asks prefilters about each sentence of a passage, whose text is one str object
+# (Sentence.text is cached): it is lowered once. The text is kept with its entry, so an id is not reused.
+_LOWERED: dict[int, tuple[str, str | None]] = {}
+_MAX_LOWERED = 256
+
+
+def ascii_lowered(text: str) -> str | None:
+    """text.lower() when lowers_ascii_alike(text), else None; a str object asked about lately answered at once."""
+    entry = _LOWERED.get(id(text))
+    if entry is not None and entry[0] is text:
+        return entry[1]
+    if len(_LOWERED) >= _MAX_LOWERED:
+        _LOWERED.clear()
+    lowered = text.lower() if lowers_ascii_alike(text) else None
+    _LOWERED[id(text)] = (text, lowered)
+    return lowered
+
+
 def lowers_ascii_alike(text: str) -> bool:
     """True when str.lower maps the text's ASCII characters to ASCII and no other character to any:
     its ASCII words lower-cased are then exactly the ASCII words of text.lower()."""
@@ -149,7 +168,8 @@ class Prefilter:
                 return True
         if self.folded is None:
             return False
-        if self.folded_ascii is not None and lowers_ascii_alike(text):
-            lowered = text.lower()
-            return any(literal in lowered for literal in self.folded_ascii)
+        if self.folded_ascii is not None:
+            lowered = ascii_lowered(text)
+            if lowered is not None:
+                return any(literal in lowered for literal in self.folded_ascii)
         return self.folded.search(text) is not None

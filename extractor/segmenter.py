@@ -43,6 +43,13 @@ def trial_sentencizer(doc: Doc) -> Doc:
     return doc
 
 
+def has_one_sentence(text: str) -> bool:
+    """True when the trial sentencizer cannot start a second sentence in the text: it holds no line
+    break, no stop and no literal a cited-end rule needs (see _end_marks), so no token may start one."""
+    marks = _end_marks()
+    return marks is not None and marks.search(text) is None
+
+
 class _Tokens:
     """The token facts the sentencizer reads, taken from the Doc in one array."""
 

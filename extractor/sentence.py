@@ -1,6 +1,7 @@
 """The unit every component reads: a sentence of prose or a table row, located in its paper."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from extractor import __version__
 from schemas import Document, Provenance, Table, TableRow
@@ -25,8 +26,9 @@ class Sentence:
     header: str = ""
     previous: str = field(default="", repr=False)
 
-    @property
+    @cached_property
     def text(self) -> str:
+        # Read by every component (several times): sliced once per sentence.
         return self.doc.text[self.start : self.end]
 
     def provenance(self, rule_id: str, confidence: float) -> Provenance:

@@ -6,6 +6,7 @@ import pytest
 
 from extractor.errors import PaperError
 from extractor.parsers import paper_id_for, parse_paper
+from extractor.parsers.jats_text import Inline
 from schemas import Document, Table
 from tests.conftest import PAPERS, ROOT
 from tests.gold_quotes import find_quote, gold_quotes, label_at
@@ -213,3 +214,13 @@ def test_bad_xml_raises_paper_error_naming_the_file(tmp_path: Path, name: str, d
     assert message.startswith(str(path))
     assert cause in message
     assert "\n" not in message
+
+
+def test_printable_text_without_double_spaces_needs_no_whitespace_collapsing() -> None:
+    # Inline.add skips its whitespace regex on such text: every whitespace character but the space is unprintable.
+    whitespace = [chr(c) for c in range(0x110000) if chr(c).isspace() and chr(c) != " "]
+    assert whitespace and not any(c.isprintable() for c in whitespace)
+    inline = Inline()
+    for piece in ["Overall survival", " was ", "6.2\u00a0months", "\n (95%\tCI)", "  ", "end"]:
+        inline.add(piece)
+    assert inline.finish()[0] == "Overall survival was 6.2 months (95% CI) end"

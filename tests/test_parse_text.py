@@ -6,6 +6,7 @@ import pytest
 
 from extractor.errors import PaperError
 from extractor.parsers import paper_id_for, parse_paper
+from extractor.parsers.text import CONTROL_CHARACTERS
 from schemas import Document, Table
 from tests.conftest import PAPERS
 from tests.gold_quotes import collapse, find_quote, gold_quotes, label_at
@@ -241,3 +242,7 @@ def test_table_with_caption_on_its_label_line_and_column_gaps(tmp_path: Path) ->
     ]
     assert [r.header for r in table.rows] == [True, False, False]
     assert document.text[table.start : table.end].startswith("Table 1. Response by arm")
+
+
+def test_control_characters_are_those_below_32_but_tab_newline_return_and_form_feed() -> None:
+    assert set(CONTROL_CHARACTERS) == {chr(c) for c in range(32)} - set("\t\n\r\f")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from extractor.components.response import _terms
 from extractor.parsers import parse_paper
 from extractor.patterns import load_rules, rule_files
-from extractor.prefilter import ASCII_CASE_LOOKALIKES, Prefilter, literal_pattern, required_literals
+from extractor.prefilter import ASCII_CASE_LOOKALIKES, Prefilter, ascii_lowered, literal_pattern, required_literals
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "papers"
 
@@ -62,3 +63,31 @@ def test_the_ascii_case_lookalikes_are_complete() -> None:
         found |= set(re.findall(re.escape(letter), chars, re.IGNORECASE))
     found |= {c for c in chars if any(x.isascii() for x in c.lower())}
     assert found == set(ASCII_CASE_LOOKALIKES)
+
+
+def test_ascii_lowered_is_lower_case_when_ascii_alike_and_reused_per_string() -> None:
+    text = "Median OS was 6.2 Months"
+    assert ascii_lowered(text) == text.lower()
+    assert ascii_lowered(text) is ascii_lowered(text)
+    assert ascii_lowered("KELVIN \u212a") is None
+    # An equal string that is another object is lowered afresh, never mistaken for a cached one.
+    other = "".join(["Median OS was 6.2 ", "Months"])
+    assert ascii_lowered(other) == other.lower()
+
+
+def test_no_response_term_matches_a_line_its_prefilter_rejects() -> None:
+    lines = _sentences()
+    for term in _terms():
+        assert term.prefilter.active, term.regex.pattern
+        for text in lines + [line.upper() for line in lines[:200]]:
+            if term.regex.search(text):
+                assert term.prefilter.may_match(text), (term.regex.pattern, text)
+
+
+def test_a_rule_searches_as_its_regex_does() -> None:
+    lines = _sentences()[:400]
+    for name in rule_files():
+        for rule in load_rules(name):
+            for text in lines:
+                found, expected = rule.search(text), rule.regex.search(text)
+                assert (found.span() if found else None) == (expected.span() if expected else None), (rule.id, text)

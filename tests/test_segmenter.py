@@ -2,7 +2,10 @@
 
 import pytest
 
+from extractor.parsers import parse_paper
 from extractor.pipeline import build_nlp
+from extractor.segmenter import has_one_sentence
+from tests.conftest import PAPERS
 
 
 def sentences(text: str) -> list[str]:
@@ -36,3 +39,12 @@ def sentences(text: str) -> list[str]:
 )
 def test_sentence_boundaries(text: str, expected: list[str]) -> None:
     assert sentences(text) == expected
+
+
+def test_a_text_with_one_sentence_is_one_sentence_to_the_sentencizer() -> None:
+    assert has_one_sentence("Patients and methods") and has_one_sentence("Median age 64 (range 18-80)")
+    assert not has_one_sentence("Median age 64. Range 18-80") and not has_one_sentence("Results\nMedian age")
+    lines = [line for path in sorted(PAPERS.iterdir()) for line in parse_paper(path).text.split("\n") if line.strip()]
+    single = [line for line in lines if has_one_sentence(line)]
+    assert single
+    assert all(len(sentences(line)) == 1 for line in single)

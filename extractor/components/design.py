@@ -27,7 +27,7 @@ def _design_prefilter() -> Prefilter:
 
 def _future_trial(sentence: Sentence) -> bool:
     """True when the sentence speaks of a trial still to be done ('a phase 3 trial is warranted')."""
-    return any(rule.regex.search(sentence.text) for rule in load_rules("design.yaml")
+    return any(rule.search(sentence.text) for rule in load_rules("design.yaml")
                if rule.rule.fields.get("role") == "not_this_trial")
 
 
@@ -51,7 +51,7 @@ def extract_design(sentence: Sentence) -> Iterator[TrialDesign]:
         return
     for rule in load_rules("design.yaml"):
         design = rule.rule.fields.get("design")
-        if design and rule.regex.search(sentence.text):
+        if design and rule.search(sentence.text):
             yield TrialDesign(design=design, provenance=[sentence.provenance(rule.id, rule.confidence)])
 
 

@@ -247,7 +247,7 @@ def is_design_statement(sentence: Sentence) -> bool:
     """True for a methods sentence stating the plan ('if the true CR rate was 70%'), not a result."""
     if sentence.section != "methods":
         return False
-    return any(rule.regex.search(sentence.text) for rule in rules_with("rates.yaml", "methods_design"))
+    return any(rule.search(sentence.text) for rule in rules_with("rates.yaml", "methods_design"))
 
 
 def previous_sentence(sentence: Sentence) -> str:

@@ -74,8 +74,8 @@ def sentence_items(text: str, table_row: bool = False) -> list[Item]:
     # A sentence printing a dose no drug could claim (a cap, a reduction) is about dose details, not the regimen.
     dosed = bool(find_amounts(text)) and not escalation.regex.search(text)
     cue = rule("regimen.cue.intervention.v1")
-    given = (not table_row and cue.regex.search(text) is not None
-             and rule("regimen.cue.laboratory.v1").regex.search(text) is None)
+    given = (not table_row and cue.search(text) is not None
+             and rule("regimen.cue.laboratory.v1").search(text) is None)
     items: list[Item] = []
     for i, dosing in enumerate(dosings):
         labels = arms.get(i, [])
@@ -95,9 +95,9 @@ def sentence_items(text: str, table_row: bool = False) -> list[Item]:
 def _is_given(text: str, drug: DrugMention) -> bool:
     """False for a drug named as prior therapy, as not given ("without sorafenib") or as measured."""
     before = text[max(0, drug.start - 60) : drug.start]
-    return not (rule("regimen.cue.not_given.v1").regex.search(before)
-                or rule("regimen.cue.measured.v1").regex.search(before)
-                or dosing_rule("dose.prior_therapy.v1").regex.search(before))
+    return not (rule("regimen.cue.not_given.v1").search(before)
+                or rule("regimen.cue.measured.v1").search(before)
+                or dosing_rule("dose.prior_therapy.v1").search(before))
 
 
 def _mtd_items(sentence: Sentence) -> list[Item]:

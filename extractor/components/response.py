@@ -52,6 +52,8 @@ class Term:
 
     outcome: str
     regex: re.Pattern[str]
+    # A sentence names a few of the forty-odd terms: one whose literals it lacks is skipped unread.
+    prefilter: Prefilter
 
 
 @cache
@@ -64,10 +66,10 @@ def _terms() -> tuple[Term, ...]:
     lexicon = _lexicon()
     terms = []
     for outcome, entry in [*lexicon["outcomes"].items(), *lexicon["components"].items()]:
-        for phrase in entry.get("phrases", []):
-            terms.append(Term(outcome, re.compile(rf"(?<![\w\-])(?:{phrase})(?![\w])", re.IGNORECASE)))
-        for abbreviation in entry.get("abbreviations", []):
-            terms.append(Term(outcome, re.compile(rf"(?<![\w])(?:{re.escape(abbreviation)})(?![\w])")))
+        regexes = [re.compile(rf"(?<![\w\-])(?:{phrase})(?![\w])", re.IGNORECASE) for phrase in entry.get("phrases", [])]
+        regexes += [re.compile(rf"(?<![\w])(?:{re.escape(abbreviation)})(?![\w])")
+                    for abbreviation in entry.get("abbreviations", [])]
+        terms += [Term(outcome, regex, Prefilter([regex])) for regex in regexes]
     return tuple(terms)
 
 
@@ -77,17 +79,19 @@ def _terms_prefilter() -> Prefilter:
 
 
 @cache
-def _other_responses() -> tuple[re.Pattern[str], ...]:
+def _other_responses() -> tuple[tuple[re.Pattern[str], Prefilter], ...]:
     """Responses of another kind ('pathologic complete response', 'VGPR or better'): no outcome inside."""
-    return tuple(re.compile(rf"(?<![\w\-])(?:{p})(?![\w])", re.IGNORECASE) for p in _lexicon()["other_responses"])
+    regexes = [re.compile(rf"(?<![\w\-])(?:{p})(?![\w])", re.IGNORECASE) for p in _lexicon()["other_responses"]]
+    return tuple((regex, Prefilter([regex])) for regex in regexes)
 
 
 def outcome_tokens(text: str) -> list[Token]:
     """Outcome mentions of a text: composites joined, bracketed abbreviations folded in."""
-    other = [m.span() for regex in _other_responses() for m in regex.finditer(text)]
+    other = [m.span() for regex, prefilter in _other_responses() if prefilter.may_match(text) for m in regex.finditer(text)]
     found = [
         Token("O", m.start(), m.end(), label=term.outcome, parts=(term.outcome,))
         for term in _terms()
+        if term.prefilter.may_match(text)
         for m in term.regex.finditer(text)
         if not any(s < m.end() and m.start() < e for s, e in other)
     ]

@@ -62,12 +62,12 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
         return
     text = sentence.text
     # Every record is a value of an endpoint mention: none can be named, none can be found.
-    if not may_mention_endpoint(text) or rule("hypothetical").regex.search(text):
+    if not may_mention_endpoint(text) or rule("hypothetical").search(text):
         return
-    other_work = rule("other_work").regex.search(text)
+    other_work = rule("other_work").search(text)
     limit = other_work.start() if other_work else len(text)
     mentions = [m for m in endpoint_mentions(text) if m.end <= limit]
-    lead = rule("timepoint_lead").regex.search(text)
+    lead = rule("timepoint_lead").search(text)
     lead_timepoint = _timepoint(lead, after=lead.group("after")) if lead else None
     for group, reach_end in _groups(text, mentions, limit):
         if any(m.kind != ENDPOINT for m in group) or rule("mean_before").regex.search(text[: group[0].start]):

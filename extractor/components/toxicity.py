@@ -47,9 +47,9 @@ def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
         yield from table_adverse_events(sentence)
         return
     text = sentence.text
-    if sentence.section in _SKIPPED_SECTIONS or rule("toxicity.prose.not_adverse_events.v1").regex.search(text):
+    if sentence.section in _SKIPPED_SECTIONS or rule("toxicity.prose.not_adverse_events.v1").search(text):
         return
-    if not rule("toxicity.prose.context.v1").regex.search(text):
+    if not rule("toxicity.prose.context.v1").search(text):
         return
     seen: set[tuple[object, ...]] = set()
     for record in _prose_records(sentence):

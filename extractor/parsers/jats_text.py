@@ -60,7 +60,10 @@ class Inline:
     def add(self, text: str | None) -> None:
         if not text:
             return
-        text = _WHITESPACE.sub(" ", text)
+        # Every whitespace character but the space is unprintable (tests/test_parse_jats.py checks them
+        # all): printable text without two spaces in a row is what collapsing gives back, unchanged.
+        if not text.isprintable() or "  " in text:
+            text = _WHITESPACE.sub(" ", text)
         if text.startswith(" ") and (not self.parts or self.parts[-1].endswith(" ")):
             text = text[1:]
         if text:
@@ -238,8 +241,13 @@ class TextBuilder:
         """Write each row of a <table> as one line, cells joined by single spaces."""
         rows: list[TableRow] = []
         occupied: set[tuple[int, int]] = set()
+        # A row is a header row when it has a <thead> ancestor: above the table (the same for every
+        # row) or inside it (the rows under each of the table's <thead> elements, found once).
+        head_above = any(local_name(a) == "thead" for a in table.iterancestors())
+        head_rows = {tr for head in table.iter() if local_name(head) == "thead"
+                     for tr in head.iter() if local_name(tr) == "tr"}
         for r, tr in enumerate(tr for tr in table.iter() if local_name(tr) == "tr"):
-            in_head = any(local_name(a) == "thead" for a in tr.iterancestors())
+            in_head = head_above or tr in head_rows
             cells = [c for c in tr if local_name(c) in ("td", "th")]
             header = in_head or (bool(cells) and all(local_name(c) == "th" for c in cells))
             pieces: list[tuple[str, list[tuple[int, int]], int, int, bool]] = []

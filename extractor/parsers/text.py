@@ -33,6 +33,7 @@ MIN_PROSE_WORDS = 12
 MIN_PROSE_LOWER = 0.4
 # Control characters (other than tab, newline, form feed, carriage return) above this share mean binary data.
 MAX_CONTROL_SHARE = 0.01
+CONTROL_CHARACTERS = tuple(chr(code) for code in range(32) if chr(code) not in "\t\n\r\f")
 # How far after a lone "1" the "2" of a reference list must follow.
 REFERENCE_LOOKAHEAD = 80
 
@@ -69,7 +70,8 @@ def decode_text(path: Path, data: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise PaperError(path, f"not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
     text = text.replace("\r\n", "\n")
-    controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r\f")
+    # str.count per character: a C scan each, many times faster than a loop over every character.
+    controls = sum(text.count(c) for c in CONTROL_CHARACTERS)
     if controls > MAX_CONTROL_SHARE * len(text):
         raise PaperError(path, f"binary data, not text ({controls} control characters)")
     if not any(c.isalpha() for c in text):

@@ -11,9 +11,9 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from extractor.lexicons import parse_yaml
 from extractor.prefilter import Prefilter
 
 _PLACEHOLDER = re.compile(r"<<([A-Z_]+)>>")
@@ -66,9 +66,13 @@ class CompiledRule:
             self._prefilter = Prefilter([self.regex])
         return self._prefilter.may_match(text)
 
+    def search(self, text: str) -> re.Match[str] | None:
+        """regex.search(text), skipped when the text lacks a literal every match needs."""
+        return self.regex.search(text) if self.may_match(text) else None
+
 
 def _read(name: str) -> Any:
-    return yaml.safe_load(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"))
+    return parse_yaml(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"))
 
 
 @cache
