@@ -16,6 +16,7 @@ from spacy.tokens.underscore import Underscore
 
 from extractor import segmenter  # registers the trial_sentencizer factory
 from extractor.components import COMPONENTS, DOCUMENT_RULES, Extractor
+from extractor.merge import merge_duplicates
 from extractor.own_trial import own_trial_verdicts
 from extractor.sentence import Sentence
 from schemas import Document, EvidenceRecord, Table, TableRow
@@ -188,17 +189,3 @@ def extract_records(document: Document) -> list[EvidenceRecord]:
     for rule in DOCUMENT_RULES:
         records.extend(rule(document, records))
     return records
-
-
-def merge_duplicates(records: list[EvidenceRecord]) -> list[EvidenceRecord]:
-    """One record per fact; a fact found in several places keeps every place as provenance."""
-    merged: dict[tuple[object, ...], EvidenceRecord] = {}
-    for record in records:
-        key = (record.kind, record.key())
-        if key in merged:
-            kept = merged[key]
-            spans = {(p.start, p.end) for p in kept.provenance}
-            kept.provenance.extend(p for p in record.provenance if (p.start, p.end) not in spans)
-        else:
-            merged[key] = record
-    return list(merged.values())

@@ -12,8 +12,8 @@ from sqlite_utils import Database
 
 from extractor import __version__ as EXTRACTOR_VERSION
 from extractor.errors import PaperError
+from extractor.merge import merge_duplicates
 from extractor.parsers import SUFFIXES
-from extractor.pipeline import merge_duplicates
 from publish.articles import write_articles
 from publish.atomic import replacing
 from publish.meta_analysis import write_meta_tables
