@@ -20,12 +20,14 @@ import os
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, count, islice
 from pathlib import Path
+from typing import Annotated, Union
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from extractor import __version__ as EXTRACTOR_VERSION
-from publish.processing import PaperResult, chunked, read_files
+from publish.processing import PaperResult, read_files
 from schemas import Document
 from schemas.records import RECORD_MODELS
 
@@ -91,8 +93,15 @@ def write_partitions(
 ) -> list[PartitionSummary]:
     """Extract ``files`` (in ``workers`` processes) into partitions of ``partition_size`` papers each."""
     check_output(directory)
-    results = read_files(files, workers=workers)
-    return [write_partition(directory, f"{i:05d}", batch) for i, batch in enumerate(chunked(results, partition_size))]
+    results = iter(read_files(files, workers=workers))
+    summaries = []
+    # Each partition is written as its results arrive: one paper in memory at a time, not a partition.
+    for index in count():
+        first = next(results, None)
+        if first is None:
+            return summaries
+        summaries.append(write_partition(directory, f"{index:05d}", chain([first], islice(results, partition_size - 1))))
+    raise AssertionError("unreachable")
 
 
 def partition_files(directory: Path) -> list[Path]:
@@ -124,7 +133,7 @@ def _read_partition(part: Path) -> Iterator[PaperResult]:
         with gzip.open(part, "rt", encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
                 try:
-                    result = _result(json.loads(line))
+                    result = _line_result(line)
                 except (ValueError, KeyError, TypeError, ValidationError) as exc:
                     # json's, pydantic's and our own complaints are all ValueError or KeyError/TypeError.
                     kind = "a record that does not validate" if isinstance(exc, ValidationError) else "broken JSON"
@@ -135,10 +144,42 @@ def _read_partition(part: Path) -> Iterator[PaperResult]:
         yield PaperResult(str(part), cause=f"partition file cannot be read ({type(exc).__name__})")
 
 
+class PartitionLine(BaseModel):
+    """One line of a partition file, validated in one pass (pydantic-core parses and checks the JSON together)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    paper_id: str | None
+    extractor_version: str
+    cause: str | None
+    document: Document | None
+    records: list[Annotated[Union[tuple(RECORD_MODELS.values())], Field(discriminator="kind")]]  # noqa: UP007
+
+
+def _line_result(line: str) -> PaperResult:
+    try:
+        data = PartitionLine.model_validate_json(line)
+    except ValidationError:
+        # Another version's line may not fit this version's models: say so rather than "corrupt".
+        return _result(json.loads(line))
+    if data.extractor_version != EXTRACTOR_VERSION:
+        return _version_error(data.path, data.extractor_version)
+    if data.cause is not None:
+        return PaperResult(data.path, paper_id=data.paper_id, cause=data.cause)
+    if data.document is None:
+        raise ValueError("a line without a cause has a document")
+    return PaperResult(data.path, paper_id=data.paper_id, document=data.document, records=list(data.records))
+
+
+def _version_error(path: str, version: object) -> PaperResult:
+    return PaperResult(path, cause=f"extracted by extractor {version}, not {EXTRACTOR_VERSION}: extract it again")
+
+
 def _result(data: dict[str, object]) -> PaperResult:
     path, version = str(data["path"]), data["extractor_version"]
     if version != EXTRACTOR_VERSION:
-        return PaperResult(path, cause=f"extracted by extractor {version}, not {EXTRACTOR_VERSION}: extract it again")
+        return _version_error(path, version)
     result = PaperResult(path, paper_id=data["paper_id"], cause=data["cause"])  # type: ignore[arg-type]
     if result.cause is None:
         result.document = Document.model_validate(data["document"])
