@@ -73,3 +73,28 @@ def test_workers_must_be_a_count(workers: str, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--workers" in result.output
     assert not (tmp_path / "e.db").exists()
+
+
+def test_workers_zero_means_one_per_core(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from publish.cli import cli
+    from publish.processing import default_workers
+
+    assert default_workers() >= 1
+    result = CliRunner().invoke(cli, ["build", str(tmp_path / "e.db"), str(D01), str(D05), "--workers", "0",
+                                      "--corrections", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{tmp_path / 'e.db'}: 2 papers extracted")
+    direct = build_database(tmp_path / "direct.db", [D01, D05])
+    assert direct.papers == 2
+    assert database_rows(tmp_path / "e.db") == database_rows(tmp_path / "direct.db")
+
+
+def test_dask_needs_an_output_directory() -> None:
+    from click.testing import CliRunner
+
+    from publish.cli import cli
+
+    result = CliRunner().invoke(cli, ["extract", str(D01), "--dask", "local"])
+    assert result.exit_code == 2 and "--dask needs --out DIR" in result.output
