@@ -26,11 +26,12 @@ from publish.tables import (
     PRIMARY_PROVENANCE_EXCLUDE,
     PROVENANCE,
     SECTIONS,
+    TableSpec,
     all_specs,
     evidence_specs,
     table_name,
 )
-from schemas import Document, EvidenceRecord, Provenance
+from schemas import Document, EvidenceRecord
 
 Item = tuple[Document, Sequence[EvidenceRecord]]
 ErrorHandler = Callable[[PaperError], None]
@@ -128,10 +129,6 @@ def table_rows(document: Document) -> list[dict[str, Any]]:
     return out
 
 
-def _provenance_fields(span: Provenance) -> dict[str, Any]:
-    return span.model_dump(exclude=set(PRIMARY_PROVENANCE_EXCLUDE))
-
-
 def record_rows(
     document: Document, records: Sequence[EvidenceRecord],
 ) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
@@ -150,16 +147,20 @@ def record_rows(
                 raise ValueError(f"{record.kind} record cites paper {span.paper_id}, not {document.paper_id}")
         rid = record_id(document.paper_id, record, key)
         table = table_name(record.kind)
+        # One dump per record: its provenance comes out as the spans' own dumps.
+        fields = record.model_dump()
+        del fields["kind"]
+        places = fields.pop("provenance")
         by_table.setdefault(table, []).append({
             "id": rid,
             "paper_id": document.paper_id,
-            **record.model_dump(exclude={"kind", "provenance"}),
-            **_provenance_fields(record.provenance[0]),
-            "n_sources": len(record.provenance),
+            **fields,
+            **{name: value for name, value in places[0].items() if name not in PRIMARY_PROVENANCE_EXCLUDE},
+            "n_sources": len(places),
         })
         spans.extend(
-            {"id": f"{rid}-{i}", "record_table": table, "record_id": rid, "ordinal": i, **span.model_dump()}
-            for i, span in enumerate(record.provenance)
+            {"id": f"{rid}-{i}", "record_table": table, "record_id": rid, "ordinal": i, **place}
+            for i, place in enumerate(places)
         )
     return by_table, spans
 
@@ -175,8 +176,12 @@ group by r.identifier, r.registry
 """
 
 
-def ensure_schema(db: Database) -> None:
-    """Create every table that is missing, with keys, foreign keys and the sections full-text index."""
+def ensure_schema(db: Database, *, indexes: bool = True) -> None:
+    """Create every table that is missing, with keys, foreign keys and the sections full-text index.
+
+    ``indexes=False`` leaves the secondary indexes to ``ensure_indexes``: an empty
+    database filled in one go builds them faster after the rows are in.
+    """
     for spec in all_specs():
         if spec.name in db.table_names():
             continue
@@ -187,26 +192,39 @@ def ensure_schema(db: Database) -> None:
     if not sections.detect_fts():
         # No triggers: a database is built once; write_papers rebuilds the index after writing.
         sections.enable_fts(FTS_COLUMNS, create_triggers=False)
-    db.index_foreign_keys()
-    db.table(PROVENANCE).create_index(["record_id"], if_not_exists=True)
+    if indexes:
+        ensure_indexes(db)
     db.create_view("trials", TRIALS_VIEW, ignore=True)
 
 
-# Stored as sqlite-utils stores them: as JSON text.
-JSON_TYPES = (dict, list, tuple)
+def ensure_indexes(db: Database) -> None:
+    """The secondary indexes: every foreign key, and provenance by record."""
+    db.index_foreign_keys()
+    db.table(PROVENANCE).create_index(["record_id"], if_not_exists=True)
 
 
-def _insert(db: Database, table: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    """Insert rows with one prepared statement (sqlite-utils' insert_all re-plans every chunk: 3x slower here)."""
+def _insert(db: Database, spec: TableSpec, rows: list[dict[str, Any]]) -> None:
+    """Insert rows with one prepared statement (sqlite-utils' insert_all re-plans every chunk: 3x slower here).
+
+    List columns are stored as sqlite-utils stores them, as JSON text; a list or dict
+    in any other column is refused by sqlite3, never stored as something else.
+    """
+    columns = spec.column_names()
     unknown = {key for row in rows for key in row} - set(columns)
     if unknown:
-        raise ValueError(f"{table}: no such columns {sorted(unknown)}")
+        raise ValueError(f"{spec.name}: no such columns {sorted(unknown)}")
+    json_at = [i for i, column in enumerate(spec.columns) if column.type in (list, dict)]
     names = ", ".join(f"[{c}]" for c in columns)
     marks = ", ".join("?" * len(columns))
-    dumps = json.dumps
-    db.conn.executemany(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", (
-        [dumps(v, default=repr, ensure_ascii=False) if isinstance(v, JSON_TYPES) else v for v in map(row.get, columns)]
-        for row in rows))
+
+    def values(row: dict[str, Any]) -> list[Any]:
+        out = list(map(row.get, columns))
+        for i in json_at:
+            if out[i] is not None:
+                out[i] = json.dumps(out[i], default=repr, ensure_ascii=False)
+        return out
+
+    db.conn.executemany(f"INSERT INTO [{spec.name}] ({names}) VALUES ({marks})", map(values, rows))
 
 
 def index_facets(db: Database) -> None:
@@ -239,9 +257,11 @@ def write_papers(db_path: str | Path | Database, items: Iterable[Item], *, batch
     tables = [spec.name for spec in all_specs()]
     counts = dict.fromkeys(tables, 0)
     try:
-        ensure_schema(db)
+        # Into an empty database, rows go in first and the indexes are built once at the end.
+        empty = PAPERS not in db.table_names() or db.table(PAPERS).count == 0
+        ensure_schema(db, indexes=not empty)
         stored = {row[0] for row in db.execute(f"select paper_id from [{PAPERS}]").fetchall()}
-        columns = {spec.name: spec.column_names() for spec in all_specs()}
+        specs = {spec.name: spec for spec in all_specs()}
         for batch in chunked(items, batch_size):
             # The same paper twice in one batch: the later one wins, as it would across batches.
             papers = {document.paper_id: (document, records) for document, records in batch}
@@ -260,9 +280,10 @@ def write_papers(db_path: str | Path | Database, items: Iterable[Item], *, batch
                 # Tables in schema order: papers before the rows pointing to them.
                 for name in tables:
                     if rows[name]:
-                        _insert(db, name, columns[name], rows[name])
+                        _insert(db, specs[name], rows[name])
                         counts[name] += len(rows[name])
             stored.update(papers)
+        ensure_indexes(db)
         db.table(SECTIONS).rebuild_fts()
     finally:
         if not isinstance(db_path, Database):
