@@ -137,7 +137,7 @@ def pdf_workers(files: list[Path], workers: int, pages: int, min_pages: int = 10
 
 
 def _check(result: Any, what: str) -> None:
-    if result.returncode not in (0,):
+    if result.returncode != 0:
         raise SystemExit(f"{what} failed ({result.returncode}): {result.stderr.strip()[-500:]}")
 
 

@@ -20,7 +20,7 @@ import os
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, count, islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Annotated, Union
 
@@ -94,14 +94,12 @@ def write_partitions(
     """Extract ``files`` (in ``workers`` processes) into partitions of ``partition_size`` papers each."""
     check_output(directory)
     results = iter(read_files(files, workers=workers))
-    summaries = []
+    summaries: list[PartitionSummary] = []
     # Each partition is written as its results arrive: one paper in memory at a time, not a partition.
-    for index in count():
-        first = next(results, None)
-        if first is None:
-            return summaries
-        summaries.append(write_partition(directory, f"{index:05d}", chain([first], islice(results, partition_size - 1))))
-    raise AssertionError("unreachable")
+    while (first := next(results, None)) is not None:
+        part = chain([first], islice(results, partition_size - 1))
+        summaries.append(write_partition(directory, f"{len(summaries):05d}", part))
+    return summaries
 
 
 def partition_files(directory: Path) -> list[Path]:

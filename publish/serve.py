@@ -12,7 +12,7 @@ from typing import Any
 from datasette.app import Datasette
 from datasette.cli import serve as datasette_serve
 
-from publish.metadata import build_metadata
+from publish.metadata import build_metadata, facet_columns
 
 # Arbitrary SQL is allowed on a public read-only copy, so every query gets a short budget.
 # suggest_facets off: suggestions run a query per column on every table page, seconds on a large table.
@@ -52,11 +52,12 @@ def template_dir() -> str:
 
 
 def table_counts(db_path: Path) -> dict[str, int]:
-    """Rows per table of the database (read-only; an unreadable file gives no counts, Datasette reports it)."""
+    """Rows of each table that has default facets (read-only; an unreadable file gives none, Datasette reports it)."""
     try:
         with closing(sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)) as conn:
-            names = [row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")]
-            return {name: conn.execute(f"select count(*) from [{name}]").fetchone()[0] for name in names}
+            present = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+            return {name: conn.execute(f"select count(*) from [{name}]").fetchone()[0]
+                    for name in facet_columns() if name in present}
     except sqlite3.Error:
         return {}
 

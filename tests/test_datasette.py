@@ -113,6 +113,25 @@ async def test_a_large_table_gets_no_default_facets_and_its_facets_are_indexed(d
     assert page["suggested_facets"] == [] and page["facet_results"]
 
 
+async def test_serve_turns_default_facets_off_by_the_tables_own_row_counts(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sqlite_utils import Database
+
+    import publish.metadata
+
+    rows = Database(db_path).table("adverse_events").count
+    assert rows > Database(db_path).table("mtds").count
+    monkeypatch.setattr(publish.metadata, "FACET_MAX_ROWS", rows - 1)
+    datasette = make_datasette(db_path)
+    await datasette.invoke_startup()
+    large = (await datasette.client.get("/evidence/adverse_events.json")).json()
+    small = (await datasette.client.get("/evidence/mtds.json")).json()
+    assert large["facet_results"] == {}
+    assert f"{rows:,} rows: facets" in datasette.table_metadata("evidence", "adverse_events")["description"]
+    assert set(small["facet_results"]) >= {"section", "rule_id"}
+
+
 async def test_writes_are_refused(ds: Datasette, db_path: Path) -> None:
     before = db_path.read_bytes()
     assert ds.databases["evidence"].is_mutable is False
