@@ -18,7 +18,7 @@ from sqlite_utils.db import jsonify_if_needed
 
 from publish.articles import source_rank
 from publish.atomic import replacing
-from publish.database import record_id
+from publish.rows import record_id
 from publish.tables import CORRECTIONS, PAPERS, PRIMARY_PROVENANCE_EXCLUDE, PROVENANCE, SECTIONS, evidence_specs
 from schemas import RECORD_MODELS, EvidenceRecord, Provenance
 from schemas.corrections import Correction, CorrectionFile

@@ -1,7 +1,5 @@
 """Papers and their evidence records into SQLite with sqlite-utils; atomic builds from paper files."""
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -12,28 +10,23 @@ from sqlite_utils import Database
 
 from extractor import __version__ as EXTRACTOR_VERSION
 from extractor.errors import PaperError
-from extractor.merge import merge_duplicates
 from extractor.parsers import SUFFIXES
 from publish.articles import write_articles
 from publish.atomic import replacing
 from publish.meta_analysis import write_meta_tables
 from publish.metadata import facet_columns
-from publish.partitions import read_partitions
+from publish.partitions import load_partitions
 from publish.processing import PaperResult, chunked, read_files
+from publish.rows import PaperRows, Row, paper_rows
 from publish.tables import (
-    PAPER_TABLES,
     PAPERS,
-    PRIMARY_PROVENANCE_EXCLUDE,
     PROVENANCE,
     SECTIONS,
     TableSpec,
     all_specs,
     evidence_specs,
-    table_name,
 )
-from schemas import Document, EvidenceRecord
 
-Item = tuple[Document, Sequence[EvidenceRecord]]
 ErrorHandler = Callable[[PaperError], None]
 
 FTS_COLUMNS = ["title", "text"]
@@ -77,94 +70,6 @@ class BuildSummary:
         return f"{self.database}: {self.papers} papers extracted, {records} evidence records{kept}{removed}{failed}"
 
 
-def record_id(paper_id: str, record: EvidenceRecord, key: tuple[Any, ...] | None = None) -> str:
-    """Stable record id: a hash of the paper, the kind and the record's key (its values, not its spans)."""
-    pairs = record.key() if key is None else key
-    payload = json.dumps([paper_id, record.kind, [list(pair) for pair in pairs]], ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
-def paper_row(document: Document) -> dict[str, Any]:
-    """The papers row of a Document."""
-    meta = document.metadata
-    return {
-        "paper_id": document.paper_id,
-        "source_path": document.source_path,
-        "stem": document.stem,
-        "format": document.format,
-        **meta.model_dump(),
-        "label": meta.title or document.stem,
-        "n_chars": len(document.text),
-        "n_sections": len(document.sections),
-        "n_tables": len(document.tables),
-        "extractor_version": EXTRACTOR_VERSION,
-    }
-
-
-def section_rows(document: Document) -> list[dict[str, Any]]:
-    """One sections row per section, carrying the section's text for full-text search."""
-    return [
-        {
-            "paper_id": document.paper_id,
-            "ordinal": i,
-            **section.model_dump(),
-            "text": document.text[section.start : section.end],
-        }
-        for i, section in enumerate(document.sections)
-    ]
-
-
-def table_rows(document: Document) -> list[dict[str, Any]]:
-    """One paper_tables row per parsed table, rows kept as lists of cell texts."""
-    out = []
-    for i, table in enumerate(document.tables):
-        out.append({
-            "paper_id": document.paper_id,
-            "ordinal": i,
-            **table.model_dump(exclude={"rows"}),
-            "n_rows": len(table.rows),
-            "n_header_rows": sum(row.header for row in table.rows),
-            "rows": [[cell.text for cell in row.cells] for row in table.rows],
-        })
-    return out
-
-
-def record_rows(
-    document: Document, records: Sequence[EvidenceRecord],
-) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
-    """Evidence rows grouped by table, and the provenance rows of every span of every record."""
-    by_table: dict[str, list[dict[str, Any]]] = {}
-    spans: list[dict[str, Any]] = []
-    # Records stating one fact twice become one row, as the pipeline would have merged them
-    # (merging extends a record's provenance, so it works on copies; extracted records need none).
-    keys = [r.key() for r in records]
-    if len({(r.kind, key) for r, key in zip(records, keys, strict=True)}) < len(keys):
-        records = merge_duplicates([r.model_copy(deep=True) for r in records])
-        keys = [r.key() for r in records]
-    for record, key in zip(records, keys, strict=True):
-        for span in record.provenance:
-            if span.paper_id != document.paper_id:
-                raise ValueError(f"{record.kind} record cites paper {span.paper_id}, not {document.paper_id}")
-        rid = record_id(document.paper_id, record, key)
-        table = table_name(record.kind)
-        # One dump per record: its provenance comes out as the spans' own dumps.
-        fields = record.model_dump()
-        del fields["kind"]
-        places = fields.pop("provenance")
-        by_table.setdefault(table, []).append({
-            "id": rid,
-            "paper_id": document.paper_id,
-            **fields,
-            **{name: value for name, value in places[0].items() if name not in PRIMARY_PROVENANCE_EXCLUDE},
-            "n_sources": len(places),
-        })
-        spans.extend(
-            {"id": f"{rid}-{i}", "record_table": table, "record_id": rid, "ordinal": i, **place}
-            for i, place in enumerate(places)
-        )
-    return by_table, spans
-
-
 # Papers reporting the same trial (an interim and a final report, an abstract and a full paper)
 # share a registry id: one row per trial, so patients are not counted twice.
 TRIALS_VIEW = """
@@ -203,28 +108,12 @@ def ensure_indexes(db: Database) -> None:
     db.table(PROVENANCE).create_index(["record_id"], if_not_exists=True)
 
 
-def _insert(db: Database, spec: TableSpec, rows: list[dict[str, Any]]) -> None:
-    """Insert rows with one prepared statement (sqlite-utils' insert_all re-plans every chunk: 3x slower here).
-
-    List columns are stored as sqlite-utils stores them, as JSON text; a list or dict
-    in any other column is refused by sqlite3, never stored as something else.
-    """
-    columns = spec.column_names()
-    unknown = {key for row in rows for key in row} - set(columns)
-    if unknown:
-        raise ValueError(f"{spec.name}: no such columns {sorted(unknown)}")
-    json_at = [i for i, column in enumerate(spec.columns) if column.type in (list, dict)]
-    names = ", ".join(f"[{c}]" for c in columns)
-    marks = ", ".join("?" * len(columns))
-
-    def values(row: dict[str, Any]) -> list[Any]:
-        out = list(map(row.get, columns))
-        for i in json_at:
-            if out[i] is not None:
-                out[i] = json.dumps(out[i], default=repr, ensure_ascii=False)
-        return out
-
-    db.conn.executemany(f"INSERT INTO [{spec.name}] ({names}) VALUES ({marks})", map(values, rows))
+def _insert(db: Database, spec: TableSpec, rows: list[Row]) -> None:
+    """Insert rows (tuples in column order) with one prepared statement (sqlite-utils' insert_all re-plans
+    every chunk: 3x slower here)."""
+    names = ", ".join(f"[{c}]" for c in spec.column_names())
+    marks = ", ".join("?" * len(spec.columns))
+    db.conn.executemany(f"INSERT INTO [{spec.name}] ({names}) VALUES ({marks})", rows)
 
 
 def index_facets(db: Database) -> None:
@@ -244,8 +133,10 @@ def _delete_paper(db: Database, tables: Sequence[str], paper_id: str) -> None:
         db.execute(f"DELETE FROM [{name}] WHERE paper_id = ?", [paper_id])
 
 
-def write_papers(db_path: str | Path | Database, items: Iterable[Item], *, batch_size: int = BATCH_PAPERS) -> dict[str, int]:
-    """Write (Document, records) pairs into a SQLite database; return the rows written per table.
+def write_papers(
+    db_path: str | Path | Database, items: Iterable[PaperRows], *, batch_size: int = BATCH_PAPERS,
+) -> dict[str, int]:
+    """Write papers' rows (publish.rows.paper_rows) into a SQLite database; return the rows written per table.
 
     Creates the tables when missing. A paper already in the database is replaced
     whole (its sections, tables, records and spans), so writing the same input
@@ -264,16 +155,11 @@ def write_papers(db_path: str | Path | Database, items: Iterable[Item], *, batch
         specs = {spec.name: spec for spec in all_specs()}
         for batch in chunked(items, batch_size):
             # The same paper twice in one batch: the later one wins, as it would across batches.
-            papers = {document.paper_id: (document, records) for document, records in batch}
-            rows: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
-            for document, records in papers.values():
-                by_table, spans = record_rows(document, records)
-                rows[PAPERS].append(paper_row(document))
-                rows[SECTIONS].extend(section_rows(document))
-                rows[PAPER_TABLES].extend(table_rows(document))
-                for name, new_rows in by_table.items():
+            papers = {paper.paper_id: paper for paper in batch}
+            rows: dict[str, list[Row]] = {name: [] for name in tables}
+            for paper in papers.values():
+                for name, new_rows in paper.tables.items():
                     rows[name].extend(new_rows)
-                rows[PROVENANCE].extend(spans)
             with db.conn:
                 for paper_id in stored.intersection(papers):
                     _delete_paper(db, tables, paper_id)
@@ -327,7 +213,7 @@ def _accepted(
     results: Iterable[PaperResult], summary: BuildSummary, on_error: ErrorHandler | None,
     unchanged: frozenset[str], seen: set[str], progress: Callable[[Path], None] | None = None,
     failed: set[str] | None = None,
-) -> Iterator[Item]:
+) -> Iterator[PaperRows]:
     """The papers to write from read results; errors reported, the same file twice refused, unchanged ones counted."""
     first_path: dict[str, str] = {}
     for result in results:
@@ -350,9 +236,12 @@ def _accepted(
         if result.unchanged or result.paper_id in unchanged:
             summary.unchanged += 1
             continue
-        assert result.document is not None
         summary.papers += 1
-        yield result.document, result.records
+        if result.rows is not None:
+            yield result.rows
+        else:
+            assert result.document is not None
+            yield paper_rows(result.document, result.records)
 
 
 def _schema_current(path: Path) -> bool:
@@ -441,7 +330,7 @@ def build_database(
             seen: set[str] = set()
             failed: set[str] = set()
             results = chain(read_files(files, workers=workers, unchanged=unchanged),
-                            read_partitions(Path(p) for p in partitions))
+                            load_partitions([Path(p) for p in partitions], workers=workers))
             summary.rows = write_papers(db, _accepted(results, summary, on_error, unchanged, seen, progress, failed))
             if not keep_others:
                 # A paper whose file cannot be read this time keeps its previous version: nothing is lost.

@@ -16,9 +16,13 @@ would not match what this version extracts), and so is a corrupt partition file.
 
 import gzip
 import json
+import multiprocessing
 import os
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -28,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from extractor import __version__ as EXTRACTOR_VERSION
 from publish.processing import PaperResult, read_files
+from publish.rows import paper_rows
 from schemas import Document
 from schemas.records import RECORD_MODELS
 
@@ -127,19 +132,154 @@ def read_partitions(directories: Iterable[Path]) -> Iterator[PaperResult]:
 
 
 def _read_partition(part: Path) -> Iterator[PaperResult]:
+    for unit in _part_units(part, CHUNK_LINES):
+        if isinstance(unit, PaperResult):
+            yield unit
+            return
+        results, corrupt = _chunk_results(unit)
+        yield from results
+        if corrupt:
+            return
+
+
+def load_partitions(directories: Sequence[Path], *, workers: int = 1) -> Iterator[PaperResult]:
+    """read_partitions with each paper's database rows made (PaperResult.rows; no document, no records).
+
+    With ``workers`` > 1 the lines are validated and turned into rows in that many
+    processes, CHUNK_LINES at a time, a few chunks ahead of the one being written:
+    the writing process only decompresses and inserts. Same results, same order.
+    """
+    units = _units(directories)
+    done = _rows_in_pool(units, workers) if workers > 1 else ((u, _unit_rows(u)) for u in units)
+    corrupt_part: str | None = None
+    for unit, (results, corrupt) in done:
+        part = str(unit.part) if isinstance(unit, _Chunk) else unit.path
+        if part == corrupt_part:
+            continue  # read ahead of the corrupt line that ended its partition
+        yield from results
+        if corrupt:
+            corrupt_part = part
+
+
+# Lines handed to a worker at a time: enough work to outweigh sending it, few enough that the rows
+# waiting to be written stay small. Chunks in flight per worker: enough to keep the workers busy.
+CHUNK_LINES = 50
+CHUNKS_IN_FLIGHT_PER_WORKER = 2
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Consecutive lines of a partition file, the first of them line ``first``."""
+
+    part: Path
+    first: int
+    lines: list[str]
+
+
+def _units(directories: Iterable[Path]) -> Iterator["_Chunk | PaperResult"]:
+    for directory in directories:
+        if not directory.is_dir():
+            yield PaperResult(str(directory), cause="partition directory not found")
+            continue
+        parts = partition_files(directory)
+        if not parts:
+            yield PaperResult(str(directory), cause=f"no partition files ({PART_GLOB}) in this directory")
+        for part in parts:
+            yield from _part_units(part, CHUNK_LINES)
+
+
+def _part_units(part: Path, size: int) -> Iterator["_Chunk | PaperResult"]:
+    """A partition file's lines in chunks; when it cannot be read further, one error after the lines read."""
+    lines: list[str] = []
+    first = 1
     try:
         with gzip.open(part, "rt", encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
-                try:
-                    result = _line_result(line)
-                except (ValueError, KeyError, TypeError, ValidationError) as exc:
-                    # json's, pydantic's and our own complaints are all ValueError or KeyError/TypeError.
-                    kind = "a record that does not validate" if isinstance(exc, ValidationError) else "broken JSON"
-                    yield PaperResult(str(part), cause=f"partition file is corrupt ({kind} on line {number})")
-                    return
-                yield result
+                lines.append(line)
+                if len(lines) >= size:
+                    yield _Chunk(part, first, lines)
+                    lines, first = [], number + 1
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        if lines:
+            yield _Chunk(part, first, lines)
         yield PaperResult(str(part), cause=f"partition file cannot be read ({type(exc).__name__})")
+        return
+    if lines:
+        yield _Chunk(part, first, lines)
+
+
+def _chunk_results(chunk: _Chunk) -> tuple[list[PaperResult], bool]:
+    """The results of a chunk's lines, and whether a corrupt line ended them (its partition is read no further)."""
+    results = []
+    for number, line in enumerate(chunk.lines, chunk.first):
+        try:
+            results.append(_line_result(line))
+        except (ValueError, KeyError, TypeError, ValidationError) as exc:
+            # json's, pydantic's and our own complaints are all ValueError or KeyError/TypeError.
+            kind = "a record that does not validate" if isinstance(exc, ValidationError) else "broken JSON"
+            results.append(PaperResult(str(chunk.part), cause=f"partition file is corrupt ({kind} on line {number})"))
+            return results, True
+    return results, False
+
+
+Unit = Union[_Chunk, PaperResult]  # noqa: UP007
+Done = tuple[list[PaperResult], bool]
+
+
+def _unit_rows(unit: Unit) -> Done:
+    return ([unit], False) if isinstance(unit, PaperResult) else _chunk_rows(unit)
+
+
+def _rows_in_pool(units: Iterator[Unit], workers: int) -> Iterator[tuple[Unit, Done]]:
+    """(unit, _unit_rows(unit)) in order, chunks worked in ``workers`` processes a few ahead.
+
+    A worker that dies (killed, out of memory) breaks the pool: its chunks, and
+    every chunk after, are then worked in this process. Rows do not depend on
+    where they are made.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["publish.partitions"])
+    pool: ProcessPoolExecutor | None = ProcessPoolExecutor(workers, mp_context=context)
+    pending: deque[tuple[Unit, Future[Done] | None]] = deque()
+
+    def submit(unit: Unit) -> Future[Done] | None:
+        if pool is None or isinstance(unit, PaperResult):
+            return None
+        try:
+            return pool.submit(_chunk_rows, unit)
+        except BrokenProcessPool:
+            return None
+
+    def finish(unit: Unit, future: Future[Done] | None) -> tuple[Unit, Done]:
+        nonlocal pool
+        if future is not None:
+            try:
+                return unit, future.result()
+            except BrokenProcessPool:
+                pool.shutdown(wait=False, cancel_futures=True)  # type: ignore[union-attr]
+                pool = None
+        return unit, _unit_rows(unit)
+
+    try:
+        for unit in units:
+            pending.append((unit, submit(unit)))
+            if len(pending) > workers * CHUNKS_IN_FLIGHT_PER_WORKER:
+                yield finish(*pending.popleft())
+        while pending:
+            yield finish(*pending.popleft())
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _chunk_rows(chunk: _Chunk) -> tuple[list[PaperResult], bool]:
+    """_chunk_results with each paper's rows made in place of its document and records."""
+    results, corrupt = _chunk_results(chunk)
+    for result in results:
+        if result.document is not None:
+            result.rows = paper_rows(result.document, result.records)
+            result.document, result.records = None, []
+    return results, corrupt
 
 
 class PartitionLine(BaseModel):

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from extractor.errors import PaperError
 from extractor.parsers import paper_id_for, parse_bytes, read_paper_bytes
+from publish.rows import PaperRows
 from schemas import Document, EvidenceRecord
 
 # Files handed to the workers ahead of the one being written, per worker: enough to keep
@@ -42,6 +43,9 @@ class PaperResult:
     cause: str | None = None
     # The database already holds this paper at this extractor version: nothing was parsed.
     unchanged: bool = False
+    # The paper's database rows, when made where it was read (publish.partitions.load_partitions);
+    # document and records are then None and empty.
+    rows: PaperRows | None = None
 
     @property
     def error(self) -> PaperError | None:

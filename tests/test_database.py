@@ -11,7 +11,8 @@ from sqlite_utils import Database
 import publish.processing as processing
 from extractor.errors import PaperError
 from extractor.parsers import parse_paper
-from publish.database import BuildError, BuildSummary, build_database, paper_files, record_id, write_papers
+from publish.database import BuildError, BuildSummary, build_database, paper_files, write_papers
+from publish.rows import paper_rows, record_id
 from publish.tables import all_specs, evidence_specs
 from schemas import Provenance, RegistryId
 from tests.conftest import PAPERS, document_from_text
@@ -118,8 +119,8 @@ def test_write_papers_replaces_a_paper_written_twice(tmp_path: Path) -> None:
                       rule_id="registry.nct.v1", extractor_version="0", confidence=0.9)
     records = [RegistryId(registry="NCT", identifier="NCT01254890", provenance=[span])]
     db_path = tmp_path / "evidence.db"
-    write_papers(db_path, [(document, records)])
-    counts = write_papers(db_path, [(document, records)])
+    write_papers(db_path, [paper_rows(document, records)])
+    counts = write_papers(db_path, [paper_rows(document, records)])
     assert counts["registry_ids"] == 1
     rows = _dump(db_path)
     assert len(rows["papers"]) == 1 and len(rows["provenance"]) == 1

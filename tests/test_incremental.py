@@ -8,6 +8,7 @@ import pytest
 import sqlite_utils
 
 import publish.database
+import publish.rows
 from publish.cli import _progress
 from publish.database import build_database
 from tests.conftest import PAPERS
@@ -59,7 +60,9 @@ def test_keep_others_adds_without_removing(tmp_path: Path) -> None:
 def test_a_new_extractor_version_re_extracts_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "evidence.db"
     build_database(db, [D01, D05])
+    # The version the build compares, and the one it writes into each papers row.
     monkeypatch.setattr(publish.database, "EXTRACTOR_VERSION", "9.9.9")
+    monkeypatch.setattr(publish.rows, "EXTRACTOR_VERSION", "9.9.9")
     result = build_database(db, [D01, D05])
     assert (result.papers, result.unchanged) == (2, 0)
     versions = {row["extractor_version"] for row in sqlite_utils.Database(db).table("papers").rows}

@@ -2,6 +2,8 @@
 
 import gzip
 import json
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,8 @@ from sqlite_utils import Database
 from extractor import __version__ as EXTRACTOR_VERSION
 from publish.cli import cli
 from publish.database import BuildError, build_database
-from publish.partitions import PartitionError, partition_files, read_partitions, write_partitions
+from publish.partitions import PartitionError, load_partitions, partition_files, read_partitions, write_partitions
+from publish.rows import paper_rows
 from tests.conftest import PAPERS, database_rows
 
 D01 = PAPERS / "d01_borthakur_phase1_haematologica2011.txt"
@@ -137,3 +140,84 @@ def test_workers_write_the_same_partitions(tmp_path: Path) -> None:
     assert [s.papers for s in one] == [s.papers for s in two] == [1, 1]
     for a, b in zip(partition_files(tmp_path / "one"), partition_files(tmp_path / "two"), strict=True):
         assert _lines(a) == _lines(b)
+
+
+def _damaged_directory(extracted: tuple[Path, Path], tmp_path: Path) -> Path:
+    """Partitions with a corrupt line between good ones, a truncated file and a good file after."""
+    out, _ = extracted
+    first, second = _lines(out / "part-00000.jsonl.gz"), _lines(out / "part-00001.jsonl.gz")
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    with gzip.open(damaged / "part-00000.jsonl.gz", "wt", encoding="utf-8") as handle:
+        handle.write("\n".join([*first, "{not json", *second]) + "\n")
+    (damaged / "part-00001.jsonl.gz").write_bytes((out / "part-00000.jsonl.gz").read_bytes()[:300])
+    (damaged / "part-00002.jsonl.gz").write_bytes((out / "part-00001.jsonl.gz").read_bytes())
+    return damaged
+
+
+def _loaded(directories: list[Path], workers: int) -> list[tuple[str, str | None, dict | None]]:
+    return [(r.path, r.cause, None if r.rows is None else r.rows.tables)
+            for r in load_partitions(directories, workers=workers)]
+
+
+@pytest.mark.parametrize("chunk_lines", [1, 2, 50])
+def test_rows_made_in_workers_are_the_rows_made_here(
+    extracted: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_lines: int,
+) -> None:
+    out, empty = extracted
+    damaged = _damaged_directory(extracted, tmp_path)
+    monkeypatch.setattr("publish.partitions.CHUNK_LINES", chunk_lines)
+    here = _loaded([out, damaged, tmp_path / "missing"], workers=1)
+    assert here == _loaded([out, damaged, tmp_path / "missing"], workers=2)
+    assert [(path, cause) for path, cause, _ in here] == [
+        (str(D01), None), (str(empty), "file is empty"), (str(D05), None), (str(JATS), None),
+        # The corrupt line ends its partition: what follows it is not read.
+        (str(D01), None), (str(empty), "file is empty"),
+        (str(damaged / "part-00000.jsonl.gz"), "partition file is corrupt (broken JSON on line 3)"),
+        (str(damaged / "part-00001.jsonl.gz"), "partition file cannot be read (EOFError)"),
+        (str(D05), None), (str(JATS), None),
+        (str(tmp_path / "missing"), "partition directory not found"),
+    ]
+    # The same as read_partitions gives, the paper's rows in place of its document and records.
+    assert [(r.path, r.cause) for r in read_partitions([out, damaged])] == [(p, c) for p, c, _ in here[:-1]]
+    d01 = next(r for r in read_partitions([out]) if r.path == str(D01))
+    assert d01.document is not None and here[0][2] == paper_rows(d01.document, d01.records).tables
+    assert len(here[0][2]["provenance"]) >= len(d01.records) >= 5
+
+
+def test_a_build_with_workers_from_partitions_is_the_same_database(
+    extracted: tuple[Path, Path], tmp_path: Path,
+) -> None:
+    out, _ = extracted
+    one = build_database(tmp_path / "one.db", [], partitions=[out])
+    two = build_database(tmp_path / "two.db", [], partitions=[out], workers=2)
+    assert (two.papers, two.rows, two.errors) == (one.papers, one.rows, one.errors)
+    assert database_rows(tmp_path / "two.db") == database_rows(tmp_path / "one.db")
+
+
+class _DeadPool:
+    """A process pool whose workers have died: every chunk sent to it fails as the real pool fails."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.submitted = 0
+
+    def submit(self, fn: object, *args: object) -> Future:
+        self.submitted += 1
+        if self.submitted > 1:
+            raise BrokenProcessPool("a child process terminated abruptly")
+        future: Future = Future()
+        future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def test_chunks_a_dead_worker_held_are_made_here(
+    extracted: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out, _ = extracted
+    expected = _loaded([out], workers=1)
+    monkeypatch.setattr("publish.partitions.ProcessPoolExecutor", _DeadPool)
+    monkeypatch.setattr("publish.partitions.CHUNK_LINES", 1)
+    assert _loaded([out], workers=2) == expected
