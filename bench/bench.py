@@ -14,7 +14,7 @@ Writes bench/out/bench.json and bench/out/bench.md:
 - scale: a synthetic corpus (bench/synth.py) of each --sizes, extracted into
   partitions by `evidence extract --out --workers N` (each --workers at the
   smallest size, the largest at the others), then built by `evidence build
-  --partitions`: seconds, papers/s and peak memory of the whole process tree
+  --partitions --workers N`: seconds, papers/s and peak memory of the whole process tree
   (bench/memory.py), so the workers count;
 - Datasette JSON latency (p50/p95) for a table page, a facet and a full-text
   search on the largest database grown to --latency-rows evidence rows
@@ -161,7 +161,8 @@ def scale(work: Path, sizes: list[int], workers: list[int]) -> list[dict[str, An
             if n == max(workers):
                 db = work / f"scale-{size}.db"
                 seconds, memory, result = run_measured([EVIDENCE, "build", str(db), "--partitions", str(parts),
-                                                        "--corrections", str(work / "no-corrections")])
+                                                        "--corrections", str(work / "no-corrections"),
+                                                        "--workers", str(n)])
                 _check(result, f"build {size} papers")
                 row |= {"build_seconds": round(seconds, 1), "build_peak_mb": round(memory.total_mb),
                         "db_mb": round(db.stat().st_size / 2**20)}

@@ -216,7 +216,8 @@ def evaluate(gold: str, papers: str, json_path: str | None) -> None:
 @click.option("--corrections", "corrections_dir", default="corpus/corrections", show_default=True,
               type=click.Path(file_okay=False), help="Directory of reviewed corrections files applied to the build.")
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of keeping unchanged papers.")
-@click.option("-w", "--workers", default=1, show_default=True, metavar="N", callback=_workers, help=WORKERS_HELP)
+@click.option("-w", "--workers", default=1, show_default=True, metavar="N", callback=_workers,
+              help=WORKERS_HELP[:-1] + "; with --partitions, make their database rows in N processes.")
 @click.option("--partitions", multiple=True, type=click.Path(file_okay=False), metavar="DIR",
               help="Load papers extracted earlier by `evidence extract --out DIR` (repeatable).")
 def build(db: str, paths: tuple[str, ...], corrections_dir: str, full: bool, workers: int,
