@@ -96,7 +96,7 @@ def _with_verdicts(sentences: Iterable[Sentence | None]) -> list[tuple[Sentence,
 
 
 def passage_sentences(nlp: Language, passage: Passage) -> list[tuple[Sentence, bool, bool]]:
-    """sentences_of the passage's Doc after the pipes that come before the rule components.
+    """sentences_of the passage's Doc after the trial sentencizer, worked out without a Doc extension.
 
     A table row is always one sentence (see the trial sentencizer), and so is a line in which
     the sentencizer finds nowhere a sentence could start: neither needs a Doc.
@@ -104,13 +104,8 @@ def passage_sentences(nlp: Language, passage: Passage) -> list[tuple[Sentence, b
     text = passage.document.text[passage.start : passage.end]
     if passage.is_row or segmenter.has_one_sentence(text):
         return _with_verdicts([_sentence(passage, 0, len(text))])
-    doc = nlp.make_doc(text)
-    doc._.passage = passage
-    for _, proc in nlp.pipeline:
-        if isinstance(proc, RuleComponent):
-            break
-        doc = proc(doc)
-    return sentences_of(doc)
+    spans = segmenter.sentence_spans(nlp.make_doc(text), text)
+    return _with_verdicts(_sentence(passage, start, end) for start, end in spans)
 
 
 def _sentence(passage: Passage, rel_start: int, rel_end: int) -> Sentence | None:

@@ -3,6 +3,7 @@
 import re
 from bisect import bisect_right
 from functools import cache
+from itertools import pairwise
 
 import numpy
 from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START, SPACY
@@ -33,14 +34,30 @@ def trial_sentencizer(doc: Doc) -> Doc:
     if passage is None or not passage.is_row:
         # Doc.text is rebuilt token by token on every read; the passage's text is the same string.
         text = doc.text if passage is None else passage.document.text[passage.start : passage.end]
-        tokens = _Tokens(doc, text)
-        abbreviations = _abbreviations()
-        for i in tokens.candidates():
-            if _starts_sentence(tokens, i, abbreviations):
-                starts[i] = 1
+        for i in sentence_starts(_Tokens(doc, text)):
+            starts[i] = 1
     # One array write: setting token.is_sent_start one by one re-checks the whole Doc each time.
     doc.from_array([SENT_START], starts.astype(numpy.uint64))
     return doc
+
+
+def sentence_spans(doc: Doc, text: str) -> list[tuple[int, int]]:
+    """(start, end) characters of the sentences trial_sentencizer marks in a prose Doc of ``text``.
+
+    What the component gives, without writing it into the Doc: each sentence runs
+    to where the next begins, its trailing white space included.
+    """
+    if not len(doc):
+        return []
+    tokens = _Tokens(doc, text)
+    bounds = [0, *(tokens.idx[i] for i in sentence_starts(tokens)), len(text)]
+    return list(pairwise(bounds))
+
+
+def sentence_starts(tokens: "_Tokens") -> list[int]:
+    """Indices of the tokens after the first that start a sentence, in order."""
+    abbreviations = _abbreviations()
+    return [i for i in tokens.candidates() if _starts_sentence(tokens, i, abbreviations)]
 
 
 def has_one_sentence(text: str) -> bool:

@@ -4,7 +4,7 @@ import pytest
 
 from extractor.parsers import parse_paper
 from extractor.pipeline import build_nlp
-from extractor.segmenter import has_one_sentence
+from extractor.segmenter import has_one_sentence, sentence_spans
 from tests.conftest import PAPERS
 
 
@@ -48,3 +48,15 @@ def test_a_text_with_one_sentence_is_one_sentence_to_the_sentencizer() -> None:
     single = [line for line in lines if has_one_sentence(line)]
     assert single
     assert all(len(sentences(line)) == 1 for line in single)
+
+
+def test_sentence_spans_are_the_sentences_the_component_marks() -> None:
+    nlp = build_nlp()
+    lines = [line for path in sorted(PAPERS.iterdir()) for line in parse_paper(path).text.split("\n")
+             if line.strip() and not has_one_sentence(line)]
+    assert len(lines) > 100
+    for line in lines:
+        marked = [sent.text.strip() for sent in nlp.get_pipe("trial_sentencizer")(nlp.make_doc(line)).sents]
+        spans = [line[start:end].strip() for start, end in sentence_spans(nlp.make_doc(line), line)]
+        assert spans == marked, line
+    assert sentence_spans(nlp.make_doc(""), "") == []
