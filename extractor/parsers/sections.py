@@ -1,7 +1,7 @@
 """Section headings to SectionLabel via the alias lexicon, shared by every parser."""
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -54,12 +54,22 @@ def lexicon() -> SectionLexicon:
 @cache
 def layout_regex(rule_id: str) -> re.Pattern[str]:
     """A compiled page-layout rule of patterns/layout.yaml, by id."""
+    regex = _layout_regexes().get(rule_id)
+    if regex is None:
+        raise KeyError(f"no layout rule {rule_id!r} in {LAYOUT_RULES}")
+    return regex
+
+
+@cache
+def _layout_regexes() -> dict[str, re.Pattern[str]]:
+    regexes: dict[str, re.Pattern[str]] = {}
     for rule in load_rules(LAYOUT_RULES):
-        if rule.id == rule_id:
-            return rule.regex
-    raise KeyError(f"no layout rule {rule_id!r} in {LAYOUT_RULES}")
+        regexes.setdefault(rule.id, rule.regex)  # the first rule of an id, as a search in file order finds
+    return regexes
 
 
+# Parsers ask about every line of a paper, and papers repeat their headings and running lines.
+@lru_cache(maxsize=4096)
 def normalise_heading(text: str) -> str:
     """Heading text as the lexicon spells it: lower case, unnumbered, no trailing colon."""
     text = layout_regex("layout.heading_number.v1").sub("", text.strip())
