@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from extractor.components.endpoints import _lexicon
 from extractor.components.response import _terms
 from extractor.parsers import parse_paper
 from extractor.patterns import load_rules, rule_files
@@ -91,3 +92,24 @@ def test_a_rule_searches_as_its_regex_does() -> None:
             for text in lines:
                 found, expected = rule.search(text), rule.regex.search(text)
                 assert (found.span() if found else None) == (expected.span() if expected else None), (rule.id, text)
+
+
+def test_the_endpoint_trie_finds_what_the_list_of_names_finds() -> None:
+    lexicon = _lexicon()
+    lines = _sentences()
+    # Names in other cases, joined by hyphens or runs of spaces, and cut short by a following word.
+    variants = [transform(line) for line in lines for transform in (
+        str.upper, str.lower, lambda s: s.replace(" ", "-"), lambda s: s.replace(" ", "  "),
+        lambda s: s.replace(" survival", " survival-x"))]
+    spans = [[m.span() for m in lexicon.listed.finditer(text)] for text in lines + variants]
+    assert sum(map(len, spans)) > 500
+    assert [[m.span() for m in lexicon.regex.finditer(text)] for text in lines + variants] == spans
+    made_up = "event-free survival, event free survival-free, EFS, efs, OS-free, disease free-patients, CR rate"
+    assert [m.group() for m in lexicon.regex.finditer(made_up)] == [m.group() for m in lexicon.listed.finditer(made_up)]
+
+
+def test_a_trie_takes_a_pattern_per_character() -> None:
+    regex = re.compile(literal_pattern(["event free", "event free survival"], escape=lambda c: r"[\s\-]+" if c == " "
+                                       else re.escape(c)))
+    assert regex.fullmatch("event - free  survival") and regex.fullmatch("event-free")
+    assert regex.match("event free survival").group() == "event free survival"  # the longest first
