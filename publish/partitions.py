@@ -39,6 +39,10 @@ from schemas.records import RECORD_MODELS
 PART_GLOB = "part-*.jsonl.gz"
 # Fast compression: partitions are written once and read once, and JSON shrinks about 6x even so.
 COMPRESSLEVEL = 1
+# Lines handed to a worker at a time (build --workers): enough work to outweigh sending it, few enough
+# that the rows waiting to be written stay small. Chunks in flight per worker: enough to keep them busy.
+CHUNK_LINES = 50
+CHUNKS_IN_FLIGHT_PER_WORKER = 2
 
 
 class PartitionError(Exception):
@@ -120,26 +124,7 @@ def read_partitions(directories: Iterable[Path]) -> Iterator[PaperResult]:
     not validate) becomes one error naming the partition, after the lines read
     before the damage.
     """
-    for directory in directories:
-        if not directory.is_dir():
-            yield PaperResult(str(directory), cause="partition directory not found")
-            continue
-        parts = partition_files(directory)
-        if not parts:
-            yield PaperResult(str(directory), cause=f"no partition files ({PART_GLOB}) in this directory")
-        for part in parts:
-            yield from _read_partition(part)
-
-
-def _read_partition(part: Path) -> Iterator[PaperResult]:
-    for unit in _part_units(part, CHUNK_LINES):
-        if isinstance(unit, PaperResult):
-            yield unit
-            return
-        results, corrupt = _chunk_results(unit)
-        yield from results
-        if corrupt:
-            return
+    return _in_order((unit, _unit_results(unit)) for unit in _units(directories))
 
 
 def load_partitions(directories: Sequence[Path], *, workers: int = 1) -> Iterator[PaperResult]:
@@ -150,21 +135,7 @@ def load_partitions(directories: Sequence[Path], *, workers: int = 1) -> Iterato
     the writing process only decompresses and inserts. Same results, same order.
     """
     units = _units(directories)
-    done = _rows_in_pool(units, workers) if workers > 1 else ((u, _unit_rows(u)) for u in units)
-    corrupt_part: str | None = None
-    for unit, (results, corrupt) in done:
-        part = str(unit.part) if isinstance(unit, _Chunk) else unit.path
-        if part == corrupt_part:
-            continue  # read ahead of the corrupt line that ended its partition
-        yield from results
-        if corrupt:
-            corrupt_part = part
-
-
-# Lines handed to a worker at a time: enough work to outweigh sending it, few enough that the rows
-# waiting to be written stay small. Chunks in flight per worker: enough to keep the workers busy.
-CHUNK_LINES = 50
-CHUNKS_IN_FLIGHT_PER_WORKER = 2
+    return _in_order(_rows_in_pool(units, workers) if workers > 1 else ((u, _unit_rows(u)) for u in units))
 
 
 @dataclass(frozen=True)
@@ -176,7 +147,25 @@ class _Chunk:
     lines: list[str]
 
 
-def _units(directories: Iterable[Path]) -> Iterator["_Chunk | PaperResult"]:
+# What a partition directory is read as: chunks of lines, and errors (a directory or file that cannot be read).
+Unit = _Chunk | PaperResult
+# What a chunk gives: its results, and whether a corrupt line ended them.
+Done = tuple[list[PaperResult], bool]
+
+
+def _in_order(done: Iterable[tuple[Unit, Done]]) -> Iterator[PaperResult]:
+    """The results of units in order; a corrupt line ends its partition (what was read past it is dropped)."""
+    corrupt_part: str | None = None
+    for unit, (results, corrupt) in done:
+        part = str(unit.part) if isinstance(unit, _Chunk) else unit.path
+        if part == corrupt_part:
+            continue
+        yield from results
+        if corrupt:
+            corrupt_part = part
+
+
+def _units(directories: Iterable[Path]) -> Iterator[Unit]:
     for directory in directories:
         if not directory.is_dir():
             yield PaperResult(str(directory), cause="partition directory not found")
@@ -188,7 +177,7 @@ def _units(directories: Iterable[Path]) -> Iterator["_Chunk | PaperResult"]:
             yield from _part_units(part, CHUNK_LINES)
 
 
-def _part_units(part: Path, size: int) -> Iterator["_Chunk | PaperResult"]:
+def _part_units(part: Path, size: int) -> Iterator[Unit]:
     """A partition file's lines in chunks; when it cannot be read further, one error after the lines read."""
     lines: list[str] = []
     first = 1
@@ -208,7 +197,7 @@ def _part_units(part: Path, size: int) -> Iterator["_Chunk | PaperResult"]:
         yield _Chunk(part, first, lines)
 
 
-def _chunk_results(chunk: _Chunk) -> tuple[list[PaperResult], bool]:
+def _chunk_results(chunk: _Chunk) -> Done:
     """The results of a chunk's lines, and whether a corrupt line ended them (its partition is read no further)."""
     results = []
     for number, line in enumerate(chunk.lines, chunk.first):
@@ -222,8 +211,8 @@ def _chunk_results(chunk: _Chunk) -> tuple[list[PaperResult], bool]:
     return results, False
 
 
-Unit = Union[_Chunk, PaperResult]  # noqa: UP007
-Done = tuple[list[PaperResult], bool]
+def _unit_results(unit: Unit) -> Done:
+    return ([unit], False) if isinstance(unit, PaperResult) else _chunk_results(unit)
 
 
 def _unit_rows(unit: Unit) -> Done:
@@ -272,7 +261,7 @@ def _rows_in_pool(units: Iterator[Unit], workers: int) -> Iterator[tuple[Unit, D
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _chunk_rows(chunk: _Chunk) -> tuple[list[PaperResult], bool]:
+def _chunk_rows(chunk: _Chunk) -> Done:
     """_chunk_results with each paper's rows made in place of its document and records."""
     results, corrupt = _chunk_results(chunk)
     for result in results:
