@@ -99,8 +99,11 @@ def parse(paper: str) -> None:
               help="With --out: papers per partition file.")
 @click.option("--dask", "scheduler", metavar="ADDRESS",
               help="With --out: run on a Dask cluster (a scheduler address, or 'local' for a local cluster).")
+@click.option("--resume", is_flag=True,
+              help="With --out: write only the partitions an interrupted run with the same PAPERS and "
+                   "--partition-size left undone.")
 def extract(papers: tuple[str, ...], nl: bool, out: str | None, workers: int, partition_size: int,
-            scheduler: str | None) -> None:
+            scheduler: str | None, resume: bool) -> None:
     """Extract evidence records from PAPERS (files or directories) and print them as JSON.
 
     With --out, write them as partitions instead, in --workers processes or on a
@@ -113,10 +116,10 @@ def extract(papers: tuple[str, ...], nl: bool, out: str | None, workers: int, pa
         evidence extract corpus/papers --out extracted/ --workers 2
     """
     if out is not None:
-        _extract_partitions(papers, Path(out), workers, partition_size, scheduler)
+        _extract_partitions(papers, Path(out), workers, partition_size, scheduler, resume)
         return
-    if scheduler is not None:
-        raise click.UsageError("--dask needs --out DIR")
+    if scheduler is not None or resume:
+        raise click.UsageError(f"{'--dask' if scheduler is not None else '--resume'} needs --out DIR")
     failed = False
     records: list[dict[str, object]] = []
     for _, document in _papers(papers):
@@ -135,7 +138,8 @@ def extract(papers: tuple[str, ...], nl: bool, out: str | None, workers: int, pa
         sys.exit(1)
 
 
-def _extract_partitions(papers: tuple[str, ...], out: Path, workers: int, size: int, scheduler: str | None) -> None:
+def _extract_partitions(papers: tuple[str, ...], out: Path, workers: int, size: int, scheduler: str | None,
+                        resume: bool) -> None:
     from publish.partitions import PartitionError, write_partitions
 
     files = _expand(papers)
@@ -145,16 +149,18 @@ def _extract_partitions(papers: tuple[str, ...], out: Path, workers: int, size: 
         if scheduler is not None:
             from publish.distributed import extract_on_dask
 
-            summaries = extract_on_dask(files, out, scheduler=scheduler, partition_size=size)
+            summaries = extract_on_dask(files, out, scheduler=scheduler, partition_size=size, resume=resume)
         else:
-            summaries = write_partitions(files, out, workers=workers, partition_size=size)
+            summaries = write_partitions(files, out, workers=workers, partition_size=size, resume=resume)
     except PartitionError as error:
         raise click.ClickException(str(error)) from None
     papers_done = sum(s.papers for s in summaries)
     failed = [cause for s in summaries for cause in s.causes]
+    already = -(-len(files) // size) - len(summaries)
     for cause in failed:
         click.echo(f"error: {cause}", err=True)
     click.echo(f"{out}: {papers_done} papers extracted into {len(summaries)} partitions"
+               + (f", {already} partitions already there" if already else "")
                + (f", {len(failed)} could not be read" if failed else ""))
     if failed:
         sys.exit(1)

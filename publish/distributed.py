@@ -22,14 +22,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from publish.partitions import PartitionError, PartitionSummary, check_output, write_partition
-from publish.processing import PaperResult, chunked, default_workers, process_file
+from publish.partitions import Batch, PartitionError, PartitionSummary, plan_partitions, write_partition
+from publish.processing import PaperResult, default_workers, process_file
 
 INSTALL_HINT = "the Dask backend needs `pip install 'trial-evidence[dask]'`"
 
 
 def extract_on_dask(
-    files: Sequence[Path], out: Path, *, scheduler: str, partition_size: int = 500,
+    files: Sequence[Path], out: Path, *, scheduler: str, partition_size: int = 500, resume: bool = False,
 ) -> list[PartitionSummary]:
     """Extract ``files`` into ``out`` as partitions of ``partition_size`` files, one Dask task each.
 
@@ -38,9 +38,13 @@ def extract_on_dask(
     for this run. Workers must see ``files`` and ``out`` at the same absolute
     paths. Returns one summary per partition, in order; a task that fails (a
     worker that died, an output it cannot write: not a bad paper, which its
-    partition records) raises PartitionError naming the partition.
+    partition records) raises PartitionError naming the partition. With
+    ``resume``, only the partitions a previous run left undone are extracted
+    (publish.partitions.plan_partitions), and only their summaries returned.
     """
-    check_output(out)
+    plan = plan_partitions(files, out, partition_size, resume=resume)
+    if not plan:
+        return []
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -48,22 +52,22 @@ def extract_on_dask(
     if scheduler == "local":
         with LocalCluster(n_workers=default_workers(), threads_per_worker=1, processes=True) as cluster, \
                 Client(cluster) as client:
-            return _run(client, files, out, partition_size)
+            return _run(client, plan, out)
     try:
         client = Client(scheduler)
     except (OSError, ValueError) as exc:  # unreachable (timed out) or not an address
         raise PartitionError(f"cannot reach the Dask scheduler at {scheduler}: {_one_line(exc)}") from None
     with client:
-        return _run(client, files, out, partition_size)
+        return _run(client, plan, out)
 
 
-def _run(client: Any, files: Sequence[Path], out: Path, partition_size: int) -> list[PartitionSummary]:
+def _run(client: Any, plan: list[Batch], out: Path) -> list[PartitionSummary]:
     from distributed import as_completed
 
     # Workers may run in another directory: they read absolute paths, and results name files as given.
-    batches = [[(str(path), str(path.absolute())) for path in batch] for batch in chunked(files, partition_size)]
+    batches = [[(str(path), str(path.absolute())) for path in batch] for _, batch in plan]
     target = str(out.absolute())
-    index_of = {client.submit(_extract_partition, target, f"{index:05d}", batch, pure=False): index
+    index_of = {client.submit(_extract_partition, target, f"{plan[index][0]:05d}", batch, pure=False): index
                 for index, batch in enumerate(batches)}
     summaries: dict[int, PartitionSummary] = {}
     failures: dict[int, BaseException | None] = {}
@@ -82,7 +86,7 @@ def _run(client: Any, files: Sequence[Path], out: Path, partition_size: int) -> 
     if failures:
         index = min(failures)
         others = f" ({len(failures)} of {len(batches)} partitions failed)" if len(failures) > 1 else ""
-        raise PartitionError(f"partition {index:05d} (first file {batches[index][0][0]}) failed: "
+        raise PartitionError(f"partition {plan[index][0]:05d} (first file {batches[index][0][0]}) failed: "
                              f"{_one_line(failures[index])}{others}")
     return [summaries[index] for index in range(len(batches))]
 

@@ -3,7 +3,9 @@
 A partition directory holds ``part-<name>.jsonl.gz`` files, each written whole or
 not at all (a temporary name, renamed when complete), so partitions written by
 many processes or machines at once never collide, and a run cut short leaves
-only complete partitions behind. Each line is one input file:
+only complete partitions behind, which a resumed run keeps (plan_partitions:
+files are cut in order, so ``part-00012`` always holds the same files). Each
+line is one input file:
 
     {"path": ..., "paper_id": ..., "extractor_version": ..., "cause": null,
      "document": {Document}, "records": [{EvidenceRecord}, ...]}
@@ -18,20 +20,21 @@ import gzip
 import json
 import multiprocessing
 import os
+import re
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from extractor import __version__ as EXTRACTOR_VERSION
-from publish.processing import PaperResult, read_files
+from publish.processing import PaperResult, chunked, close_pool, read_files, submit
 from publish.rows import paper_rows
 from schemas import Document
 from schemas.records import RECORD_MODELS
@@ -94,21 +97,75 @@ def check_output(directory: Path) -> None:
     if directory.exists() and not directory.is_dir():
         raise PartitionError(f"{directory}: is a file, not a directory for partitions")
     if directory.is_dir() and partition_files(directory):
-        raise PartitionError(f"{directory}: already holds partitions; write into an empty directory")
+        raise PartitionError(f"{directory}: already holds partitions; write into an empty directory "
+                             "(or --resume the run that wrote them)")
+
+
+# A partition to write: its number (part-00012) and its files.
+Batch = tuple[int, list[Path]]
+
+
+def plan_partitions(files: Sequence[Path], directory: Path, partition_size: int, *, resume: bool = False) -> list[Batch]:
+    """The partitions a run must write: ``files`` cut in order into ``partition_size`` files each.
+
+    Without ``resume``, all of them, into a directory holding none yet. With it, the
+    ones a previous run with the same files and size did not complete: each
+    partition already there must hold exactly its files, read by this extractor
+    version; anything else is refused (PartitionError), never mixed in.
+    """
+    batches = [list(batch) for batch in chunked(files, partition_size)]
+    if not resume or not directory.is_dir():
+        check_output(directory)
+        return list(enumerate(batches))
+    done = {_completed_batch(part, batches) for part in partition_files(directory)}
+    return [(index, batch) for index, batch in enumerate(batches) if index not in done]
+
+
+def _completed_batch(part: Path, batches: list[list[Path]]) -> int:
+    """The batch a partition file completed; PartitionError when it is not one of this run's."""
+    match = re.fullmatch(r"part-(\d{5,})\.jsonl\.gz", part.name)
+    index = int(match.group(1)) if match else len(batches)
+    try:
+        heads = [_line_head(line) for line in _text_lines(part)]
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise PartitionError(f"{part}: cannot be read ({type(exc).__name__}); delete it to extract it again") from None
+    versions = {version for _, version in heads} - {EXTRACTOR_VERSION}
+    if versions:
+        raise PartitionError(f"{part}: extracted by extractor {versions.pop()}, not {EXTRACTOR_VERSION}; "
+                             "write into an empty directory")
+    if index >= len(batches) or [path for path, _ in heads] != [str(path) for path in batches[index]]:
+        raise PartitionError(f"{part}: holds other files than this run's partition {part.name[5:-9]}; "
+                             "resume with the same PAPERS and --partition-size, or write into an empty directory")
+    return index
+
+
+def _text_lines(part: Path) -> list[str]:
+    with gzip.open(part, "rt", encoding="utf-8") as handle:
+        return handle.read().splitlines()
+
+
+def _line_head(line: str) -> tuple[str, str]:
+    """(path, extractor version) of a partition line, read from its head without parsing the document.
+
+    result_line writes the head first and splices the document after it; a quote
+    inside a JSON string is escaped, so the first ', "document": ' is the splice.
+    """
+    head = json.loads(line[: line.index(', "document": ')] + "}")
+    return str(head["path"]), str(head["extractor_version"])
 
 
 def write_partitions(
-    files: Sequence[Path], directory: Path, *, workers: int = 1, partition_size: int = 500,
+    files: Sequence[Path], directory: Path, *, workers: int = 1, partition_size: int = 500, resume: bool = False,
 ) -> list[PartitionSummary]:
-    """Extract ``files`` (in ``workers`` processes) into partitions of ``partition_size`` papers each."""
-    check_output(directory)
-    results = iter(read_files(files, workers=workers))
-    summaries: list[PartitionSummary] = []
+    """Extract ``files`` (in ``workers`` processes) into partitions of ``partition_size`` papers each.
+
+    With ``resume``, only the partitions a previous run left undone (plan_partitions);
+    returns the summaries of the partitions written by this run.
+    """
+    plan = plan_partitions(files, directory, partition_size, resume=resume)
+    results = iter(read_files([path for _, batch in plan for path in batch], workers=workers))
     # Each partition is written as its results arrive: one paper in memory at a time, not a partition.
-    while (first := next(results, None)) is not None:
-        part = chain([first], islice(results, partition_size - 1))
-        summaries.append(write_partition(directory, f"{len(summaries):05d}", part))
-    return summaries
+    return [write_partition(directory, f"{index:05d}", islice(results, len(batch))) for index, batch in plan]
 
 
 def partition_files(directory: Path) -> list[Path]:
@@ -231,13 +288,10 @@ def _rows_in_pool(units: Iterator[Unit], workers: int) -> Iterator[tuple[Unit, D
     pool: ProcessPoolExecutor | None = ProcessPoolExecutor(workers, mp_context=context)
     pending: deque[tuple[Unit, Future[Done] | None]] = deque()
 
-    def submit(unit: Unit) -> Future[Done] | None:
-        if pool is None or isinstance(unit, PaperResult):
+    def start(unit: Unit) -> Future[Done] | None:
+        if pool is None or not isinstance(unit, _Chunk):
             return None
-        try:
-            return pool.submit(_chunk_rows, unit)
-        except BrokenProcessPool:
-            return None
+        return submit(pool, _chunk_rows, unit)
 
     def finish(unit: Unit, future: Future[Done] | None) -> tuple[Unit, Done]:
         nonlocal pool
@@ -245,20 +299,21 @@ def _rows_in_pool(units: Iterator[Unit], workers: int) -> Iterator[tuple[Unit, D
             try:
                 return unit, future.result()
             except BrokenProcessPool:
-                pool.shutdown(wait=False, cancel_futures=True)  # type: ignore[union-attr]
+                if pool is not None:
+                    close_pool(pool)
                 pool = None
         return unit, _unit_rows(unit)
 
     try:
         for unit in units:
-            pending.append((unit, submit(unit)))
+            pending.append((unit, start(unit)))
             if len(pending) > workers * CHUNKS_IN_FLIGHT_PER_WORKER:
                 yield finish(*pending.popleft())
         while pending:
             yield finish(*pending.popleft())
     finally:
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            close_pool(pool)
 
 
 def _chunk_rows(chunk: _Chunk) -> Done:

@@ -145,7 +145,7 @@ def _read_in_pool(files: Iterator[Path], workers: int, unchanged: frozenset[str]
             path = next(files, None)
             if path is None:
                 return
-            pending.append((path, pool.submit(_process_in_worker, path)))
+            pending.append((path, submit(pool, _process_in_worker, path)))
 
     try:
         fill()
@@ -159,19 +159,48 @@ def _read_in_pool(files: Iterator[Path], workers: int, unchanged: frozenset[str]
                 # it are read again as well.
                 retry = [p for p, _ in pending]
                 pending.clear()
-                pool.shutdown(wait=True, cancel_futures=True)
+                close_pool(pool)
                 pool = _new_pool(workers, work, unchanged)
                 try:
-                    result = pool.submit(_process_in_worker, path).result()
+                    result = submit(pool, _process_in_worker, path).result()
                 except BrokenProcessPool:
                     result = PaperResult(str(path), cause="could not be read (the worker process reading it died)")
-                    pool.shutdown(wait=True, cancel_futures=True)
+                    close_pool(pool)
                     pool = _new_pool(workers, work, unchanged)
-                pending.extend((p, pool.submit(_process_in_worker, p)) for p in retry)
+                pending.extend((p, submit(pool, _process_in_worker, p)) for p in retry)
             yield result
             fill()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        close_pool(pool)
+
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+
+def submit(pool: ProcessPoolExecutor, fn: Callable[[A], R], arg: A) -> Future[R]:
+    """pool.submit(fn, arg); on a pool already broken, a future failed with BrokenProcessPool (never a raise),
+    so that the caller's one place for a broken pool handles it, and no work is lost on the way."""
+    try:
+        return pool.submit(fn, arg)
+    except BrokenProcessPool as exc:
+        failed: Future[R] = Future()
+        failed.set_exception(exc)
+        return failed
+
+
+def close_pool(pool: ProcessPoolExecutor) -> None:
+    """Shut a pool down, waiting for its processes; a broken pool's workers are killed first.
+
+    When a worker dies, CPython's pool stops the others, but a worker it starts while
+    breaking (a submit racing the break) is left waiting for work, and shutdown would
+    wait for it forever (seen with CPython 3.11); killed, it is reaped at once.
+    """
+    if getattr(pool, "_broken", False):
+        # Private attributes: the pool offers no public way to its processes.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -81,6 +81,23 @@ def test_partitions_hold_every_file_in_order_named_as_given(extracted: tuple[Pat
     assert [r.document.source_path for r in results if r.document] == PAPERS
 
 
+def test_resume_on_dask_extracts_only_the_partitions_left_undone(
+    extracted: tuple[Path, list[str]], scheduler: str, tmp_path: Path,
+) -> None:
+    out, files = extracted
+    # A run whose middle task failed: its partitions before and after are complete.
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    for name in ("part-00000.jsonl.gz", "part-00002.jsonl.gz"):
+        (cut / name).write_bytes((out / name).read_bytes())
+    result = run("extract", *files, "--out", str(cut), "--partition-size", "2", "--dask", scheduler, "--resume")
+    assert result.exit_code == 1, result.output  # the empty file, in the partition extracted again
+    assert result.stdout == f"{cut}: 1 papers extracted into 1 partitions, 2 partitions already there, 1 could not be read\n"
+    assert [r.path for r in read_partitions([cut])] == [r.path for r in read_partitions([out])] == files
+    assert extract_on_dask([Path(f) for f in files], cut, scheduler="tcp://127.0.0.1:1", partition_size=2,
+                           resume=True) == []  # nothing to do: no cluster needed
+
+
 def test_a_build_from_dask_partitions_equals_a_build_from_the_files(
     extracted: tuple[Path, list[str]], tmp_path: Path,
 ) -> None:
@@ -104,7 +121,8 @@ def test_dask_into_a_directory_holding_partitions_writes_nothing(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     result = run("extract", PAPERS[0], "--out", str(out), "--dask", scheduler)
     assert result.exit_code == 1
-    assert result.output == f"Error: {out}: already holds partitions; write into an empty directory\n"
+    assert result.output == (f"Error: {out}: already holds partitions; write into an empty directory "
+                             "(or --resume the run that wrote them)\n")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 

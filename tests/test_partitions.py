@@ -84,7 +84,8 @@ def test_partitions_are_never_mixed(extracted: tuple[Path, Path]) -> None:
         write_partitions([D01], out)
     result = CliRunner().invoke(cli, ["extract", str(D01), "--out", str(out)])
     assert result.exit_code == 1
-    assert result.output == f"Error: {out}: already holds partitions; write into an empty directory\n"
+    assert result.output == (f"Error: {out}: already holds partitions; write into an empty directory "
+                             "(or --resume the run that wrote them)\n")
     assert sorted(out.iterdir()) == before
 
 
@@ -221,3 +222,58 @@ def test_chunks_a_dead_worker_held_are_made_here(
     monkeypatch.setattr("publish.partitions.ProcessPoolExecutor", _DeadPool)
     monkeypatch.setattr("publish.partitions.CHUNK_LINES", 1)
     assert _loaded([out], workers=2) == expected
+
+
+def _copy(out: Path, target: Path, names: list[str]) -> Path:
+    target.mkdir()
+    for name in names:
+        (target / name).write_bytes((out / name).read_bytes())
+    return target
+
+
+def test_resume_writes_only_the_partitions_an_interrupted_run_left_undone(
+    extracted: tuple[Path, Path], tmp_path: Path,
+) -> None:
+    out, empty = extracted
+    # A run cut short after its first partition: the second is missing.
+    cut = _copy(out, tmp_path / "cut", ["part-00000.jsonl.gz"])
+    first = (cut / "part-00000.jsonl.gz").stat().st_mtime_ns
+    args = ["extract", str(D01), str(empty), str(D05), str(JATS), "--out", str(cut), "--partition-size", "2"]
+    result = CliRunner().invoke(cli, [*args, "--resume"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"{cut}: 2 papers extracted into 1 partitions, 1 partitions already there\n"
+    assert (cut / "part-00000.jsonl.gz").stat().st_mtime_ns == first
+    for name in ("part-00000.jsonl.gz", "part-00001.jsonl.gz"):
+        assert _lines(cut / name) == _lines(out / name)
+    # Nothing left to do: nothing is written.
+    again = CliRunner().invoke(cli, [*args, "--resume"])
+    assert again.output == f"{cut}: 0 papers extracted into 0 partitions, 2 partitions already there\n"
+    # Into a directory that does not exist yet, --resume is a first run.
+    fresh = write_partitions([D01, D05], tmp_path / "fresh", partition_size=1, resume=True)
+    assert [s.papers for s in fresh] == [1, 1]
+
+
+def test_resume_refuses_partitions_of_another_run(extracted: tuple[Path, Path], tmp_path: Path) -> None:
+    out, empty = extracted
+    files = [D01, empty, D05, JATS]
+    cut = _copy(out, tmp_path / "cut", ["part-00001.jsonl.gz"])
+    with pytest.raises(PartitionError, match=r"part-00001.jsonl.gz: holds other files than this run's partition 00001"):
+        write_partitions(files, cut, partition_size=3, resume=True)
+    with pytest.raises(PartitionError, match="holds other files"):
+        write_partitions([D01, empty, JATS, D05], cut, partition_size=2, resume=True)
+    (cut / "part-x.jsonl.gz").write_bytes((out / "part-00000.jsonl.gz").read_bytes())
+    with pytest.raises(PartitionError, match=r"part-x.jsonl.gz: holds other files than this run's partition"):
+        write_partitions(files, cut, partition_size=2, resume=True)
+    (cut / "part-x.jsonl.gz").unlink()
+    old = json.loads(_lines(out / "part-00000.jsonl.gz")[0])
+    old["extractor_version"] = "0.0.1"
+    with gzip.open(cut / "part-00000.jsonl.gz", "wt", encoding="utf-8") as handle:
+        handle.write(json.dumps(old) + "\n" + _lines(out / "part-00000.jsonl.gz")[1] + "\n")
+    with pytest.raises(PartitionError, match=r"part-00000.jsonl.gz: extracted by extractor 0.0.1, not "):
+        write_partitions(files, cut, partition_size=2, resume=True)
+    (cut / "part-00000.jsonl.gz").write_bytes(b"not gzip")
+    with pytest.raises(PartitionError, match=r"part-00000.jsonl.gz: cannot be read \(BadGzipFile\); delete it"):
+        write_partitions(files, cut, partition_size=2, resume=True)
+    assert sorted(p.name for p in cut.iterdir()) == ["part-00000.jsonl.gz", "part-00001.jsonl.gz"]
+    refused = CliRunner().invoke(cli, ["extract", str(D01), "--resume"])
+    assert refused.exit_code == 2 and "--resume needs --out DIR" in refused.output

@@ -1,15 +1,20 @@
 """publish.processing: files read in worker processes give what one process gives, in input order."""
 
+import multiprocessing
 import os
 import shutil
+import signal
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
 
 from publish.database import build_database
-from publish.processing import chunked, process_file, read_files
+from publish.processing import chunked, close_pool, process_file, read_files, submit
 from tests.conftest import PAPERS, database_rows
-from tests.pool_work import die_on_crash, worker_pid
+from tests.pool_work import die_on_crash, exit_now, worker_pid
 
 D01 = PAPERS / "d01_borthakur_phase1_haematologica2011.txt"
 D05 = PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"
@@ -98,3 +103,44 @@ def test_dask_needs_an_output_directory() -> None:
 
     result = CliRunner().invoke(cli, ["extract", str(D01), "--dask", "local"])
     assert result.exit_code == 2 and "--dask needs --out DIR" in result.output
+
+
+class _StuckPool:
+    """A broken pool holding a worker it never stopped, as CPython's pool can when a submit races the
+    break: its shutdown waits for its workers (here at most a minute, the real one for ever)."""
+
+    _broken = "A child process terminated abruptly"
+
+    def __init__(self) -> None:
+        worker = multiprocessing.get_context("spawn").Process(target=time.sleep, args=(600,), daemon=True)
+        worker.start()
+        self._processes = {worker.pid: worker}
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        for worker in self._processes.values():
+            worker.join(timeout=60)
+
+
+def test_a_broken_pool_is_closed_with_its_workers_killed() -> None:
+    stuck = _StuckPool()
+    worker = next(iter(stuck._processes.values()))
+    try:
+        close_pool(stuck)  # type: ignore[arg-type]
+        assert worker.exitcode == -signal.SIGKILL
+    finally:
+        worker.kill()
+
+
+def test_a_submit_to_a_broken_pool_fails_in_its_future() -> None:
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+    try:
+        with pytest.raises(BrokenProcessPool):
+            submit(pool, exit_now, 3).result()
+        late = submit(pool, exit_now, 3)  # raises nothing: the future holds the failure
+        assert isinstance(late.exception(), BrokenProcessPool)
+    finally:
+        close_pool(pool)
+    # A pool that is not broken is shut down as usual, its workers left to finish.
+    healthy = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+    assert submit(healthy, abs, -2).result() == 2
+    close_pool(healthy)
