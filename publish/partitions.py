@@ -111,13 +111,17 @@ def plan_partitions(files: Sequence[Path], directory: Path, partition_size: int,
     Without ``resume``, all of them, into a directory holding none yet. With it, the
     ones a previous run with the same files and size did not complete: each
     partition already there must hold exactly its files, read by this extractor
-    version; anything else is refused (PartitionError), never mixed in.
+    version; anything else is refused (PartitionError), never mixed in. Resuming
+    assumes the previous run has ended: its temporary files are removed.
     """
     batches = [list(batch) for batch in chunked(files, partition_size)]
     if not resume or not directory.is_dir():
         check_output(directory)
         return list(enumerate(batches))
     done = {_completed_batch(part, batches) for part in partition_files(directory)}
+    # What the interrupted run (over, as resuming assumes) left half-written under temporary names.
+    for stale in directory.glob(".part-*.tmp"):
+        stale.unlink(missing_ok=True)
     return [(index, batch) for index, batch in enumerate(batches) if index not in done]
 
 
@@ -126,7 +130,8 @@ def _completed_batch(part: Path, batches: list[list[Path]]) -> int:
     match = re.fullmatch(r"part-(\d{5,})\.jsonl\.gz", part.name)
     index = int(match.group(1)) if match else len(batches)
     try:
-        heads = [_line_head(line) for line in _text_lines(part)]
+        with gzip.open(part, "rt", encoding="utf-8") as handle:
+            heads = [_line_head(line) for line in handle]
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise PartitionError(f"{part}: cannot be read ({type(exc).__name__}); delete it to extract it again") from None
     versions = {version for _, version in heads} - {EXTRACTOR_VERSION}
@@ -137,11 +142,6 @@ def _completed_batch(part: Path, batches: list[list[Path]]) -> int:
         raise PartitionError(f"{part}: holds other files than this run's partition {part.name[5:-9]}; "
                              "resume with the same PAPERS and --partition-size, or write into an empty directory")
     return index
-
-
-def _text_lines(part: Path) -> list[str]:
-    with gzip.open(part, "rt", encoding="utf-8") as handle:
-        return handle.read().splitlines()
 
 
 def _line_head(line: str) -> tuple[str, str]:

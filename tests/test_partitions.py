@@ -237,6 +237,7 @@ def test_resume_writes_only_the_partitions_an_interrupted_run_left_undone(
     out, empty = extracted
     # A run cut short after its first partition: the second is missing.
     cut = _copy(out, tmp_path / "cut", ["part-00000.jsonl.gz"])
+    (cut / ".part-00001.4242.tmp").write_bytes(b"half written")
     first = (cut / "part-00000.jsonl.gz").stat().st_mtime_ns
     args = ["extract", str(D01), str(empty), str(D05), str(JATS), "--out", str(cut), "--partition-size", "2"]
     result = CliRunner().invoke(cli, [*args, "--resume"])
@@ -245,6 +246,7 @@ def test_resume_writes_only_the_partitions_an_interrupted_run_left_undone(
     assert (cut / "part-00000.jsonl.gz").stat().st_mtime_ns == first
     for name in ("part-00000.jsonl.gz", "part-00001.jsonl.gz"):
         assert _lines(cut / name) == _lines(out / name)
+    assert sorted(p.name for p in cut.iterdir()) == ["part-00000.jsonl.gz", "part-00001.jsonl.gz"]
     # Nothing left to do: nothing is written.
     again = CliRunner().invoke(cli, [*args, "--resume"])
     assert again.output == f"{cut}: 0 papers extracted into 0 partitions, 2 partitions already there\n"
