@@ -350,7 +350,7 @@ def _line_result(line: str) -> PaperResult:
     if data.cause is not None:
         return PaperResult(data.path, paper_id=data.paper_id, cause=data.cause)
     if data.document is None:
-        raise ValueError("a line without a cause has a document")
+        raise ValueError("a line without a cause must have a document")
     return PaperResult(data.path, paper_id=data.paper_id, document=data.document, records=list(data.records))
 
 

@@ -26,6 +26,7 @@ from publish.tables import (
     table_name,
 )
 from schemas import Document, EvidenceRecord
+from schemas.records import record_key
 
 Row = tuple[Any, ...]
 
@@ -99,13 +100,13 @@ def record_rows(
     # One dump per record: its key (EvidenceRecord.key: every field but the spans) and its
     # provenance come out of it.
     dumps = [record.model_dump() for record in records]
-    keys = [_key(fields) for fields in dumps]
+    keys = [record_key(fields) for fields in dumps]
     if len({(r.kind, key) for r, key in zip(records, keys, strict=True)}) < len(keys):
         # Records stating one fact twice become one row, as the pipeline would have merged them
         # (merging extends a record's provenance, so it works on copies; extracted records need none).
         records = merge_duplicates([r.model_copy(deep=True) for r in records])
         dumps = [record.model_dump() for record in records]
-        keys = [_key(fields) for fields in dumps]
+        keys = [record_key(fields) for fields in dumps]
     for record, key, fields in zip(records, keys, dumps, strict=True):
         places = fields.pop("provenance")
         for place in places:
@@ -126,11 +127,6 @@ def record_rows(
             for i, place in enumerate(places)
         )
     return by_table, spans
-
-
-def _key(fields: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """EvidenceRecord.key from a record's full dump."""
-    return tuple(sorted((k, repr(v)) for k, v in fields.items() if k != "provenance"))
 
 
 def paper_rows(document: Document, records: Sequence[EvidenceRecord]) -> PaperRows:

@@ -37,10 +37,17 @@ class EvidenceRecord(StrictModel):
         description="Every place in the paper stating this fact; the first is the primary quote.",
     )
 
-    def key(self) -> tuple[object, ...]:
+    def key(self) -> tuple[tuple[str, str], ...]:
         """Identity of the fact within a paper: records with equal keys are one fact."""
-        data = self.model_dump(exclude={"provenance"})
-        return tuple(sorted((k, repr(v)) for k, v in data.items()))
+        return record_key(self.model_dump(exclude={"provenance"}))
+
+
+def record_key(fields: dict[str, object]) -> tuple[tuple[str, str], ...]:
+    """EvidenceRecord.key from a record's model_dump (its provenance, when there, left out).
+
+    Record ids hash this key (publish/rows.py): it must not change.
+    """
+    return tuple(sorted((k, repr(v)) for k, v in fields.items() if k != "provenance"))
 
 
 class RegistryId(EvidenceRecord):
