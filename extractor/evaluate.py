@@ -33,6 +33,9 @@ from typing import Any
 from extractor.parsers import SUFFIXES, parse_paper
 from schemas.summary import EvidenceSummary
 
+# The gold directory holds the dev split; its test/ folder the frozen test split (corpus/gold/README.md).
+SPLITS = ("dev", "test")
+TEST_FOLDER = "test"
 CATEGORIES = (
     "trial_ids", "phase", "design", "population", "drugs", "responses", "time_to_event",
     "hazard_ratios", "mtd", "dlts", "adverse_events", "mortality",
@@ -311,6 +314,24 @@ def evaluate_corpus(gold_dir: str | Path, papers_dir: str | Path) -> EvalReport:
                 error = f"{paper.name}: {type(exc).__name__}: {exc}"
         results.append(score_summary(gold, predicted, error))
     return EvalReport(papers=results)
+
+
+def split_gold_dir(gold_root: str | Path, split: str) -> Path:
+    """The folder of one split's gold files: dev is the gold folder itself, test its ``test/`` folder."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: one of {', '.join(SPLITS)}")
+    root = Path(gold_root)
+    return root if split == "dev" else root / TEST_FOLDER
+
+
+def evaluate_splits(gold_root: str | Path, papers_dir: str | Path, splits: Iterable[str] = SPLITS) -> dict[str, EvalReport]:
+    """One report per split that has gold files, in the order asked."""
+    reports = {}
+    for split in splits:
+        folder = split_gold_dir(gold_root, split)
+        if folder.is_dir() and any(folder.glob("*.json")):
+            reports[split] = evaluate_corpus(folder, papers_dir)
+    return reports
 
 
 def format_table(report: EvalReport) -> str:

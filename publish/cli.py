@@ -196,24 +196,37 @@ def summary(papers: tuple[str, ...], output: str) -> None:
 
 @cli.command(name="eval")
 @click.option("--gold", "gold", required=True, type=click.Path(exists=True, file_okay=False),
-              help="Directory of gold <stem>.json summaries.")
+              help="Directory of gold <stem>.json summaries (the dev split); its test/ folder is the test split.")
 @click.option("--papers", "papers", required=True, type=click.Path(exists=True, file_okay=False),
               help="Directory holding the papers the gold files name.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the full report as JSON here.")
-def evaluate(gold: str, papers: str, json_path: str | None) -> None:
+@click.option("--split", "split", type=click.Choice(["dev", "test", "both"]), default="both", show_default=True,
+              help="Which split to score: dev (the gold folder), test (its test/ folder) or both, one table each.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+              help="Also write the full report as JSON here (with --split both: an object keyed by split).")
+def evaluate(gold: str, papers: str, split: str, json_path: str | None) -> None:
     """Score extraction against gold summaries: precision, recall and F1 per category,
-    micro and macro averages, as corpus/gold/FORMAT.md defines them.
+    micro and macro averages, as corpus/gold/FORMAT.md defines them, for the dev and
+    the frozen test split separately.
 
     Example:
 
-        evidence eval --gold corpus/gold --papers corpus/papers --json eval.json
+        evidence eval --gold corpus/gold --papers corpus/papers --split test --json eval.json
     """
-    from extractor.evaluate import evaluate_corpus, format_table
+    from extractor.evaluate import SPLITS, evaluate_splits, format_table
 
-    report = evaluate_corpus(Path(gold), Path(papers))
-    click.echo(format_table(report))
+    reports = evaluate_splits(gold, papers, SPLITS if split == "both" else (split,))
+    if not reports:
+        raise click.ClickException(f"{gold}: no gold files for split {split}")
+    for name, report in reports.items():
+        click.echo(f"{name} split: {len(report.papers)} papers")
+        click.echo(format_table(report) + "\n")
     if json_path:
-        Path(json_path).write_text(report.to_json(), encoding="utf-8")
+        if split == "both":
+            text = json.dumps({name: json.loads(report.to_json()) for name, report in reports.items()},
+                              indent=2, ensure_ascii=False)
+        else:
+            text = reports[split].to_json()
+        Path(json_path).write_text(text, encoding="utf-8")
 
 
 @cli.command()
