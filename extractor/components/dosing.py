@@ -26,6 +26,7 @@ _SHORT_NAME = 4
 _SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014]+")
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _BRACKET = re.compile(r"[()\[\]]")
+_DASHES = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2212]")
 # How far past a dose its route, frequency and schedule may be printed.
 _ATTRIBUTE_REACH = 120
 # Rule id of a drug named without a dose; the component that keeps such a drug names its own rule.
@@ -135,6 +136,11 @@ def _units() -> tuple[dict[str, DoseUnit], dict[str, Frequency]]:
     return units, per
 
 
+def _unit_key(printed: str) -> str:
+    """A printed unit as units.yaml lists it: lower case, no spaces, every dash '-' ("mg m−2" -> "mgm-2")."""
+    return _DASHES.sub("-", re.sub(r"\s+", "", printed)).lower()
+
+
 def find_drugs(text: str) -> list[DrugMention]:
     """Drug names of a text, left to right, longest name first; "5-azacytidine (AZA)" is one mention."""
     names, longest, first_words, anchors = _drugs()
@@ -187,12 +193,12 @@ def find_amounts(text: str) -> list[DoseAmount]:
     units, per_forms = _units()
     found = []
     for match in rule("dose.amount.v1").regex.finditer(text):
-        unit = units.get(match.group("unit").replace(" ", "").lower())
+        unit = units.get(_unit_key(match.group("unit")))
         dose = parse_number(match.group("dose"))
         if unit is None or dose is None:
             continue
         high = parse_number(match.group("dose_max")) if match.group("dose_max") else None
-        per = per_forms.get(re.sub(r"\s+", "", match.group("per") or "").lower())
+        per = per_forms.get(_unit_key(match.group("per") or ""))
         found.append(DoseAmount(match.start(), match.end(), dose, high, unit, per))
     return found
 
