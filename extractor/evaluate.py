@@ -292,6 +292,20 @@ def predict(path: Path) -> EvidenceSummary:
     return build_summary(document, extract_records(document))
 
 
+class GoldError(ValueError):
+    """A gold file that is not an evidence summary of FORMAT.md."""
+
+
+def load_gold(path: Path) -> EvidenceSummary:
+    """One gold summary; a file that does not parse or validate raises GoldError naming it."""
+    try:
+        return EvidenceSummary.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        first = str(exc).splitlines()
+        detail = f"{first[1].strip()}: {first[2].strip()}" if len(first) > 2 else (first[0] if first else "")
+        raise GoldError(f"{path}: not a valid gold summary ({detail})") from None
+
+
 def evaluate_corpus(gold_dir: str | Path, papers_dir: str | Path) -> EvalReport:
     """Score the system on every ``<stem>.json`` of gold_dir, reading ``<stem>.*`` from papers_dir.
 
@@ -301,7 +315,7 @@ def evaluate_corpus(gold_dir: str | Path, papers_dir: str | Path) -> EvalReport:
     gold_dir, papers_dir = Path(gold_dir), Path(papers_dir)
     results = []
     for gold_path in sorted(gold_dir.glob("*.json")):
-        gold = EvidenceSummary.model_validate(json.loads(gold_path.read_text(encoding="utf-8")))
+        gold = load_gold(gold_path)
         paper = find_paper(papers_dir, gold_path.stem)
         predicted, error = None, None
         if paper is None:

@@ -212,9 +212,12 @@ def evaluate(gold: str, papers: str, split: str, json_path: str | None) -> None:
 
         evidence eval --gold corpus/gold --papers corpus/papers --split test --json eval.json
     """
-    from extractor.evaluate import SPLITS, evaluate_splits, format_table
+    from extractor.evaluate import SPLITS, GoldError, evaluate_splits, format_table
 
-    reports = evaluate_splits(gold, papers, SPLITS if split == "both" else (split,))
+    try:
+        reports = evaluate_splits(gold, papers, SPLITS if split == "both" else (split,))
+    except GoldError as error:
+        raise click.ClickException(str(error)) from None
     if not reports:
         raise click.ClickException(f"{gold}: no gold files for split {split}")
     for name, report in reports.items():
