@@ -310,7 +310,7 @@ def table_row(sentence: Sentence, label_ok: Callable[[str], bool]) -> tuple[str,
     if not raw or not label_ok(label):
         return None
     label_pct = bool(re.search(r",\s*%\s*$|\(\s*%\s*\)\s*$|\brate\s*\(?%\)?\s*$", label))
-    any_pct = "%" in sentence.header or label_pct
+    any_pct = "%" in sentence.header or label_pct or "%" in section_row_label(sentence)
     out: list[RowValue] = []
     for text, col in raw:
         texts = headers.get(col, []) if col is not None else []
@@ -326,6 +326,20 @@ def table_row(sentence: Sentence, label_ok: Callable[[str], bool]) -> tuple[str,
     if len(out) < 2 or not all(arms) or len(set(arms)) < len(arms):
         out = [replace(v, arm=None) for v in out]
     return label, out
+
+
+def section_row_label(sentence: Sentence) -> str:
+    """The nearest row above this one that only labels a block of rows ("Best overall response, n (%)"), or ''."""
+    if sentence.table is None or sentence.row is None:
+        return ""
+    label = ""
+    for row in sentence.table.rows:
+        if row is sentence.row:
+            return label
+        filled = [c.text.strip() for c in row.cells if c.text.strip()]
+        if not row.header and len(filled) == 1:
+            label = filled[0]
+    return ""
 
 
 def parse_cell(text: str, any_pct: bool, plain_pct: bool, plain_n: bool) -> Count | None:

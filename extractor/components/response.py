@@ -20,6 +20,7 @@ from extractor.components.rates import (
     previous_sentence,
     resolve_arms,
     rules_with,
+    section_row_label,
     table_row,
     value_items,
     value_tokens,
@@ -166,7 +167,9 @@ def extract_responses(sentence: Sentence) -> Iterator[Response]:
 
 
 def _from_table(sentence: Sentence) -> list[Found]:
-    header = sentence.header
+    # A block label inside the table ("Pre-operative RECIST response") can make a table of
+    # surgical findings a response table for the rows under it.
+    header = f"{sentence.header} {section_row_label(sentence)}"
     if not any(r.regex.search(header) for r in rules_with(RULES, "table_caption")):
         return []
     if any(r.regex.search(header) for r in rules_with(RULES, "table_caption_excluded")):

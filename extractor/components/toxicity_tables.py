@@ -15,7 +15,10 @@ _EMPTY_VALUES = frozenset({"", "na", "n/a", "nr", "ne", "nd", "-", "--", "..", "
 
 
 # A header cell that is a grade band without the word "grade", and the word alone above it.
-_BARE_BAND = re.compile(r"^\s*(?:[≥⩾]|>=)?\s*[1-5](?:\s*[-\u2013/]\s*[1-5])?\s*$|^\s*any\s*$", re.IGNORECASE)
+_BARE_BAND = re.compile(
+    r"^\s*(?:[≥⩾]|>=)?\s*(?:[1-5]|I{1,3}|IV|V)(?:\s*[-\u2013/]\s*(?:[1-5]|I{1,3}|IV|V))?\s*$|^\s*any\s*$", re.IGNORECASE)
+_GRADE_ZERO = re.compile(r"^\s*0\s*$")
+_HEADER_FOOTNOTE = re.compile(r"(?<=\d)[a-d*\u2020\u2021\u00a7]+\s*$")
 _GRADE_WORD = re.compile(r"\bgrades?\b", re.IGNORECASE)
 _GRADE_HEADER = re.compile(r"^(?:ctcae\s+|nci\s+|toxicity\s+|worst\s+)?grades?$")
 
@@ -215,16 +218,24 @@ def column_meanings(headers: list[TableRow], width: int) -> dict[int, Column]:
     """Grade band, arm and unit of each value column, from the header cells above it."""
     value_columns = set(range(1, width))
     covering: dict[int, list[TableCell]] = {c: [] for c in value_columns}
+    grade_rows = 0
     for placed in (grid_cells(row, width) for row in headers):
+        # "Grade 3a": a footnote letter glued to a header is no part of it.
+        placed = [(col, cell.model_copy(update={"text": _HEADER_FOOTNOTE.sub("", cell.text)})) for col, cell in placed]
+        grade_rows += _is_grade_row(placed)
         for col, cell in placed:
             for c in range(col, col + cell.colspan):
                 if c in covering and cell.text.strip():
                     covering[c].append(cell)
     skip = rule("toxicity.column.skip.v1").regex
-    grade_named = any(_GRADE_HEADER.match(clean_text(cell.text)) for row in headers for cell in row.cells)
+    grade_named = grade_rows > 0 or any(
+        _GRADE_HEADER.match(clean_text(cell.text)) for row in headers for cell in row.cells)
     columns: dict[int, Column] = {}
     for c, cells in covering.items():
         if not cells or any(skip.search(clean_text(cell.text)) for cell in cells):
+            continue
+        # Under a row of grades "0 I II III IV", the grade-0 column counts patients without the event.
+        if grade_rows and _GRADE_ZERO.match(cells[-1].text):
             continue
         grade = next((b for b in (grade_band(cell.text) for cell in reversed(cells)) if b), None)
         if grade is None and (grade_named or any(_GRADE_WORD.search(cell.text) for cell in cells)):
@@ -233,6 +244,13 @@ def column_meanings(headers: list[TableRow], width: int) -> dict[int, Column]:
                           if _BARE_BAND.match(cell.text)), None)
         columns[c] = Column(grade=grade, arm=_arm(cells, len(value_columns)), percent_only=_percent_only(cells))
     return columns
+
+
+def _is_grade_row(placed: list[tuple[int, TableCell]]) -> bool:
+    """A header row of bare grades under the arms: "0 I II III IV 0 I II III IV"."""
+    texts = [cell.text.strip() for col, cell in placed if col > 0 and cell.text.strip()]
+    return len(texts) >= 3 and all(_BARE_BAND.match(t) or _GRADE_ZERO.match(t) for t in texts) and any(
+        _GRADE_ZERO.match(t) or not t.isdigit() for t in texts)
 
 
 def _arm(cells: list[TableCell], n_value_columns: int) -> str | None:

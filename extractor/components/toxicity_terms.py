@@ -12,6 +12,7 @@ from schemas.vocab import GradeBand
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
 # Footnote marks printed after a term or value ("Neutropenia*", "23 (9%)†").
 _FOOTNOTES = re.compile(r"[*\u2020\u2021\u00a7\u00b6#?]+$")
+_ABBREVIATION = re.compile(r"\b[A-Z]{2,}s?\b")
 _PARENTHETICAL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 _EXCLUDING = re.compile(r"[(\[]\s*(excluding|except|other than)\s+([^()\[\]]+)[)\]]", re.IGNORECASE)
 # Attribution does not change the term: "treatment-related adverse events" are adverse events.
@@ -71,6 +72,11 @@ def _terms() -> dict[str, str]:
 
 
 @cache
+def _always_canonical() -> frozenset[str]:
+    return frozenset(load_yaml("ae_canonical.yaml")["always"])
+
+
+@cache
 def _lab_tests() -> dict[str, tuple[str, str]]:
     return {printed: (analyte, direction) for printed, analyte, direction in load_tsv("ae_lab_tests.tsv")}
 
@@ -111,7 +117,24 @@ def normalise_term(printed: str) -> Term | None:
     found = lookup(text)
     if found is None:
         return Term(text + qualifier, False)
+    if found != text and _keeps_printed(text, printed, found):
+        return Term(text + qualifier, True)
     return Term(found + qualifier, True)
+
+
+def _keeps_printed(text: str, printed: str, found: str) -> bool:
+    """Whether a printed term is written as printed rather than as the lexicon's synonym.
+
+    Readers keep a paper's own multi-word clinical term ("palmar-plantar erythrodysesthesia",
+    "cardiac failure", "decreased appetite"); the lexicon spells out what is not yet a term:
+    one-word organ headings ("Cardiac"), abbreviations ("chronic GVHD", "serious AEs"),
+    laboratory shorthand ("Liver AST", "ALT elevation") and aggregates ("any adverse event").
+    """
+    if len(text.split()) < 2 or found.startswith(("any ", "serious ")) or _lab_term(text) is not None:
+        return False
+    if text in _always_canonical():
+        return False
+    return not _ABBREVIATION.search(printed)
 
 
 def lookup(text: str) -> str | None:
