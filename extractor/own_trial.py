@@ -36,6 +36,12 @@ def citation_rule(text: str) -> str | None:
     return None
 
 
+def is_protocol(doc: Document) -> bool:
+    """True when the paper is a study protocol, by its subject heading or its title."""
+    protocol = _rules()["own_trial.protocol"]
+    return any(protocol.search(text) for text in (doc.metadata.article_type or "", doc.metadata.title or ""))
+
+
 def speaks_of_own_trial(text: str) -> bool:
     """True when the text has a cue that it describes this paper's trial ('the current study')."""
     return any(regex.search(text) for regex in _current_study())

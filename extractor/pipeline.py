@@ -17,7 +17,7 @@ from spacy.tokens.underscore import Underscore
 from extractor import segmenter  # registers the trial_sentencizer factory
 from extractor.components import COMPONENTS, DOCUMENT_RULES, Extractor
 from extractor.merge import merge_duplicates
-from extractor.own_trial import own_trial_verdicts
+from extractor.own_trial import is_protocol, own_trial_verdicts
 from extractor.sentence import Sentence
 from schemas import Document, EvidenceRecord, Table, TableRow
 from schemas.vocab import SectionLabel
@@ -27,6 +27,8 @@ SKIPPED_SECTIONS = frozenset({"references"})
 # Components whose facts name the trial (not measure it): they may read an
 # introduction sentence that says it speaks of this trial (see own_trial.py).
 TRIAL_FACT_COMPONENTS = frozenset({"registry_ids", "trial_phase", "trial_design"})
+# What a study protocol states about its trial: the trial itself and its planned regimen, no results.
+PROTOCOL_KINDS = frozenset({"registry_id", "phase", "design", "regimen"})
 
 
 @dataclass(frozen=True)
@@ -183,4 +185,7 @@ def extract_records(document: Document) -> list[EvidenceRecord]:
     records = merge_duplicates(found)
     for rule in DOCUMENT_RULES:
         records.extend(rule(document, records))
+    if is_protocol(document):
+        # A study protocol reports no results: its numbers are plans (sample sizes, assumed hazard ratios).
+        records = [r for r in records if r.kind in PROTOCOL_KINDS]
     return records

@@ -66,6 +66,8 @@ class DocumentMetadata(StrictModel):
     pmcid: str | None = Field(default=None, description="PubMed Central id, e.g. PMC9197362.")
     journal: str | None = Field(default=None, description="Journal title.")
     year: int | None = Field(default=None, description="Publication year.")
+    article_type: str | None = Field(
+        default=None, description="The journal's subject heading for the article, e.g. 'Study Protocol', 'Original Article'.")
 
 
 class Document(StrictModel):

@@ -25,7 +25,7 @@ def rule(role: str) -> CompiledRule:
 
 @cache
 def _prose_prefilter() -> Prefilter:
-    return Prefilter([rule("prose").regex])
+    return Prefilter([rule("prose").regex, rule("prose_words").regex])
 
 
 def extract_hazard_ratios(sentence: Sentence) -> Iterator[HazardRatio]:
@@ -36,8 +36,17 @@ def extract_hazard_ratios(sentence: Sentence) -> Iterator[HazardRatio]:
     if rule("hypothetical").regex.search(text):
         return
     found = False
+    taken: list[tuple[int, int]] = []
     for match in rule("prose").regex.finditer(text):
         record = _prose_record(sentence, match)
+        taken.append(match.span())
+        if record is not None:
+            found = True
+            yield record
+    for match in rule("prose_words").regex.finditer(text):
+        if any(start < match.end() and match.start() < end for start, end in taken):
+            continue
+        record = _prose_record(sentence, match, rule("prose_words"))
         if record is not None:
             found = True
             yield record
@@ -45,39 +54,44 @@ def extract_hazard_ratios(sentence: Sentence) -> Iterator[HazardRatio]:
         yield from _table_records(sentence)
 
 
-def _prose_record(sentence: Sentence, match: re.Match[str]) -> HazardRatio | None:
+def _prose_record(sentence: Sentence, match: re.Match[str], source: CompiledRule | None = None) -> HazardRatio | None:
     text = sentence.text
+    source = source or rule("prose")
+    group = match.groupdict().get
     hr = parse_number(match.group("hr"))
-    low_text = match.group("low") or match.group("blow") or match.group("ulow")
-    high_text = match.group("high") or match.group("bhigh") or match.group("uhigh")
+    low_text = group("low") or group("blow") or group("ulow")
+    high_text = group("high") or group("bhigh") or group("uhigh")
     low = parse_number(low_text) if low_text else None
     high = parse_number(high_text) if high_text else None
     if hr is None or not 0 < hr <= MAX_HR:
         return None
     if low is not None and high is not None and not low <= hr <= high:
         return None
+    if _compares_no_time_to_event(text, match):
+        return None
     level = None
     if low is not None:
-        level = parse_number(match.group("level")) if match.group("level") else 95.0
-    one_sided = bool(match.group("sided") and match.group("sided").lower()[0] in "o1") or bool(
-        match.group("p") and rule("one_sided_after").regex.match(text[match.end() :]))
+        level = parse_number(group("level")) if group("level") else 95.0
+    sided = group("sided")
+    one_sided = bool(sided and sided.lower()[0] in "o1") or bool(
+        group("p") and rule("one_sided_after").regex.match(text[match.end() :]))
     return HazardRatio(
         endpoint=_endpoint(text, match),
         hr=hr, ci_low=low, ci_high=high, ci_level=level,
-        p=_p_value(match.group("op"), match.group("p")),
+        p=_p_value(group("op"), group("p")),
         one_sided=one_sided,
         comparison=_comparison(text),
         adjusted=_adjusted(text[: match.start()] + match.group()),
-        provenance=[sentence.provenance(rule("prose").id, rule("prose").confidence)],
+        provenance=[sentence.provenance(source.id, source.confidence)],
     )
 
 
 def _endpoint(text: str, match: re.Match[str]) -> Endpoint | None:
     """The endpoint named in 'HR for PFS' or '... for OS' after it, else the nearest outcome named before it."""
     if match.group("for"):
-        named = endpoint_mentions(match.group("for"))
+        named = [m for m in endpoint_mentions(match.group("for")) if m.kind == ENDPOINT]
         if named:
-            return named[0].endpoint
+            return named[-1].endpoint
     after = text[match.end() :]
     lead = rule("for_after").regex.match(after)
     if lead:
@@ -88,6 +102,15 @@ def _endpoint(text: str, match: re.Match[str]) -> Endpoint | None:
     if not before or before[-1].kind != ENDPOINT:
         return None
     return before[-1].endpoint
+
+
+def _compares_no_time_to_event(text: str, match: re.Match[str]) -> bool:
+    """An HR printed for a response or an early-death proportion ("complete remission (22% vs 12%;
+    hazard ratio 0.47", "30-day mortality: 7% versus 3%; hazard ratio 2.07") compares no time to event."""
+    if _endpoint(text, match) is not None:
+        return False
+    before = text[max(0, match.start() - 100) : match.start()]
+    return rule("no_time_to_event").regex.search(before) is not None
 
 
 def _p_value(op: str | None, printed: str | None) -> str | None:

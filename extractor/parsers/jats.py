@@ -275,6 +275,8 @@ def jats_metadata(article: etree._Element) -> DocumentMetadata:
         pmcid=pmcid,
         journal=journal,
         year=_year(meta),
+        article_type=_plain(next(meta.iterfind(".//{*}article-categories//{*}subject"), None))
+        or _plain(next(meta.iterfind(".//article-categories//subject"), None)),
     )
 
 

@@ -1,0 +1,44 @@
+"""A study protocol reports no results: only its trial ids, phase, design and planned regimen are evidence."""
+
+import pytest
+
+from extractor.own_trial import is_protocol
+from extractor.parsers import parse_paper
+from extractor.pipeline import extract_records
+from schemas import DocumentMetadata
+from tests.conftest import PAPERS, document_from_text
+
+PLANNED = ("This randomised phase II trial (NCT01234567) will enrol 120 patients. Patients receive "
+           "oxaliplatin 85 mg/m2 on day 1. In the pilot phase, the HR for overall survival was 0.75 "
+           "(95% CI 0.60-0.94) and the median overall survival 18 months.")
+
+
+def _document(title: str | None, article_type: str | None):  # noqa: ANN202 - a test helper
+    document = document_from_text(PLANNED, "methods")
+    return document.model_copy(update={"metadata": DocumentMetadata(title=title, article_type=article_type)})
+
+
+@pytest.mark.parametrize(("title", "article_type"), [
+    ("A trial of X", "Study Protocol"),
+    ("Exercise during chemotherapy: study protocol for a randomised controlled trial", None),
+    ("Rationale and design of the ABC trial", "Original Article"),
+])
+def test_a_protocol_keeps_only_the_trial_and_its_regimen(title: str, article_type: str | None) -> None:
+    document = _document(title, article_type)
+    assert is_protocol(document)
+    kinds = {record.kind for record in extract_records(document)}
+    assert kinds <= {"registry_id", "phase", "design", "regimen"}
+    assert {"registry_id", "regimen"} <= kinds
+
+
+def test_a_results_paper_is_no_protocol() -> None:
+    document = _document("Oxaliplatin in colorectal cancer: a randomised phase II trial", "Original Article")
+    assert not is_protocol(document)
+    assert "hazard_ratio" in {record.kind for record in extract_records(document)}
+
+
+def test_the_jats_subject_heading_is_read() -> None:
+    document = parse_paper(PAPERS / "PMC3342924.nxml")
+    assert document.metadata.article_type == "Study Protocol"
+    assert is_protocol(document)
+    assert not is_protocol(parse_paper(PAPERS / "PMC1891198.nxml"))
