@@ -8,14 +8,16 @@ from extractor.errors import PaperError
 from extractor.parsers import paper_id_for, parse_paper
 from extractor.parsers.text import CONTROL_CHARACTERS
 from schemas import Document, Table
-from tests.conftest import PAPERS
+from tests.conftest import GOLD, PAPERS
 from tests.gold_quotes import collapse, find_quote, gold_quotes, label_at
 
 TEXT_PAPERS = sorted(PAPERS.glob("*.txt"))
+# Papers with dev gold: the frozen test split (corpus/gold/test) is scored, never read, tests included.
+DEV_TEXT_PAPERS = [p for p in TEXT_PAPERS if (GOLD / f"{p.stem}.json").exists()]
 SEED = PAPERS / "000_59df4b2ebd5e169b.txt"
 SEED_003 = PAPERS / "003_560b24a11cf67a5c.txt"
 # Gold facts are the paper's own trial: their quotes stand where evidence may be read.
-EVIDENCE_LABELS = {"title", "abstract", "methods", "results"}
+NO_EVIDENCE_LABELS = {"references", "back"}
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +59,16 @@ def test_text_paper_parses_with_consistent_offsets(path: Path) -> None:
                 assert row.start <= cell.start < cell.end <= row.end
 
 
-@pytest.mark.parametrize("path", TEXT_PAPERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", DEV_TEXT_PAPERS, ids=lambda p: p.stem)
 def test_every_gold_quote_is_in_the_text_in_an_evidence_section(path: Path) -> None:
     document = parse_paper(path)
     quotes = gold_quotes(path.stem)
     assert quotes
     missing = [q for q in quotes if find_quote(document, q) is None]
     assert missing == []
-    misplaced = [(q, label_at(document, q)) for q in quotes if label_at(document, q) not in EVIDENCE_LABELS]
+    # Blind gold quotes a restated result in the discussion or a protocol's unlabelled section too;
+    # none comes from the references or the back matter.
+    misplaced = [(q, label_at(document, q)) for q in quotes if label_at(document, q) in NO_EVIDENCE_LABELS]
     assert misplaced == []
 
 

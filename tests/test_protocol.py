@@ -13,7 +13,7 @@ PLANNED = ("This randomised phase II trial (NCT01234567) will enrol 120 patients
            "(95% CI 0.60-0.94) and the median overall survival 18 months.")
 
 
-def _document(title: str | None, article_type: str | None):  # noqa: ANN202 - a test helper
+def _document(title: str | None, article_type: str | None):
     document = document_from_text(PLANNED, "methods")
     return document.model_copy(update={"metadata": DocumentMetadata(title=title, article_type=article_type)})
 
