@@ -26,6 +26,7 @@ _SHORT_NAME = 4
 _SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014]+")
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _BRACKET = re.compile(r"[()\[\]]")
+_NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.\u00b7]\d+)?|[.\u00b7]\d+")
 _DASHES = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2212]")
 # How far past a dose its route, frequency and schedule may be printed.
 _ATTRIBUTE_REACH = 120
@@ -186,6 +187,35 @@ def _name_at(text: str, words: list[re.Match[str]], i: int,
             return None
         return DrugMention(words[i].start(), words[j].end(), printed, entry[0], entry[1])
     return None
+
+
+@dataclass(frozen=True)
+class DoseLevels:
+    """Doses of an escalation printed as a list or a range ("75, 100 or 150 mg/m2", "15 to 285 mg"), one unit."""
+
+    start: int
+    end: int
+    levels: tuple[float, ...]
+    amount: DoseAmount
+
+
+def find_dose_levels(text: str) -> list[DoseLevels]:
+    """Dose lists and dose ranges of a text, each with its unit (from the amount that closes it)."""
+    amounts = find_amounts(text)
+    found: list[DoseLevels] = []
+    listed: set[int] = set()
+    for match in rule("dose.levels.v1").regex.finditer(text):
+        numbers = list(_NUMBER.finditer(match.group("levels")))
+        last = match.start("levels") + numbers[-1].start()
+        amount = next((a for a in amounts if a.start == last), None)
+        levels = tuple(v for v in (parse_number(n.group()) for n in numbers) if v is not None)
+        if amount is not None and len(levels) >= 2:
+            found.append(DoseLevels(match.start(), amount.end, levels, amount))
+            listed.add(amount.start)
+    for amount in amounts:
+        if amount.dose_max is not None and amount.start not in listed:
+            found.append(DoseLevels(amount.start, amount.end, (amount.dose, amount.dose_max), amount))
+    return sorted(found, key=lambda level: level.start)
 
 
 def find_amounts(text: str) -> list[DoseAmount]:

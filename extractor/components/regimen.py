@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from extractor.components.dose_finding import dose_statements
-from extractor.components.dosing import Dosing, DrugMention, context_drug, find_amounts, parse_dosings
+from extractor.components.dosing import (
+    Dosing,
+    DrugMention,
+    context_drug,
+    find_amounts,
+    find_dose_levels,
+    parse_dosings,
+)
 from extractor.components.dosing import rule as dosing_rule
 from extractor.components.regimen_arms import rule, sentence_arms
 from extractor.own_trial import EXCLUDED_SECTIONS
@@ -67,10 +74,18 @@ def sentence_items(text: str, table_row: bool = False) -> list[Item]:
         return []
     arms = sentence_arms(text, dosings)
     escalation = rule("regimen.cue.escalation.v1")
+    levels: list[Item] = []
     if escalation.regex.search(text):
-        # Doses of an escalation are levels tried, not the regimen: each drug is kept without a dose.
-        dosings = [replace(d, amount=None, route=None, frequency=None, schedule=None, rule_id=escalation.id,
-                           confidence=escalation.confidence) for d in dosings]
+        # An escalation sentence gives each dose level it lists ("doses of 75, 100 or 150 mg/m2 of X").
+        levels = _level_items(text, dosings)
+        leveled = {item.dosing.drug.drug for item in levels if item.dosing.drug is not None}
+        # Beside a listed escalation the other drugs' doses are fixed partners; without one, every
+        # dose of the sentence may be a level reached, so its drugs are kept without a dose.
+        if not leveled:
+            dosings = [replace(d, amount=None, route=None, frequency=None, schedule=None, rule_id=escalation.id,
+                               confidence=escalation.confidence) for d in dosings]
+    else:
+        leveled = set()
     # A sentence printing a dose no drug could claim (a cap, a reduction) is about dose details, not the regimen.
     dosed = bool(find_amounts(text)) and not escalation.regex.search(text)
     cue = rule("regimen.cue.intervention.v1")
@@ -79,9 +94,11 @@ def sentence_items(text: str, table_row: bool = False) -> list[Item]:
     items: list[Item] = []
     for i, dosing in enumerate(dosings):
         labels = arms.get(i, [])
-        if dosing.drug is None or not _is_given(text, dosing.drug):
+        if dosing.drug is None or dosing.drug.drug in leveled or not _is_given(text, dosing.drug):
             continue
         if dosing.amount is None:
+            if rule("regimen.cue.prior_sentence.v1").search(text):
+                continue
             named = [arm for arm in labels if arm.named]
             if dosing.drug.supportive or not (named or (given and not dosed)):
                 continue
@@ -89,6 +106,28 @@ def sentence_items(text: str, table_row: bool = False) -> list[Item]:
                 arm_rule = rule(named[0].rule_id) if named else cue
                 dosing = replace(dosing, rule_id=arm_rule.id, confidence=arm_rule.confidence)
         items.extend([Item(dosing, arm.label, arm.n) for arm in labels] or [Item(dosing)])
+    return levels + items
+
+
+def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
+    """One item per dose level of each dose list or range, for the drug printed nearest before it
+    (or right after it: "150 mg/m2 of DaunoXome")."""
+    drugs = sorted({d.drug.start: d.drug for d in dosings if d.drug is not None}.values(), key=lambda m: m.start)
+    source = dosing_rule("dose.levels.v1")
+    items: list[Item] = []
+    for group in find_dose_levels(text):
+        after = next((m for m in drugs if m.start >= group.end), None)
+        before = [m for m in drugs if m.end <= group.start]
+        if after is not None and dosing_rule("dose.levels.drug_after.v1").regex.match(text[group.end : after.start]):
+            drug = after
+        elif before:
+            drug = before[-1]
+        else:
+            continue
+        for level in group.levels:
+            amount = replace(group.amount, dose=level, dose_max=None)
+            dosing = Dosing(drug, amount, None, amount.per, None, source.id, source.confidence)
+            items.append(Item(dosing))
     return items
 
 
@@ -96,6 +135,7 @@ def _is_given(text: str, drug: DrugMention) -> bool:
     """False for a drug named as prior therapy, as not given ("without sorafenib") or as measured."""
     before = text[max(0, drug.start - 60) : drug.start]
     return not (rule("regimen.cue.not_given.v1").search(before)
+                or rule("regimen.cue.not_drug_after.v1").search(text[drug.end : drug.end + 30])
                 or rule("regimen.cue.measured.v1").search(before)
                 or dosing_rule("dose.prior_therapy.v1").search(before))
 
