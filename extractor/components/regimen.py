@@ -18,6 +18,7 @@ from extractor.components.dosing import (
     context_drug,
     find_amounts,
     find_dose_levels,
+    find_drugs,
     parse_dosings,
 )
 from extractor.components.dosing import rule as dosing_rule
@@ -30,6 +31,8 @@ from schemas import Document, DrugRegimen
 _CACHE: dict[tuple[str, int], "ArmIndex"] = {}
 _CACHE_SIZE = 32
 # Sentences of a section for the paper-wide arm index (rough: it only looks for arm shapes).
+# How far after a drug's name a printed dose is taken as its dose when asking whether the paper prints one.
+_DOSE_NEAR = 40
 _CRUDE_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
 
 
@@ -158,6 +161,32 @@ def _looked_up(index: ArmIndex, dosing: Dosing) -> tuple[str | None, int | None]
     if dosing.amount is None:
         return index.by_drug.get(dosing.drug.drug, (None, None))
     return index.by_dose.get((dosing.drug.drug, dosing.amount.dose, dosing.amount.unit), (None, None))
+
+
+def drop_undosed_printed_with_doses(document: Document, records: list[DrugRegimen]) -> list[DrugRegimen]:
+    """The regimen records without the dose-less ones of a drug the paper prints a dose for.
+
+    A drug is recorded without a dose only when the paper prints none; when a dose of it is printed
+    (found as a record, or a dose within a few words after the drug's name that no rule could
+    link), the dose-less record is a reader's miss dressed as a fact.
+    """
+    dosed = {r.drug for r in records if r.dose is not None} | _drugs_printed_with_doses(document)
+    return [r for r in records if r.dose is not None or r.drug not in dosed]
+
+
+def _drugs_printed_with_doses(document: Document) -> set[str]:
+    found: set[str] = set()
+    for section in document.sections:
+        if section.label in EXCLUDED_SECTIONS:
+            continue
+        for text in _CRUDE_SENTENCE.split(document.text[section.start : section.end]):
+            amounts = find_amounts(text)
+            if not amounts:
+                continue
+            for mention in find_drugs(text):
+                if any(0 <= a.start - mention.end <= _DOSE_NEAR for a in amounts):
+                    found.add(mention.drug)
+    return found
 
 
 def paper_arms(document: Document) -> ArmIndex:
