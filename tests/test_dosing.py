@@ -55,3 +55,13 @@ def test_longest_frequency_phrase_wins() -> None:
     assert find_frequency(" orally twice daily continuously") == (True, "twice daily")
     assert find_frequency(" once or twice daily") == (True, None)
     assert find_frequency(" every 21 days") == (True, "every 3 weeks")
+
+
+def test_a_code_name_in_the_title_is_a_drug_wherever_the_paper_prints_it() -> None:
+    from extractor.components.dosing import find_drugs, title_code_names
+
+    codes = title_code_names("A phase I trial of the bispecific antibody MDX-447 (CALGB 50901, NCT00123456)")
+    assert codes == frozenset({"MDX-447"})
+    mentions = find_drugs("Dose levels of MDX-447 were 1 and 3.5 mg/m2 with cisplatin.", codes)
+    assert [(m.printed, m.drug) for m in mentions] == [("MDX-447", "mdx-447"), ("cisplatin", "cisplatin")]
+    assert [m.drug for m in find_drugs("Dose levels of MDX-447 were 1 and 3.5 mg/m2.")] == []

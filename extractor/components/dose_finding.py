@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import cast
 
-from extractor.components.dosing import Dosing, context_drug, paren_depths, parse_dosings
+from extractor.components.dosing import Dosing, context_drug, paper_code_names, paren_depths, parse_dosings
 from extractor.components.toxicity_terms import clean_text, grade_band, remove_grades, us_spelling
 from extractor.patterns import CompiledRule, load_rules
 from extractor.prefilter import Prefilter
@@ -45,7 +45,7 @@ def _prefilter(rule_ids: tuple[str, ...]) -> Prefilter:
 
 def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
     """MTD or RP2D stated in the sentence; a dose printed without its drug is the study drug's."""
-    for kind, dosing in dose_statements(sentence.text):
+    for kind, dosing in dose_statements(sentence.text, paper_code_names(sentence.doc)):
         amount = dosing.amount
         drug = dosing.drug.drug if dosing.drug is not None else context_drug(sentence.text, sentence.doc)
         if amount is None or drug is None:
@@ -57,11 +57,11 @@ def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
         )
 
 
-def dose_statements(text: str) -> list[tuple[DoseKind, Dosing]]:
-    """(kind, dosing) for every dose the sentence states as its MTD or RP2D."""
+def dose_statements(text: str, codes: frozenset[str] = frozenset()) -> list[tuple[DoseKind, Dosing]]:
+    """(kind, dosing) for every dose the sentence states as its MTD or RP2D (``codes``: the paper's code names)."""
     if not _prefilter(_MENTIONS).may_match(text):
         return []
-    dosings = [d for d in parse_dosings(text) if d.amount is not None]
+    dosings = [d for d in parse_dosings(text, codes) if d.amount is not None]
     found: list[tuple[DoseKind, Dosing]] = []
     for mention in _mentions(text):
         for dosing in _stated_after(text, mention, dosings) or _stated_before(text, mention, dosings):

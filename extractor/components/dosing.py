@@ -142,8 +142,38 @@ def _unit_key(printed: str) -> str:
     return _DASHES.sub("-", re.sub(r"\s+", "", printed)).lower()
 
 
-def find_drugs(text: str) -> list[DrugMention]:
-    """Drug names of a text, left to right, longest name first; "5-azacytidine (AZA)" is one mention."""
+def paper_code_names(document: Document) -> frozenset[str]:
+    """Code names of investigational drugs the paper's title prints ("MDX-447", "ZK 304709")."""
+    return title_code_names(document.metadata.title or "")
+
+
+@lru_cache(maxsize=64)
+def title_code_names(title: str) -> frozenset[str]:
+    """The code-name-shaped words of a title that are no registry or cooperative-group id."""
+    data = load_yaml("code_names.yaml")
+    not_drugs = {str(p).upper() for p in data["not_drugs"]}
+    found = set()
+    for match in re.finditer(data["pattern"], title):
+        prefix = re.match(r"[A-Z]+", match.group("code"))
+        if prefix is not None and prefix.group().upper() not in not_drugs:
+            found.add(match.group("code"))
+    return frozenset(found)
+
+
+def find_drugs(text: str, codes: frozenset[str] = frozenset()) -> list[DrugMention]:
+    """Drug names of a text, left to right, longest name first; "5-azacytidine (AZA)" is one mention.
+
+    ``codes`` are code names the paper's title prints (paper_code_names), found as printed.
+    """
+    found = _lexicon_drugs(text)
+    for code in codes:
+        for match in re.finditer(rf"(?<![\w\-]){re.escape(code)}(?![\w\-])", text):
+            if not any(m.start < match.end() and match.start() < m.end for m in found):
+                found.append(DrugMention(match.start(), match.end(), code, code.lower(), False))
+    return sorted(found, key=lambda m: m.start)
+
+
+def _lexicon_drugs(text: str) -> list[DrugMention]:
     names, longest, first_words, anchors = _drugs()
     # A printed name's key is its words lower-cased and joined by spaces: a text without any name's
     # longest word names no drug, and a name can only start at a name's first word.
@@ -306,12 +336,12 @@ def clause_end(text: str, start: int, depths: list[int], limit: int) -> int:
 
 
 @lru_cache(maxsize=512)
-def parse_dosings(text: str) -> tuple[Dosing, ...]:
+def parse_dosings(text: str, codes: frozenset[str] = frozenset()) -> tuple[Dosing, ...]:
     """Every drug of the text with its doses; a dose no drug claims is returned with drug None.
 
     Memoised: the regimen and dose-finding components both read every sentence.
     """
-    drugs = find_drugs(text)
+    drugs = find_drugs(text, codes)
     amounts = find_amounts(text)
     if not drugs and not amounts:
         return ()
@@ -411,7 +441,7 @@ def _adjective_start(text: str, position: int) -> int:
 
 def context_drug(text: str, document: Document) -> str | None:
     """The drug a dose printed without one belongs to: the one drug the sentence names, else the study drug."""
-    named = {m.drug for m in find_drugs(text) if not m.supportive}
+    named = {m.drug for m in find_drugs(text, paper_code_names(document)) if not m.supportive}
     if len(named) == 1:
         return named.pop()
     return study_drug(document) if not named else None
@@ -420,5 +450,5 @@ def context_drug(text: str, document: Document) -> str | None:
 def study_drug(document: Document) -> str | None:
     """The one drug the paper's title names, taken as the study drug; None when it names none or several."""
     title = document.metadata.title or ""
-    drugs = {m.drug for m in find_drugs(title) if not m.supportive}
+    drugs = {m.drug for m in find_drugs(title, title_code_names(title)) if not m.supportive}
     return drugs.pop() if len(drugs) == 1 else None

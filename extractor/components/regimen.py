@@ -19,6 +19,7 @@ from extractor.components.dosing import (
     find_amounts,
     find_dose_levels,
     find_drugs,
+    paper_code_names,
     parse_dosings,
 )
 from extractor.components.dosing import rule as dosing_rule
@@ -56,7 +57,8 @@ class ArmIndex:
 def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     """Drugs given in the trial, stated in the sentence or table row, with their doses and arms."""
     index = paper_arms(sentence.doc)
-    items = sentence_items(sentence.text, table_row=sentence.table is not None) + _mtd_items(sentence)
+    codes = paper_code_names(sentence.doc)
+    items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes) + _mtd_items(sentence)
     for item in items:
         dosing, drug, amount = item.dosing, item.dosing.drug, item.dosing.amount
         if drug is None:
@@ -70,9 +72,9 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
         )
 
 
-def sentence_items(text: str, table_row: bool = False) -> list[Item]:
-    """The regimen drugs of a sentence with the arms it names for them."""
-    dosings = [d for d in parse_dosings(text) if d.drug is not None]
+def sentence_items(text: str, table_row: bool = False, codes: frozenset[str] = frozenset()) -> list[Item]:
+    """The regimen drugs of a sentence with the arms it names for them (``codes``: the paper's code names)."""
+    dosings = [d for d in parse_dosings(text, codes) if d.drug is not None]
     if not dosings:
         return []
     arms = sentence_arms(text, dosings)
@@ -146,7 +148,7 @@ def _is_given(text: str, drug: DrugMention) -> bool:
 def _mtd_items(sentence: Sentence) -> list[Item]:
     """A maximum tolerated dose printed without its drug was given in the trial: the context drug's regimen."""
     found: list[Item] = []
-    for kind, dosing in dose_statements(sentence.text):
+    for kind, dosing in dose_statements(sentence.text, paper_code_names(sentence.doc)):
         drug = context_drug(sentence.text, sentence.doc)
         if kind == "mtd" and dosing.drug is None and dosing.amount is not None and drug is not None:
             mention = DrugMention(dosing.amount.start, dosing.amount.end, drug, drug, False)
@@ -183,7 +185,7 @@ def _drugs_printed_with_doses(document: Document) -> set[str]:
             amounts = find_amounts(text)
             if not amounts:
                 continue
-            for mention in find_drugs(text):
+            for mention in find_drugs(text, paper_code_names(document)):
                 if any(0 <= a.start - mention.end <= _DOSE_NEAR for a in amounts):
                     found.add(mention.drug)
     return found
