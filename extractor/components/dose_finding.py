@@ -7,7 +7,7 @@ from functools import cache
 from typing import cast
 
 from extractor.components.dosing import Dosing, context_drug, paper_code_names, paren_depths, parse_dosings
-from extractor.components.toxicity_terms import clean_text, grade_band, remove_grades, us_spelling
+from extractor.components.toxicity_terms import clean_text, grade_band, normalise_term, remove_grades, us_spelling
 from extractor.patterns import CompiledRule, load_rules
 from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
@@ -124,6 +124,17 @@ def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
                         term=term, grade=grade, provenance=[sentence.provenance(rule_id, rule(rule_id).confidence)],
                     )
             break
+    adjective = rule("dlt.adjective.v1")
+    for match in adjective.regex.finditer(text):
+        if rule("dlt.negated.v1").regex.search(text[: match.start()]):
+            continue
+        for term, grade in dlt_terms(match.group("list")):
+            known = normalise_term(term)
+            if known is not None and known.known and term not in seen:
+                seen.add(term)
+                yield DoseLimitingToxicity(
+                    term=term, grade=grade, provenance=[sentence.provenance(adjective.id, adjective.confidence)],
+                )
 
 
 def dlt_terms(listed: str) -> list[tuple[str, GradeBand | None]]:
