@@ -29,6 +29,8 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
     age_done = False
     rules = load_rules("population.yaml")
     others = [r.regex for r in rules if r.rule.fields.get("role") == "not_patients"]
+    per_arm = [r.regex for r in rules if r.rule.fields.get("role") == "per_arm"]
+    subset = [r.regex for r in rules if r.rule.fields.get("role") == "subset_before"]
     text = sentence.text
     for rule in rules:
         if rule.rule.fields.get("role") or not rule.may_match(text):
@@ -39,6 +41,10 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
             if field is not None:
                 raw = next((groups[g] for g in ("n", "n2", "n3") if groups.get(g)), None)
                 value = parse_number(raw) if raw else None
+                if field == "n_enrolled" and (any(p.match(text[match.end() :]) for p in per_arm)
+                                              or any(s.search(text[: match.start("n") if groups.get("n") else match.start()])
+                                                     for s in subset)):
+                    continue
                 if value is not None and value >= 1:
                     yield _value(sentence, field, value, rule.id, rule.confidence)
             elif not age_done:
