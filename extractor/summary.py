@@ -1,5 +1,6 @@
 """Evidence records of one paper -> its evidence summary (corpus/gold/FORMAT.md)."""
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -107,12 +108,19 @@ def _phase(records: list[TrialPhase]) -> str | None:
     return tied[0] if len(tied) == 1 else None
 
 
+_RANDOMIZED = re.compile(r"\brandomi[sz]|\brandomly\b", re.IGNORECASE)
+
+
 def _population(records: list[PopulationValue]) -> SummaryPopulation:
     values: dict[str, float] = {}
     quotes: dict[str, str] = {}
     for field in POPULATION_FIELDS:
         in_field = [r for r in records if r.field == field]
         value = best_supported(in_field, lambda r: r.value)
+        if value is None and field == "n_enrolled":
+            # Enrolled and randomized counts that differ (withdrawals before randomization): the
+            # randomized count is the trial's, as FORMAT.md reads n_enrolled.
+            value = best_supported([r for r in in_field if _RANDOMIZED.search(_quote(r))], lambda r: r.value)
         if value is not None:
             values[field] = value
             quotes[field] = next(_quote(r) for r in in_field if r.value == value)

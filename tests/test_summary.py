@@ -154,3 +154,9 @@ def test_a_tie_between_phase_one_two_and_its_parts_goes_to_the_combined_phase() 
     three = TrialPhase(phase="3", provenance=[prov("This phase")])
     assert build_summary(DOCUMENT, [one_two, three]).phase is None
     assert build_summary(DOCUMENT, [one_two, two, TrialPhase(phase="2", provenance=[prov("randomized")])]).phase == "2"
+
+
+def test_enrolled_and_randomized_counts_that_differ_give_the_randomized_one() -> None:
+    enrolled = PopulationValue(field="n_enrolled", value=43, provenance=[prov("enrolled 43 patients")])
+    randomized = PopulationValue(field="n_enrolled", value=40, provenance=[prov("In a randomized phase 2 expansion, 40")])
+    assert build_summary(DOCUMENT, [enrolled, randomized]).population.n_enrolled == 40
