@@ -28,7 +28,7 @@ MAX_FIRST_GAP = 100
 MAX_NEXT_GAP = 120
 # A median is a time to an event; a cumulative incidence of relapse is reported as a rate.
 MEDIAN_ENDPOINTS = frozenset({"OS", "EFS", "DFS", "RFS", "PFS", "DOR"})
-_UNITS: dict[str, TimeUnit] = {"mo": "months", "wk": "weeks", "da": "days", "we": "weeks", "%": "%"}
+_UNITS: dict[str, TimeUnit] = {"mo": "months", "wk": "weeks", "da": "days", "d": "days", "we": "weeks", "%": "%"}
 _ARM_STOPWORDS = frozenset({
     "the", "all", "both", "each", "median", "ci", "patients", "this", "that", "those", "whole", "entire",
     "overall", "study", "total", "same", "other", "two", "treatment", "evaluable", "remaining",
