@@ -108,6 +108,7 @@ def _phase(records: list[TrialPhase]) -> str | None:
     return tied[0] if len(tied) == 1 else None
 
 
+_ARM_WORD = re.compile(r"[a-z0-9]+")
 _RANDOMIZED = re.compile(r"\brandomi[sz]|\brandomly\b", re.IGNORECASE)
 
 
@@ -158,8 +159,17 @@ def _entries(model: type[M], records: list[R], fields: Callable[[R], dict[str, A
 
 
 def _subsumes(fuller: dict[str, Any], row: dict[str, Any]) -> bool:
-    """True when every field the row gives has the same value in ``fuller``."""
-    return all(value is None or fuller.get(key) == value for key, value in row.items())
+    """True when every field the row gives has the same value in ``fuller``; an arm named shorter
+    in one place ("dovitinib" in prose, "Dovitinib + fulvestrant" in the table) is the same arm."""
+    return all(value is None or fuller.get(key) == value or (key == "arm" and _same_arm(fuller.get(key), value))
+               for key, value in row.items())
+
+
+def _same_arm(fuller: Any, arm: Any) -> bool:
+    if not isinstance(fuller, str) or not isinstance(arm, str):
+        return False
+    words, fuller_words = set(_ARM_WORD.findall(arm.lower())), set(_ARM_WORD.findall(fuller.lower()))
+    return bool(words) and words <= fuller_words
 
 
 def _drug(r: DrugRegimen) -> dict[str, Any]:

@@ -240,3 +240,25 @@ def test_outcome_table_listing_side_effects_gives_only_known_adverse_events() ->
     assert ("placebo", "nausea", 24, 382) in events
     assert not any("tocolytic" in term or "corticosteroid" in term for _, term, _, _ in events)
     assert all(arm in {"progesterone", "placebo"} for arm, _, _, _ in events)
+
+
+@pytest.mark.parametrize("label", ["III–IV", "0 / no toxicity", "Grade 3", "Age > = 70", "PTV volume < 165", "No ADT",
+                                   "Missing data"])
+def test_rows_that_are_no_adverse_event_give_no_term(label: str) -> None:
+    from extractor.components.toxicity_tables import row_term
+
+    assert row_term(label) is None
+
+
+def test_a_footnote_letter_on_a_grade_header_and_roman_grade_rows() -> None:
+    from extractor.components.toxicity_tables import column_meanings
+    from schemas import TableCell, TableRow
+
+    def row(*texts: str, header: bool = True) -> TableRow:
+        cells = [TableCell(text=t, start=0, end=max(1, len(t)), header=header, column=i) for i, t in enumerate(texts)]
+        return TableRow(cells=cells, start=0, end=1, header=header)
+
+    grades = column_meanings([row("", "Any grade", "Grade 3a")], 3)
+    assert [grades[1].grade, grades[2].grade] == ["any", "3"]
+    roman = column_meanings([row("Toxicity", "0", "I", "II", "III", "IV")], 6)
+    assert 1 not in roman and [roman[c].grade for c in (2, 3, 4, 5)] == ["1", "2", "3", "4"]
