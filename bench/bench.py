@@ -19,7 +19,7 @@ Writes bench/out/bench.json and bench/out/bench.md:
 - Datasette JSON latency (p50/p95) for a table page, a facet and a full-text
   search on the largest database grown to --latency-rows evidence rows
   (bench/replicate.py);
-- accuracy (`evidence eval`) on the bundled gold.
+- accuracy (`evidence eval`) on the bundled gold, dev split (the test split is reported by `evidence eval`).
 
 --sizes 0 skips the scale and latency runs (a minute instead of most of an hour).
 """
@@ -239,7 +239,7 @@ def markdown(report: dict) -> str:
     lines += ["", f"Datasette JSON on {where}:", "", "| request | p50 ms | p95 ms |", "|---|---|---|"]
     for label, row in report["latency"].items():
         lines.append(f"| {label} | {row['p50_ms']} | {row['p95_ms']} |")
-    lines += ["", f"Accuracy on the bundled gold: micro F1 {report['accuracy']['micro_f1']}, "
+    lines += ["", f"Accuracy on the bundled gold (dev split): micro F1 {report['accuracy']['micro_f1']}, "
               f"macro F1 {report['accuracy']['macro_f1']}.", ""]
     return "\n".join(lines)
 
