@@ -243,7 +243,7 @@ def test_outcome_table_listing_side_effects_gives_only_known_adverse_events() ->
 
 
 @pytest.mark.parametrize("label", ["III–IV", "0 / no toxicity", "Grade 3", "Age > = 70", "PTV volume < 165", "No ADT",
-                                   "Missing data"])
+                                   "Missing data", "Control group"])
 def test_rows_that_are_no_adverse_event_give_no_term(label: str) -> None:
     from extractor.components.toxicity_tables import row_term
 
@@ -262,3 +262,11 @@ def test_a_footnote_letter_on_a_grade_header_and_roman_grade_rows() -> None:
     assert [grades[1].grade, grades[2].grade] == ["any", "3"]
     roman = column_meanings([row("Toxicity", "0", "I", "II", "III", "IV")], 6)
     assert 1 not in roman and [roman[c].grade for c in (2, 3, 4, 5)] == ["1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize(("label", "term"), [("Cognitive disorder/memory impairment d", "cognitive disorder/memory impairment"),
+                                           ("Hepatitis B", "hepatitis b")])
+def test_a_footnote_letter_set_apart_is_no_part_of_the_term(label: str, term: str) -> None:
+    from extractor.components.toxicity_tables import row_term
+
+    assert row_term(label) == term

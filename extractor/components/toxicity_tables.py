@@ -17,6 +17,9 @@ _EMPTY_VALUES = frozenset({"", "na", "n/a", "nr", "ne", "nd", "-", "--", "..", "
 # A header cell that is a grade band without the word "grade", and the word alone above it.
 _BARE_BAND = re.compile(
     r"^\s*(?:[≥⩾]|>=)?\s*(?:[1-5]|I{1,3}|IV|V)(?:\s*[-\u2013/]\s*(?:[1-5]|I{1,3}|IV|V))?\s*$|^\s*any\s*$", re.IGNORECASE)
+# A footnote letter set apart after a row label ("Cognitive disorder/memory impairment d"), but not
+# the letter that ends a name ("vitamin D", "hepatitis B", "type A").
+_GLUED_FOOTNOTE = re.compile(r"(?<![Vv]itamin)(?<![Hh]epatitis)(?<![Tt]ype)(?<![Gg]roup)(?<![Gg]rade)(?<![Ss]tage)\s[a-f]$")
 _GRADE_ZERO = re.compile(r"^\s*0\s*$")
 _HEADER_FOOTNOTE = re.compile(r"(?<=\d)[a-d*\u2020\u2021\u00a7]+\s*$")
 _GRADE_WORD = re.compile(r"\bgrades?\b", re.IGNORECASE)
@@ -176,6 +179,7 @@ def table_kind(table: Table, headers: list[TableRow]) -> str | None:
 
 def row_term(text: str, known_only: bool = False) -> str | None:
     """The record term of a row's first cell, or None when the row is not an adverse event."""
+    text = _GLUED_FOOTNOTE.sub("", text.strip())
     cleaned = clean_text(text)
     if not re.search(r"[a-z]{3}", cleaned) or len(cleaned.split()) > 12:
         return None
