@@ -28,6 +28,7 @@ MAX_FIRST_GAP = 100
 MAX_NEXT_GAP = 120
 # A median is a time to an event; a cumulative incidence of relapse is reported as a rate.
 MEDIAN_ENDPOINTS = frozenset({"OS", "EFS", "DFS", "RFS", "PFS", "DOR"})
+_LIST_NUMBER = re.compile(r"\d+(?:[.\u00b7]\d+)?")
 _UNITS: dict[str, TimeUnit] = {"mo": "months", "wk": "weeks", "da": "days", "d": "days", "we": "weeks", "%": "%"}
 _ARM_STOPWORDS = frozenset({
     "the", "all", "both", "each", "median", "ci", "patients", "this", "that", "those", "whole", "entire",
@@ -78,17 +79,18 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
             continue
         at = rule("timepoint_at").regex.search(text, last.end, reach_end)
         shared = next((t for t in (_timepoint_before(text, m) for m in group) if t), None)
-        listed = _timepoint_list(text, last.end, reach_end)
+        listed = _timepoint_list(text, last.end, reach_end) or _timepoint_list_before(text, group[0])
         values = _pair_arms(text, values)
         for i, value in enumerate(values):
             mention = group[i] if len(group) > 1 else last
             if value.unit == "%":
                 timepoint = _timepoint_before(text, mention) or shared or (_timepoint(at) if at else lead_timepoint)
                 if listed is not None:
-                    # 'at 1 and 2 years were 70% and 55%': one timepoint per rate, or none trusted.
-                    if len(listed) != len(values):
+                    # 'at 1 and 2 years were 70% and 55%': one timepoint per rate (per arm when the
+                    # list repeats for each arm: '88.9%, 82.4% and 74.8% for Arm A and ...'), or none trusted.
+                    if not listed or len(values) % len(listed):
                         continue
-                    timepoint = listed[i]
+                    timepoint = listed[i % len(listed)]
                 yield _record(sentence, mention.endpoint, "rate", value, timepoint, rule("rate"))
             elif mention.endpoint in MEDIAN_ENDPOINTS and not rule("time_after_event").regex.match(text, value.end):
                 yield _record(sentence, mention.endpoint, "median", value, None, rule("median"))
@@ -221,6 +223,18 @@ def _timepoint_list(text: str, start: int, end: int) -> list[str] | None:
         return None
     words = match.group("list").replace(",", " ").split()
     numbers = [parse_number(w) for w in words if w.lower() not in ("and", "or")]
+    unit = {"y": "year", "m": "month"}[match.group("unit")[0].lower()]
+    if any(n is None or n <= 0 for n in numbers):
+        return []
+    return [f"{n:g} {unit}{'' if n == 1 else 's'}" for n in numbers if n]
+
+
+def _timepoint_list_before(text: str, mention: Mention) -> list[str] | None:
+    """'The 1-, 3-, and 5-year overall survival' -> ['1 year', '3 years', '5 years']; None when not listed."""
+    match = rule("timepoint_list_before").regex.search(text[max(0, mention.start - 60) : mention.start])
+    if match is None:
+        return None
+    numbers = [parse_number(n) for n in _LIST_NUMBER.findall(match.group("list"))]
     unit = {"y": "year", "m": "month"}[match.group("unit")[0].lower()]
     if any(n is None or n <= 0 for n in numbers):
         return []
