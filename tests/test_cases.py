@@ -52,3 +52,12 @@ def test_case(kind: str, case: dict[str, Any]) -> None:
     for record in records:
         prov = record["provenance"][0]
         assert case["text"][prov["start"] : prov["end"]] == prov["quote"]
+
+
+def test_an_outcome_abbreviation_the_paper_defines_otherwise_is_no_response() -> None:
+    text = ("Patients who attended cardiac rehabilitation (CR) were followed up. "
+            "Twelve patients (40%) completed CR within 12 weeks.")
+    document = document_from_text(text, "results")
+    assert [r for r in extract_records(document) if r.kind == "response"] == []
+    control = document_from_text("Twelve patients (40%) achieved CR after induction.", "results")
+    assert [(r.outcome, r.n) for r in extract_records(control) if r.kind == "response"] == [("CR", 12)]

@@ -3,7 +3,7 @@
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
 from extractor.components.rates import (
@@ -154,16 +154,45 @@ def extract_responses(sentence: Sentence) -> Iterator[Response]:
         found = []
     else:
         found = _from_prose(sentence)
+    redefined = redefined_abbreviations(sentence.doc.text) if found else frozenset()
     seen: set[tuple[object, ...]] = set()
     for item in found:
         key = (item.outcome, item.count, item.arm)
         if item.outcome == "CRu" or key in seen:
+            continue
+        if item.outcome in redefined and not _SPELLED_OUT[item.outcome].search(sentence.text):
+            # "cardiac rehabilitation (CR)", "progesterone receptor (PR)": the paper's CR is no response.
             continue
         seen.add(key)
         yield Response(
             arm=item.arm, outcome=cast(ResponseOutcome, item.outcome), n=item.count.n, of=item.count.of,
             percent=item.count.percent, provenance=[sentence.provenance(item.rule_id, item.confidence)],
         )
+
+
+_SPELLED_OUT = {
+    "CR": re.compile(r"\bcomplete\s+(?:remission|response)", re.IGNORECASE),
+    "PR": re.compile(r"\bpartial\s+(?:remission|response)", re.IGNORECASE),
+    "NR": re.compile(r"\bno\s+response|\bnon[\s\-]?respon", re.IGNORECASE),
+    "ORR": re.compile(r"\b(?:overall|objective)\s+respon", re.IGNORECASE),
+}
+_DEFINED = re.compile(r"(?P<long>(?:[A-Za-z][\w\-]*\s+){1,4}?[A-Za-z][\w\-]*)\s*\(\s*(?P<abbr>CR|PR|NR|ORR)s?\s*\)")
+_RESPONSE_WORDS = re.compile(r"respon|remission|complete|partial|overall|objective|progress", re.IGNORECASE)
+
+
+@lru_cache(maxsize=8)
+def redefined_abbreviations(text: str) -> frozenset[str]:
+    """Outcome abbreviations a paper defines as something else ("cardiac rehabilitation (CR)")."""
+    other, response = set(), set()
+    for match in _DEFINED.finditer(text):
+        words = match.group("long").split()
+        abbr = match.group("abbr")
+        if _RESPONSE_WORDS.search(" ".join(words)):
+            response.add(abbr)
+        elif "".join(w[0] for w in words[-len(abbr):]).upper() == abbr:
+            other.add(abbr)
+    # A breast-cancer paper defines "progesterone receptor (PR)" and "partial response (PR)": ambiguous, kept.
+    return frozenset(abbr for abbr in other - response if not _SPELLED_OUT[abbr].search(text))
 
 
 def _from_table(sentence: Sentence) -> list[Found]:

@@ -163,7 +163,7 @@ def _unit(printed: str | None) -> TimeUnit | None:
 
 def _is_value(text: str, token: re.Match[str], unit: TimeUnit) -> bool:
     before, after = text[: token.start()], text[token.end() :]
-    if rule("spread_before").regex.search(before):
+    if rule("spread_before").regex.search(before) or rule("ci_bound_before").regex.search(before):
         return False
     if unit == "%":
         return not rule("not_rate_after").regex.match(after) and not rule("count_percent").regex.search(before)
