@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 
-from extractor.components.dosing import Dosing, DrugMention, paren_depths
+from extractor.components.dosing import Dosing, DrugMention, find_drugs, paren_depths
 from extractor.numbers import parse_int
 from extractor.patterns import CompiledRule, load_rules
 
@@ -123,7 +123,8 @@ def _inside(dosing: Dosing, start: int, end: int) -> bool:
 def _block_label(content: str, before: str) -> tuple[str, str] | None:
     """(label, rule id) of a bracketed drug list: its opening abbreviation, an acronym or words before it."""
     opening = rule("regimen.arm.block_label.v1").regex.match(content)
-    if opening:
+    # "(docetaxel: 75 mg/m2, ...)": a drug name opening the list labels its dose, not the arm.
+    if opening and not find_drugs(opening.group("label")):
         return opening.group("label"), "regimen.arm.block_label.v1"
     words = " ".join(re.split(r"[,;()]", before)[-1].split()[-_LABEL_WORDS:])
     acronyms = [m.group("label") for m in rule("regimen.arm.acronym.v1").regex.finditer(words)]
