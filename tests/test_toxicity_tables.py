@@ -270,3 +270,24 @@ def test_a_footnote_letter_set_apart_is_no_part_of_the_term(label: str, term: st
     from extractor.components.toxicity_tables import row_term
 
     assert row_term(label) == term
+
+
+def test_grade_rows_under_a_term_heading_take_its_term() -> None:
+
+    lines = [("", "XELIRI", "FOLFIRI"), ("Diarrhoea",), ("Grade 1", "1 (2%)", "4 (8%)"), ("Grade 3", "1 (2%)", "2 (4%)")]
+    text, rows = "", []
+    for i, cells in enumerate(lines):
+        row_cells, start = [], len(text)
+        for col, cell in enumerate(cells):
+            text += cell
+            row_cells.append(TableCell(text=cell, start=len(text) - len(cell), end=len(text), header=i == 0, column=col))
+            text += " "
+        rows.append(TableRow(cells=row_cells, start=start, end=len(text) - 1, header=i == 0))
+        text = text[:-1] + "\n"
+    caption = "Adverse events, n (%)"
+    table = Table(label="Table 3", caption=caption, section="results", start=0, end=len(text), rows=rows)
+    document = Document(paper_id=paper_id_for(text.encode()), source_path="<test>", stem="t", format="text", text=text,
+                        sections=[Section(label="results", title=None, start=0, end=len(text))], tables=[table])
+    found = {(r.term, r.grade, r.n, r.arm) for r in extract_records(document) if r.kind == "adverse_event"}
+    assert found == {("diarrhea", "1", 1, "XELIRI"), ("diarrhea", "1", 4, "FOLFIRI"),
+                     ("diarrhea", "3", 1, "XELIRI"), ("diarrhea", "3", 2, "FOLFIRI")}

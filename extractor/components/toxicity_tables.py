@@ -20,6 +20,9 @@ _BARE_BAND = re.compile(
 # A footnote letter set apart after a row label ("Cognitive disorder/memory impairment d"), but not
 # the letter that ends a name ("vitamin D", "hepatitis B", "type A").
 _GLUED_FOOTNOTE = re.compile(r"(?<![Vv]itamin)(?<![Hh]epatitis)(?<![Tt]ype)(?<![Gg]roup)(?<![Gg]rade)(?<![Ss]tage)\s[a-f]$")
+_BARE_GRADE_ROW = re.compile(
+    r"^\s*(?:grades?\s*)?(?:[0-5]|I{1,3}|IV|V)(?:\s*[-\u2013/]\s*(?:[1-5]|I{1,3}|IV|V))?\s*[*\u2020\u2021a-d]?\s*$",
+    re.IGNORECASE)
 _GRADE_ZERO = re.compile(r"^\s*0\s*$")
 _HEADER_FOOTNOTE = re.compile(r"(?<=\d)[a-d*\u2020\u2021\u00a7]+\s*$")
 _GRADE_WORD = re.compile(r"\bgrades?\b", re.IGNORECASE)
@@ -94,9 +97,15 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
         return
     first = _term_cell(placed, columns)
     term = row_term(first.text, known_only=kind == "safety") if first is not None else None
+    row_grade = grade_band(first.text) if first is not None else None
+    if first is not None and term is None and _BARE_GRADE_ROW.match(first.text):
+        # A term heading its own block of grade rows: "Diarrhoea" / "Grade 1 1 (2%) 4 (8%)" / "Grade 2 ...".
+        heading = _block_heading(table, row, width)
+        term = row_term(heading, known_only=kind == "safety") if heading else None
+        if row_grade is None:
+            return
     if first is None or term is None:
         return
-    row_grade = grade_band(first.text)
     section_grade, period = section_context(table, row, headers, width)
     default_grade = facts.default_grade
     merged: dict[tuple[str | None, GradeBand], Value | None] = {}
@@ -116,6 +125,20 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
             arm=arm, term=term, grade=grade, n=value.n, of=value.of, percent=value.percent,
             provenance=[sentence.provenance(value.rule_id, value.confidence)],
         )
+
+
+def _block_heading(table: Table, row: TableRow, width: int) -> str | None:
+    """The label of the block row above a run of grade rows (a row with its label only), if any."""
+    index = next(i for i, r in enumerate(table.rows) if r is row)
+    for above in reversed(table.rows[:index]):
+        placed = sorted(grid_cells(above, width), key=lambda item: item[0])
+        label = placed[0][1].text if placed else ""
+        if above.header:
+            return None
+        if _BARE_GRADE_ROW.match(label):
+            continue
+        return label if is_section_row(placed) else None
+    return None
 
 
 def _term_cell(placed: list[tuple[int, TableCell]], columns: dict[int, Column]) -> TableCell | None:
