@@ -180,11 +180,19 @@ def _stopped_for(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, 
         yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n"))), match.span()
 
 
+_HEDGE = re.compile(r"\b(?:mostly|mainly|predominantly|largely|primarily|generally|usually|mostly\s+of)\s*$", re.IGNORECASE)
+
+
 def _grade_before(text: str, position: int) -> GradeBand | None:
     """The band of the last grade expression before a position; 'any' when the sentence grades nothing."""
     spans = [s for s in grade_spans(text) if s.start < position]
+    # "mostly grade 1/2": a hedge says the events were of every grade, mostly these.
+    hedged = [s for s in spans if _HEDGE.search(text[max(0, s.start - 20) : s.start])]
+    spans = [s for s in spans if s not in hedged]
     if spans:
         return spans[-1].band
+    if hedged:
+        return "any"
     if re.search(r"\bgrade", text, re.IGNORECASE):
         return None
     return "any"
@@ -354,7 +362,8 @@ def _subject_term(text: str) -> Term | None:
 
 def _group_grade(text: str, phrase: tuple[int, str], start: int) -> GradeBand | None:
     _, words = phrase
-    inside = [s for s in grade_spans(words) if s.band is not None]
+    inside = [s for s in grade_spans(words)
+              if s.band is not None and not _HEDGE.search(words[max(0, s.start - 20) : s.start])]
     if inside:
         return inside[-1].band
     if rule("toxicity.prose.all_grades.v1").regex.search(words):
