@@ -81,6 +81,9 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
         shared = next((t for t in (_timepoint_before(text, m) for m in group) if t), None)
         listed = _timepoint_list(text, last.end, reach_end) or _timepoint_list_before(text, group[0])
         values = _pair_arms(text, values)
+        if len(group) == 1 and rule("coordinated_subject").regex.match(text, last.end) and len(values) > 1:
+            # "3-year overall survival and AML risk were 56.5% and 25.1%, respectively": one value is the endpoint's.
+            values = values[:1]
         for i, value in enumerate(values):
             mention = group[i] if len(group) > 1 else last
             if value.unit == "%":
