@@ -250,3 +250,14 @@ def test_table_with_caption_on_its_label_line_and_column_gaps(tmp_path: Path) ->
 
 def test_control_characters_are_those_below_32_but_tab_newline_return_and_form_feed() -> None:
     assert set(CONTROL_CHARACTERS) == {chr(c) for c in range(32)} - set("\t\n\r\f")
+
+
+def test_a_lower_case_section_name_on_its_own_line_is_a_heading() -> None:
+    from extractor.parsers.text import parse_text
+
+    text = "Source: https://example.org/x\n\nA phase 1 trial of X\n\nOverview\n\nabstract\n\nTwenty patients were treated.\n"
+    document = parse_text(Path("x.txt"), text.encode())
+    labels = [s.label for s in document.sections]
+    assert labels[-1] == "abstract"
+    start = document.text.index("Twenty")
+    assert document.section_at(start).label == "abstract"

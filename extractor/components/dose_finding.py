@@ -153,8 +153,14 @@ def dlt_terms(listed: str) -> list[tuple[str, GradeBand | None]]:
         term = us_spelling(clean_text(item))
         if not term or len(term.split()) > _MAX_TERM_WORDS or re.search(r"[\d%=<>]|\bdlts?\b", term):
             continue
+        if _COUNT_WORD.fullmatch(term):
+            # "two grade 2 and one grade 3 ocular toxicity": a count whose term is printed later.
+            continue
         terms.append((term, grade))
     return terms
+
+
+_COUNT_WORD = re.compile(r"(?:one|two|three|four|five|six|seven|eight|nine|ten|single|both|several)(?:\s+(?:patients?|cases?))?")
 
 
 def _without_brackets(text: str) -> str:

@@ -166,11 +166,26 @@ def find_drugs(text: str, codes: frozenset[str] = frozenset()) -> list[DrugMenti
     ``codes`` are code names the paper's title prints (paper_code_names), found as printed.
     """
     found = _lexicon_drugs(text)
+    found += [m for m in _stem_drugs(text) if not any(o.start < m.end and m.start < o.end for o in found)]
     for code in codes:
         for match in re.finditer(rf"(?<![\w\-]){re.escape(code)}(?![\w\-])", text):
             if not any(m.start < match.end() and match.start() < m.end for m in found):
                 found.append(DrugMention(match.start(), match.end(), code, code.lower(), False))
     return sorted(found, key=lambda m: m.start)
+
+
+@cache
+def _stems() -> tuple[re.Pattern[str], frozenset[str]]:
+    data = load_yaml("drug_stems.yaml")
+    stems = "|".join(sorted(data["stems"], key=len, reverse=True))
+    return re.compile(rf"\b[A-Za-z][a-z]{{2,}}(?:{stems})\b"), frozenset(data["not_drugs"])
+
+
+def _stem_drugs(text: str) -> list[DrugMention]:
+    """Words shaped like an antineoplastic INN the lexicon does not list ("milatuzumab")."""
+    regex, not_drugs = _stems()
+    return [DrugMention(m.start(), m.end(), m.group(), m.group().lower(), False)
+            for m in regex.finditer(text) if m.group().lower() not in not_drugs]
 
 
 def _lexicon_drugs(text: str) -> list[DrugMention]:

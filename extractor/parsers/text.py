@@ -95,7 +95,8 @@ def _is_heading(lines: Sequence[Line], i: int) -> bool:
         return False
     if text[-1] in ".,;" or not any(c.isalpha() for c in text) or ": " in text:
         return False
-    if not (text[0].isupper() or layout_regex("layout.heading_number.v1").match(text)):
+    # A lower-case line is a heading only when it is a section name ("abstract" on a repository page).
+    if not (text[0].isupper() or layout_regex("layout.heading_number.v1").match(text) or label_for_heading(text)):
         return False
     alone_before = i == 0 or not lines[i - 1].text or is_furniture(lines[i - 1].text)
     alone_after = i + 1 >= len(lines) or not lines[i + 1].text
