@@ -62,8 +62,10 @@ def window_tokens(text: str) -> list[Token]:
                 second = _window({"num": groups["num2"], "unit": groups["unit2"]})
                 first = _window({"num": groups["num"], "unit": groups["unit"] or groups["unit2"]})
                 window = f"{first};{second}" if first and second else None
-            if window == "early" and (within := _WITHIN.search(text)):
-                window = _window({"num": within.group(1), "unit": within.group(2)})
+            if window == "early":
+                # An early death is a mortality fact only with the window it names ("within 30 days").
+                within = _WITHIN.search(text)
+                window = _window({"num": within.group(1), "unit": within.group(2)}) if within else None
             if window:
                 found.append(Token(rule.rule.fields["token"], match.start(), match.end(), label=window,
                                    rule_id=rule.id, confidence=rule.confidence))
