@@ -291,3 +291,25 @@ def test_grade_rows_under_a_term_heading_take_its_term() -> None:
     found = {(r.term, r.grade, r.n, r.arm) for r in extract_records(document) if r.kind == "adverse_event"}
     assert found == {("diarrhea", "1", 1, "XELIRI"), ("diarrhea", "1", 4, "FOLFIRI"),
                      ("diarrhea", "3", 1, "XELIRI"), ("diarrhea", "3", 2, "FOLFIRI")}
+
+
+def _header(*texts: str) -> "TableRow":
+    cells = [TableCell(text=t, start=0, end=max(1, len(t)), header=True, column=i) for i, t in enumerate(texts)]
+    return TableRow(cells=cells, start=0, end=1, header=True)
+
+
+def test_all_under_an_arm_beside_graded_columns_means_all_grades() -> None:
+    from extractor.components.toxicity_tables import column_meanings
+
+    columns = column_meanings([_header("Adverse event", "DZ group (N = 49)", "DZ group (N = 49)"),
+                               _header("", "All", "≥Grade 3")], 3)
+    assert [(columns[c].grade, columns[c].arm) for c in (1, 2)] == [("any", "DZ"), (">=3", "DZ")]
+
+
+def test_a_percent_column_beside_a_number_column_and_g3_4_headers() -> None:
+    from extractor.components.toxicity_tables import column_meanings
+
+    columns = column_meanings([_header("Toxicity", "Simvastatin (n=134)", "Simvastatin (n=134)", "Simvastatin (n=134)"),
+                               _header("", "Number", "%", "G3–4")], 4)
+    assert [columns[1].percent_only, columns[2].percent_only] == [False, True]
+    assert columns[3].grade == "3-4" and columns[3].arm == "simvastatin"

@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from extractor.components.toxicity_terms import clean_arm, clean_text, grade_band, normalise_term, rule, rules
 from extractor.numbers import normalise_number_text, parse_int, parse_number
@@ -23,6 +23,9 @@ _GLUED_FOOTNOTE = re.compile(r"(?<![Vv]itamin)(?<![Hh]epatitis)(?<![Tt]ype)(?<![
 _BARE_GRADE_ROW = re.compile(
     r"^\s*(?:grades?\s*)?(?:[0-5]|I{1,3}|IV|V)(?:\s*[-\u2013/]\s*(?:[1-5]|I{1,3}|IV|V))?\s*[*\u2020\u2021a-d]?\s*$",
     re.IGNORECASE)
+# A header naming the grading scale or the count's unit, not an arm: "NCI-CTC grade (%)", "Number".
+_GRADING_SCALE = re.compile(r"\b(?:grades?|ctc|ctcae|nci|who|rtog|number|no\.)\b", re.IGNORECASE)
+_ALL_GRADES = re.compile(r"^(?:all|any|total|all\s+grades?|any\s+grades?)$")
 _GRADE_ZERO = re.compile(r"^\s*0\s*$")
 _HEADER_FOOTNOTE = re.compile(r"(?<=\d)[a-d*\u2020\u2021\u00a7]+\s*$")
 _GRADE_WORD = re.compile(r"\bgrades?\b", re.IGNORECASE)
@@ -270,6 +273,13 @@ def column_meanings(headers: list[TableRow], width: int) -> dict[int, Column]:
             grade = next((grade_band(f"grade {cell.text}") for cell in reversed(cells)
                           if _BARE_BAND.match(cell.text)), None)
         columns[c] = Column(grade=grade, arm=_arm(cells, len(value_columns)), percent_only=_percent_only(cells))
+    if any(column.grade for column in columns.values()):
+        # Beside graded columns, "All" / "Total" under an arm means all grades of that arm.
+        for c, column in list(columns.items()):
+            labelled = [cell for cell in covering[c] if _ALL_GRADES.match(clean_text(cell.text))]
+            if column.grade is None and labelled:
+                others = [cell for cell in covering[c] if cell is not labelled[-1]]
+                columns[c] = replace(column, grade="any", arm=_arm(others, len(value_columns)))
     return columns
 
 
@@ -286,7 +296,7 @@ def _arm(cells: list[TableCell], n_value_columns: int) -> str | None:
     for cell in reversed(cells):
         text = " ".join(cell.text.split())
         if grade_band(text) is not None or unit_only.match(text) or _BARE_BAND.match(text) or (
-                _GRADE_HEADER.match(clean_text(text))):
+                _GRADE_HEADER.match(clean_text(text))) or _GRADING_SCALE.search(text) or _ALL_GRADES.match(clean_text(text)):
             continue
         if whole.match(text):
             return None
@@ -301,6 +311,9 @@ def _arm(cells: list[TableCell], n_value_columns: int) -> str | None:
 
 
 def _percent_only(cells: list[TableCell]) -> bool:
+    # A column headed "%" under an arm "(N = 49)" beside a "Number" column holds percentages.
+    if cells and re.fullmatch(r"[(\[]?\s*%\s*[)\]]?", cells[-1].text.strip()):
+        return True
     text = " ".join(cell.text for cell in cells)
     percent = rule("toxicity.column.percent_only.v1").regex.search(text)
     return percent is not None and rule("toxicity.column.count_named.v1").regex.search(text) is None
