@@ -313,3 +313,14 @@ def test_a_percent_column_beside_a_number_column_and_g3_4_headers() -> None:
                                _header("", "Number", "%", "G3–4")], 4)
     assert [columns[1].percent_only, columns[2].percent_only] == [False, True]
     assert columns[3].grade == "3-4" and columns[3].arm == "simvastatin"
+
+
+def test_the_period_over_arm_columns_is_part_of_the_arm() -> None:
+    from extractor.components.toxicity_tables import column_meanings
+
+    columns = column_meanings([_header("Toxicity", "First chemotherapy cycle", "First chemotherapy cycle",
+                                       "During radiotherapy", "During radiotherapy"),
+                               _header("", "Arm A (n=63)", "Arm B (n=61)", "Arm A (n=63)", "Arm B (n=61)")], 5)
+    assert [columns[c].arm for c in (1, 2, 3, 4)] == [
+        "arm A, first chemotherapy cycle", "arm B, first chemotherapy cycle",
+        "arm A, during radiotherapy", "arm B, during radiotherapy"]

@@ -103,7 +103,7 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
     row_grade = grade_band(first.text) if first is not None else None
     if first is not None and term is None and _BARE_GRADE_ROW.match(first.text):
         # A term heading its own block of grade rows: "Diarrhoea" / "Grade 1 1 (2%) 4 (8%)" / "Grade 2 ...".
-        heading = _block_heading(table, row, width)
+        heading = _block_heading(table, row, width, columns)
         term = row_term(heading, known_only=kind == "safety") if heading else None
         if row_grade is None:
             return
@@ -130,8 +130,9 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
         )
 
 
-def _block_heading(table: Table, row: TableRow, width: int) -> str | None:
-    """The label of the block row above a run of grade rows (a row with its label only), if any."""
+def _block_heading(table: Table, row: TableRow, width: int, columns: dict[int, Column]) -> str | None:
+    """The label of the block row above a run of grade rows (a row with its label only, or with a P value
+    only: "Anemia ... 0.050"), if any."""
     index = next(i for i, r in enumerate(table.rows) if r is row)
     for above in reversed(table.rows[:index]):
         placed = sorted(grid_cells(above, width), key=lambda item: item[0])
@@ -140,7 +141,8 @@ def _block_heading(table: Table, row: TableRow, width: int) -> str | None:
             return None
         if _BARE_GRADE_ROW.match(label):
             continue
-        return label if is_section_row(placed) else None
+        values = [cell for col, cell in placed[1:] if col in columns and cell.text.strip()]
+        return label if is_section_row(placed) or (label.strip() and not values) else None
     return None
 
 
@@ -258,6 +260,7 @@ def column_meanings(headers: list[TableRow], width: int) -> dict[int, Column]:
                 if c in covering and cell.text.strip():
                     covering[c].append(cell)
     skip = rule("toxicity.column.skip.v1").regex
+    period_rule = rule("toxicity.column.period.v1").regex
     grade_named = grade_rows > 0 or any(
         _GRADE_HEADER.match(clean_text(cell.text)) for row in headers for cell in row.cells)
     columns: dict[int, Column] = {}
@@ -272,7 +275,13 @@ def column_meanings(headers: list[TableRow], width: int) -> dict[int, Column]:
             # "Grade" spanning columns headed "1–2", "3", "4".
             grade = next((grade_band(f"grade {cell.text}") for cell in reversed(cells)
                           if _BARE_BAND.match(cell.text)), None)
-        columns[c] = Column(grade=grade, arm=_arm(cells, len(value_columns)), percent_only=_percent_only(cells))
+        arm = _arm(cells, len(value_columns))
+        period = next((clean_text(cell.text) for cell in cells[:-1]
+                       if cell.colspan < len(value_columns) and period_rule.search(clean_text(cell.text))), None)
+        if arm and period and period not in arm:
+            # "First chemotherapy cycle" over "Arm A", "Arm B": the same arm in each period is another column.
+            arm = f"{arm}, {period}"
+        columns[c] = Column(grade=grade, arm=arm, percent_only=_percent_only(cells))
     if any(column.grade for column in columns.values()):
         # Beside graded columns, "All" / "Total" under an arm means all grades of that arm.
         for c, column in list(columns.items()):
@@ -331,7 +340,7 @@ def section_context(table: Table, row: TableRow, headers: list[TableRow],
     """Grade band and treatment period ('course 1') set by section rows above the row."""
     grade: GradeBand | None = None
     period: str | None = None
-    period_rule = rule("toxicity.row.period.v1").regex
+    period_rule = rule("toxicity.column.period.v1").regex
     for other in table.rows:
         if _same_row(row, other):
             break
