@@ -65,6 +65,9 @@ def _prose_record(sentence: Sentence, match: re.Match[str], source: CompiledRule
     high = parse_number(high_text) if high_text else None
     if hr is None or not 0 < hr <= MAX_HR:
         return None
+    if low is None and (later := rule("ci_later").regex.match(text, match.end())) is not None:
+        low, high = parse_number(later.group("low")), parse_number(later.group("high"))
+        group = {**match.groupdict(), "level": later.group("level")}.get
     if low is not None and high is not None and not low <= hr <= high:
         return None
     if _compares_no_time_to_event(text, match):
