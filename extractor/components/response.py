@@ -34,6 +34,7 @@ from schemas.vocab import ResponseOutcome
 RULES = "response.yaml"
 _ABBREVIATION_IN_BRACKETS = re.compile(r"^\s*[(\[]\s*(?:i\.\s?e\.,?\s*)?$")
 _CLOSING = re.compile(r"^\s*[)\]]")
+_COORDINATED_OUTCOME = re.compile("\u27e6O\\d+\u27e7\\s*(?:,|and|or)\\s*$")
 
 
 @dataclass(frozen=True)
@@ -307,6 +308,9 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
             o_index, v_index = int(match["o"]), int(match["v"])
             value = masked.tokens[v_index]
             if v_index in used or value.shape == "pair" or is_hypothetical(masked, (o_index, v_index)):
+                continue
+            if _COORDINATED_OUTCOME.search(masked.before(o_index)):
+                # "overall and complete remission rate (72% vs 51%; 7% vs 0%)": the values are of two outcomes.
                 continue
             if bare and _in_breakdown(masked, v_index):
                 continue
