@@ -177,7 +177,8 @@ _SPELLED_OUT = {
     "NR": re.compile(r"\bno\s+response|\bnon[\s\-]?respon", re.IGNORECASE),
     "ORR": re.compile(r"\b(?:overall|objective)\s+respon", re.IGNORECASE),
 }
-_DEFINED = re.compile(r"(?P<long>(?:[A-Za-z][\w\-]*\s+){1,4}?[A-Za-z][\w\-]*)\s*\(\s*(?P<abbr>CR|PR|NR|ORR)s?\s*\)")
+_DEFINED = re.compile(r"\(\s*(?P<abbr>CR|PR|NR|ORR)s?\s*\)")
+_WORDS_BEFORE = re.compile(r"(?:[A-Za-z][\w\-]*\s+){0,3}[A-Za-z][\w\-]*\s*$")
 _RESPONSE_WORDS = re.compile(r"respon|remission|complete|partial|overall|objective|progress", re.IGNORECASE)
 
 
@@ -186,7 +187,10 @@ def redefined_abbreviations(text: str) -> frozenset[str]:
     """Outcome abbreviations a paper defines as something else ("cardiac rehabilitation (CR)")."""
     other, response = set(), set()
     for match in _DEFINED.finditer(text):
-        words = match.group("long").split()
+        long = _WORDS_BEFORE.search(text[max(0, match.start() - 80) : match.start()])
+        if long is None:
+            continue
+        words = long.group().split()
         abbr = match.group("abbr")
         if _RESPONSE_WORDS.search(" ".join(words)):
             response.add(abbr)
