@@ -61,3 +61,12 @@ def test_an_outcome_abbreviation_the_paper_defines_otherwise_is_no_response() ->
     assert [r for r in extract_records(document) if r.kind == "response"] == []
     control = document_from_text("Twelve patients (40%) achieved CR after induction.", "results")
     assert [(r.outcome, r.n) for r in extract_records(control) if r.kind == "response"] == [("CR", 12)]
+
+
+def test_an_antiemetic_trial_has_no_tumour_responses() -> None:
+    from schemas import DocumentMetadata
+
+    text = "Complete response rate on day 1 was 45% and 90% in the two groups, respectively."
+    document = document_from_text(text, "results").model_copy(
+        update={"metadata": DocumentMetadata(title="Metoclopramide versus granisetron for chemotherapy-induced emesis")})
+    assert [r for r in extract_records(document) if r.kind == "response"] == []

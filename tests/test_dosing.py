@@ -65,3 +65,10 @@ def test_a_code_name_in_the_title_is_a_drug_wherever_the_paper_prints_it() -> No
     mentions = find_drugs("Dose levels of MDX-447 were 1 and 3.5 mg/m2 with cisplatin.", codes)
     assert [(m.printed, m.drug) for m in mentions] == [("MDX-447", "mdx-447"), ("cisplatin", "cisplatin")]
     assert [m.drug for m in find_drugs("Dose levels of MDX-447 were 1 and 3.5 mg/m2.")] == []
+
+
+def test_a_concentration_is_no_dose_and_a_mutation_no_code_name() -> None:
+    from extractor.components.dosing import find_amounts, title_code_names
+
+    assert find_amounts("erythropoietin when haemoglobin dropped below 12.0 g/dl") == []
+    assert title_code_names("Osimertinib in T790M-positive NSCLC: AZD9291 and V600E") == frozenset({"AZD9291"})

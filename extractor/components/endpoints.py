@@ -37,6 +37,9 @@ class _Lexicon:
     abbreviations: dict[str, tuple[Endpoint | None, str]]
 
 
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
+
+
 def _phrase_key(text: str) -> str:
     return re.sub(r"[\s\-]+", " ", text.lower()).strip()
 
@@ -73,13 +76,15 @@ def _prefilter() -> Prefilter:
 
 def may_mention_endpoint(text: str) -> bool:
     """False only when the text names no outcome of the lexicon (a quick test before endpoint_mentions)."""
-    return _prefilter().may_match(text)
+    return _prefilter().may_match(text.translate(_DASHES))
 
 
 def endpoint_mentions(text: str) -> list[Mention]:
     """Outcomes named in the text, left to right; 'overall survival (OS)' is one mention."""
     lexicon = _lexicon()
     mentions: list[Mention] = []
+    # "progression‐free" with a Unicode hyphen is the same name; one dash for one dash keeps the offsets.
+    text = text.translate(_DASHES)
     for match in lexicon.regex.finditer(text):
         endpoint, kind = lexicon.abbreviations.get(match.group()) or lexicon.phrases[_phrase_key(match.group())]
         if mentions and _is_bracketed_alias(text, mentions[-1], match.start(), endpoint):

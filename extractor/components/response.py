@@ -149,6 +149,9 @@ def _promote_overall(text: str, tokens: list[Token]) -> list[Token]:
 
 def extract_responses(sentence: Sentence) -> Iterator[Response]:
     """Response numbers stated in a prose sentence or a table row of a response table."""
+    if _ANTIEMETIC.search(sentence.doc.metadata.title or sentence.doc.text[:300]):
+        # An antiemetic trial's "complete response" is a day without emesis, no tumour response.
+        return
     if sentence.table is not None:
         found = _from_table(sentence)
     elif is_design_statement(sentence):
@@ -171,6 +174,7 @@ def extract_responses(sentence: Sentence) -> Iterator[Response]:
         )
 
 
+_ANTIEMETIC = re.compile(r"\b(?:anti-?emetic\w*|emesis|vomiting|nausea|PONV|CINV)\b", re.IGNORECASE)
 _SPELLED_OUT = {
     "CR": re.compile(r"\bcomplete\s+(?:remission|response)", re.IGNORECASE),
     "PR": re.compile(r"\bpartial\s+(?:remission|response)", re.IGNORECASE),

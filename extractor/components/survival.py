@@ -75,7 +75,9 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
             continue
         last = group[-1]
         values = _values(text, last.end, reach_end)
-        if not values or (len(group) > 1 and len(values) != len(group)):
+        # "PFS and OS were 2.7 and 5.3 months, respectively, for arm A, and 3.8 and 6.9 months ... for arm B":
+        # the endpoints' values in order, once per arm.
+        if not values or (len(group) > 1 and len(values) % len(group)):
             continue
         at = rule("timepoint_at").regex.search(text, last.end, reach_end)
         shared = next((t for t in (_timepoint_before(text, m) for m in group) if t), None)
@@ -85,7 +87,7 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
             # "3-year overall survival and AML risk were 56.5% and 25.1%, respectively": one value is the endpoint's.
             values = values[:1]
         for i, value in enumerate(values):
-            mention = group[i] if len(group) > 1 else last
+            mention = group[i % len(group)] if len(group) > 1 else last
             if value.unit == "%":
                 timepoint = _timepoint_before(text, mention) or shared or (_timepoint(at) if at else lead_timepoint)
                 if listed is not None:
