@@ -173,7 +173,11 @@ def _same_arm(fuller: Any, arm: Any) -> bool:
 
 
 def _drug(r: DrugRegimen) -> dict[str, Any]:
-    return {"drug": r.drug, "dose": r.dose, "unit": r.unit, "frequency": r.frequency, "route": r.route}
+    # A dose range given as one regimen ("epirubicin 30–40 mg/m2") has no single dose to write;
+    # the range stays in the database (dose, dose_max). Escalation ranges arrive here as levels.
+    ranged = r.dose_max is not None
+    dose, unit = (None, None) if ranged else (r.dose, r.unit)
+    return {"drug": r.drug, "dose": dose, "unit": unit, "frequency": r.frequency, "route": r.route}
 
 
 def _response(r: Response) -> dict[str, Any]:

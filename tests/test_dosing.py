@@ -34,6 +34,9 @@ def test_every_drug_name_is_found_as_printed() -> None:
         ("10 mcg/kg", 10.0, None, "ug/kg", None),
         ("2-mg", 2.0, None, "mg", None),
         ("0·5 mg/kg", 0.5, None, "mg/kg", None),
+        ("40 mg m2", 40.0, None, "mg/m2", None),
+        ("10.000 IU", 10000.0, None, "IU", None),
+        ("1.000 mg", 1.0, None, "mg", None),
     ],
 )
 def test_printed_doses_parse(text: str, dose: float, dose_max: float | None, unit: str, per: str | None) -> None:

@@ -160,3 +160,15 @@ def test_enrolled_and_randomized_counts_that_differ_give_the_randomized_one() ->
     enrolled = PopulationValue(field="n_enrolled", value=43, provenance=[prov("enrolled 43 patients")])
     randomized = PopulationValue(field="n_enrolled", value=40, provenance=[prov("In a randomized phase 2 expansion, 40")])
     assert build_summary(DOCUMENT, [enrolled, randomized]).population.n_enrolled == 40
+
+
+def test_a_dose_range_is_written_without_a_dose() -> None:
+    text = "Patients received epirubicin 30–40 mg/m2 IV weekly."
+    document = document_from_text(text)
+    ranged = DrugRegimen(drug="epirubicin", drug_as_printed="epirubicin", dose=30, dose_max=40, unit="mg/m2",
+                         route="IV", provenance=[Provenance(
+                             paper_id=document.paper_id, section="results", start=18, end=40,
+                             quote=text[18:40], rule_id="test.rule.v1", extractor_version="0", confidence=0.9)])
+    [arm] = build_summary(document, [ranged]).arms
+    [drug] = arm.drugs
+    assert (drug.drug, drug.dose, drug.unit, drug.route) == ("epirubicin", None, None, "IV")

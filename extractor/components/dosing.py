@@ -263,6 +263,11 @@ def find_dose_levels(text: str) -> list[DoseLevels]:
     return sorted(found, key=lambda level: level.start)
 
 
+# Units counted in units, whose doses run to thousands; "10.000" before one is a European thousands separator.
+_UNIT_COUNTS = frozenset({"IU", "U/m2"})
+_DOT_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+
+
 def find_amounts(text: str) -> list[DoseAmount]:
     """Dose amounts of a text whose unit is a dose unit, left to right."""
     units, per_forms = _units()
@@ -272,6 +277,9 @@ def find_amounts(text: str) -> list[DoseAmount]:
         dose = parse_number(match.group("dose"))
         if unit is None or dose is None:
             continue
+        if unit in _UNIT_COUNTS and _DOT_THOUSANDS.fullmatch(match.group("dose")):
+            # "10.000 IU" is ten thousand units, written the European way: no unit dose has three decimals.
+            dose = float(match.group("dose").replace(".", ""))
         high = parse_number(match.group("dose_max")) if match.group("dose_max") else None
         per = per_forms.get(_unit_key(match.group("per") or ""))
         found.append(DoseAmount(match.start(), match.end(), dose, high, unit, per))

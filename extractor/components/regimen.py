@@ -59,6 +59,8 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     index = paper_arms(sentence.doc)
     codes = paper_code_names(sentence.doc)
     items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes) + _mtd_items(sentence)
+    if sentence.table is None:
+        items += _context_levels(sentence)
     for item in items:
         dosing, drug, amount = item.dosing, item.dosing.drug, item.dosing.amount
         if drug is None:
@@ -99,7 +101,9 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[str] = f
     items: list[Item] = []
     for i, dosing in enumerate(dosings):
         labels = arms.get(i, [])
-        if dosing.drug is None or dosing.drug.drug in leveled or not _is_given(text, dosing.drug):
+        if dosing.drug is None or not _is_given(text, dosing.drug):
+            continue
+        if dosing.drug.drug in leveled and not _is_starting_dose(text, dosing, levels):
             continue
         if dosing.amount is None:
             if rule("regimen.cue.prior_sentence.v1").search(text):
@@ -133,6 +137,39 @@ def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
             amount = replace(group.amount, dose=level, dose_max=None)
             dosing = Dosing(drug, amount, None, amount.per, None, source.id, source.confidence)
             items.append(Item(dosing))
+    return items
+
+
+def _is_starting_dose(text: str, dosing: Dosing, levels: list[Item]) -> bool:
+    """True for the printed starting dose of a drug whose escalation levels the sentence lists."""
+    amount = dosing.amount
+    if amount is None or any(i.dosing.amount is not None and i.dosing.amount.dose == amount.dose for i in levels):
+        return False
+    return rule("regimen.cue.starting_dose.v1").search(text[max(0, amount.start - 60) : amount.start]) is not None
+
+
+def _context_levels(sentence: Sentence) -> list[Item]:
+    """Dose levels of an escalation sentence naming no drug, for the paper's study drug
+    ("The starting dose was 600 mg/m2/day with subsequent escalation to 750, 900 and 1100 mg/m2/day.")."""
+    text = sentence.text
+    codes = paper_code_names(sentence.doc)
+    if not rule("regimen.cue.escalation.v1").regex.search(text) or find_drugs(text, codes):
+        return []
+    drug = context_drug(text, sentence.doc)
+    groups = find_dose_levels(text)
+    if drug is None or not groups:
+        return []
+    source = dosing_rule("dose.levels.v1")
+    amounts = [replace(level_amount, dose=level, dose_max=None)
+               for group in groups for level_amount in [group.amount] for level in group.levels]
+    listed = {a.dose for a in amounts}
+    starting = rule("regimen.cue.starting_dose.v1")
+    amounts += [a for a in find_amounts(text) if a.dose_max is None and a.dose not in listed
+                and starting.search(text[max(0, a.start - 60) : a.start])]
+    items = []
+    for amount in amounts:
+        mention = DrugMention(amount.start, amount.end, drug, drug, False)
+        items.append(Item(Dosing(mention, amount, None, amount.per, None, source.id, source.confidence)))
     return items
 
 
