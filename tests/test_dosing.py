@@ -7,6 +7,7 @@ import pytest
 from extractor.components.dosing import find_amounts, find_drugs, find_frequency, find_route
 from extractor.lexicons import load_tsv, load_yaml
 from schemas.vocab import DoseUnit, Frequency, Route
+from tests.conftest import document_from_text
 
 
 def test_lexicon_values_are_schema_values() -> None:
@@ -68,6 +69,19 @@ def test_a_code_name_in_the_title_is_a_drug_wherever_the_paper_prints_it() -> No
     mentions = find_drugs("Dose levels of MDX-447 were 1 and 3.5 mg/m2 with cisplatin.", codes)
     assert [(m.printed, m.drug) for m in mentions] == [("MDX-447", "mdx-447"), ("cisplatin", "cisplatin")]
     assert [m.drug for m in find_drugs("Dose levels of MDX-447 were 1 and 3.5 mg/m2.")] == []
+
+
+def test_a_drug_abbreviation_the_paper_defines_is_the_drug_wherever_it_prints_it() -> None:
+    from extractor.components.dosing import find_drugs, paper_abbreviations
+
+    document = document_from_text(
+        "Patients received lenalidomide (LEN) with rituximab (R), cytarabine (IV) and brentuximab vedotin (BV; "
+        "1.2 mg/kg). The MTD of LEN was 10 mg.")
+    names = paper_abbreviations(document)
+    assert names == frozenset({("LEN", "lenalidomide"), ("BV", "brentuximab vedotin")})
+    mentions = find_drugs("The MTD of LEN was 10 mg; lenalidomide (LEN) 10 mg.", names)
+    assert [(m.printed, m.drug) for m in mentions] == [("LEN", "lenalidomide"), ("lenalidomide", "lenalidomide")]
+    assert mentions[1].end == len("The MTD of LEN was 10 mg; lenalidomide (LEN)")
 
 
 def test_a_concentration_is_no_dose_and_a_mutation_no_code_name() -> None:

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import cast
 
-from extractor.components.dosing import Dosing, context_drug, paper_code_names, paren_depths, parse_dosings
+from extractor.components.dosing import (
+    Dosing,
+    PaperName,
+    context_drug,
+    paper_code_names,
+    paren_depths,
+    parse_dosings,
+)
 from extractor.components.toxicity_terms import clean_text, grade_band, normalise_term, remove_grades, us_spelling
 from extractor.patterns import CompiledRule, load_rules
 from extractor.prefilter import Prefilter
@@ -57,7 +64,7 @@ def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
         )
 
 
-def dose_statements(text: str, codes: frozenset[str] = frozenset()) -> list[tuple[DoseKind, Dosing]]:
+def dose_statements(text: str, codes: frozenset[PaperName] = frozenset()) -> list[tuple[DoseKind, Dosing]]:
     """(kind, dosing) for every dose the sentence states as its MTD or RP2D (``codes``: the paper's code names)."""
     if not _prefilter(_MENTIONS).may_match(text):
         return []
@@ -89,8 +96,22 @@ def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing]) -> lis
     after = [d for d in dosings if d.amount is not None and d.amount.start >= mention.end]
     if not after or after[0].amount is None:
         return []
+    level = rule("mtd.link.level_list.v1").regex.match(text[mention.end :])
+    if level is not None:
+        close = _closing_bracket(text, mention.end + level.end())
+        return [d for d in after if d.drug is not None and d.amount is not None and d.amount.end <= close]
     gap = text[mention.end : after[0].amount.start]
     return [after[0]] if rule("mtd.link.after.v1").regex.fullmatch(gap) else []
+
+
+def _closing_bracket(text: str, start: int) -> int:
+    """Where the bracket opened just before ``start`` closes (the text's end when it never does)."""
+    depth = 1
+    for i in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i
+    return len(text)
 
 
 def _stated_before(text: str, mention: DoseMention, dosings: list[Dosing]) -> list[Dosing]:

@@ -142,9 +142,48 @@ def _unit_key(printed: str) -> str:
     return _DASHES.sub("-", re.sub(r"\s+", "", printed)).lower()
 
 
-def paper_code_names(document: Document) -> frozenset[str]:
-    """Code names of investigational drugs the paper's title prints ("MDX-447", "ZK 304709")."""
-    return title_code_names(document.metadata.title or "")
+# A paper's own drug names: a code name printed as is (drug = its lower case), or (printed, drug)
+# for an abbreviation the paper defines ("lenalidomide (LEN)").
+PaperName = str | tuple[str, str]
+_ABBREVIATIONS: dict[tuple[str, int], frozenset[tuple[str, str]]] = {}
+_ABBREVIATIONS_SIZE = 32
+
+
+def paper_code_names(document: Document) -> frozenset[PaperName]:
+    """Code names of investigational drugs the paper's title prints ("MDX-447", "ZK 304709"), and the
+    drug abbreviations the paper defines ("lenalidomide (LEN)")."""
+    return title_code_names(document.metadata.title or "") | paper_abbreviations(document)
+
+
+def paper_abbreviations(document: Document) -> frozenset[tuple[str, str]]:
+    """(abbreviation, drug) for each drug the paper names with an abbreviation in brackets after it.
+
+    The abbreviation must start with the drug name's first letter, carry two capitals and be no
+    name the lexicon already knows, no route and no frequency ("lenalidomide (LEN)" gives LEN;
+    "rituximab (R)", "cytarabine (IV)" give nothing).
+    """
+    key = (document.paper_id, len(document.text))
+    if key not in _ABBREVIATIONS:
+        if len(_ABBREVIATIONS) >= _ABBREVIATIONS_SIZE:
+            _ABBREVIATIONS.clear()
+        _ABBREVIATIONS[key] = _abbreviations_of(document.text)
+    return _ABBREVIATIONS[key]
+
+
+def _abbreviations_of(text: str) -> frozenset[tuple[str, str]]:
+    definition = rule("dose.abbreviation.v1").regex
+    found: dict[str, set[str]] = {}
+    for mention in find_drugs(text):
+        match = definition.match(text, mention.end)
+        if match is None:
+            continue
+        abbreviation = match.group("abbr")
+        if (abbreviation[0].lower() != mention.printed[0].lower() or sum(c.isupper() for c in abbreviation) < 2
+                or find_drugs(abbreviation) or find_route(abbreviation)[0] or find_frequency(abbreviation)[0]):
+            continue
+        found.setdefault(abbreviation, set()).add(mention.drug)
+    # An abbreviation the paper gives two drugs is no name of either.
+    return frozenset((abbreviation, drugs.pop()) for abbreviation, drugs in found.items() if len(drugs) == 1)
 
 
 @lru_cache(maxsize=64)
@@ -160,17 +199,27 @@ def title_code_names(title: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def find_drugs(text: str, codes: frozenset[str] = frozenset()) -> list[DrugMention]:
+def find_drugs(text: str, codes: frozenset[PaperName] = frozenset()) -> list[DrugMention]:
     """Drug names of a text, left to right, longest name first; "5-azacytidine (AZA)" is one mention.
 
-    ``codes`` are code names the paper's title prints (paper_code_names), found as printed.
+    ``codes`` are the paper's own names (paper_code_names), found as printed.
     """
     found = _lexicon_drugs(text)
     found += [m for m in _stem_drugs(text) if not any(o.start < m.end and m.start < o.end for o in found)]
-    for code in codes:
-        for match in re.finditer(rf"(?<![\w\-]){re.escape(code)}(?![\w\-])", text):
-            if not any(m.start < match.end() and match.start() < m.end for m in found):
-                found.append(DrugMention(match.start(), match.end(), code, code.lower(), False))
+    for name in codes:
+        printed, drug = (name, name.lower()) if isinstance(name, str) else name
+        for match in re.finditer(rf"(?<![\w\-]){re.escape(printed)}(?![\w\-])", text):
+            if any(m.start < match.end() and match.start() < m.end for m in found):
+                continue
+            previous = max((m for m in found if m.end <= match.start()), key=lambda m: m.end, default=None)
+            if previous is not None and previous.drug == drug and re.fullmatch(r"\s*\(\s*", text[previous.end : match.start()]):
+                # "lenalidomide (LEN)" is one mention, as for the lexicon's abbreviations.
+                closing = re.match(r"\s*\)", text[match.end() :])
+                if closing:
+                    found.remove(previous)
+                    found.append(replace(previous, end=match.end() + closing.end()))
+                    continue
+            found.append(DrugMention(match.start(), match.end(), printed, drug, False))
     return sorted(found, key=lambda m: m.start)
 
 
@@ -359,7 +408,7 @@ def clause_end(text: str, start: int, depths: list[int], limit: int) -> int:
 
 
 @lru_cache(maxsize=512)
-def parse_dosings(text: str, codes: frozenset[str] = frozenset()) -> tuple[Dosing, ...]:
+def parse_dosings(text: str, codes: frozenset[PaperName] = frozenset()) -> tuple[Dosing, ...]:
     """Every drug of the text with its doses; a dose no drug claims is returned with drug None.
 
     Memoised: the regimen and dose-finding components both read every sentence.

@@ -15,6 +15,7 @@ from extractor.components.dose_finding import dose_statements
 from extractor.components.dosing import (
     Dosing,
     DrugMention,
+    PaperName,
     context_drug,
     find_amounts,
     find_dose_levels,
@@ -74,7 +75,7 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
         )
 
 
-def sentence_items(text: str, table_row: bool = False, codes: frozenset[str] = frozenset()) -> list[Item]:
+def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperName] = frozenset()) -> list[Item]:
     """The regimen drugs of a sentence with the arms it names for them (``codes``: the paper's code names)."""
     dosings = [d for d in parse_dosings(text, codes) if d.drug is not None]
     if not dosings or rule("regimen.cue.formulation.v1").search(text):
