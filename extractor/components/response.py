@@ -296,6 +296,16 @@ def _pairs(masked: Masked, groups: list[Group], used: set[int]) -> None:
                 arm = arm_near(masked, index) if match[arm_group] else None
                 for part, count in zip(outcome.parts, value.counts, strict=True):
                     groups.append(Group(part, [(count, arm)], rule.id, rule.confidence, masked.spans[index][0]))
+    for rule in rules_with(RULES, "coordinated_compared"):
+        for match in rule.regex.finditer(masked.text):
+            indexes = [int(match[g]) for g in ("v", "v2", "v3", "v4")]
+            if any(i in used or masked.tokens[i].shape != "single" for i in indexes):
+                continue
+            used.update(indexes)
+            for o_group, pair in (("o", indexes[:2]), ("o2", indexes[2:])):
+                label = masked.tokens[int(match[o_group])].label
+                items: list[tuple[Count, str | None]] = [(masked.tokens[i].counts[0], None) for i in pair]
+                groups.append(Group(label, items, rule.id, rule.confidence, masked.spans[pair[0]][0]))
     for rule in rules_with(RULES, "respectively_pair"):
         for match in rule.regex.finditer(masked.text):
             indexes = [int(match["v"]), int(match["v2"])]
@@ -328,11 +338,18 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
             groups.append(Group(label, items, rule.id, rule.confidence * value.confidence, masked.spans[v_index][0], bare))
 
 
+_SUBGROUP_PATIENTS = re.compile(r"\bpatients\s+(?:with|who|harbou?ring|carrying|in\s+the)\b", re.IGNORECASE)
+
+
 def _in_breakdown(masked: Masked, index: int) -> bool:
     """A bare count inside '(7 of 12 [58%] patients including 3 CR and 4 CRi)' splits a subgroup."""
     before = masked.before(index)
-    clause = before[max(before.rfind("("), before.rfind("["), before.rfind(";")) + 1 :]
-    return bool(re.search(r"\bincluding\b", clause))
+    opened = max(before.rfind("("), before.rfind("["))
+    if opened < 0 or opened < max(before.rfind(")"), before.rfind("]"), before.rfind(";")):
+        # "11 (44%) patients responded, including 3 complete responses": the whole study's responders,
+        # unless the responders are a subgroup ("7 of 12 patients with FLT3-ITD responded, including 3 CR").
+        return bool(re.search(r"\bincluding\b", before)) and _SUBGROUP_PATIENTS.search(before) is not None
+    return bool(re.search(r"\bincluding\b", before[opened + 1 :]))
 
 
 def _breakdowns(masked: Masked, groups: list[Group], used: set[int]) -> None:
