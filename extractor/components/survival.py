@@ -67,7 +67,8 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
         return
     other_work = rule("other_work").search(text)
     limit = other_work.start() if other_work else len(text)
-    mentions = [m for m in endpoint_mentions(text) if m.end <= limit]
+    mentions = [m for m in endpoint_mentions(text) if m.end <= limit
+                and not (m.kind != ENDPOINT and _TIMEPOINT_OF.search(text[max(0, m.start - 40) : m.start]))]
     lead = rule("timepoint_lead").search(text)
     lead_timepoint = _timepoint(lead, after=lead.group("after")) if lead else None
     for group, reach_end in _groups(text, mentions, limit):
@@ -86,8 +87,15 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
         if len(group) == 1 and rule("coordinated_subject").regex.match(text, last.end) and len(values) > 1:
             # "3-year overall survival and AML risk were 56.5% and 25.1%, respectively": one value is the endpoint's.
             values = values[:1]
+        per_endpoint = _compared_pairs(text, values, len(group))
         for i, value in enumerate(values):
-            mention = group[i % len(group)] if len(group) > 1 else last
+            if len(group) == 1:
+                mention = last
+            elif per_endpoint:
+                # "PFS and OS for SP vs. S were 71.9% vs. 46.9%, and 88.4% vs. 67.0%": a compared pair per endpoint.
+                mention = group[i // 2]
+            else:
+                mention = group[i % len(group)]
             if value.unit == "%":
                 timepoint = _timepoint_before(text, mention) or shared or (_timepoint(at) if at else lead_timepoint)
                 if listed is not None:
@@ -99,6 +107,20 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
                 yield _record(sentence, mention.endpoint, "rate", value, timepoint, rule("rate"))
             elif mention.endpoint in MEDIAN_ENDPOINTS and not rule("time_after_event").regex.match(text, value.end):
                 yield _record(sentence, mention.endpoint, "median", value, None, rule("median"))
+
+
+# "after 12 months of follow-up": the follow-up names the timepoint, it ends no endpoint's reach.
+_TIMEPOINT_OF = re.compile(r"\b(?:after|at)\s+[\w.]+\s+(?:months?|years?|weeks?)\s+of\s+(?:median\s+)?$", re.IGNORECASE)
+_VERSUS = re.compile(r"\s*(?:\([^()]*\)\s*)?,?\s*(?:vs\.?|versus|v\.|compared\s+with|and)\s*")
+
+
+def _compared_pairs(text: str, values: list[Value], endpoints: int) -> bool:
+    """True when the values of several endpoints are compared in pairs, 'a vs. b, and c vs. d'."""
+    if endpoints < 2 or len(values) != 2 * endpoints:
+        return False
+    return all(re.search(r"\b(?:vs\.?|versus|v\.|compared)", text[values[i].end : values[i + 1].start])
+               and _VERSUS.fullmatch(text[values[i].end : values[i + 1].start])
+               for i in range(0, len(values), 2))
 
 
 def _groups(text: str, mentions: list[Mention], limit: int) -> Iterator[tuple[list[Mention], int]]:
