@@ -115,7 +115,9 @@ def _from_prose(sentence: Sentence) -> list[Found]:
         # '30-day and 60-day mortality ... 3% and 8%, respectively': one number per window.
         windows = window.split(";")
         if len(windows) > 1:
-            if len(windows) == len(items):
+            # Only 'respectively' says the numbers follow the windows; '7% versus 3%' compares arms.
+            if (len(windows) == len(items) and re.search(r"\brespectively\b", text)
+                    and not re.search(r"\b(?:vs\.?|versus)\s", text)):
                 found += [(w, count, None, rule_id, confidence) for w, (count, _) in zip(windows, items, strict=True)]
             continue
         found += [(window, count, arm, rule_id, confidence) for count, arm in items]
