@@ -94,9 +94,17 @@ def us_spelling(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Lower case, one kind of dash, single spaces, no footnote marks."""
+    """Lower case, one kind of dash, single spaces, no spaces around a slash, Greek letters
+    spelled out ("γ-glutamyltransferase" -> "gamma-glutamyltransferase"), no footnote marks."""
     text = " ".join(text.translate(_DASHES).split()).lower()
+    text = _SPACED_SLASH.sub("/", text)
+    for letter, name in _GREEK.items():
+        text = text.replace(letter, name)
     return _FOOTNOTES.sub("", text).strip(" :;,.")
+
+
+_SPACED_SLASH = re.compile(r"(?<=\w)\s+/\s+(?=\w)")
+_GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa"}
 
 
 def normalise_term(printed: str) -> Term | None:
@@ -118,7 +126,9 @@ def normalise_term(printed: str) -> Term | None:
     if found is None:
         return Term(text + qualifier, False)
     if found != text and _keeps_printed(text, printed, found):
-        return Term(text + qualifier, True)
+        # A kept term is written singular when the lexicon knows it so ("infusion reactions").
+        singular = text[:-1] if text.endswith("s") and text[:-1] in _terms() else text
+        return Term(singular + qualifier, True)
     return Term(found + qualifier, True)
 
 
@@ -132,7 +142,7 @@ def _keeps_printed(text: str, printed: str, found: str) -> bool:
     """
     if len(text.split()) < 2 or found.startswith(("any ", "serious ")) or _lab_term(text) is not None:
         return False
-    if text in _always_canonical():
+    if text in _always_canonical() or (text.endswith("s") and text[:-1] in _always_canonical()):
         return False
     return not _ABBREVIATION.search(printed)
 
