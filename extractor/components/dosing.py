@@ -28,6 +28,8 @@ _WORD = re.compile(r"[A-Za-z0-9']+")
 _BRACKET = re.compile(r"[()\[\]]")
 _NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.\u00b7]\d+)?|[.\u00b7]\d+")
 _DASHES = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2212]")
+# A drug this many words before a dose that stands right before the next drug does not claim it.
+_FAR_WORDS = 4
 # How far past a dose its route, frequency and schedule may be printed.
 _ATTRIBUTE_REACH = 120
 # Rule id of a drug named without a dose; the component that keeps such a drug names its own rule.
@@ -445,7 +447,9 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
     if rule("dose.gap.broken.v1").regex.search(gap) or not rule("dose.gap.linked.v1").regex.match(gap):
         return []
     if (end < len(text) and rule("dose.gap.before_drug.v1").regex.match(text[first.end : end])
-            and rule("dose.gap.next_drug.v1").regex.search(gap)):
+            and (rule("dose.gap.next_drug.v1").regex.search(gap) or len(gap.split()) >= _FAR_WORDS)):
+        # The dose stands right before the next drug: it is that drug's ("... and 1–2 mg/kg propofol",
+        # "capecitabine chemotherapy was given ..., consisting of 50 mg/m2 intravenous epirubicin").
         return []
     # The first dose's words run to the next dose the drug keeps (an "or" alternative).
     alternatives = [a for a in amounts[1:] if rule("dose.alternative.or.v1").regex.search(text[first.end : a.start])]
