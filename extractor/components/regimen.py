@@ -110,7 +110,8 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             if rule("regimen.cue.prior_sentence.v1").search(text):
                 continue
             named = [arm for arm in labels if arm.named]
-            if dosing.drug.supportive or not (named or (given and not dosed)):
+            auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
+            if dosing.drug.supportive or not (named or auc or (given and not dosed)):
                 continue
             if dosing.rule_id != escalation.id:
                 arm_rule = rule(named[0].rule_id) if named else cue
