@@ -99,7 +99,9 @@ def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing]) -> lis
     level = rule("mtd.link.level_list.v1").regex.match(text[mention.end :])
     if level is not None:
         close = _closing_bracket(text, mention.end + level.end())
-        return [d for d in after if d.drug is not None and d.amount is not None and d.amount.end <= close]
+        inside = [d for d in after if d.amount is not None and d.amount.end <= close]
+        # One dose without its drug is the study drug's ("at dose level 3 (200 mg/m2)").
+        return inside if len(inside) == 1 else [d for d in inside if d.drug is not None]
     gap = text[mention.end : after[0].amount.start]
     return [after[0]] if rule("mtd.link.after.v1").regex.fullmatch(gap) else []
 
