@@ -89,3 +89,17 @@ def test_a_concentration_is_no_dose_and_a_mutation_no_code_name() -> None:
 
     assert find_amounts("erythropoietin when haemoglobin dropped below 12.0 g/dl") == []
     assert title_code_names("Osimertinib in T790M-positive NSCLC: AZD9291 and V600E") == frozenset({"AZD9291"})
+
+
+def test_the_study_drug_of_a_paper_without_one_title_drug_is_the_one_it_escalates() -> None:
+    from extractor.components.dosing import study_drug
+
+    text = ("Patients received pomalidomide with or without dexamethasone 40 mg per week. "
+            "Pomalidomide was escalated from 2 to 10 mg per day. The MTD of pomalidomide was 4 mg per day.")
+    untitled = document_from_text(text)
+    assert study_drug(untitled) == "pomalidomide"
+    titled = untitled.model_copy(update={"metadata": untitled.metadata.model_copy(
+        update={"title": "Pomalidomide alone or with dexamethasone in myeloma"})})
+    assert study_drug(titled) == "pomalidomide"
+    tie = document_from_text("The MTD of sorafenib and of azacitidine was reached at dose level 2.")
+    assert study_drug(tie) is None

@@ -524,7 +524,39 @@ def context_drug(text: str, document: Document) -> str | None:
 
 
 def study_drug(document: Document) -> str | None:
-    """The one drug the paper's title names, taken as the study drug; None when it names none or several."""
+    """The one drug the paper's title names, taken as the study drug; of several (or with no title
+    drug), the one drug the paper's dose-escalation and MTD sentences name most; None on a tie."""
     title = document.metadata.title or ""
     drugs = {m.drug for m in find_drugs(title, title_code_names(title)) if not m.supportive}
-    return drugs.pop() if len(drugs) == 1 else None
+    if len(drugs) == 1:
+        return drugs.pop()
+    key = (document.paper_id, len(document.text))
+    if key not in _ESCALATED:
+        if len(_ESCALATED) >= _ESCALATED_SIZE:
+            _ESCALATED.clear()
+        _ESCALATED[key] = _escalated_drug(document, frozenset(drugs))
+    return _ESCALATED[key]
+
+
+_ESCALATED: dict[tuple[str, int], str | None] = {}
+_ESCALATED_SIZE = 32
+_ESCALATION_SENTENCE = re.compile(
+    r"\bescalat\w*|\bdose[\s\-]+levels?\b|\bmaxim(?:um|ally)[\s\-]+tolerated\s+doses?\b|\bMTD\b",
+    re.IGNORECASE)
+
+
+def _escalated_drug(document: Document, drugs: frozenset[str]) -> str | None:
+    """Of the title's drugs (any drug when the title names none), the one the escalation sentences
+    name most often (None on a tie)."""
+    counts = dict.fromkeys(drugs, 0)
+    codes = paper_code_names(document)
+    for sentence in re.split(r"(?<=[.!?])\s+", document.text):
+        if not _ESCALATION_SENTENCE.search(sentence):
+            continue
+        for drug in {m.drug for m in find_drugs(sentence, codes) if not m.supportive}:
+            if drug in counts or not drugs:
+                counts[drug] = counts.get(drug, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    if not ranked or ranked[0][1] == 0 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return None
+    return ranked[0][0]
