@@ -89,6 +89,8 @@ def test_a_concentration_is_no_dose_and_a_mutation_no_code_name() -> None:
 
     assert find_amounts("erythropoietin when haemoglobin dropped below 12.0 g/dl") == []
     assert title_code_names("Osimertinib in T790M-positive NSCLC: AZD9291 and V600E") == frozenset({"AZD9291"})
+    trial = "A predictor of benefit from anthracyclines in the BR9601 adjuvant breast cancer chemotherapy trial?"
+    assert title_code_names(trial) == frozenset()
 
 
 def test_the_study_drug_of_a_paper_without_one_title_drug_is_the_one_it_escalates() -> None:

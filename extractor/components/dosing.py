@@ -196,8 +196,12 @@ def title_code_names(title: str) -> frozenset[str]:
     found = set()
     for match in re.finditer(data["pattern"], title):
         prefix = re.match(r"[A-Z]+", match.group("code"))
-        if prefix is not None and prefix.group().upper() not in not_drugs:
-            found.add(match.group("code"))
+        if prefix is None or prefix.group().upper() in not_drugs:
+            continue
+        if (re.search(data["trial_name_before"], title[: match.start()], re.IGNORECASE)
+                and re.match(data["trial_name_after"], title[match.end() :], re.IGNORECASE)):
+            continue
+        found.add(match.group("code"))
     return frozenset(found)
 
 

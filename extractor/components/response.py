@@ -34,6 +34,9 @@ from schemas.vocab import ResponseOutcome
 RULES = "response.yaml"
 _ABBREVIATION_IN_BRACKETS = re.compile(r"^\s*[(\[]\s*(?:i\.\s?e\.,?\s*)?$")
 _CLOSING = re.compile(r"^\s*[)\]]")
+_COORDINATED_OTHER = re.compile(
+    "\\s+(?:rates?\\s+)?and\\s+(?:the\\s+)?[A-Za-z][\\w\\-]*(?:\\s+rates?)?\\s+(?:[^\u27e6\u27e7.;]{0,60}?\\s)?(?:were|are)\\b"
+    "[^.;]*\\brespectively\\b")
 _COORDINATED_OUTCOME = re.compile("\u27e6O\\d+\u27e7\\s*(?:,|and|or)\\s*$")
 
 
@@ -334,6 +337,9 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
                 continue
             used.add(v_index)
             items = value_items(masked, value, v_index, o_index, used)
+            if len(items) > 1 and _COORDINATED_OTHER.match(masked.after(o_index)):
+                # "The ORR and DCR ... were 8 of 17 and 10 of 17, respectively": the first is the outcome's.
+                items = items[:1]
             label = masked.tokens[o_index].label
             groups.append(Group(label, items, rule.id, rule.confidence * value.confidence, masked.spans[v_index][0], bare))
 
