@@ -149,6 +149,8 @@ def _unit_key(printed: str) -> str:
 PaperName = str | tuple[str, str]
 _ABBREVIATIONS: dict[tuple[str, int], frozenset[tuple[str, str]]] = {}
 _ABBREVIATIONS_SIZE = 32
+# How far before a bracket a drug name defining an abbreviation may start.
+_ABBREVIATION_REACH = 60
 
 
 def paper_code_names(document: Document) -> frozenset[PaperName]:
@@ -175,8 +177,13 @@ def paper_abbreviations(document: Document) -> frozenset[tuple[str, str]]:
 def _abbreviations_of(text: str) -> frozenset[tuple[str, str]]:
     definition = rule("dose.abbreviation.v1").regex
     found: dict[str, set[str]] = {}
-    for mention in find_drugs(text):
-        match = definition.match(text, mention.end)
+    # Only the words right before a bracket are read for a drug name (the whole text is slow to scan).
+    for bracket in re.finditer(r"\(", text):
+        start = max(0, bracket.start() - _ABBREVIATION_REACH)
+        mention = next((m for m in reversed(find_drugs(text[start : bracket.start()]))), None)
+        if mention is None or text[start + mention.end : bracket.start()].strip():
+            continue
+        match = definition.match(text, start + mention.end)
         if match is None:
             continue
         abbreviation = match.group("abbr")
