@@ -147,26 +147,19 @@ def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
                         term=term, grade=grade, provenance=[sentence.provenance(rule_id, rule(rule_id).confidence)],
                     )
             break
-    subject = rule("dlt.subject.v1")
-    for match in subject.regex.finditer(text):
-        for term, grade in dlt_terms(match.group("list")):
-            known = normalise_term(term)
-            if known is not None and known.known and term not in seen:
-                seen.add(term)
-                yield DoseLimitingToxicity(
-                    term=term, grade=grade, provenance=[sentence.provenance(subject.id, subject.confidence)],
-                )
-    adjective = rule("dlt.adjective.v1")
-    for match in adjective.regex.finditer(text):
-        if rule("dlt.negated.v1").regex.search(text[: match.start()]):
-            continue
-        for term, grade in dlt_terms(match.group("list")):
-            known = normalise_term(term)
-            if known is not None and known.known and term not in seen:
-                seen.add(term)
-                yield DoseLimitingToxicity(
-                    term=term, grade=grade, provenance=[sentence.provenance(adjective.id, adjective.confidence)],
-                )
+    # Toxicities named before the mention or by an adjective count only when the AE lexicons know them.
+    for known_rule in (rule("dlt.subject.v1"), rule("dlt.adjective.v1")):
+        for match in known_rule.regex.finditer(text):
+            if rule("dlt.negated.v1").regex.search(text[: match.start()]):
+                continue
+            for term, grade in dlt_terms(match.group("list")):
+                known = normalise_term(term)
+                if known is not None and known.known and term not in seen:
+                    seen.add(term)
+                    yield DoseLimitingToxicity(
+                        term=term, grade=grade,
+                        provenance=[sentence.provenance(known_rule.id, known_rule.confidence)],
+                    )
 
 
 def dlt_terms(listed: str) -> list[tuple[str, GradeBand | None]]:
