@@ -105,3 +105,23 @@ def test_the_study_drug_of_a_paper_without_one_title_drug_is_the_one_it_escalate
     assert study_drug(titled) == "pomalidomide"
     tie = document_from_text("The MTD of sorafenib and of azacitidine was reached at dose level 2.")
     assert study_drug(tie) is None
+
+
+def test_a_dose_printed_in_any_section_but_the_references_drops_a_dose_less_entry() -> None:
+    from extractor.components.regimen import drop_undosed_printed_with_doses
+    from schemas import Document, DrugRegimen, Provenance, Section
+
+    intro = "In one arm of the trial, lenalidomide 15 mg daily will be given on days 1-21. "
+    refs = "Smith J. Melphalan 9 mg/m2 in myeloma. Blood 2001."
+    text = intro + refs
+    document = Document(paper_id="p", source_path="<test>", stem="test", format="text", text=text, sections=[
+        Section(label="introduction", start=0, end=len(intro)),
+        Section(label="references", start=len(intro), end=len(text))])
+
+    def undosed(drug: str) -> DrugRegimen:
+        return DrugRegimen(drug=drug, drug_as_printed=drug, provenance=[Provenance(
+            paper_id="p", section="abstract", start=0, end=5, quote=text[:5], rule_id="test.rule.v1",
+            extractor_version="0", confidence=0.9)])
+
+    kept = drop_undosed_printed_with_doses(document, [undosed("lenalidomide"), undosed("melphalan")])
+    assert [r.drug for r in kept] == ["melphalan"]

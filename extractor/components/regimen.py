@@ -29,6 +29,8 @@ from extractor.own_trial import EXCLUDED_SECTIONS
 from extractor.sentence import Sentence
 from schemas import Document, DrugRegimen
 
+# Sections whose doses do not count as the paper printing a drug's dose.
+_NO_DOSE_LOOKUP = frozenset({"references", "back"})
 # Arm labels per paper: a paper is parsed once but asked about for every sentence.
 _CACHE: dict[tuple[str, int], "ArmIndex"] = {}
 _CACHE_SIZE = 32
@@ -216,9 +218,11 @@ def drop_undosed_printed_with_doses(document: Document, records: list[DrugRegime
 
 
 def _drugs_printed_with_doses(document: Document) -> set[str]:
+    # Every section but the references and back matter: a dose printed in the background of a
+    # protocol still says the paper prints one.
     found: set[str] = set()
     for section in document.sections:
-        if section.label in EXCLUDED_SECTIONS:
+        if section.label in _NO_DOSE_LOOKUP:
             continue
         for text in _CRUDE_SENTENCE.split(document.text[section.start : section.end]):
             amounts = find_amounts(text)
