@@ -14,6 +14,7 @@ from extractor.components.toxicity_terms import (
     known_items,
     known_prefix,
     known_suffix,
+    normalise_term,
     rule,
 )
 from extractor.numbers import parse_int, parse_number
@@ -49,7 +50,7 @@ def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
     text = sentence.text
     if sentence.section in _SKIPPED_SECTIONS or rule("toxicity.prose.not_adverse_events.v1").search(text):
         return
-    if not rule("toxicity.prose.context.v1").search(text):
+    if not rule("toxicity.prose.context.v1").search(text) and not _known_subject_occurred(text):
         return
     seen: set[tuple[object, ...]] = set()
     for record in _prose_records(sentence):
@@ -57,6 +58,21 @@ def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
         if key not in seen:
             seen.add(key)
             yield record
+
+
+def _known_subject_occurred(text: str) -> bool:
+    """A sentence opening with a known AE term that occurred in patients ("Febrile neutropenia
+    developed in 8 of 40 patients (20%)") is about adverse events without naming them so."""
+    match = _SUBJECT_OCCURRED.match(text)
+    if match is None:
+        return False
+    term = normalise_term(match.group("subject"))
+    return term is not None and term.known
+
+
+_SUBJECT_OCCURRED = re.compile(
+    r"\s*(?P<subject>[A-Za-z][\w\- ]{2,40}?)\s+(?:occurred|developed|was\s+(?:observed|reported|seen|noted|documented)"
+    r"|were\s+(?:observed|reported|seen|noted|documented))\s+in\b")
 
 
 def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
@@ -185,13 +201,13 @@ _HEDGE = re.compile(r"\b(?:mostly|mainly|predominantly|largely|primarily|general
 
 def _grade_before(text: str, position: int) -> GradeBand | None:
     """The band of the last grade expression before a position; 'any' when the sentence grades nothing."""
-    spans = [s for s in grade_spans(text) if s.start < position]
+    every = grade_spans(text)
     # "mostly grade 1/2": a hedge says the events were of every grade, mostly these.
-    hedged = [s for s in spans if _HEDGE.search(text[max(0, s.start - 20) : s.start])]
-    spans = [s for s in spans if s not in hedged]
+    hedged = [s for s in every if _HEDGE.search(text[max(0, s.start - 20) : s.start])]
+    spans = [s for s in every if s.start < position and s not in hedged]
     if spans:
         return spans[-1].band
-    if hedged:
+    if hedged and len(hedged) == len(every):
         return "any"
     if re.search(r"\bgrade", text, re.IGNORECASE):
         return None
@@ -304,12 +320,12 @@ def _parse_values(content: str, offset: int, whole: bool = True) -> tuple[list[P
 
 def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
     g = match.groupdict()
-    n_text = g.get("n4") or g.get("n") or g.get("n2") or g.get("n3")
-    pct_text = g.get("pct5") or g.get("pct4") or (g.get("pct") if not g.get("lt") else None) or (
+    n_text = g.get("n6") or g.get("n4") or g.get("n") or g.get("n2") or g.get("n3")
+    pct_text = g.get("pct6") or g.get("pct5") or g.get("pct4") or (g.get("pct") if not g.get("lt") else None) or (
         g.get("pct2") if not g.get("lt2") else None)
     arm_text = g.get("arm") or g.get("arm5")
     arm = clean_arm(arm_text) if arm_text else None
-    return ProseValue(n=_count(n_text), of=_count(g.get("of")), percent=parse_number(pct_text) if pct_text else None,
+    return ProseValue(n=_count(n_text), of=_count(g.get("of6") or g.get("of")), percent=parse_number(pct_text) if pct_text else None,
                       arm=arm, start=offset + match.start())
 
 
