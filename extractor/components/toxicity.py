@@ -325,7 +325,8 @@ def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
         g.get("pct2") if not g.get("lt2") else None)
     arm_text = g.get("arm") or g.get("arm5")
     arm = clean_arm(arm_text) if arm_text else None
-    return ProseValue(n=_count(n_text), of=_count(g.get("of6") or g.get("of")), percent=parse_number(pct_text) if pct_text else None,
+    percent = parse_number(pct_text) if pct_text else None
+    return ProseValue(n=_count(n_text), of=_count(g.get("of6") or g.get("of")), percent=percent,
                       arm=arm, start=offset + match.start())
 
 
