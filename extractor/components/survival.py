@@ -154,7 +154,7 @@ def _values(text: str, start: int, end: int) -> list[Value]:
         gap = text[position : token.start()]
         if len(gap) > (MAX_NEXT_GAP if values else MAX_FIRST_GAP) or rule("gap_blocker").regex.search(gap):
             break
-        unit = _unit(token.group("unit"))
+        unit = _unit(token.group("unit") or token.groupdict().get("unit_b"))
         if unit is None or not _is_value(text, token, unit):
             continue
         value = parse_number(token.group("value"))
