@@ -163,7 +163,13 @@ def _values(text: str, start: int, end: int) -> list[Value]:
         token_end = token.end()
         ci = rule("ci").regex.match(text[token_end:end]) if token_end < end else None
         low = high = level = None
-        if ci and (ci.group("level") or ci_named):
+        inner = token.groupdict().get("in_low")
+        if inner and ci_named:
+            # "5.5 (3.8–14.0) months" in a sentence naming its CI: the bracket is the value's CI.
+            low, high, level = parse_number(inner), parse_number(token.group("in_high")), 95.0
+            if low is None or not low <= value <= (high if high is not None else value):
+                low = high = level = None
+        elif ci and (ci.group("level") or ci_named):
             low, high = _ci_bounds(ci)
             level = parse_number(ci.group("level")) if ci.group("level") else 95.0
             if low is None or not low <= value <= (high if high is not None else value):
