@@ -103,8 +103,11 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
     row_grade = grade_band(first.text) if first is not None else None
     if first is not None and term is None and _BARE_GRADE_ROW.match(first.text):
         # A term heading its own block of grade rows: "Diarrhoea" / "Grade 1 1 (2%) 4 (8%)" / "Grade 2 ...".
-        heading = _block_heading(table, row, width, columns)
+        heading = _block_heading(table, row, width, columns) or _caption_term(table.caption or "")
         term = row_term(heading, known_only=kind == "safety") if heading else None
+        if row_grade is None:
+            # A bare label ("III–IV", "2") is a grade only under the heading it belongs to.
+            row_grade = grade_band("grade " + re.sub(r"^\s*grades?\s*", "", first.text.strip(), flags=re.IGNORECASE))
         if row_grade is None:
             return
     if first is None or term is None:
@@ -128,6 +131,21 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
             arm=arm, term=term, grade=grade, n=value.n, of=value.of, percent=value.percent,
             provenance=[sentence.provenance(value.rule_id, value.confidence)],
         )
+
+
+def _caption_term(caption: str) -> str | None:
+    """The known AE term a caption opens with, for a table of grade rows of one event
+    ("Skin toxicity graded according to NCI CTCAE 4.0, worst per patient")."""
+    match = _CAPTION_TERM.match(caption)
+    if match is None:
+        return None
+    term = normalise_term(match.group("term"))
+    return match.group("term") if term is not None and term.known else None
+
+
+_CAPTION_TERM = re.compile(
+    r"\s*(?:table\s*\d+[.:]?\s*)?(?P<term>[A-Za-z][\w\- ]{2,40}?)\s*(?=\bgraded\b|\baccording\b|\bby\b|[,(:]|$)",
+    re.IGNORECASE)
 
 
 def _block_heading(table: Table, row: TableRow, width: int, columns: dict[int, Column]) -> str | None:
@@ -156,7 +174,8 @@ def _term_cell(placed: list[tuple[int, TableCell]], columns: dict[int, Column]) 
     for col, cell in placed:
         if col in columns and (cell.text.strip().lower() in _EMPTY_VALUES or parse_cell(cell.text, False)):
             break
-        if re.search(r"[A-Za-z]{3}", cell.text):
+        if re.search(r"[A-Za-z]{3}", cell.text) or (term is None and _BARE_GRADE_ROW.match(cell.text)):
+            # A bare grade label ("III–IV") stands for the term heading its block.
             term = cell
     return term
 

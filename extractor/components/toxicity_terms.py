@@ -259,6 +259,8 @@ def clean_arm(text: str) -> str | None:
     if match:
         text = match.group("arm")
     text = _PARENTHETICAL.sub("", text)
+    # A count-unit header after the label: "Group 1 TE (60) N (%)", "Arm A n (%)".
+    text = re.sub(r"\s+(?:n|no\.?)\s*(?:\(\s*%\s*\))?\s*$", "", text.strip(), flags=re.IGNORECASE)
     text = re.sub(r"\s*\b(?:group|arm|cohort|treatment)s?$", "", text.strip(), flags=re.IGNORECASE)
     text = _FOOTNOTES.sub("", " ".join(text.split())).strip(" :;,.")
     if not text:
