@@ -119,20 +119,7 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
                 arm_rule = rule(named[0].rule_id) if named else cue
                 dosing = replace(dosing, rule_id=arm_rule.id, confidence=arm_rule.confidence)
         items.extend([Item(dosing, arm.label, arm.n) for arm in labels] or [Item(dosing)])
-    return levels + [split for item in items for split in _from_to_levels(text, item)]
-
-
-def _from_to_levels(text: str, item: Item) -> list[Item]:
-    """'received ZK 304709 from 15 to 285 mg daily': the two ends of a dose span given across
-    patients are doses given; a range per dose ('30–40 mg/m2') stays one record."""
-    amount = item.dosing.amount
-    if amount is None or amount.dose_max is None or not _FROM.search(text[max(0, amount.start - 20) : amount.start]):
-        return [item]
-    ends = (replace(amount, dose_max=None), replace(amount, dose=amount.dose_max, dose_max=None))
-    return [replace(item, dosing=replace(item.dosing, amount=end)) for end in ends]
-
-
-_FROM = re.compile(r"\b(?:from|between)\s*$", re.IGNORECASE)
+    return levels + items
 
 
 def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
