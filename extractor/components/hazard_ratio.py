@@ -37,21 +37,33 @@ def extract_hazard_ratios(sentence: Sentence) -> Iterator[HazardRatio]:
         return
     found = False
     taken: list[tuple[int, int]] = []
-    for match in rule("prose").regex.finditer(text):
-        record = _prose_record(sentence, match)
-        taken.append(match.span())
-        if record is not None:
+    for source in (rule("prose"), rule("prose_words")):
+        for match in source.regex.finditer(text):
+            if source.id != rule("prose").id and any(s < match.end() and match.start() < e for s, e in taken):
+                continue
+            taken.append(match.span())
+            record = _prose_record(sentence, match, source)
+            if record is None:
+                continue
             found = True
             yield record
-    for match in rule("prose_words").regex.finditer(text):
-        if any(start < match.end() and match.start() < end for start, end in taken):
-            continue
-        record = _prose_record(sentence, match, rule("prose_words"))
-        if record is not None:
-            found = True
-            yield record
+            if record.ci_low is not None:
+                for listed in _listed_after(sentence, match.end()):
+                    taken.append((match.end(), len(text)))
+                    yield listed
     if not found and sentence.table is not None and sentence.row is not None:
         yield from _table_records(sentence)
+
+
+def _listed_after(sentence: Sentence, position: int) -> Iterator[HazardRatio]:
+    """Hazard ratios listed after one with a CI, each with its own bracketed CI."""
+    more = rule("list_more")
+    while (match := more.regex.match(sentence.text, position)) is not None:
+        record = _prose_record(sentence, match, more)
+        if record is None:
+            return
+        yield record
+        position = match.end()
 
 
 def _prose_record(sentence: Sentence, match: re.Match[str], source: CompiledRule | None = None) -> HazardRatio | None:
