@@ -4,13 +4,18 @@ import re
 
 from extractor.lexicons import load_yaml
 
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212"), "-")
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+
+
+def unify_dashes(text: str) -> str:
+    """Unicode hyphens, dashes and minus signs as '-', one character for one (offsets are kept)."""
+    return text.translate(_DASHES)
 
 
 def normalise_number_text(text: str) -> str:
     """Middle dots to decimal points, unicode dashes and minus signs to '-'."""
-    return text.replace("\u00b7", ".").replace("\u2027", ".").translate(_DASHES)
+    return unify_dashes(text.replace("\u00b7", ".").replace("\u2027", "."))
 
 
 def parse_number(text: str) -> float | None:

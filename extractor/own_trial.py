@@ -5,6 +5,7 @@ from bisect import bisect_left
 from functools import cache
 
 from extractor.patterns import load_rules
+from extractor.per_paper import per_paper
 from extractor.sentence import Sentence
 from schemas import Document
 
@@ -12,9 +13,6 @@ from schemas import Document
 EXCLUDED_SECTIONS = frozenset({"introduction", "discussion", "references", "back"})
 # How many lines above a sentence are searched for the sub-heading of its abstract part.
 _MAX_PART_LINES, _MAX_PART_CHARS = 12, 6000
-# Own-trial names worked out per paper (keyed by paper id and text length).
-_OWN_NAMES: dict[tuple[str, int], frozenset[str]] = {}
-_MAX_CACHED = 64
 
 
 @cache
@@ -121,26 +119,22 @@ def names_other_trial(sentence: Sentence) -> bool:
     return False
 
 
+@per_paper
 def own_trial_names(doc: Document) -> frozenset[str]:
     """Acronyms the paper may call its own trial by: those of its title, and of every sentence
     that speaks of this trial ('we conducted a phase 3 trial (AALL1731)'), gives a registry
     number ('MAIA ClinicalTrials.gov number, NCT02252172') or, outside the introduction and
     discussion, reports enrolment ('patients in the UK NCRI AML16 trial ... were randomised')."""
-    key = (doc.paper_id, len(doc.text))
-    if key not in _OWN_NAMES:
-        if len(_OWN_NAMES) > _MAX_CACHED:
-            _OWN_NAMES.clear()
-        registry = [r.regex for r in load_rules("registry.yaml")]
-        titles = [doc.metadata.title or ""] + [doc.text[s.start : s.end] for s in doc.sections if s.label == "title"]
-        rules = _rules()
-        own = []
-        for section in doc.sections:
-            reports = section.label not in EXCLUDED_SECTIONS and section.label != "introduction"
-            for line in doc.text[section.start : section.end].split("\n"):
-                own += [s for s in rules["own_trial.sentence_break"].split(line) if speaks_of_own_trial(s) or any(
-                    r.search(s) for r in registry) or (reports and rules["own_trial.enrolment"].search(s))]
-        _OWN_NAMES[key] = frozenset(rules["own_trial.acronym"].findall(" ".join(titles + own)))
-    return _OWN_NAMES[key]
+    registry = [r.regex for r in load_rules("registry.yaml")]
+    titles = [doc.metadata.title or ""] + [doc.text[s.start : s.end] for s in doc.sections if s.label == "title"]
+    rules = _rules()
+    own = []
+    for section in doc.sections:
+        reports = section.label not in EXCLUDED_SECTIONS and section.label != "introduction"
+        for line in doc.text[section.start : section.end].split("\n"):
+            own += [s for s in rules["own_trial.sentence_break"].split(line) if speaks_of_own_trial(s) or any(
+                r.search(s) for r in registry) or (reports and rules["own_trial.enrolment"].search(s))]
+    return frozenset(rules["own_trial.acronym"].findall(" ".join(titles + own)))
 
 
 def cites_reference(sentence: Sentence) -> bool:

@@ -20,7 +20,7 @@ from extractor.components.regimen import drop_undosed_printed_with_doses
 from extractor.merge import merge_duplicates
 from extractor.own_trial import is_protocol, own_trial_verdicts
 from extractor.sentence import Sentence
-from schemas import Document, DrugRegimen, EvidenceRecord, Table, TableRow
+from schemas import Document, EvidenceRecord, Table, TableRow
 from schemas.vocab import SectionLabel
 
 # Sections never read for evidence at all (they only list other work).
@@ -186,9 +186,7 @@ def extract_records(document: Document) -> list[EvidenceRecord]:
     records = merge_duplicates(found)
     for rule in DOCUMENT_RULES:
         records.extend(rule(document, records))
-    regimens = [r for r in records if isinstance(r, DrugRegimen)]
-    kept = {id(r) for r in drop_undosed_printed_with_doses(document, regimens)}
-    records = [r for r in records if not isinstance(r, DrugRegimen) or id(r) in kept]
+    records = drop_undosed_printed_with_doses(document, records)
     if is_protocol(document):
         # A study protocol reports no results: its numbers are plans (sample sizes, assumed hazard ratios).
         records = [r for r in records if r.kind in PROTOCOL_KINDS]

@@ -326,26 +326,22 @@ def test_the_period_over_arm_columns_is_part_of_the_arm() -> None:
         "arm A, during radiotherapy", "arm B, during radiotherapy"]
 
 
-def test_roman_grade_rows_under_a_term_heading() -> None:
-    # A JATS table whose term rows span the table and whose grade rows carry roman bands only.
-    header: list[list[Head]] = [[("", 1, 0), ("Group 1 TE (60) N (%)", 1, 1), ("Group 2 TEL (61) N (%)", 1, 2)]]
-    body = [["Leukopenia"], ["I–II", "26 (43.3)", "29 (47.5)"], ["III–IV", "14 (23.3)", "20 (32.8)"]]
-    events = _events(_document("Hematological toxicities", header, body))
-    assert events == [
-        _event("leukopenia", "1-2", "Group 1 TE", 26, 43.3),
-        _event("leukopenia", "1-2", "Group 2 TEL", 29, 47.5),
-        _event("leukopenia", "3-4", "Group 1 TE", 14, 23.3),
-        _event("leukopenia", "3-4", "Group 2 TEL", 20, 32.8),
-    ]
-
-
-def test_grade_rows_of_the_event_a_caption_names() -> None:
-    header: list[list[Head]] = [[("NCI CTCAE grade", 1, 0), ("Doxycycline", 1, 1), ("Erythromycin", 1, 2)]]
-    body = [["N", "41", "39"], ["1", "12 (29%)", "9 (23%)"], ["3", "8 (20%)", "15 (38%)"]]
-    events = _events(_document("Skin toxicity graded according to NCI CTCAE 4.0, worst per patient", header, body))
-    assert events == [
-        _event("skin toxicity", "1", "doxycycline", 12, 29.0),
-        _event("skin toxicity", "1", "erythromycin", 9, 23.0),
-        _event("skin toxicity", "3", "doxycycline", 8, 20.0),
-        _event("skin toxicity", "3", "erythromycin", 15, 38.0),
-    ]
+@pytest.mark.parametrize(("caption", "header", "body", "expected"), [
+    pytest.param(  # term rows spanning the table, grade rows carrying roman bands only
+        "Hematological toxicities",
+        [[("", 1, 0), ("Group 1 TE (60) N (%)", 1, 1), ("Group 2 TEL (61) N (%)", 1, 2)]],
+        [["Leukopenia"], ["I–II", "26 (43.3)", "29 (47.5)"], ["III–IV", "14 (23.3)", "20 (32.8)"]],
+        [("leukopenia", "1-2", "Group 1 TE", 26, 43.3), ("leukopenia", "1-2", "Group 2 TEL", 29, 47.5),
+         ("leukopenia", "3-4", "Group 1 TE", 14, 23.3), ("leukopenia", "3-4", "Group 2 TEL", 20, 32.8)],
+        id="roman-rows-under-a-heading"),
+    pytest.param(  # one event named by the caption, its grades as rows
+        "Skin toxicity graded according to NCI CTCAE 4.0, worst per patient",
+        [[("NCI CTCAE grade", 1, 0), ("Doxycycline", 1, 1), ("Erythromycin", 1, 2)]],
+        [["N", "41", "39"], ["1", "12 (29%)", "9 (23%)"], ["3", "8 (20%)", "15 (38%)"]],
+        [("skin toxicity", "1", "doxycycline", 12, 29.0), ("skin toxicity", "1", "erythromycin", 9, 23.0),
+         ("skin toxicity", "3", "doxycycline", 8, 20.0), ("skin toxicity", "3", "erythromycin", 15, 38.0)],
+        id="grade-rows-of-the-caption-event"),
+])
+def test_bare_grade_rows_take_the_event_above_them(caption: str, header: list[list[Head]], body: list[list[str]],
+                                                   expected: list[tuple[str, str, str, int, float]]) -> None:
+    assert _events(_document(caption, header, body)) == [_event(*row) for row in expected]

@@ -15,6 +15,7 @@ from extractor.components.dosing import (
     parse_dosings,
 )
 from extractor.components.toxicity_terms import clean_text, grade_band, normalise_term, remove_grades, us_spelling
+from extractor.numbers import words_to_int
 from extractor.patterns import CompiledRule, load_rules
 from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
@@ -98,22 +99,15 @@ def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing]) -> lis
         return []
     level = rule("mtd.link.level_list.v1").regex.match(text[mention.end :])
     if level is not None:
-        close = _closing_bracket(text, mention.end + level.end())
+        opened = mention.end + level.end()
+        depths = paren_depths(text)
+        close = next((i for i in range(opened, len(text)) if text[i] in ")]" and depths[i] == depths[opened - 1]),
+                     len(text))
         inside = [d for d in after if d.amount is not None and d.amount.end <= close]
         # One dose without its drug is the study drug's ("at dose level 3 (200 mg/m2)").
         return inside if len(inside) == 1 else [d for d in inside if d.drug is not None]
     gap = text[mention.end : after[0].amount.start]
     return [after[0]] if rule("mtd.link.after.v1").regex.fullmatch(gap) else []
-
-
-def _closing_bracket(text: str, start: int) -> int:
-    """Where the bracket opened just before ``start`` closes (the text's end when it never does)."""
-    depth = 1
-    for i in range(start, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if depth == 0:
-            return i
-    return len(text)
 
 
 def _stated_before(text: str, mention: DoseMention, dosings: list[Dosing]) -> list[Dosing]:
@@ -178,14 +172,17 @@ def dlt_terms(listed: str) -> list[tuple[str, GradeBand | None]]:
         term = us_spelling(clean_text(item))
         if not term or len(term.split()) > _MAX_TERM_WORDS or re.search(r"[\d%=<>]|\bdlts?\b", term):
             continue
-        if _COUNT_WORD.fullmatch(term):
+        if _is_count(term):
             # "two grade 2 and one grade 3 ocular toxicity": a count whose term is printed later.
             continue
         terms.append((term, grade))
     return terms
 
 
-_COUNT_WORD = re.compile(r"(?:one|two|three|four|five|six|seven|eight|nine|ten|single|both|several)(?:\s+(?:patients?|cases?))?")
+def _is_count(term: str) -> bool:
+    """'two', 'one patient', 'several cases': a count, no toxicity."""
+    count = re.sub(r"\s+(?:patients?|cases?)$", "", term)
+    return count in ("single", "both", "several") or words_to_int(count) is not None
 
 
 def _without_brackets(text: str) -> str:

@@ -15,8 +15,9 @@ from functools import cache, lru_cache
 from typing import cast
 
 from extractor.lexicons import load_tsv, load_yaml
-from extractor.numbers import parse_int, parse_number
+from extractor.numbers import parse_int, parse_number, unify_dashes
 from extractor.patterns import CompiledRule, load_rules
+from extractor.per_paper import per_paper
 from extractor.prefilter import lowers_ascii_alike
 from schemas import Document
 from schemas.vocab import DoseUnit, Frequency, Route
@@ -27,7 +28,6 @@ _SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014]+")
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _BRACKET = re.compile(r"[()\[\]]")
 _NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.\u00b7]\d+)?|[.\u00b7]\d+")
-_DASHES = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2212]")
 # A drug this many words before a dose that stands right before the next drug does not claim it.
 _FAR_WORDS = 4
 # How far past a dose its route, frequency and schedule may be printed.
@@ -141,14 +141,12 @@ def _units() -> tuple[dict[str, DoseUnit], dict[str, Frequency]]:
 
 def _unit_key(printed: str) -> str:
     """A printed unit as units.yaml lists it: lower case, no spaces, every dash '-' ("mg m−2" -> "mgm-2")."""
-    return _DASHES.sub("-", re.sub(r"\s+", "", printed)).lower()
+    return unify_dashes(re.sub(r"\s+", "", printed)).lower()
 
 
 # A paper's own drug names: a code name printed as is (drug = its lower case), or (printed, drug)
 # for an abbreviation the paper defines ("lenalidomide (LEN)").
 PaperName = str | tuple[str, str]
-_ABBREVIATIONS: dict[tuple[str, int], frozenset[tuple[str, str]]] = {}
-_ABBREVIATIONS_SIZE = 32
 # How far before a bracket a drug name defining an abbreviation may start.
 _ABBREVIATION_REACH = 60
 
@@ -159,6 +157,7 @@ def paper_code_names(document: Document) -> frozenset[PaperName]:
     return title_code_names(document.metadata.title or "") | paper_abbreviations(document)
 
 
+@per_paper
 def paper_abbreviations(document: Document) -> frozenset[tuple[str, str]]:
     """(abbreviation, drug) for each drug the paper names with an abbreviation in brackets after it.
 
@@ -166,15 +165,7 @@ def paper_abbreviations(document: Document) -> frozenset[tuple[str, str]]:
     name the lexicon already knows, no route and no frequency ("lenalidomide (LEN)" gives LEN;
     "rituximab (R)", "cytarabine (IV)" give nothing).
     """
-    key = (document.paper_id, len(document.text))
-    if key not in _ABBREVIATIONS:
-        if len(_ABBREVIATIONS) >= _ABBREVIATIONS_SIZE:
-            _ABBREVIATIONS.clear()
-        _ABBREVIATIONS[key] = _abbreviations_of(document.text)
-    return _ABBREVIATIONS[key]
-
-
-def _abbreviations_of(text: str) -> frozenset[tuple[str, str]]:
+    text = document.text
     definition = rule("dose.abbreviation.v1").regex
     found: dict[str, set[str]] = {}
     # Only the words right before a bracket are read for a drug name (the whole text is slow to scan).
@@ -537,32 +528,25 @@ def context_drug(text: str, document: Document) -> str | None:
 def study_drug(document: Document) -> str | None:
     """The one drug the paper's title names, taken as the study drug; of several (or with no title
     drug), the one drug the paper's dose-escalation and MTD sentences name most; None on a tie."""
+    drugs = _title_drugs(document)
+    return next(iter(drugs)) if len(drugs) == 1 else _escalated_drug(document)
+
+
+def _title_drugs(document: Document) -> frozenset[str]:
     title = document.metadata.title or ""
-    drugs = {m.drug for m in find_drugs(title, title_code_names(title)) if not m.supportive}
-    if len(drugs) == 1:
-        return drugs.pop()
-    key = (document.paper_id, len(document.text))
-    if key not in _ESCALATED:
-        if len(_ESCALATED) >= _ESCALATED_SIZE:
-            _ESCALATED.clear()
-        _ESCALATED[key] = _escalated_drug(document, frozenset(drugs))
-    return _ESCALATED[key]
+    return frozenset(m.drug for m in find_drugs(title, title_code_names(title)) if not m.supportive)
 
 
-_ESCALATED: dict[tuple[str, int], str | None] = {}
-_ESCALATED_SIZE = 32
-_ESCALATION_SENTENCE = re.compile(
-    r"\bescalat\w*|\bdose[\s\-]+levels?\b|\bmaxim(?:um|ally)[\s\-]+tolerated\s+doses?\b|\bMTD\b",
-    re.IGNORECASE)
-
-
-def _escalated_drug(document: Document, drugs: frozenset[str]) -> str | None:
+@per_paper
+def _escalated_drug(document: Document) -> str | None:
     """Of the title's drugs (any drug when the title names none), the one the escalation sentences
     name most often (None on a tie)."""
+    drugs = _title_drugs(document)
     counts = dict.fromkeys(drugs, 0)
     codes = paper_code_names(document)
+    escalation = rule("dose.escalation_sentence.v1").regex
     for sentence in re.split(r"(?<=[.!?])\s+", document.text):
-        if not _ESCALATION_SENTENCE.search(sentence):
+        if not escalation.search(sentence):
             continue
         for drug in {m.drug for m in find_drugs(sentence, codes) if not m.supportive}:
             if drug in counts or not drugs:

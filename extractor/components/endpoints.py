@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from extractor.lexicons import load_yaml
+from extractor.numbers import unify_dashes
 from extractor.patterns import load_rules
 from extractor.prefilter import Prefilter, literal_pattern
 from extractor.sentence import Sentence
@@ -35,9 +36,6 @@ class _Lexicon:
     listed: re.Pattern[str]  # regex as one alternation of the names, longest first (what it must match)
     phrases: dict[str, tuple[Endpoint | None, str]]
     abbreviations: dict[str, tuple[Endpoint | None, str]]
-
-
-_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
 
 
 def _phrase_key(text: str) -> str:
@@ -76,7 +74,7 @@ def _prefilter() -> Prefilter:
 
 def may_mention_endpoint(text: str) -> bool:
     """False only when the text names no outcome of the lexicon (a quick test before endpoint_mentions)."""
-    return _prefilter().may_match(text.translate(_DASHES))
+    return _prefilter().may_match(unify_dashes(text))
 
 
 def endpoint_mentions(text: str) -> list[Mention]:
@@ -84,7 +82,7 @@ def endpoint_mentions(text: str) -> list[Mention]:
     lexicon = _lexicon()
     mentions: list[Mention] = []
     # "progression‐free" with a Unicode hyphen is the same name; one dash for one dash keeps the offsets.
-    text = text.translate(_DASHES)
+    text = unify_dashes(text)
     for match in lexicon.regex.finditer(text):
         endpoint, kind = lexicon.abbreviations.get(match.group()) or lexicon.phrases[_phrase_key(match.group())]
         if mentions and _is_bracketed_alias(text, mentions[-1], match.start(), endpoint):

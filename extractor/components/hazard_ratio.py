@@ -48,21 +48,21 @@ def extract_hazard_ratios(sentence: Sentence) -> Iterator[HazardRatio]:
             found = True
             yield record
             if record.ci_low is not None:
-                for listed in _listed_after(sentence, match.end()):
-                    taken.append((match.end(), len(text)))
+                for listed, span in _listed_after(sentence, match.end()):
+                    taken.append(span)
                     yield listed
     if not found and sentence.table is not None and sentence.row is not None:
         yield from _table_records(sentence)
 
 
-def _listed_after(sentence: Sentence, position: int) -> Iterator[HazardRatio]:
-    """Hazard ratios listed after one with a CI, each with its own bracketed CI."""
+def _listed_after(sentence: Sentence, position: int) -> Iterator[tuple[HazardRatio, tuple[int, int]]]:
+    """Hazard ratios listed after one with a CI, each with its own bracketed CI, and where each is printed."""
     more = rule("list_more")
     while (match := more.regex.match(sentence.text, position)) is not None:
         record = _prose_record(sentence, match, more)
         if record is None:
             return
-        yield record
+        yield record, match.span()
         position = match.end()
 
 

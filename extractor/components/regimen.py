@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 
 from extractor.components.dose_finding import dose_statements
 from extractor.components.dosing import (
+    DoseAmount,
+    DoseLevels,
     Dosing,
     DrugMention,
     PaperName,
@@ -26,17 +28,15 @@ from extractor.components.dosing import (
 from extractor.components.dosing import rule as dosing_rule
 from extractor.components.regimen_arms import rule, sentence_arms
 from extractor.own_trial import EXCLUDED_SECTIONS
+from extractor.per_paper import per_paper
 from extractor.sentence import Sentence
-from schemas import Document, DrugRegimen
+from schemas import Document, DrugRegimen, EvidenceRecord
 
 # Sections whose doses do not count as the paper printing a drug's dose.
 _NO_DOSE_LOOKUP = frozenset({"references", "back"})
-# Arm labels per paper: a paper is parsed once but asked about for every sentence.
-_CACHE: dict[tuple[str, int], "ArmIndex"] = {}
-_CACHE_SIZE = 32
-# Sentences of a section for the paper-wide arm index (rough: it only looks for arm shapes).
 # How far after a drug's name a printed dose is taken as its dose when asking whether the paper prints one.
 _DOSE_NEAR = 40
+# Sentences of a section for the paper-wide arm index (rough: it only looks for arm shapes).
 _CRUDE_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
 
 
@@ -126,7 +126,6 @@ def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
     """One item per dose level of each dose list or range, for the drug printed nearest before it
     (or right after it: "150 mg/m2 of DaunoXome")."""
     drugs = sorted({d.drug.start: d.drug for d in dosings if d.drug is not None}.values(), key=lambda m: m.start)
-    source = dosing_rule("dose.levels.v1")
     items: list[Item] = []
     for group in find_dose_levels(text):
         after = next((m for m in drugs if m.start >= group.end), None)
@@ -137,11 +136,18 @@ def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
             drug = before[-1]
         else:
             continue
-        for level in group.levels:
-            amount = replace(group.amount, dose=level, dose_max=None)
-            dosing = Dosing(drug, amount, None, amount.per, None, source.id, source.confidence)
-            items.append(Item(dosing))
+        items += [_level_item(drug, amount) for amount in _levels(group)]
     return items
+
+
+def _levels(group: DoseLevels) -> list[DoseAmount]:
+    """One amount per dose level of a list or range."""
+    return [replace(group.amount, dose=level, dose_max=None) for level in group.levels]
+
+
+def _level_item(drug: DrugMention, amount: DoseAmount) -> Item:
+    source = dosing_rule("dose.levels.v1")
+    return Item(Dosing(drug, amount, None, amount.per, None, source.id, source.confidence))
 
 
 def _is_starting_dose(text: str, dosing: Dosing, levels: list[Item]) -> bool:
@@ -149,7 +155,7 @@ def _is_starting_dose(text: str, dosing: Dosing, levels: list[Item]) -> bool:
     amount = dosing.amount
     if amount is None or any(i.dosing.amount is not None and i.dosing.amount.dose == amount.dose for i in levels):
         return False
-    return rule("regimen.cue.starting_dose.v1").search(text[max(0, amount.start - 60) : amount.start]) is not None
+    return _after_starting(text, amount)
 
 
 def _context_levels(sentence: Sentence) -> list[Item]:
@@ -163,18 +169,15 @@ def _context_levels(sentence: Sentence) -> list[Item]:
     groups = find_dose_levels(text)
     if drug is None or not groups:
         return []
-    source = dosing_rule("dose.levels.v1")
-    amounts = [replace(level_amount, dose=level, dose_max=None)
-               for group in groups for level_amount in [group.amount] for level in group.levels]
+    amounts = [amount for group in groups for amount in _levels(group)]
     listed = {a.dose for a in amounts}
-    starting = rule("regimen.cue.starting_dose.v1")
-    amounts += [a for a in find_amounts(text) if a.dose_max is None and a.dose not in listed
-                and starting.search(text[max(0, a.start - 60) : a.start])]
-    items = []
-    for amount in amounts:
-        mention = DrugMention(amount.start, amount.end, drug, drug, False)
-        items.append(Item(Dosing(mention, amount, None, amount.per, None, source.id, source.confidence)))
-    return items
+    amounts += [a for a in find_amounts(text) if a.dose_max is None and a.dose not in listed and _after_starting(text, a)]
+    return [_level_item(DrugMention(a.start, a.end, drug, drug, False), a) for a in amounts]
+
+
+def _after_starting(text: str, amount: DoseAmount) -> bool:
+    """True for an amount printed as the starting dose ("The starting dose was 600 mg/m2/day")."""
+    return rule("regimen.cue.starting_dose.v1").search(text[max(0, amount.start - 60) : amount.start]) is not None
 
 
 def _is_given(text: str, drug: DrugMention) -> bool:
@@ -206,21 +209,25 @@ def _looked_up(index: ArmIndex, dosing: Dosing) -> tuple[str | None, int | None]
     return index.by_dose.get((dosing.drug.drug, dosing.amount.dose, dosing.amount.unit), (None, None))
 
 
-def drop_undosed_printed_with_doses(document: Document, records: list[DrugRegimen]) -> list[DrugRegimen]:
-    """The regimen records without the dose-less ones of a drug the paper prints a dose for.
+def drop_undosed_printed_with_doses(document: Document, records: list[EvidenceRecord]) -> list[EvidenceRecord]:
+    """The records without the dose-less regimens of a drug the paper prints a dose for.
 
     A drug is recorded without a dose only when the paper prints none; when a dose of it is printed
     (found as a record, or a dose within a few words after the drug's name that no rule could
     link), the dose-less record is a reader's miss dressed as a fact.
     """
-    dosed = {r.drug for r in records if r.dose is not None} | _drugs_printed_with_doses(document)
-    return [r for r in records if r.dose is not None or r.drug not in dosed]
+    regimens = [r for r in records if isinstance(r, DrugRegimen)]
+    if not any(r.dose is None for r in regimens):
+        return records
+    dosed = {r.drug for r in regimens if r.dose is not None} | _drugs_printed_with_doses(document)
+    return [r for r in records if not isinstance(r, DrugRegimen) or r.dose is not None or r.drug not in dosed]
 
 
 def _drugs_printed_with_doses(document: Document) -> set[str]:
     # Every section but the references and back matter: a dose printed in the background of a
     # protocol still says the paper prints one.
     found: set[str] = set()
+    codes = paper_code_names(document)
     for section in document.sections:
         if section.label in _NO_DOSE_LOOKUP:
             continue
@@ -228,23 +235,15 @@ def _drugs_printed_with_doses(document: Document) -> set[str]:
             amounts = find_amounts(text)
             if not amounts:
                 continue
-            for mention in find_drugs(text, paper_code_names(document)):
+            for mention in find_drugs(text, codes):
                 if any(0 <= a.start - mention.end <= _DOSE_NEAR for a in amounts):
                     found.add(mention.drug)
     return found
 
 
+@per_paper
 def paper_arms(document: Document) -> ArmIndex:
     """Arms the paper's own-trial sentences name for its drugs, the first naming winning."""
-    key = (document.paper_id, len(document.text))
-    if key not in _CACHE:
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.clear()
-        _CACHE[key] = _index(document)
-    return _CACHE[key]
-
-
-def _index(document: Document) -> ArmIndex:
     by_dose: dict[tuple[str, float, str], tuple[str, int | None]] = {}
     by_drug: dict[str, tuple[str, int | None]] = {}
     for section in document.sections:

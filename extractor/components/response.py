@@ -34,10 +34,11 @@ from schemas.vocab import ResponseOutcome
 RULES = "response.yaml"
 _ABBREVIATION_IN_BRACKETS = re.compile(r"^\s*[(\[]\s*(?:i\.\s?e\.,?\s*)?$")
 _CLOSING = re.compile(r"^\s*[)\]]")
+# "The ORR and DCR ... were ..., respectively": the outcome coordinated with a non-outcome.
 _COORDINATED_OTHER = re.compile(
-    "\\s+(?:rates?\\s+)?and\\s+(?:the\\s+)?[A-Za-z][\\w\\-]*(?:\\s+rates?)?\\s+(?:[^\u27e6\u27e7.;]{0,60}?\\s)?(?:were|are)\\b"
-    "[^.;]*\\brespectively\\b")
-_COORDINATED_OUTCOME = re.compile("\u27e6O\\d+\u27e7\\s*(?:,|and|or)\\s*$")
+    r"\s+(?:rates?\s+)?and\s+(?:the\s+)?[A-Za-z][\w\-]*(?:\s+rates?)?\s+(?:[^\u27e6\u27e7.;]{0,60}?\s)?(?:were|are)\b"
+    r"[^.;]*\brespectively\b")
+_COORDINATED_OUTCOME = re.compile(r"\u27e6O\d+\u27e7\s*(?:,|and|or)\s*$")
 
 
 @dataclass(frozen=True)

@@ -111,16 +111,14 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
 
 # "after 12 months of follow-up": the follow-up names the timepoint, it ends no endpoint's reach.
 _TIMEPOINT_OF = re.compile(r"\b(?:after|at)\s+[\w.]+\s+(?:months?|years?|weeks?)\s+of\s+(?:median\s+)?$", re.IGNORECASE)
-_VERSUS = re.compile(r"\s*(?:\([^()]*\)\s*)?,?\s*(?:vs\.?|versus|v\.|compared\s+with|and)\s*")
+_VERSUS = re.compile(r"\s*(?:\([^()]*\)\s*)?,?\s*(?:vs\.?|versus|v\.|compared\s+with)\s*")
 
 
 def _compared_pairs(text: str, values: list[Value], endpoints: int) -> bool:
     """True when the values of several endpoints are compared in pairs, 'a vs. b, and c vs. d'."""
     if endpoints < 2 or len(values) != 2 * endpoints:
         return False
-    return all(re.search(r"\b(?:vs\.?|versus|v\.|compared)", text[values[i].end : values[i + 1].start])
-               and _VERSUS.fullmatch(text[values[i].end : values[i + 1].start])
-               for i in range(0, len(values), 2))
+    return all(_VERSUS.fullmatch(text[values[i].end : values[i + 1].start]) for i in range(0, len(values), 2))
 
 
 def _groups(text: str, mentions: list[Mention], limit: int) -> Iterator[tuple[list[Mention], int]]:
@@ -163,19 +161,19 @@ def _values(text: str, start: int, end: int) -> list[Value]:
         token_end = token.end()
         ci = rule("ci").regex.match(text[token_end:end]) if token_end < end else None
         low = high = level = None
+        printed_after = None
         inner = token.groupdict().get("in_low")
         if inner and ci_named:
             # "5.5 (3.8–14.0) months" in a sentence naming its CI: the bracket is the value's CI.
             low, high, level = parse_number(inner), parse_number(token.group("in_high")), 95.0
-            if low is None or not low <= value <= (high if high is not None else value):
-                low = high = level = None
         elif ci and (ci.group("level") or ci_named):
             low, high = _ci_bounds(ci)
             level = parse_number(ci.group("level")) if ci.group("level") else 95.0
-            if low is None or not low <= value <= (high if high is not None else value):
-                low = high = level = None
-            else:
-                token_end += ci.end()
+            printed_after = ci
+        if level is not None and (low is None or not low <= value <= (high if high is not None else value)):
+            low = high = level = None
+        elif printed_after is not None:
+            token_end += printed_after.end()
         arm = _arm_before(gap) or _arm_after(text[token_end:end])
         values.append(Value(token.start(), token_end, value, unit, low, high, level, arm))
         position = token_end
@@ -255,11 +253,7 @@ def _timepoint_list(text: str, start: int, end: int) -> list[str] | None:
     if match is None:
         return None
     words = match.group("list").replace(",", " ").split()
-    numbers = [parse_number(w) for w in words if w.lower() not in ("and", "or")]
-    unit = {"y": "year", "m": "month"}[match.group("unit")[0].lower()]
-    if any(n is None or n <= 0 for n in numbers):
-        return []
-    return [f"{n:g} {unit}{'' if n == 1 else 's'}" for n in numbers if n]
+    return _timepoints([parse_number(w) for w in words if w.lower() not in ("and", "or")], match.group("unit"))
 
 
 def _timepoint_list_before(text: str, mention: Mention) -> list[str] | None:
@@ -267,8 +261,12 @@ def _timepoint_list_before(text: str, mention: Mention) -> list[str] | None:
     match = rule("timepoint_list_before").regex.search(text[max(0, mention.start - 60) : mention.start])
     if match is None:
         return None
-    numbers = [parse_number(n) for n in _LIST_NUMBER.findall(match.group("list"))]
-    unit = {"y": "year", "m": "month"}[match.group("unit")[0].lower()]
+    return _timepoints([parse_number(n) for n in _LIST_NUMBER.findall(match.group("list"))], match.group("unit"))
+
+
+def _timepoints(numbers: list[float | None], unit_printed: str) -> list[str]:
+    """Listed numbers of one unit as timepoints ('1 year', '3 years'); none when one is not a time."""
+    unit = {"y": "year", "m": "month"}[unit_printed[0].lower()]
     if any(n is None or n <= 0 for n in numbers):
         return []
     return [f"{n:g} {unit}{'' if n == 1 else 's'}" for n in numbers if n]

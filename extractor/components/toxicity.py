@@ -63,16 +63,16 @@ def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
 def _known_subject_occurred(text: str) -> bool:
     """A sentence opening with a known AE term that occurred in patients ("Febrile neutropenia
     developed in 8 of 40 patients (20%)") is about adverse events without naming them so."""
-    match = _SUBJECT_OCCURRED.match(text)
-    if match is None:
+    head = _OPENING_CLAUSE.match(text)
+    verb = rule("toxicity.prose.occurred_in.v1").regex.search(head.group()) if head else None
+    if head is None or verb is None:
         return False
-    term = normalise_term(match.group("subject"))
+    term = normalise_term(head.group()[: verb.start()])
     return term is not None and term.known
 
 
-_SUBJECT_OCCURRED = re.compile(
-    r"\s*(?P<subject>[A-Za-z][\w\- ]{2,40}?)\s+(?:occurred|developed|was\s+(?:observed|reported|seen|noted|documented)"
-    r"|were\s+(?:observed|reported|seen|noted|documented))\s+in\b")
+# The words of a sentence up to its first "in" (where "... occurred in" may end).
+_OPENING_CLAUSE = re.compile(r"[^.;:()]{3,80}?\bin\b")
 
 
 def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:

@@ -4,12 +4,9 @@ import re
 from dataclasses import dataclass
 
 from extractor.components.toxicity_terms import clean_arm, rule
+from extractor.per_paper import per_paper
 from extractor.sentence import Sentence
 from schemas import Document
-
-# Arm labels per paper: a paper is parsed once but asked about for every sentence.
-_CACHE: dict[tuple[str, int], frozenset[str]] = {}
-_CACHE_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -20,17 +17,13 @@ class ArmMention:
     label: str
 
 
+@per_paper
 def paper_arms(document: Document) -> frozenset[str]:
     """Lower-cased arm labels of a paper: table headers 'X (n=N)' and 'in the X arm' phrases.
 
     Two or more labels make the paper multi-arm: a prose number with no arm named is then skipped.
     """
-    key = (document.paper_id, len(document.text))
-    if key not in _CACHE:
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.clear()
-        _CACHE[key] = frozenset(label.lower() for label in _labels(document))
-    return _CACHE[key]
+    return frozenset(label.lower() for label in _labels(document))
 
 
 def _labels(document: Document) -> set[str]:

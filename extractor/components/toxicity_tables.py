@@ -105,9 +105,8 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
         # A term heading its own block of grade rows: "Diarrhoea" / "Grade 1 1 (2%) 4 (8%)" / "Grade 2 ...".
         heading = _block_heading(table, row, width, columns) or _caption_term(table.caption or "")
         term = row_term(heading, known_only=kind == "safety") if heading else None
-        if row_grade is None:
-            # A bare label ("III–IV", "2") is a grade only under the heading it belongs to.
-            row_grade = grade_band("grade " + re.sub(r"^\s*grades?\s*", "", first.text.strip(), flags=re.IGNORECASE))
+        # A bare label ("III–IV", "2") is a grade only under the heading it belongs to.
+        row_grade = row_grade or _bare_grade(first.text)
         if row_grade is None:
             return
     if first is None or term is None:
@@ -131,6 +130,11 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
             arm=arm, term=term, grade=grade, n=value.n, of=value.of, percent=value.percent,
             provenance=[sentence.provenance(value.rule_id, value.confidence)],
         )
+
+
+def _bare_grade(text: str) -> GradeBand | None:
+    """The band of a grade printed without the word ("3", "III–IV", "≥3"), or with it."""
+    return grade_band("grade " + re.sub(r"^\s*grades?\s*", "", text.strip(), flags=re.IGNORECASE))
 
 
 def _caption_term(caption: str) -> str | None:
@@ -292,8 +296,7 @@ def column_meanings(headers: list[TableRow], width: int) -> dict[int, Column]:
         grade = next((b for b in (grade_band(cell.text) for cell in reversed(cells)) if b), None)
         if grade is None and (grade_named or any(_GRADE_WORD.search(cell.text) for cell in cells)):
             # "Grade" spanning columns headed "1–2", "3", "4".
-            grade = next((grade_band(f"grade {cell.text}") for cell in reversed(cells)
-                          if _BARE_BAND.match(cell.text)), None)
+            grade = next((_bare_grade(cell.text) for cell in reversed(cells) if _BARE_BAND.match(cell.text)), None)
         arm = _arm(cells, len(value_columns))
         period = next((clean_text(cell.text) for cell in cells[:-1]
                        if cell.colspan < len(value_columns) and period_rule.search(clean_text(cell.text))), None)

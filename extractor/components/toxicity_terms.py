@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from extractor.lexicons import load_tsv, load_yaml
-from extractor.numbers import roman_to_int
+from extractor.numbers import roman_to_int, unify_dashes
 from extractor.patterns import CompiledRule, load_rules
 from schemas.vocab import GradeBand
 
-_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
 # Footnote marks printed after a term or value ("Neutropenia*", "23 (9%)†").
 _FOOTNOTES = re.compile(r"[*\u2020\u2021\u00a7\u00b6#?]+$")
 _ABBREVIATION = re.compile(r"\b[A-Z]{2,}s?\b")
@@ -96,7 +95,7 @@ def us_spelling(text: str) -> str:
 def clean_text(text: str) -> str:
     """Lower case, one kind of dash, single spaces, no spaces around a slash, Greek letters
     spelled out ("γ-glutamyltransferase" -> "gamma-glutamyltransferase"), no footnote marks."""
-    text = " ".join(text.translate(_DASHES).split()).lower()
+    text = " ".join(unify_dashes(text).split()).lower()
     text = _SPACED_SLASH.sub("/", text)
     for letter, name in _GREEK.items():
         text = text.replace(letter, name)
@@ -109,7 +108,7 @@ _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kapp
 
 def normalise_term(printed: str) -> Term | None:
     """The record term for a printed term; None when nothing is left once grades are removed."""
-    text = printed.translate(_DASHES)
+    text = unify_dashes(printed)
     qualifier = ""
     excluding = _EXCLUDING.search(text)
     if excluding:
@@ -254,7 +253,7 @@ def _grade_number(text: str | None) -> int | None:
 
 def clean_arm(text: str) -> str | None:
     """An arm label from a header or sentence: no size, no 'group'/'arm'; a capitalised word lower-cased."""
-    text = " ".join(text.translate(_DASHES).split())
+    text = " ".join(unify_dashes(text).split())
     match = rule("toxicity.arm.header_label.v1").regex.match(text)
     if match:
         text = match.group("arm")

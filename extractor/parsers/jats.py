@@ -256,7 +256,7 @@ class JatsReader(TextBuilder):
 
 
 def jats_metadata(article: etree._Element) -> DocumentMetadata:
-    """Title, DOI, PMID, PMCID, journal and year from <front>."""
+    """Title, DOI, PMID, PMCID, journal, year and subject heading from <front>."""
     front = _child(article, "front")
     meta = _child(front, "article-meta")
     if meta is None:
@@ -275,8 +275,7 @@ def jats_metadata(article: etree._Element) -> DocumentMetadata:
         pmcid=pmcid,
         journal=journal,
         year=_year(meta),
-        article_type=_plain(next(meta.iterfind(".//{*}article-categories//{*}subject"), None))
-        or _plain(next(meta.iterfind(".//article-categories//subject"), None)),
+        article_type=_plain(_child(_child(_child(meta, "article-categories"), "subj-group"), "subject")),
     )
 
 
