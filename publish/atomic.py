@@ -1,6 +1,7 @@
 """Write a file whole or not at all: a temporary copy beside it, renamed over it only when complete."""
 
 import glob
+import hashlib
 import os
 import shutil
 import tempfile
@@ -9,11 +10,22 @@ from contextlib import contextmanager
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
+# Bytes of a target's name kept in the names of its temporary and lock files: with the dot, pid,
+# mkstemp's random part and suffix they stay well under the 255 bytes a file name may have.
+NAME_BYTES = 160
+
+
+def short_name(name: str) -> str:
+    """``name``, or for a name over NAME_BYTES bytes its start and a hash of the whole: the same name each time."""
+    raw = os.fsencode(name)
+    if len(raw) <= NAME_BYTES:
+        return name
+    return os.fsdecode(raw[:NAME_BYTES - 17]) + "~" + hashlib.sha256(raw).hexdigest()[:16]
 
 
 def temp_prefix(target: Path) -> str:
     """How the temporary files of ``target`` start: '.evidence.db.' (the writer's pid follows)."""
-    return f".{target.name}."
+    return f".{short_name(target.name)}."
 
 
 @contextmanager

@@ -12,6 +12,13 @@ from extractor.errors import PaperError
 from schemas import Document, EvidenceRecord
 
 
+def _say_error(error: object) -> None:
+    """One 'error: ...' line on stderr; the message as safe text (publish/names.py), so it stays one line."""
+    from publish.names import safe_text
+
+    click.echo(f"error: {safe_text(str(error))}", err=True)
+
+
 def _expand(paths: tuple[str, ...]) -> list[Path]:
     """Files named, with directories expanded to the paper files inside them (sorted); '-' is stdin."""
     from publish.database import paper_files
@@ -24,13 +31,14 @@ def _expand(paths: tuple[str, ...]) -> list[Path]:
 
 def _parse(path: Path) -> Document:
     from extractor.parsers import parse_bytes, parse_paper
+    from publish.names import safe_document
 
     if str(path) == "-":
         data = sys.stdin.buffer.read()
         if not data.strip():
             raise PaperError("<stdin>", "input is empty")
         return parse_bytes(Path("stdin.txt"), data)
-    return parse_paper(path)
+    return safe_document(parse_paper(path))
 
 
 def _papers(paths: tuple[str, ...]) -> Iterator[tuple[Path, Document | None]]:
@@ -41,7 +49,7 @@ def _papers(paths: tuple[str, ...]) -> Iterator[tuple[Path, Document | None]]:
         try:
             document = _parse(path)
         except Exception as exc:  # a parser bug on one file is reported like bad input; the batch goes on
-            click.echo(f"error: {exc if isinstance(exc, PaperError) else unexpected_error(path, exc)}", err=True)
+            _say_error(exc if isinstance(exc, PaperError) else unexpected_error(path, exc))
             document = None
         yield path, document
 
@@ -79,12 +87,14 @@ def parse(paper: str) -> None:
 
         evidence parse corpus/papers/PMC3669518.nxml
     """
+    from publish.names import safe_text
     from publish.processing import unexpected_error
 
     try:
         document = _parse(Path(paper))
     except Exception as exc:  # a parser bug on this file is one line too
-        raise click.ClickException(str(exc if isinstance(exc, PaperError) else unexpected_error(paper, exc))) from exc
+        error = exc if isinstance(exc, PaperError) else unexpected_error(paper, exc)
+        raise click.ClickException(safe_text(str(error))) from None
     click.echo(document.model_dump_json(indent=2))
 
 
@@ -158,7 +168,7 @@ def _extract_partitions(papers: tuple[str, ...], out: Path, workers: int, size: 
     failed = [cause for s in summaries for cause in s.causes]
     already = -(-len(files) // size) - len(summaries)
     for cause in failed:
-        click.echo(f"error: {cause}", err=True)
+        _say_error(cause)
     click.echo(f"{out}: {papers_done} papers extracted into {len(summaries)} partitions"
                + (f", {already} partitions already there" if already else "")
                + (f", {len(failed)} could not be read" if failed else ""))
@@ -178,6 +188,7 @@ def summary(papers: tuple[str, ...], output: str) -> None:
         evidence summary corpus/papers -o summaries/
     """
     from extractor.summary import build_summary
+    from publish.names import safe_path
 
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
@@ -189,7 +200,7 @@ def summary(papers: tuple[str, ...], output: str) -> None:
         result = build_summary(document, _extract(document))
         target = out / f"{document.stem}.json"
         target.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        click.echo(str(target))
+        click.echo(safe_path(target))
     if failed:
         sys.exit(1)
 
@@ -242,8 +253,10 @@ def evaluate(gold: str, papers: str, split: str, json_path: str | None) -> None:
               help=WORKERS_HELP[:-1] + "; with --partitions, make their database rows in N processes.")
 @click.option("--partitions", multiple=True, type=click.Path(file_okay=False), metavar="DIR",
               help="Load papers extracted earlier by `evidence extract --out DIR` (repeatable).")
+@click.option("--no-wait", "no_wait", is_flag=True,
+              help="Refuse, rather than wait, when another build or add is writing DB.")
 def build(db: str, paths: tuple[str, ...], corrections_dir: str, full: bool, workers: int,
-          partitions: tuple[str, ...]) -> None:
+          partitions: tuple[str, ...], no_wait: bool) -> None:
     """Parse and extract PATHS (paper files or directories) into the SQLite database DB.
 
     Incremental: papers DB already holds (same bytes, same extractor version) are
@@ -252,6 +265,10 @@ def build(db: str, paths: tuple[str, ...], corrections_dir: str, full: bool, wor
     new database is written beside DB and replaces it only when complete: a failed
     or interrupted build leaves the previous database as it was. Unreadable papers
     are reported one line each; the others are still written.
+
+    One build or add writes DB at a time: another one waits for it (saying so on
+    stderr), then starts from the database it left. Each file gets 60 s and
+    1024 MB; a file past either is reported and the build goes on.
 
     Example:
 
@@ -262,13 +279,14 @@ def build(db: str, paths: tuple[str, ...], corrections_dir: str, full: bool, wor
     if not paths and not partitions:
         raise click.UsageError("give PATHS to read, or --partitions DIR to load")
     _build(Path(db), list(paths), corrections_dir, full=full, keep_others=False, workers=workers,
-           partitions=list(partitions))
+           partitions=list(partitions), wait=not no_wait)
 
 
 def _build(db: Path, paths: list[str], corrections_dir: str | None, *, full: bool, keep_others: bool,
-           workers: int = 1, partitions: list[str] | None = None) -> None:
+           workers: int = 1, partitions: list[str] | None = None, wait: bool = True) -> None:
     from publish.corrections import CorrectionError, apply_corrections, load_corrections
     from publish.database import BuildError, BuildSummary, build_database, paper_files
+    from publish.names import safe_text
 
     try:
         corrections = load_corrections(corrections_dir)
@@ -281,16 +299,20 @@ def _build(db: Path, paths: list[str], corrections_dir: str | None, *, full: boo
     files = paper_files(paths)
     with _progress(files) as advance:
         try:
-            result = build_database(db, files, on_error=lambda error: click.echo(f"error: {error}", err=True),
-                                    full=full, keep_others=keep_others, progress=advance, after_write=after_write,
-                                    workers=workers, partitions=partitions or ())
+            result = build_database(db, paths, on_error=_say_error, full=full, keep_others=keep_others,
+                                    progress=advance, after_write=after_write, workers=workers,
+                                    partitions=partitions or (), wait=wait, on_wait=_say_waiting)
         except BuildError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(safe_text(str(error))) from None
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {safe_text(warning)}", err=True)
     click.echo(result.describe())
     if result.errors:
         sys.exit(1)
+
+
+def _say_waiting(line: str) -> None:
+    click.echo(line, err=True)
 
 
 @cli.command()
@@ -301,26 +323,48 @@ def _build(db: Path, paths: list[str], corrections_dir: str | None, *, full: boo
               help="Database to update with the added papers.")
 @click.option("--corrections", "corrections_dir", default="corpus/corrections", show_default=True,
               type=click.Path(file_okay=False), help="Directory of reviewed corrections files applied to the build.")
-def add(paths: tuple[str, ...], corpus_dir: str, db: str, corrections_dir: str) -> None:
+@click.option("--no-wait", "no_wait", is_flag=True,
+              help="Refuse, rather than wait, when another add is writing the corpus or a build the database.")
+def add(paths: tuple[str, ...], corpus_dir: str, db: str, corrections_dir: str, no_wait: bool) -> None:
     """Add paper files to the corpus (copied, with a manifest entry) and update the database.
 
     The same file added again is recognised by its content hash and not copied
     twice; the same article in another format (same DOI, PMID or PMCID) is
-    recorded as another source of one article.
+    recorded as another source of one article. Curators may add at once: one add
+    writes the manifest at a time and the next waits, then adds to what the first
+    wrote; the database is updated the same way. A file name that is not UTF-8 or
+    holds control characters is copied under an escaped name ('caf\\xe9.txt'
+    becomes 'caf_xe9.txt').
 
     Example:
 
         evidence add ~/Downloads/trial.pdf --db evidence.db
     """
-    from publish.database import paper_files
-    from publish.manifest import ManifestError, add_paper, load_manifest, save_manifest
-    from publish.processing import unexpected_error
+    from publish.locking import LockBusy, locked
+    from publish.manifest import MANIFEST, ManifestError
 
     corpus = Path(corpus_dir)
     try:
-        manifest = load_manifest(corpus)
-    except ManifestError as error:
+        with locked(corpus / MANIFEST, wait=not no_wait, on_wait=_say_waiting):
+            added, failed = _add_to_corpus(corpus, paths)
+    except (ManifestError, LockBusy) as error:
         raise click.ClickException(str(error)) from None
+    if added:
+        _build(Path(db), added, corrections_dir, full=False, keep_others=True, wait=not no_wait)
+    if failed:
+        sys.exit(1)
+
+
+def _add_to_corpus(corpus: Path, paths: tuple[str, ...]) -> tuple[list[str], bool]:
+    """Copy paper files into the corpus and record them in its manifest (the caller holds its lock):
+    the corpus paths added, and whether any file failed."""
+    from publish.database import paper_files
+    from publish.manifest import add_paper, load_manifest, save_manifest
+    from publish.names import safe_path
+    from publish.processing import unexpected_error
+
+    # Loaded under the lock: another add that finished while this one waited is in it.
+    manifest = load_manifest(corpus)
     known = len(manifest.papers)
     added: list[str] = []
     failed = False
@@ -328,17 +372,14 @@ def add(paths: tuple[str, ...], corpus_dir: str, db: str, corrections_dir: str) 
         try:
             entry, note = add_paper(corpus, manifest, path)
         except Exception as exc:  # bad input, or a parser bug on it: one line, and the other files go on
-            click.echo(f"error: {exc if isinstance(exc, PaperError) else unexpected_error(path, exc)}", err=True)
+            _say_error(exc if isinstance(exc, PaperError) else unexpected_error(path, exc))
             failed = True
             continue
-        click.echo(f"{path}: {note}")
+        click.echo(f"{safe_path(path)}: {note}")
         added.append(str(corpus / entry.file))
     if len(manifest.papers) > known:
         save_manifest(corpus, manifest)
-    if added:
-        _build(Path(db), added, corrections_dir, full=False, keep_others=True)
-    if failed:
-        sys.exit(1)
+    return added, failed
 
 
 @contextmanager
@@ -425,3 +466,7 @@ def serve(ctx: click.Context, db: str, host: str, port: int) -> None:
 
     click.echo(f"Serving {db} at http://{host}:{port}/")
     run(Path(db), host=host, port=port, extra_args=list(ctx.args))
+
+
+if __name__ == "__main__":
+    cli()

@@ -13,8 +13,10 @@ from extractor.errors import PaperError
 from extractor.parsers import SUFFIXES
 from publish.articles import write_articles
 from publish.atomic import replacing
+from publish.locking import LockBusy, locked
 from publish.meta_analysis import write_meta_tables
 from publish.metadata import facet_columns
+from publish.names import safe_path
 from publish.partitions import load_partitions
 from publish.processing import PaperResult, chunked, read_files
 from publish.rows import PaperRows, Row, paper_rows
@@ -187,16 +189,22 @@ def _resolved(path: str | Path) -> str:
 def paper_files(paths: Iterable[str | Path]) -> list[Path]:
     """Files to read: files as given, directories expanded to their paper files (sorted), duplicates once.
 
-    A directory named like a paper ('x.pdf/') is kept as given, so reading it
-    reports that it is a directory rather than silently reading what it holds.
+    A directory named like a paper ('x.pdf/'), given or inside a directory, is
+    kept, and so is anything else inside a directory named like a paper that is
+    not a regular file (a FIFO, a device or a link to one, a dangling link or a
+    link loop): reading it reports what it is, one line each, rather than it
+    being skipped without a word. Hidden files (.name) are left out.
     """
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir() and path.suffix.lower() not in SUFFIXES:
-            found.extend(sorted(
-                child for child in path.iterdir()
-                if child.is_file() and child.suffix.lower() in SUFFIXES and not child.name.startswith(".")
-            ))
+            try:
+                children = sorted(path.iterdir())
+            except OSError:  # an unreadable directory: reading it says it is one
+                found.append(path)
+                continue
+            found.extend(child for child in children
+                         if child.suffix.lower() in SUFFIXES and not child.name.startswith("."))
         else:
             found.append(path)
     seen: set[str] = set()
@@ -287,7 +295,7 @@ def build_database(
     db_path: str | Path, paths: Iterable[str | Path], on_error: ErrorHandler | None = None,
     *, keep_others: bool = False, full: bool = False, progress: Callable[[Path], None] | None = None,
     after_write: Callable[[Database, BuildSummary], None] | None = None, workers: int = 1,
-    partitions: Sequence[str | Path] = (),
+    partitions: Sequence[str | Path] = (), wait: bool = True, on_wait: Callable[[str], None] | None = None,
 ) -> BuildSummary:
     """Read paper files into the SQLite database at ``db_path``, replacing it only when complete.
 
@@ -313,11 +321,30 @@ def build_database(
     replaces the target (``os.replace``) only after the last paper is written:
     a build that fails or is killed leaves the previous database untouched.
     Raises BuildError, leaving the target untouched, when no paper could be read.
+
+    One build of a database at a time (publish.locking): the whole build, from
+    listing ``paths`` and reading the database to replacing it, holds the lock
+    beside it. Another build holding it is waited for (``on_wait`` is told one
+    line), and this one then starts from the database that one left; without
+    ``wait``, BuildError instead.
     """
     target = Path(db_path)
     if target.is_dir():
-        raise BuildError(f"{target}: is a directory, not a database file")
-    summary = BuildSummary(database=str(target))
+        raise BuildError(f"{safe_path(target)}: is a directory, not a database file")
+    summary = BuildSummary(database=safe_path(target))
+    try:
+        with locked(target, wait=wait, on_wait=on_wait):
+            return _build_locked(target, paths, summary, on_error, keep_others=keep_others, full=full,
+                                 progress=progress, after_write=after_write, workers=workers, partitions=partitions)
+    except LockBusy as busy:
+        raise BuildError(str(busy)) from None
+
+
+def _build_locked(
+    target: Path, paths: Iterable[str | Path], summary: BuildSummary, on_error: ErrorHandler | None,
+    *, keep_others: bool, full: bool, progress: Callable[[Path], None] | None,
+    after_write: Callable[[Database, BuildSummary], None] | None, workers: int, partitions: Sequence[str | Path],
+) -> BuildSummary:
     files = paper_files(paths)
     with replacing(target, seed=target.exists() and not full and _schema_current(target)) as tmp:
         db = Database(tmp)
@@ -349,5 +376,5 @@ def build_database(
             db.close()
         if summary.papers == 0 and summary.unchanged == 0:
             cause = "no paper files found" if not files and not partitions else "no paper could be read"
-            raise BuildError(f"{target}: {cause}; database left unchanged", summary.errors)
+            raise BuildError(f"{summary.database}: {cause}; database left unchanged", summary.errors)
     return summary

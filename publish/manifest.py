@@ -17,6 +17,7 @@ from extractor.parsers import paper_id_for, parse_bytes, read_paper_bytes
 from extractor.pipeline import extract_records
 from publish.articles import article_keys
 from publish.atomic import replacing
+from publish.names import safe_file_name, safe_path
 from schemas import Document, RegistryId, StrictModel
 
 MANIFEST = "manifest.json"
@@ -86,9 +87,12 @@ def add_paper(corpus: Path, manifest: Manifest, path: Path) -> tuple[ManifestEnt
             return entry, f"already in the corpus as {entry.file}"
     document = parse_bytes(path, data)
     folder = corpus / FOLDERS[document.format]
-    target = folder / path.name
+    # The copy's name is safe text (a name that is not UTF-8 or holds a newline, escaped): the manifest
+    # and the database can hold it, and a build of the corpus reads it like any other.
+    name = Path(safe_file_name(path.name))
+    target = folder / name
     if target.exists() and target.resolve() != path.resolve() and paper_id_for(target.read_bytes()) != paper_id:
-        target = folder / f"{path.stem}-{paper_id[:8]}{path.suffix}"
+        target = folder / f"{name.stem}-{paper_id[:8]}{name.suffix}"
     folder.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         # Whole or not at all: an interrupted add leaves no half-copied paper in the corpus.
@@ -101,7 +105,7 @@ def add_paper(corpus: Path, manifest: Manifest, path: Path) -> tuple[ManifestEnt
         paper_id=paper_id, sha256=hashlib.sha256(data).hexdigest(), file=str(target.relative_to(corpus)),
         format=document.format, article=same.article if same else paper_id, title=meta.title, doi=meta.doi,
         pmid=meta.pmid, pmcid=meta.pmcid, registry_ids=ids, added=datetime.date.today().isoformat(),
-        source=str(path),
+        source=safe_path(path),
     )
     manifest.papers.append(entry)
     note = f"added as {entry.file}" + (f" (same article as {same.file}, another source)" if same else "")

@@ -34,6 +34,7 @@ from typing import Annotated, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from extractor import __version__ as EXTRACTOR_VERSION
+from publish.lifeline import die_with_parent
 from publish.processing import PaperResult, chunked, close_pool, read_files, submit
 from publish.rows import paper_rows
 from schemas import Document
@@ -285,7 +286,8 @@ def _rows_in_pool(units: Iterator[Unit], workers: int) -> Iterator[tuple[Unit, D
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["publish.partitions"])
-    pool: ProcessPoolExecutor | None = ProcessPoolExecutor(workers, mp_context=context)
+    pool: ProcessPoolExecutor | None = ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent,
+                                                           initargs=(os.getpid(),))
     pending: deque[tuple[Unit, Future[Done] | None]] = deque()
 
     def start(unit: Unit) -> Future[Done] | None:

@@ -7,10 +7,16 @@ could not be read (never an exception: a bad file never stops a batch).
 in this process (``workers=1``) or in ``workers`` processes with a bounded
 number of files in flight, so memory stays flat however many files there are.
 The distributed backend (publish/distributed.py) runs the same unit of work.
+
+Each file is read within a budget (publish/budget.py): TIME_LIMIT_S seconds and
+MEMORY_LIMIT_MB of memory; a file past either is reported with the limit it
+exceeded. Worker processes leave when the build that started them is gone
+(publish/lifeline.py), even after a SIGKILL.
 """
 
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,12 +27,26 @@ from typing import TypeVar
 
 from extractor.errors import PaperError
 from extractor.parsers import paper_id_for, parse_bytes, read_paper_bytes
+from publish.budget import (
+    MEMORY_LIMIT_CAUSE,
+    MEMORY_LIMIT_MB,
+    TIME_LIMIT_CAUSE,
+    TIME_LIMIT_S,
+    TimeLimitExceeded,
+    memory_limit,
+    time_limit,
+)
+from publish.lifeline import die_with_parent
+from publish.names import safe_document, safe_path, safe_text
 from publish.rows import PaperRows
 from schemas import Document, EvidenceRecord
 
 # Files handed to the workers ahead of the one being written, per worker: enough to keep
 # every worker busy while the writer catches up, few enough that waiting results stay small.
 IN_FLIGHT_PER_WORKER = 4
+# Seconds past the time limit after which a worker whose SIGALRM could not stop a file (native code
+# that never returns to Python) leaves, so that the pool reports the file and reads on.
+OVERDUE_GRACE_S = 30
 
 T = TypeVar("T")
 
@@ -55,8 +75,8 @@ class PaperResult:
 
 def unexpected_error(path: str | Path, exc: Exception) -> PaperError:
     """A parser or extractor failure that is not a PaperError, as one line naming the file: the batch goes on."""
-    detail = " ".join(str(exc).split())[:200]
-    return PaperError(path, f"could not be read (unexpected {type(exc).__name__}{': ' + detail if detail else ''})")
+    detail = safe_text(" ".join(str(exc).split())[:200])
+    return PaperError(safe_path(path), f"could not be read (unexpected {type(exc).__name__}{': ' + detail if detail else ''})")
 
 
 def extract_records(document: Document) -> list[EvidenceRecord]:
@@ -67,20 +87,43 @@ def extract_records(document: Document) -> list[EvidenceRecord]:
 
 
 def process_file(path: Path, unchanged: frozenset[str] | set[str] = frozenset()) -> PaperResult:
-    """Read, parse and extract one file; a paper whose id is in ``unchanged`` is only hashed."""
-    result = PaperResult(str(path))
+    """Read, parse and extract one file; a paper whose id is in ``unchanged`` is only hashed.
+
+    The result's path, and the document's source path and stem, are safe text
+    (publish/names.py): a file name that is not UTF-8 or holds a newline is read
+    all the same, and shown and stored escaped.
+    """
+    result = PaperResult(safe_path(path))
     try:
         data = read_paper_bytes(path)
         result.paper_id = paper_id_for(data)
         if result.paper_id in unchanged:
             result.unchanged = True
             return result
-        result.document = parse_bytes(path, data)
+        result.document = safe_document(parse_bytes(path, data))
         result.records = extract_records(result.document)
+    except MemoryError:  # the per-file budget's, reported by within_budget
+        raise
     except Exception as exc:  # one bad paper never stops a batch nor prints a traceback
         error = exc if isinstance(exc, PaperError) else unexpected_error(path, exc)
-        result.cause, result.document, result.records = error.cause, None, []
+        result.cause, result.document, result.records = safe_text(error.cause), None, []
     return result
+
+
+def within_budget(work: "Work", path: Path, unchanged: frozenset[str]) -> PaperResult:
+    """``work(path, unchanged)`` within TIME_LIMIT_S seconds and MEMORY_LIMIT_MB more memory than the process
+    held before it (the cap is lifted after the file); a file past either gives a result naming the limit."""
+    global _STARTED
+    _STARTED = time.monotonic()
+    try:
+        with memory_limit(MEMORY_LIMIT_MB), time_limit(TIME_LIMIT_S):
+            return work(path, unchanged)
+    except TimeLimitExceeded:
+        return PaperResult(safe_path(path), cause=TIME_LIMIT_CAUSE)
+    except MemoryError:
+        return PaperResult(safe_path(path), cause=MEMORY_LIMIT_CAUSE)
+    finally:
+        _STARTED = None
 
 
 Work = Callable[[Path, frozenset[str]], PaperResult]
@@ -88,18 +131,26 @@ Work = Callable[[Path, frozenset[str]], PaperResult]
 # What each worker process runs, and the unchanged paper ids: sent to each worker once, not with every file.
 _WORK: Work = process_file
 _UNCHANGED: frozenset[str] = frozenset()
+# When the file being read started (time.monotonic()), or None between files.
+_STARTED: float | None = None
 
 
-def _start_worker(work: Work, unchanged: frozenset[str]) -> None:
+def _overdue() -> bool:
+    started = _STARTED
+    return started is not None and time.monotonic() - started > TIME_LIMIT_S + OVERDUE_GRACE_S
+
+
+def _start_worker(work: Work, unchanged: frozenset[str], build_pid: int) -> None:
     global _WORK, _UNCHANGED
     _WORK, _UNCHANGED = work, unchanged
+    die_with_parent(build_pid, _overdue)
     from extractor.pipeline import build_nlp
 
     build_nlp()  # load the pipeline once per worker, before the first file
 
 
 def _process_in_worker(path: Path) -> PaperResult:
-    return _WORK(path, _UNCHANGED)
+    return within_budget(_WORK, path, _UNCHANGED)
 
 
 def default_workers() -> int:
@@ -119,10 +170,12 @@ def read_files(
     the result being consumed. A worker that dies (killed, out of memory, a crash
     in a native library) costs only the file it was reading, reported as an
     unreadable paper; the files after it are read again in a fresh pool.
+
+    Each file is read within its budget (``within_budget``), in this process too.
     """
     if workers <= 1:
         for path in files:
-            yield work(path, unchanged)
+            yield within_budget(work, path, unchanged)
         return
     yield from _read_in_pool(iter(files), workers, unchanged, work)
 
@@ -132,7 +185,8 @@ def _new_pool(workers: int, work: Work, unchanged: frozenset[str]) -> ProcessPoo
     # not from a fork of a caller that may hold threads, open databases or a web server.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["publish.processing", "extractor.pipeline"])
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(work, unchanged))
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                               initargs=(work, unchanged, os.getpid()))
 
 
 def _read_in_pool(files: Iterator[Path], workers: int, unchanged: frozenset[str], work: Work) -> Iterator[PaperResult]:
