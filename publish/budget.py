@@ -15,15 +15,43 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 
 # Seconds one file may take to read, parse and extract.
 TIME_LIMIT_S = 60
 # Memory one file may take beyond what the reading process held before it, in MB (address space).
 MEMORY_LIMIT_MB = 1024
+# Seconds past the time limit after which a worker process stuck in one file leaves.
+OVERDUE_GRACE_S = 30
 
-TIME_LIMIT_CAUSE = f"exceeded the {TIME_LIMIT_S} s time limit per file"
-MEMORY_LIMIT_CAUSE = f"exceeded the memory limit of {MEMORY_LIMIT_MB} MB per file"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one file may take: ``seconds`` of wall-clock time and ``megabytes`` of memory.
+
+    A worker process whose file runs ``grace`` seconds past the limit (SIGALRM
+    cannot stop native code that never returns to Python) leaves; the pool then
+    reports the file as one whose worker died, and reads on.
+    """
+
+    seconds: float = TIME_LIMIT_S
+    megabytes: int = MEMORY_LIMIT_MB
+    grace: float = OVERDUE_GRACE_S
+
+    @property
+    def time_cause(self) -> str:
+        """Why a file that ran out of time could not be read."""
+        return f"exceeded the {self.seconds:g} s time limit per file"
+
+    @property
+    def memory_cause(self) -> str:
+        """Why a file that ran out of memory could not be read."""
+        return f"exceeded the memory limit of {self.megabytes} MB per file"
+
+
+DEFAULT_BUDGET = Budget()
 
 
 class TimeLimitExceeded(BaseException):

@@ -8,10 +8,10 @@ in this process (``workers=1``) or in ``workers`` processes with a bounded
 number of files in flight, so memory stays flat however many files there are.
 The distributed backend (publish/distributed.py) runs the same unit of work.
 
-Each file is read within a budget (publish/budget.py): TIME_LIMIT_S seconds and
-MEMORY_LIMIT_MB of memory; a file past either is reported with the limit it
-exceeded. Worker processes leave when the build that started them is gone
-(publish/lifeline.py), even after a SIGKILL.
+Each file is read within a budget (publish/budget.py: 60 s and 1024 MB of memory
+by default); a file past either is reported with the limit it exceeded. Worker
+processes leave when the build that started them is gone (publish/lifeline.py),
+even after a SIGKILL.
 """
 
 import multiprocessing
@@ -27,15 +27,7 @@ from typing import TypeVar
 
 from extractor.errors import PaperError
 from extractor.parsers import paper_id_for, parse_bytes, read_paper_bytes
-from publish.budget import (
-    MEMORY_LIMIT_CAUSE,
-    MEMORY_LIMIT_MB,
-    TIME_LIMIT_CAUSE,
-    TIME_LIMIT_S,
-    TimeLimitExceeded,
-    memory_limit,
-    time_limit,
-)
+from publish.budget import DEFAULT_BUDGET, Budget, TimeLimitExceeded, memory_limit, time_limit
 from publish.lifeline import die_with_parent
 from publish.names import safe_document, safe_path, safe_text
 from publish.rows import PaperRows
@@ -44,9 +36,6 @@ from schemas import Document, EvidenceRecord
 # Files handed to the workers ahead of the one being written, per worker: enough to keep
 # every worker busy while the writer catches up, few enough that waiting results stay small.
 IN_FLIGHT_PER_WORKER = 4
-# Seconds past the time limit after which a worker whose SIGALRM could not stop a file (native code
-# that never returns to Python) leaves, so that the pool reports the file and reads on.
-OVERDUE_GRACE_S = 30
 
 T = TypeVar("T")
 
@@ -110,18 +99,19 @@ def process_file(path: Path, unchanged: frozenset[str] | set[str] = frozenset())
     return result
 
 
-def within_budget(work: "Work", path: Path, unchanged: frozenset[str]) -> PaperResult:
-    """``work(path, unchanged)`` within TIME_LIMIT_S seconds and MEMORY_LIMIT_MB more memory than the process
-    held before it (the cap is lifted after the file); a file past either gives a result naming the limit."""
+def within_budget(work: "Work", path: Path, unchanged: frozenset[str], budget: Budget = DEFAULT_BUDGET,
+                  ) -> PaperResult:
+    """``work(path, unchanged)`` within ``budget``: its seconds, and its megabytes more memory than the process
+    held before (the cap is lifted after the file); a file past either gives a result naming the limit."""
     global _STARTED
     _STARTED = time.monotonic()
     try:
-        with memory_limit(MEMORY_LIMIT_MB), time_limit(TIME_LIMIT_S):
+        with memory_limit(budget.megabytes), time_limit(budget.seconds):
             return work(path, unchanged)
     except TimeLimitExceeded:
-        return PaperResult(safe_path(path), cause=TIME_LIMIT_CAUSE)
+        return PaperResult(safe_path(path), cause=budget.time_cause)
     except MemoryError:
-        return PaperResult(safe_path(path), cause=MEMORY_LIMIT_CAUSE)
+        return PaperResult(safe_path(path), cause=budget.memory_cause)
     finally:
         _STARTED = None
 
@@ -133,16 +123,17 @@ _WORK: Work = process_file
 _UNCHANGED: frozenset[str] = frozenset()
 # When the file being read started (time.monotonic()), or None between files.
 _STARTED: float | None = None
+_BUDGET: Budget = DEFAULT_BUDGET
 
 
 def _overdue() -> bool:
     started = _STARTED
-    return started is not None and time.monotonic() - started > TIME_LIMIT_S + OVERDUE_GRACE_S
+    return started is not None and time.monotonic() - started > _BUDGET.seconds + _BUDGET.grace
 
 
-def _start_worker(work: Work, unchanged: frozenset[str], build_pid: int) -> None:
-    global _WORK, _UNCHANGED
-    _WORK, _UNCHANGED = work, unchanged
+def _start_worker(work: Work, unchanged: frozenset[str], budget: Budget, build_pid: int) -> None:
+    global _WORK, _UNCHANGED, _BUDGET
+    _WORK, _UNCHANGED, _BUDGET = work, unchanged, budget
     die_with_parent(build_pid, _overdue)
     from extractor.pipeline import build_nlp
 
@@ -150,7 +141,7 @@ def _start_worker(work: Work, unchanged: frozenset[str], build_pid: int) -> None
 
 
 def _process_in_worker(path: Path) -> PaperResult:
-    return within_budget(_WORK, path, _UNCHANGED)
+    return within_budget(_WORK, path, _UNCHANGED, _BUDGET)
 
 
 def default_workers() -> int:
@@ -163,6 +154,7 @@ def default_workers() -> int:
 
 def read_files(
     files: Iterable[Path], *, workers: int = 1, unchanged: frozenset[str] = frozenset(), work: Work = process_file,
+    budget: Budget = DEFAULT_BUDGET,
 ) -> Iterator[PaperResult]:
     """``work`` (process_file) over ``files``, results in input order; ``workers`` > 1 reads in that many processes.
 
@@ -171,26 +163,27 @@ def read_files(
     in a native library) costs only the file it was reading, reported as an
     unreadable paper; the files after it are read again in a fresh pool.
 
-    Each file is read within its budget (``within_budget``), in this process too.
+    Each file is read within ``budget`` (``within_budget``), in this process too.
     """
     if workers <= 1:
         for path in files:
-            yield within_budget(work, path, unchanged)
+            yield within_budget(work, path, unchanged, budget)
         return
-    yield from _read_in_pool(iter(files), workers, unchanged, work)
+    yield from _read_in_pool(iter(files), workers, unchanged, work, budget)
 
 
-def _new_pool(workers: int, work: Work, unchanged: frozenset[str]) -> ProcessPoolExecutor:
+def _new_pool(workers: int, work: Work, unchanged: frozenset[str], budget: Budget) -> ProcessPoolExecutor:
     # forkserver: workers start from a clean process that has imported the extractor once,
     # not from a fork of a caller that may hold threads, open databases or a web server.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["publish.processing", "extractor.pipeline"])
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                               initargs=(work, unchanged, os.getpid()))
+                               initargs=(work, unchanged, budget, os.getpid()))
 
 
-def _read_in_pool(files: Iterator[Path], workers: int, unchanged: frozenset[str], work: Work) -> Iterator[PaperResult]:
-    pool = _new_pool(workers, work, unchanged)
+def _read_in_pool(files: Iterator[Path], workers: int, unchanged: frozenset[str], work: Work, budget: Budget,
+                  ) -> Iterator[PaperResult]:
+    pool = _new_pool(workers, work, unchanged, budget)
     pending: deque[tuple[Path, Future[PaperResult]]] = deque()
     window = workers * IN_FLIGHT_PER_WORKER
 
@@ -214,13 +207,13 @@ def _read_in_pool(files: Iterator[Path], workers: int, unchanged: frozenset[str]
                 retry = [p for p, _ in pending]
                 pending.clear()
                 close_pool(pool)
-                pool = _new_pool(workers, work, unchanged)
+                pool = _new_pool(workers, work, unchanged, budget)
                 try:
                     result = submit(pool, _process_in_worker, path).result()
                 except BrokenProcessPool:
                     result = PaperResult(str(path), cause="could not be read (the worker process reading it died)")
                     close_pool(pool)
-                    pool = _new_pool(workers, work, unchanged)
+                    pool = _new_pool(workers, work, unchanged, budget)
                 pending.extend((p, submit(pool, _process_in_worker, p)) for p in retry)
             yield result
             fill()

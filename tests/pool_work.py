@@ -1,6 +1,8 @@
 """Work functions for worker-pool tests: importable by name in a worker process."""
 
 import os
+import signal
+import time
 from pathlib import Path
 
 from publish.processing import PaperResult, process_file
@@ -21,3 +23,22 @@ def worker_pid(path: Path, unchanged: frozenset[str]) -> PaperResult:
 def exit_now(code: int) -> None:
     """Kill the worker process running it."""
     os._exit(code)
+
+
+def slow_or_hungry(path: Path, unchanged: frozenset[str]) -> PaperResult:
+    """A file named slow* sleeps for a minute, one named hungry* asks for 64 GB (calloc: no page is
+    touched, so without a cap nothing is really used); others are read by process_file."""
+    if path.name.startswith("slow"):
+        time.sleep(60)
+    if path.name.startswith("hungry"):
+        hoard = bytes(64 * 1024**3)
+        return PaperResult(str(path), cause=f"allocated {len(hoard)} bytes")
+    return process_file(path, unchanged)
+
+
+def stuck_in_native_code(path: Path, unchanged: frozenset[str]) -> PaperResult:
+    """A file that blocks SIGALRM for longer than the time limit and its grace (as native code that never
+    returns to Python would), then returns."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    time.sleep(30)
+    return PaperResult(str(path))

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from publish.budget import Budget
 from publish.database import build_database
 from publish.processing import chunked, close_pool, process_file, read_files, submit
 from tests.conftest import PAPERS, database_rows
-from tests.pool_work import die_on_crash, exit_now, worker_pid
+from tests.pool_work import die_on_crash, exit_now, slow_or_hungry, stuck_in_native_code, worker_pid
 
 D01 = PAPERS / "d01_borthakur_phase1_haematologica2011.txt"
 D05 = PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"
@@ -144,3 +145,54 @@ def test_a_submit_to_a_broken_pool_fails_in_its_future() -> None:
     healthy = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
     assert submit(healthy, abs, -2).result() == 2
     close_pool(healthy)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_past_its_budget_fails_alone_naming_the_limit(workers: int, tmp_path: Path) -> None:
+    files = []
+    for name in ("slow.txt", "a.txt", "hungry.txt", "b.txt"):
+        shutil.copy(D01, tmp_path / name)
+        files.append(tmp_path / name)
+    start = time.monotonic()
+    results = list(read_files(files, workers=workers, work=slow_or_hungry, budget=Budget(seconds=1, megabytes=300)))
+    assert time.monotonic() - start < 30
+    assert [(Path(r.path).name, r.cause) for r in results] == [
+        ("slow.txt", "exceeded the 1 s time limit per file"),
+        ("a.txt", None),
+        ("hungry.txt", "exceeded the memory limit of 300 MB per file"),
+        ("b.txt", None),
+    ]
+    assert all(r.document is not None for r in results if r.cause is None)
+
+
+def test_the_budget_is_lifted_after_each_file_in_this_process(tmp_path: Path) -> None:
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    previous = signal.getsignal(signal.SIGALRM)
+    shutil.copy(D01, tmp_path / "hungry.txt")
+    [result] = read_files([tmp_path / "hungry.txt"], work=slow_or_hungry, budget=Budget(seconds=5, megabytes=300))
+    assert result.cause == "exceeded the memory limit of 300 MB per file"
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+    assert signal.getsignal(signal.SIGALRM) is previous and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_worker_stuck_past_the_limit_and_its_grace_leaves(tmp_path: Path) -> None:
+    files = [tmp_path / "stuck.txt"]
+    start = time.monotonic()
+    [result] = read_files(files, workers=2, work=stuck_in_native_code, budget=Budget(seconds=1, grace=1))
+    assert result.cause == "could not be read (the worker process reading it died)"
+    assert time.monotonic() - start < 25
+
+
+def test_unreadable_names_are_read_and_shown_as_one_line_of_utf8(tmp_path: Path) -> None:
+    latin1 = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.txt"))
+    shutil.copy(D05, latin1)
+    newline = tmp_path / "two\nlines.txt"
+    newline.write_text("too short")
+    good = process_file(latin1)
+    assert good.cause is None and good.document is not None
+    assert good.path == f"{tmp_path}/caf\\xe9.txt"
+    assert (good.document.source_path, good.document.stem) == (f"{tmp_path}/caf\\xe9.txt", "caf\\xe9")
+    bad = process_file(newline)
+    assert str(bad.error) == f"{tmp_path}/two\\nlines.txt: too little text to be a paper (fewer than 5 words)"
