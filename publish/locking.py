@@ -6,9 +6,9 @@ wrote. Each therefore holds ``.<name>.lock`` beside the database (or the corpus
 manifest) from reading the old state to replacing it; the second waits, then
 reads the state the first left. The lock file records the holder's pid for the
 "waiting for" line; the kernel releases the lock when its holder exits, however
-it exits, so a killed build never leaves a stale lock. The file itself stays
-(removing it would let a third writer lock a new file while the second holds the
-old one).
+it exits, so a killed build never leaves a stale lock (only the file, which the
+next holder reuses). The holder removes the file before it lets go; a waiter
+that then gets the lock of a removed file tries again on the file now there.
 """
 
 import fcntl
@@ -41,23 +41,47 @@ def locked(target: Path, *, wait: bool = True, on_wait: Callable[[str], None] | 
     """
     path = lock_path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = _acquire(path, target, wait, on_wait)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _holder(fd)
-            if not wait:
-                raise LockBusy(f"{safe_path(target)}: in use by another build or add (pid {holder}, lock "
-                               f"{safe_path(path)}); not waiting") from None
-            if on_wait is not None:
-                on_wait(f"waiting for {safe_path(path)} held by pid {holder}")
-            fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield path
     finally:
+        path.unlink(missing_ok=True)  # while still holding it: nobody can lock this file any more
         os.close(fd)  # releases the lock
+
+
+def _acquire(path: Path, target: Path, wait: bool, on_wait: Callable[[str], None] | None) -> int:
+    """An open descriptor of ``path`` holding its lock, the file still being ``path``."""
+    told = False
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _holder(fd)
+                if not wait:
+                    raise LockBusy(f"{safe_path(target)}: in use by another build or add (pid {holder}, lock "
+                                   f"{safe_path(path)}); not waiting") from None
+                if on_wait is not None and not told:
+                    on_wait(f"waiting for {safe_path(path)} held by pid {holder}")
+                    told = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            if _same_file(fd, path):
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # the holder removed the file we waited on: lock the one there now
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        here, there = os.fstat(fd), path.stat()
+    except FileNotFoundError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _holder(fd: int) -> str:
