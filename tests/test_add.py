@@ -1,6 +1,7 @@
 """`evidence add`: papers copied into the corpus with a manifest entry, the database updated, nothing doubled."""
 
 import json
+import os
 from pathlib import Path
 
 import sqlite_utils
@@ -81,3 +82,25 @@ def test_a_damaged_manifest_is_one_line_and_nothing_is_added(tmp_path: Path) -> 
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert sorted(p.name for p in corpus.iterdir()) == ["manifest.json"]
     assert not (tmp_path / "evidence.db").exists()
+
+
+def test_awkward_file_names_are_added_under_safe_names(tmp_path: Path) -> None:
+    sources = tmp_path / "in"
+    sources.mkdir()
+    latin1 = Path(os.fsdecode(os.fsencode(sources) + b"/caf\xe9.txt"))
+    latin1.write_bytes(D05.read_bytes())
+    long_name = sources / ("x" * 250 + ".txt")  # 254 bytes: the longest name most file systems take
+    long_name.write_bytes(D05.read_bytes() + b"\nAnother copy.\n")
+    newline = sources / "bad\nname.txt"
+    newline.write_text("")
+    code, out, err = add(tmp_path, sources)
+    assert code == 1
+    assert err == f"error: {sources}/bad\\nname.txt: file is empty\n"
+    assert out.splitlines()[:2] == [f"{sources}/caf\\xe9.txt: added as papers/caf_xe9.txt",
+                                    f"{long_name}: added as papers/{long_name.name}"]
+    manifest = json.loads((tmp_path / "corpus" / "manifest.json").read_text())
+    assert [(e["file"], e["source"]) for e in manifest["papers"]] == [
+        ("papers/caf_xe9.txt", f"{sources}/caf\\xe9.txt"), (f"papers/{long_name.name}", str(long_name))]
+    db = sqlite_utils.Database(tmp_path / "evidence.db")
+    assert sorted(r["stem"] for r in db.table("papers").rows) == sorted(["caf_xe9", long_name.stem])
+    assert sorted(p.name for p in (tmp_path / "corpus").iterdir()) == ["manifest.json", "papers"]

@@ -1,6 +1,7 @@
 """publish.database: the corpus written to SQLite, stable ids, per-file errors and atomic builds."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,48 @@ def test_nothing_readable_raises_and_creates_nothing(tmp_path: Path) -> None:
         build_database(tmp_path / "evidence.db", [tmp_path])
     assert len(info.value.errors) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.txt"]
+
+
+def test_special_files_in_a_directory_are_reported_one_line_each(tmp_path: Path) -> None:
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    shutil.copy(D05, papers / D05.name)
+    os.mkfifo(papers / "fifo.txt")  # opened, it would block the build for ever
+    (papers / "dir.pdf").mkdir()
+    (papers / "loop.txt").symlink_to("loop.txt")
+    (papers / "device.txt").symlink_to("/dev/zero")
+    (papers / "dangling.nxml").symlink_to("missing.nxml")
+    (papers / "fifo-not-a-paper").symlink_to("fifo.txt")  # no paper extension: not a paper file, skipped
+    summary = build_database(tmp_path / "evidence.db", [papers])
+    assert summary.papers == 1
+    assert summary.errors == [
+        f"{papers}/dangling.nxml: cannot read file (No such file or directory)",
+        f"{papers}/device.txt: not a regular file (a pipe, socket or device); refused",
+        f"{papers}/dir.pdf: is a directory, not a paper file",
+        f"{papers}/fifo.txt: not a regular file (a pipe, socket or device); refused",
+        f"{papers}/loop.txt: cannot read file (Too many levels of symbolic links)",
+    ]
+
+
+def test_file_names_that_are_not_utf8_or_hold_newlines_are_written_escaped(tmp_path: Path) -> None:
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    latin1 = Path(os.fsdecode(os.fsencode(papers) + b"/caf\xe9.txt"))
+    shutil.copy(D05, latin1)
+    (papers / "two\nlines.txt").write_bytes(D01.read_bytes())
+    (papers / "three\nlines.txt").write_text("")
+    summary = build_database(tmp_path / "evidence.db", [papers], workers=2)
+    assert summary.errors == [f"{papers}/three\\nlines.txt: file is empty"]
+    rows = _dump(tmp_path / "evidence.db")["papers"]
+    assert sorted((p["source_path"], p["stem"]) for p in rows) == [
+        (f"{papers}/caf\\xe9.txt", "caf\\xe9"), (f"{papers}/two\\nlines.txt", "two\\nlines")]
+    # Built again: both are recognised unchanged, by their bytes.
+    again = build_database(tmp_path / "evidence.db", [papers])
+    assert (again.papers, again.unchanged, again.removed) == (0, 2, 0)
+
+
+def test_a_database_with_a_name_of_254_bytes_is_built(tmp_path: Path) -> None:
+    db_path = tmp_path / ("e" * 251 + ".db")
+    assert build_database(db_path, [D05]).papers == 1
+    assert build_database(db_path, [D01]).papers == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [db_path.name]
