@@ -340,14 +340,14 @@ def add(paths: tuple[str, ...], corpus_dir: str, db: str, corrections_dir: str, 
 
         evidence add ~/Downloads/trial.pdf --db evidence.db
     """
-    from publish.locking import LockBusy, locked
+    from publish.locking import LockError, locked
     from publish.manifest import MANIFEST, ManifestError
 
     corpus = Path(corpus_dir)
     try:
         with locked(corpus / MANIFEST, wait=not no_wait, on_wait=_say_waiting):
             added, failed = _add_to_corpus(corpus, paths)
-    except (ManifestError, LockBusy) as error:
+    except (ManifestError, LockError) as error:
         raise click.ClickException(str(error)) from None
     if added:
         _build(Path(db), added, corrections_dir, full=False, keep_others=True, wait=not no_wait)

@@ -13,7 +13,7 @@ from extractor.errors import PaperError
 from extractor.parsers import SUFFIXES
 from publish.articles import write_articles
 from publish.atomic import replacing
-from publish.locking import LockBusy, locked
+from publish.locking import LockError, locked
 from publish.meta_analysis import write_meta_tables
 from publish.metadata import facet_columns
 from publish.names import safe_path
@@ -336,8 +336,8 @@ def build_database(
         with locked(target, wait=wait, on_wait=on_wait):
             return _build_locked(target, paths, summary, on_error, keep_others=keep_others, full=full,
                                  progress=progress, after_write=after_write, workers=workers, partitions=partitions)
-    except LockBusy as busy:
-        raise BuildError(str(busy)) from None
+    except LockError as error:
+        raise BuildError(str(error)) from None
 
 
 def _build_locked(

@@ -23,7 +23,11 @@ from publish.names import safe_path
 LOCK_SUFFIX = ".lock"
 
 
-class LockBusy(Exception):
+class LockError(Exception):
+    """The lock could not be taken (a directory we may not write to); the message is one line."""
+
+
+class LockBusy(LockError):
     """Another process holds the lock and we were asked not to wait; the message is one line."""
 
 
@@ -40,8 +44,11 @@ def locked(target: Path, *, wait: bool = True, on_wait: Callable[[str], None] | 
     ("waiting for <lock> held by pid N") and wait for it; else raise LockBusy.
     """
     path = lock_path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = _acquire(path, target, wait, on_wait)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = _acquire(path, target, wait, on_wait)
+    except OSError as exc:
+        raise LockError(f"{safe_path(path)}: cannot take the lock ({exc.strerror or exc})") from None
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from publish.locking import LockBusy, lock_path, locked
+from publish.locking import LockBusy, LockError, lock_path, locked
 from tests.conftest import PAPERS, ROOT
 
 D01 = PAPERS / "d01_borthakur_phase1_haematologica2011.txt"
@@ -71,6 +71,13 @@ def test_a_held_lock_is_waited_for_or_refused_in_one_line(tmp_path: Path) -> Non
     assert (code, err) == (0, "")
     assert out.startswith(f"{db}: 1 papers extracted, ")
     assert _stems(db) == [D01.stem]
+
+
+def test_a_lock_that_cannot_be_taken_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(LockError, match=r"/file/\.evidence\.db\.lock: cannot take the lock \("), \
+            locked(tmp_path / "file" / "evidence.db"):
+        pass
 
 
 def test_two_builds_at_once_run_one_after_the_other(tmp_path: Path) -> None:

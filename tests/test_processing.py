@@ -154,15 +154,15 @@ def test_a_file_past_its_budget_fails_alone_naming_the_limit(workers: int, tmp_p
         shutil.copy(D01, tmp_path / name)
         files.append(tmp_path / name)
     start = time.monotonic()
-    results = list(read_files(files, workers=workers, work=slow_or_hungry, budget=Budget(seconds=1, megabytes=300)))
+    results = list(read_files(files, workers=workers, work=slow_or_hungry, budget=Budget(seconds=2, megabytes=300)))
     assert time.monotonic() - start < 30
     assert [(Path(r.path).name, r.cause) for r in results] == [
-        ("slow.txt", "exceeded the 1 s time limit per file"),
+        ("slow.txt", "exceeded the 2 s time limit per file"),
         ("a.txt", None),
         ("hungry.txt", "exceeded the memory limit of 300 MB per file"),
         ("b.txt", None),
     ]
-    assert all(r.document is not None for r in results if r.cause is None)
+    assert [r.unchanged for r in results] == [False, True, False, True]
 
 
 def test_the_budget_is_lifted_after_each_file_in_this_process(tmp_path: Path) -> None:
