@@ -13,6 +13,7 @@ MemoryError instead of waking the kernel's out-of-memory killer.
 import resource
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,17 +66,29 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise TimeLimitExceeded in the block after ``seconds``; no limit outside the main thread."""
+    """Raise TimeLimitExceeded in the block after ``seconds``; no limit outside the main thread.
+
+    A timer already running (a caller's own bound) is kept: when it is due first,
+    it alone runs; else it is set again after the block with what is left of it.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+    if outer_delay and outer_delay <= seconds:
+        yield
+        return
     previous = signal.signal(signal.SIGALRM, _on_alarm)
+    start = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_delay:
+            left = outer_delay - (time.monotonic() - start)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), outer_interval)
 
 
 def mapped_bytes() -> int | None:
