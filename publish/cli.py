@@ -358,6 +358,8 @@ def add(paths: tuple[str, ...], corpus_dir: str, db: str, corrections_dir: str, 
 def _add_to_corpus(corpus: Path, paths: tuple[str, ...]) -> tuple[list[str], bool]:
     """Copy paper files into the corpus and record them in its manifest (the caller holds its lock):
     the corpus paths added, and whether any file failed."""
+    from publish.budget import DEFAULT_BUDGET as BUDGET
+    from publish.budget import TimeLimitExceeded, memory_limit, time_limit
     from publish.database import paper_files
     from publish.manifest import add_paper, load_manifest, save_manifest
     from publish.names import safe_path
@@ -369,14 +371,22 @@ def _add_to_corpus(corpus: Path, paths: tuple[str, ...]) -> tuple[list[str], boo
     added: list[str] = []
     failed = False
     for path in paper_files(paths):
+        error: Exception
         try:
-            entry, note = add_paper(corpus, manifest, path)
+            with memory_limit(BUDGET.megabytes), time_limit(BUDGET.seconds):  # as a build reads a file
+                entry, note = add_paper(corpus, manifest, path)
+        except TimeLimitExceeded:
+            error = PaperError(path, BUDGET.time_cause)
+        except MemoryError:
+            error = PaperError(path, BUDGET.memory_cause)
         except Exception as exc:  # bad input, or a parser bug on it: one line, and the other files go on
-            _say_error(exc if isinstance(exc, PaperError) else unexpected_error(path, exc))
-            failed = True
+            error = exc if isinstance(exc, PaperError) else unexpected_error(path, exc)
+        else:
+            click.echo(f"{safe_path(path)}: {note}")
+            added.append(str(corpus / entry.file))
             continue
-        click.echo(f"{safe_path(path)}: {note}")
-        added.append(str(corpus / entry.file))
+        _say_error(error)
+        failed = True
     if len(manifest.papers) > known:
         save_manifest(corpus, manifest)
     return added, failed

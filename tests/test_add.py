@@ -2,12 +2,15 @@
 
 import json
 import os
+import time
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
 from publish.cli import cli
+from publish.locking import locked
 from tests.conftest import PAPERS
 
 D05 = PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"
@@ -104,3 +107,28 @@ def test_awkward_file_names_are_added_under_safe_names(tmp_path: Path) -> None:
     db = sqlite_utils.Database(tmp_path / "evidence.db")
     assert sorted(r["stem"] for r in db.table("papers").rows) == sorted(["caf_xe9", long_name.stem])
     assert sorted(p.name for p in (tmp_path / "corpus").iterdir()) == ["manifest.json", "papers"]
+
+
+def test_no_wait_refuses_while_another_add_holds_the_corpus(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    with locked(corpus / "manifest.json"):
+        result = CliRunner().invoke(cli, ["add", str(D05), "--corpus", str(corpus), "--db",
+                                          str(tmp_path / "evidence.db"), "--no-wait"])
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {corpus}/manifest.json: in use by another build or add (pid {os.getpid()}, "
+                             f"lock {corpus}/.manifest.json.lock); not waiting\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"] and list(corpus.iterdir()) == []
+
+
+def test_a_file_past_the_time_limit_is_not_added(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import publish.budget
+    import publish.manifest
+
+    def slow(path: Path, data: bytes) -> None:
+        time.sleep(30)
+
+    monkeypatch.setattr(publish.budget, "DEFAULT_BUDGET", publish.budget.Budget(seconds=1))
+    monkeypatch.setattr(publish.manifest, "parse_bytes", slow)
+    code, out, err = add(tmp_path, D05)
+    assert (code, out, err) == (1, "", f"error: {D05}: exceeded the 1 s time limit per file\n")
+    assert not (tmp_path / "corpus" / "manifest.json").exists() and not (tmp_path / "evidence.db").exists()
