@@ -1,6 +1,7 @@
 """The `evidence` command, run in-process through click's CliRunner on real corpus files."""
 
 import json
+import os
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -84,3 +85,19 @@ def test_eval_prints_the_table_and_writes_json(tmp_path: Path) -> None:
         assert category in out
     data = json.loads(report.read_text())
     assert data
+
+
+def test_awkward_file_names_are_one_line_of_utf8_in_build_and_parse(tmp_path: Path) -> None:
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    latin1 = Path(os.fsdecode(os.fsencode(papers) + b"/caf\xe9.txt"))
+    latin1.write_bytes(D05.read_bytes())
+    (papers / "bad\nname.txt").write_text("")
+    db = tmp_path / "evidence.db"
+    code, out, err = run("build", str(db), str(papers), "--corrections", str(tmp_path / "none"))
+    assert (code, err) == (1, f"error: {papers}/bad\\nname.txt: file is empty\n")
+    assert out.startswith(f"{db}: 1 papers extracted, ") and out.endswith(", 1 could not be read\n")
+    code, out, _ = run("parse", str(latin1))
+    assert code == 0 and json.loads(out)["source_path"] == f"{papers}/caf\\xe9.txt"
+    code, _, err = run("parse", str(papers / "bad\nname.txt"))
+    assert (code, err) == (1, f"Error: {papers}/bad\\nname.txt: file is empty\n")
