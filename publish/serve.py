@@ -1,12 +1,13 @@
 """Serve a trial-evidence database with Datasette: a pinned immutable snapshot, generated metadata, SQL limits."""
 
 import json
+import signal
 import sqlite3
 import sys
 import tempfile
 import weakref
 from collections.abc import Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,20 @@ def datasette_args(db_path: str | Path, metadata_path: str | Path, host: str, po
     return args
 
 
+def _exit_on_sigterm() -> None:
+    """Make SIGTERM end the process by SystemExit, so the snapshot is removed on the way out.
+
+    uvicorn re-raises the signal it caught once it has shut down; with the default
+    handler that kills the process before any ``finally`` runs.
+    """
+
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    with suppress(ValueError):  # not the main thread: leave signals alone
+        signal.signal(signal.SIGTERM, leave)
+
+
 def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001, extra_args: Sequence[str] = ()) -> None:
     """Run Datasette on a snapshot of ``db_path`` until interrupted.
 
@@ -119,6 +134,7 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001, extra_
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such database file")
     _plain_error_pages()
+    _exit_on_sigterm()
     snapshot = take_snapshot(path)
     stop_watching = snapshot.watch(lambda: print(newer_database_notice(snapshot), file=sys.stderr, flush=True))
     try:
