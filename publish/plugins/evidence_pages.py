@@ -83,9 +83,8 @@ async def paper_page(request: Any, datasette: Any) -> Response:
 
 @dataclass(frozen=True)
 class PoolAnswer:
-    """One pooling, ready to send: the numbers, their JSON text and the HTML summary with the forest plot."""
+    """One pooling, ready to send: its JSON text and the HTML summary with the forest plot."""
 
-    result: dict[str, Any]
     json: str
     html: str
 
@@ -140,7 +139,7 @@ def pool_answer(db_path: str, kind: str, value: str) -> PoolAnswer:
         result = pool_proportions(db, value) if kind == "outcome" else pool_hazard_ratios(db, value)
     finally:
         conn.close()
-    return PoolAnswer(result, json.dumps(result), pool_html(result, ratio=kind == "endpoint"))
+    return PoolAnswer(json.dumps(result), pool_html(result, ratio=kind == "endpoint"))
 
 
 def pool_html(result: dict[str, Any], ratio: bool) -> str:
