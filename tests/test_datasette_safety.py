@@ -10,6 +10,7 @@ import pytest
 from datasette.app import Datasette
 
 from publish.database import build_database
+from publish.plugins.limits import MAX_SQL_BYTES, MAX_VALUE_BYTES, apply_limits, bad_parameter
 from publish.serve import SETTINGS, make_datasette
 from tests.conftest import PAPERS, ROOT
 
@@ -117,3 +118,61 @@ asyncio.run(main())
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.stdout.split() == ["400", "404", "404"], result.stderr[-500:]
+
+
+async def test_one_huge_value_is_refused_at_once(ds: Datasette) -> None:
+    huge = "select length(replace(hex(zeroblob(100000000)),'0','00000')) as n"
+    start = time.perf_counter()
+    response = await ds.client.get(f"/evidence.json?sql={quote(huge)}")
+    assert response.status_code == 400 and "string or blob too big" in response.json()["error"]
+    assert time.perf_counter() - start < 1
+    # Just under the limit still answers: the limit is on one value, not on what a query may compute.
+    fits = f"select length(zeroblob({MAX_VALUE_BYTES})) as n"
+    assert (await ds.client.get(f"/evidence.json?sql={quote(fits)}&_shape=array")).json() == [{"n": MAX_VALUE_BYTES}]
+
+
+async def test_the_value_limit_is_far_above_the_largest_value_stored(ds: Datasette) -> None:
+    sql = "select max(length(cast(text as blob))) as n from sections"
+    largest = (await ds.client.get(f"/evidence.json?sql={quote(sql)}&_shape=array")).json()[0]["n"]
+    assert largest > 1_000 and 100 * largest < MAX_VALUE_BYTES
+    assert (await ds.client.get("/evidence/sections.json?_search=sorafenib")).status_code == 200
+
+
+def test_a_statement_longer_than_the_limit_is_refused() -> None:
+    # Longer than any URL an HTTP client sends (httpx stops at 64 KB), so checked on a connection given the limits.
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    apply_limits(conn)
+    assert conn.execute("select 1" + " " * (MAX_SQL_BYTES - 20)).fetchone() == (1,)
+    with pytest.raises(sqlite3.DataError, match="query string is too large"):
+        conn.execute("select 1" + " " * MAX_SQL_BYTES)
+
+
+@pytest.mark.parametrize("call", ["fts3_tokenizer('simple')", "fts3_tokenizer('x', x'00')"])
+async def test_fts3_tokenizer_is_disabled(ds: Datasette, call: str) -> None:
+    response = await ds.client.get(f"/evidence.json?sql={quote('select ' + call + ' as t')}")
+    assert response.status_code == 400 and "user-defined function raised exception" in response.json()["error"]
+
+
+@pytest.mark.parametrize("param", ["_sort", "_sort_desc"])
+async def test_sorting_by_an_unknown_column_is_a_400(ds: Datasette, param: str) -> None:
+    response = await ds.client.get(f"/evidence/papers.json?{param}=nonexistent")
+    assert response.status_code == 400 and response.json()["error"] == "Cannot sort table by nonexistent"
+    assert (await ds.client.get(f"/evidence/papers?{param}=nonexistent")).status_code == 400
+    assert (await ds.client.get(f"/evidence/papers.json?{param}=stem")).status_code == 200
+
+
+@pytest.mark.parametrize(("query", "problem"), [
+    ("_timelimit=abc", "_timelimit must be a whole number"),
+    ("_through=%5B", "_through must be a JSON object"),
+    ("_facet=%7B%7D", "_facet given as JSON must be an object"),
+    ("start__gt=" + "9" * 30, "start__gt: the number is out of range"),
+    ("stem=a%00b", "a NUL character in a parameter"),
+])
+async def test_parameters_datasette_would_crash_on_are_a_400(ds: Datasette, query: str, problem: str) -> None:
+    response = await ds.client.get(f"/evidence/papers.json?{query}")
+    assert response.status_code == 400 and response.json()["error"].startswith(problem)
+    assert (bad_parameter(query) or "").startswith(problem)
+    assert bad_parameter("_timelimit=200&_facet=format&start__gt=12&_through=" + quote(
+        '{"table": "sections", "column": "label", "value": "methods"}')) is None

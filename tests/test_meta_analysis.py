@@ -1,6 +1,10 @@
 """Meta-analysis tables, random-effects pooling checked against an independent computation, and the pages."""
 
+import asyncio
 import math
+import shutil
+import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +13,7 @@ import sqlite_utils
 from datasette.app import Datasette
 
 from publish.database import build_database
-from publish.meta_analysis import pool, wilson
+from publish.meta_analysis import MAX_FOREST_STUDIES, forest_rows, forest_svg, pool, wilson
 from publish.serve import make_datasette
 from tests.conftest import PAPERS
 
@@ -120,3 +124,70 @@ async def test_pooled_proportions_of_an_outcome(ds: Datasette) -> None:
     assert 0 < dl["proportion_ci_low"] < dl["proportion"] < dl["proportion_ci_high"] < 1
     page = await ds.client.get("/-/pool?outcome=ORR")
     assert page.status_code == 200 and "<svg" in page.text and "Pooled proportion: ORR" in page.text
+
+
+def _many_studies(k: int, label: str = "study {i}") -> dict:
+    effects = [math.log(0.5 + (i % 17) / 10) for i in range(k)]
+    variances = [0.01 + (i % 29) / 100 for i in range(k)]
+    return pool(effects, variances, [label.format(i=i) for i in range(k)])
+
+
+def test_forest_plot_is_plain_svg_with_escaped_labels() -> None:
+    result = _many_studies(3, label="$\\foo$ <b>&{i}</b>")
+    svg = forest_svg(result, ratio=True)
+    root = ET.fromstring(svg)  # well-formed XML: every label escaped
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "$\\foo$ <b>&0</b>" in texts and "Pooled (DL)" in texts
+    assert "Hazard ratio (95% CI), log scale" in texts and "1" in texts  # the axis has a tick at HR 1
+    proportions = ET.fromstring(forest_svg(_many_studies(4), ratio=False))
+    assert "Proportion (95% CI)" in [t.text for t in proportions.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_forest_plot_draws_at_most_the_cap_quickly() -> None:
+    result = _many_studies(5_000)
+    start = time.perf_counter()
+    svg = forest_svg(result, ratio=True)
+    assert time.perf_counter() - start < 0.5
+    labels = [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    drawn = [label for label in labels if label and label.startswith("study ")]
+    assert len(drawn) == MAX_FOREST_STUDIES == 100
+    kept = forest_rows(result["studies"])
+    assert [s["label"] for s in kept] == drawn
+    assert max(s["variance"] for s in kept) <= min(s["variance"] for s in result["studies"] if s not in kept)
+    assert len(svg) < 100_000
+
+
+@pytest.fixture(scope="module")
+def odd_labels_db(db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built database with its hazard-ratio study labels made hostile (math text, markup) and 150 extra studies."""
+    path = tmp_path_factory.mktemp("odd") / "evidence.db"
+    shutil.copyfile(db_path, path)
+    db = sqlite_utils.Database(path)
+    db.execute("update meta_hazard_ratios set study = '$\\foo$ <script>' || study where endpoint = 'OS'")
+    rows = [dict(r) for r in db.query("select * from meta_hazard_ratios where endpoint = 'OS' and has_ci")]
+    extra = [{**rows[i % len(rows)], "record_id": f"extra-{i}"} for i in range(150)]
+    db.table("meta_hazard_ratios").insert_all(extra)
+    db.close()
+    return path
+
+
+async def test_pool_page_with_odd_labels_and_many_studies(odd_labels_db: Path) -> None:
+    ds = make_datasette(odd_labels_db)
+    await ds.invoke_startup()
+    data = (await ds.client.get("/-/pool.json?endpoint=OS")).json()
+    k = data["k"]
+    assert k > MAX_FOREST_STUDIES and len(data["studies"]) == k  # the JSON keeps every study
+    page = await ds.client.get("/-/pool?endpoint=OS")
+    assert page.status_code == 200
+    assert f"Showing {MAX_FOREST_STUDIES} of {k} studies" in page.text
+    assert "$\\foo$ &lt;script&gt;" in page.text and "<script>" not in page.text
+
+
+async def test_concurrent_pool_requests_share_one_answer_and_leave_other_pages_answering(ds: Datasette) -> None:
+    urls = ["/-/pool?endpoint=PFS", "/-/pool.json?endpoint=PFS", "/-/pool?outcome=CR"] * 4
+    responses = await asyncio.gather(*(ds.client.get(url) for url in urls), ds.client.get("/evidence/papers.json"))
+    assert all(r.status_code == 200 for r in responses)
+    assert len({r.text for r in responses[1:-1:3]}) == 1
+    start = time.perf_counter()
+    again = await ds.client.get("/-/pool.json?endpoint=PFS")
+    assert time.perf_counter() - start < 0.2 and again.text == responses[1].text

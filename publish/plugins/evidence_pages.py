@@ -1,27 +1,49 @@
-"""Datasette pages of trial-evidence: a paper's text with an evidence span highlighted, and pooled estimates.
+"""Datasette pages of trial-evidence: a paper's text with an evidence span highlighted, pooled estimates,
+and which version of the database is served.
 
 Loaded through Datasette's plugins_dir (publish.serve passes it), so it needs no install.
 """
 
+import asyncio
 import html
+import json
+import re
+import sqlite3
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from publish.meta_analysis import forest_svg, pool_hazard_ratios, pool_proportions
+from publish.meta_analysis import MAX_FOREST_STUDIES, forest_svg, pool_hazard_ratios, pool_proportions
+from publish.plugins.limits import apply_limits
+from publish.snapshot import FileVersion, served_snapshot
 from publish.tables import evidence_specs
 
 KINDS = [spec.name for spec in evidence_specs().values()]
 STYLE = ("<style>body{font-family:sans-serif;max-width:60em;margin:1em auto;line-height:1.45}"
          "mark{background:#ffe066;padding:0 2px}pre{white-space:pre-wrap}h3{margin-top:1.5em}"
-         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}</style>")
+         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}"
+         ".newer{background:#fff3cd;border:1px solid #e0c060;padding:4px 8px}</style>")
+# A span offset is a character position: longer digit strings are junk (and int() refuses over 4,300 digits).
+OFFSET = re.compile(r"[0-9]{1,12}")
+# Pooled answers kept per (database, parameters); the served database is an immutable snapshot, so none goes stale.
+POOL_CACHE_SIZE = 128
+# Pooling runs in this one thread, not in Datasette's SQL threads (three by default), so pools being computed
+# never hold the threads that answer table and row pages.
+_POOL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-pool")
 
 
-def _page(title: str, body: str) -> Response:
+def _page(title: str, body: str, datasette: Any = None) -> Response:
+    notice = _newer_notice(datasette) if datasette is not None else ""
     return Response.html(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-                         f"{STYLE}</head><body>{body}</body></html>")
+                         f"{STYLE}</head><body>{notice}{body}</body></html>")
 
 
 async def paper_page(request: Any, datasette: Any) -> Response:
@@ -31,8 +53,8 @@ async def paper_page(request: Any, datasette: Any) -> Response:
     paper = (await db.execute("select * from papers where paper_id = ?", [paper_id])).first()
     if paper is None:
         return Response.html("no such paper", status=404)
-    start, end = request.args.get("start"), request.args.get("end")
-    span = (int(start), int(end)) if start and end and start.isdigit() and end.isdigit() else None
+    start, end = request.args.get("start") or "", request.args.get("end") or ""
+    span = (int(start), int(end)) if OFFSET.fullmatch(start) and OFFSET.fullmatch(end) else None
     sections = (await db.execute("select label, title, start, text from sections where paper_id = ? order by ordinal",
                                  [paper_id])).rows
     parts = []
@@ -44,7 +66,7 @@ async def paper_page(request: Any, datasette: Any) -> Response:
                     + html.escape(text[b:]))
         else:
             body = html.escape(text)
-        parts.append(f"<section data-label='{section['label']}'><pre>{body}</pre></section>")
+        parts.append(f"<section data-label='{html.escape(str(section['label']))}'><pre>{body}</pre></section>")
     evidence = []
     for kind in KINDS:
         rows = (await db.execute(f"select * from [{kind}] where paper_id = ? order by start", [paper_id])).rows
@@ -52,30 +74,79 @@ async def paper_page(request: Any, datasette: Any) -> Response:
             continue
         items = "".join(
             f"<li><a href='?start={r['start']}&end={r['end']}#evidence'>{html.escape(r['quote'][:160])}</a> "
-            f"<small>({r['section']}, {r['rule_id']})</small></li>" for r in rows)
+            f"<small>({html.escape(str(r['section']))}, {html.escape(str(r['rule_id']))})</small></li>" for r in rows)
         evidence.append(f"<h3 class='kind'>{kind} ({len(rows)})</h3><ul>{items}</ul>")
     title = paper["title"] or paper["stem"]
     return _page(title, f"<h1>{html.escape(title)}</h1><h2>Evidence</h2>{''.join(evidence)}"
-                        f"<h2>Text</h2>{''.join(parts)}")
+                        f"<h2>Text</h2>{''.join(parts)}", datasette)
+
+
+@dataclass(frozen=True)
+class PoolAnswer:
+    """One pooling, ready to send: its JSON text and the HTML summary with the forest plot."""
+
+    json: str
+    html: str
+
+
+_pool_answers: "WeakKeyDictionary[Any, OrderedDict[tuple[str, str, str], asyncio.Future[PoolAnswer]]]" = WeakKeyDictionary()
 
 
 async def pool_page(request: Any, datasette: Any) -> Response:
     """/-/pool?endpoint=OS (hazard ratios) or /-/pool?outcome=CR (proportions): HTML with a forest plot;
     /-/pool.json?... gives the same numbers as JSON."""
     outcome = request.args.get("outcome")
-    endpoint = request.args.get("endpoint", "OS")
-    db = datasette.get_database()
-    if outcome:
-        result = await db.execute_fn(lambda conn: pool_proportions(_wrap(conn), outcome))
-        name, unit, ratio = f"pooled proportion: {outcome}", "proportion", False
-    else:
-        result = await db.execute_fn(lambda conn: pool_hazard_ratios(_wrap(conn), endpoint))
-        name, unit, ratio = f"pooled hazard ratio: {endpoint}", "hr", True
+    kind, value = ("outcome", outcome) if outcome else ("endpoint", request.args.get("endpoint", "OS"))
+    answer = await pooled(datasette, kind, value)
     if request.url_vars.get("format") == "json":
-        return Response.json(result)
+        return Response(answer.json, content_type="application/json; charset=utf-8")
+    name = f"pooled proportion: {value}" if kind == "outcome" else f"pooled hazard ratio: {value}"
     title = html.escape(name[0].upper() + name[1:])
+    query = html.escape(request.query_string)
+    return _page(title, f"<h1>{title}</h1>{answer.html}<p><a href='/-/pool.json?{query}'>JSON</a></p>", datasette)
+
+
+async def pooled(datasette: Any, kind: str, value: str) -> PoolAnswer:
+    """The pooled answer for (kind, value) on the served database: computed once in the pool thread, then cached;
+    concurrent requests for the same answer wait for the one computation."""
+    db = datasette.get_database()
+    loop = asyncio.get_running_loop()
+    cache = _pool_answers.setdefault(datasette, OrderedDict())
+    key = (str(db.path), kind, value)
+    future = cache.get(key)
+    if future is None or future.get_loop() is not loop:
+        future = loop.run_in_executor(_POOL_THREAD, pool_answer, db.path, kind, value)
+        cache[key] = future
+        while len(cache) > POOL_CACHE_SIZE:
+            cache.popitem(last=False)
+    cache.move_to_end(key)
+    try:
+        # shield: a client that goes away must not cancel the answer other requests wait for.
+        return await asyncio.shield(future)
+    except Exception:
+        cache.pop(key, None)
+        raise
+
+
+def pool_answer(db_path: str, kind: str, value: str) -> PoolAnswer:
+    """Pool (kind, value) from the database file and render it (runs in the pool thread, on its own connection)."""
+    from sqlite_utils import Database
+
+    conn = sqlite3.connect(f"{Path(db_path).as_uri()}?immutable=1", uri=True)
+    try:
+        apply_limits(conn)
+        db = Database(conn)
+        result = pool_proportions(db, value) if kind == "outcome" else pool_hazard_ratios(db, value)
+    finally:
+        conn.close()
+    return PoolAnswer(json.dumps(result), pool_html(result, ratio=kind == "endpoint"))
+
+
+def pool_html(result: dict[str, Any], ratio: bool) -> str:
+    """The pooled estimates, heterogeneity and the forest plot of a pooling result (or its error)."""
     if "error" in result:
-        return _page(title, f"<h1>{title}</h1><p>{html.escape(result['error'])}</p>")
+        return f"<p>{html.escape(result['error'])}</p>"
+    unit = "hr" if ratio else "proportion"
     dl, pm, het = result["dersimonian_laird"], result["paule_mandel"], result["heterogeneity"]
     rows = "".join(
         f"<tr><td>{label}</td><td>{est[unit]:.3f}</td><td>{est[unit + '_ci_low']:.3f}–{est[unit + '_ci_high']:.3f}"
@@ -83,15 +154,42 @@ async def pool_page(request: Any, datasette: Any) -> Response:
         for label, est in (("DerSimonian–Laird", dl), ("Paule–Mandel", pm)))
     summary = (f"<table><tr><th>method</th><th>{unit}</th><th>95% CI</th><th>tau²</th></tr>{rows}</table>"
                f"<p>Q = {het['q']:.3f} on {het['df']} df, I² = {100 * het['i2']:.1f}%; k = {result['k']}.</p>")
-    query = html.escape(request.query_string)
-    return _page(title, f"<h1>{title}</h1>{summary}<div id='forest'>{forest_svg(result, ratio=ratio)}</div>"
-                        f"<p><a href='/-/pool.json?{query}'>JSON</a></p>")
+    k = len(result["studies"])
+    shown = (f"<p class='shown'>Showing {MAX_FOREST_STUDIES} of {k} studies: the {MAX_FOREST_STUDIES} most precise "
+             f"(smallest variance). The pooled estimates and the JSON use all {k}.</p>" if k > MAX_FOREST_STUDIES else "")
+    return f"{summary}{shown}<div id='forest'>{forest_svg(result, ratio=ratio)}</div>"
 
 
-def _wrap(conn: Any) -> Any:
-    from sqlite_utils import Database
+def _version(version: FileVersion | None) -> dict[str, Any] | None:
+    if version is None:
+        return None
+    modified = datetime.fromtimestamp(version.mtime_ns / 1e9, UTC).isoformat(timespec="seconds")
+    return {"modified": modified, "inode": version.inode, "size": version.size}
 
-    return Database(conn)
+
+def _newer_notice(datasette: Any) -> str:
+    snapshot = served_snapshot(datasette.get_database().path)
+    if snapshot is None or not snapshot.newer_available():
+        return ""
+    return (f"<p class='newer' id='newer-database'>A newer {html.escape(snapshot.source.name)} has been built; "
+            f"this server still answers from the version it opened at start. Restart it to serve the new one.</p>")
+
+
+async def version_json(datasette: Any) -> Response:
+    """/-/evidence-version.json: the version of the database file served, the file's current one, and whether
+    a newer build is available (the server keeps answering from the version it started with)."""
+    db = datasette.get_database()
+    snapshot = served_snapshot(db.path)
+    if snapshot is None:
+        return Response.json({"database": db.name, "snapshot": None, "newer_available": False})
+    return Response.json({
+        "database": db.name,
+        "file": snapshot.source.name,
+        "snapshot": "hard link" if snapshot.linked else "copy",
+        "serving": _version(snapshot.version),
+        "current": _version(FileVersion.of(snapshot.source)),
+        "newer_available": snapshot.newer_available(),
+    })
 
 
 @hookimpl
@@ -99,7 +197,15 @@ def register_routes() -> list[tuple[str, Any]]:
     return [
         (r"^/-/paper/(?P<paper_id>[0-9a-f]+)$", paper_page),
         (r"^/-/pool(\.(?P<format>json))?$", pool_page),
+        (r"^/-/evidence-version\.json$", version_json),
     ]
+
+
+@hookimpl
+def extra_body_script(datasette: Any) -> str:
+    """On every Datasette page: a banner at the top when a newer database file has been built."""
+    notice = _newer_notice(datasette)
+    return f"document.body.insertAdjacentHTML('afterbegin', {json.dumps(notice)});" if notice else ""
 
 
 @hookimpl
