@@ -187,14 +187,18 @@ def scale(work: Path, sizes: list[int], workers: list[int]) -> list[dict[str, An
 
 
 async def latency(db_path: Path, n: int) -> dict[str, dict[str, float]]:
-    """p50/p95 milliseconds of Datasette JSON for a table page, a facet and a full-text search."""
+    """p50/p95 milliseconds of Datasette JSON for a table page, facets and full-text searches."""
     ds = make_datasette(db_path)
     await ds.invoke_startup()
     name = db_path.stem
     urls = {
         "table": f"/{name}/adverse_events.json?_size=50",
         "facet": f"/{name}/adverse_events.json?_facet=grade&_size=0",
-        "search": f"/{name}/sections.json?_search=survival",
+        "facet, filtered": f"/{name}/adverse_events.json?_facet=grade&_size=0&section=results",
+        "search": f"/{name}/search.json?q=survival",
+        "search, two words": f"/{name}/search.json?q=overall+survival",
+        "passages ?_search=": f"/{name}/passages.json?_search=neutropenia",
+        "sections ?_search= (whole sections)": f"/{name}/sections.json?_search=survival",
     }
     out = {}
     for label, url in urls.items():

@@ -11,6 +11,9 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from publish.database import EVIDENCE_TABLES
+from publish.facet_counts import write_facet_counts
+from publish.metadata import facet_columns
+from publish.search import rebuild_search
 from publish.tables import SECTIONS
 
 # Columns holding an id that is unique per paper: suffixed with the copy number like paper_id.
@@ -42,8 +45,10 @@ def grow(db_path: Path, target_rows: int) -> dict[str, int]:
                     names = ", ".join(f"[{c}]" for c in columns)
                     db.execute(f"INSERT INTO [{table.name}] ({names}) SELECT {select} FROM [{table.name}] "
                                f"WHERE instr(paper_id, '{SUFFIX}') = 0")
-        db.table(SECTIONS).rebuild_fts()
+        # VACUUM may renumber the rowids the full-text indexes point to: it goes first.
         db.execute("VACUUM")
+        rebuild_search(db)
+        write_facet_counts(db, facet_columns())
         return {"copies": copies, "papers": db.table("papers").count, "evidence_rows": evidence_rows(db)}
     finally:
         db.close()

@@ -13,6 +13,7 @@ from extractor.errors import PaperError
 from extractor.parsers import SUFFIXES
 from publish.articles import write_articles
 from publish.atomic import replacing
+from publish.facet_counts import write_facet_counts
 from publish.locking import LockError, locked
 from publish.meta_analysis import write_meta_tables
 from publish.metadata import facet_columns
@@ -20,6 +21,7 @@ from publish.names import safe_path
 from publish.partitions import load_partitions
 from publish.processing import PaperResult, chunked, read_files
 from publish.rows import PaperRows, Row, paper_rows
+from publish.search import ensure_search, rebuild_search
 from publish.tables import (
     PAPERS,
     PROVENANCE,
@@ -99,6 +101,7 @@ def ensure_schema(db: Database, *, indexes: bool = True) -> None:
     if not sections.detect_fts():
         # No triggers: a database is built once; write_papers rebuilds the index after writing.
         sections.enable_fts(FTS_COLUMNS, create_triggers=False)
+    ensure_search(db)
     if indexes:
         ensure_indexes(db)
     db.create_view("trials", TRIALS_VIEW, ignore=True)
@@ -172,7 +175,7 @@ def write_papers(
                         counts[name] += len(rows[name])
             stored.update(papers)
         ensure_indexes(db)
-        db.table(SECTIONS).rebuild_fts()
+        rebuild_search(db)
     finally:
         if not isinstance(db_path, Database):
             db.close()
@@ -366,12 +369,13 @@ def _build_locked(
                                         for path in kept.values())
                 summary.removed = remove_papers(db, sorted(set(current) - seen - set(kept)))
                 if summary.removed:
-                    db.table(SECTIONS).rebuild_fts()
+                    rebuild_search(db)
             if after_write is not None:
                 after_write(db, summary)
             write_articles(db)
             write_meta_tables(db)
             index_facets(db)
+            write_facet_counts(db, facet_columns())
         finally:
             db.close()
         if summary.papers == 0 and summary.unchanged == 0:

@@ -5,7 +5,19 @@ from typing import Any, Literal, get_args, get_origin
 
 from extractor import __version__ as EXTRACTOR_VERSION
 from publish.articles import ARTICLES_METADATA, ARTICLES_VIEW, PAPER_SOURCES, PAPER_SOURCES_METADATA
-from publish.tables import CORRECTIONS, PAPER_TABLES, PAPERS, PROVENANCE, SECTIONS, TableSpec, all_specs, evidence_specs
+from publish.facet_counts import FACET_COUNTS, FACET_COUNTS_METADATA
+from publish.search import PASSAGES_FTS, SEARCH_QUERY
+from publish.tables import (
+    CORRECTIONS,
+    PAPER_TABLES,
+    PAPERS,
+    PASSAGES,
+    PROVENANCE,
+    SECTIONS,
+    TableSpec,
+    all_specs,
+    evidence_specs,
+)
 from schemas import RECORD_MODELS
 
 TITLE = "trial-evidence"
@@ -28,6 +40,7 @@ EVIDENCE_FACETS = ("section", "rule_id")
 TABLE_OPTIONS: dict[str, dict[str, Any]] = {
     PAPERS: {"label_column": "label", "sort": "stem", "facets": ["format", "journal", "year"]},
     SECTIONS: {"label_column": "title", "facets": ["label"]},
+    PASSAGES: {"facets": ["section"], "fts_table": PASSAGES_FTS, "fts_pk": "rowid"},
     PAPER_TABLES: {"label_column": "label", "facets": ["section"]},
     PROVENANCE: {"sort": "record_table", "facets": ["record_table", "section", "rule_id"]},
     CORRECTIONS: {"sort": "id", "facets": ["status", "action", "table", "who"]},
@@ -49,6 +62,7 @@ TRIALS_METADATA: dict[str, Any] = {
 
 # Canned queries with parameters: the questions a meta-analyst asks across trials.
 QUERIES: dict[str, dict[str, Any]] = {
+    "search": SEARCH_QUERY,
     "response_rates": {
         "title": "Response rates for a drug and outcome across trials",
         "description": "Responders and denominators (Wilson 95% CI) of papers whose regimens include the drug.",
@@ -153,6 +167,7 @@ def build_metadata(database: str = "evidence", row_counts: Mapping[str, int] | N
     tables["trials"] = TRIALS_METADATA
     tables[PAPER_SOURCES] = PAPER_SOURCES_METADATA
     tables[ARTICLES_VIEW] = ARTICLES_METADATA
+    tables[FACET_COUNTS] = FACET_COUNTS_METADATA
     return {
         "title": TITLE,
         "description": DESCRIPTION,

@@ -18,6 +18,7 @@ from extractor.merge import merge_duplicates
 from publish.tables import (
     PAPER_TABLES,
     PAPERS,
+    PASSAGES,
     PRIMARY_PROVENANCE_EXCLUDE,
     PROVENANCE,
     SECTIONS,
@@ -74,6 +75,28 @@ def section_rows(document: Document) -> list[dict[str, Any]]:
         }
         for i, section in enumerate(document.sections)
     ]
+
+
+def passage_rows(document: Document) -> list[dict[str, Any]]:
+    """One passages row per non-blank line of each section (a paragraph or a table row), blanks trimmed.
+
+    Passages hold offsets only: their text is read from the sections table
+    (publish/search.py), so the full-text index over them stores no second copy.
+    """
+    out: list[dict[str, Any]] = []
+    text = document.text
+    for i, section in enumerate(document.sections):
+        start = section.start
+        while start < section.end:
+            end = text.find("\n", start, section.end)
+            end = section.end if end < 0 else end
+            line = text[start:end]
+            if line.strip():
+                lead = len(line) - len(line.lstrip())
+                out.append({"paper_id": document.paper_id, "ordinal": len(out), "section_ordinal": i,
+                            "section": section.label, "start": start + lead, "end": start + len(line.rstrip())})
+            start = end + 1
+    return out
 
 
 def table_rows(document: Document) -> list[dict[str, Any]]:
@@ -133,6 +156,7 @@ def paper_rows(document: Document, records: Sequence[EvidenceRecord]) -> PaperRo
     """Every row a paper adds to the database, as tuples in column order."""
     by_table, spans = record_rows(document, records)
     named = {PAPERS: [paper_row(document)], SECTIONS: section_rows(document),
+             PASSAGES: passage_rows(document),
              PAPER_TABLES: table_rows(document), **by_table, PROVENANCE: spans}
     specs = _specs()
     return PaperRows(document.paper_id, {name: _values(specs[name], rows) for name, rows in named.items() if rows})

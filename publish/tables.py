@@ -21,6 +21,7 @@ PRIMARY_PROVENANCE_EXCLUDE = frozenset({"paper_id"})
 
 PAPERS = "papers"
 SECTIONS = "sections"
+PASSAGES = "passages"
 PAPER_TABLES = "paper_tables"
 PROVENANCE = "provenance"
 
@@ -146,7 +147,26 @@ def _sections_spec() -> TableSpec:
     ]
     return TableSpec(
         name=SECTIONS,
-        description="Passages of every paper, one per section, with full-text search over title and text.",
+        description="Sections of every paper, one row each with its whole text, with full-text search over title and text.",
+        columns=tuple(columns),
+        pk=("paper_id", "ordinal"),
+        foreign_keys=(("paper_id", PAPERS, "paper_id"),),
+    )
+
+
+def _passages_spec() -> TableSpec:
+    columns = [
+        _paper_id_column(),
+        Column("ordinal", int, True, "Position of the passage in the paper's reading order, from 0."),
+        Column("section_ordinal", int, True, "The section holding the passage (sections.ordinal)."),
+        Column("section", str, True, "Label of that section (abstract, methods, results, ...)."),
+        Column("start", int, True, "Offset of the passage's first character in the canonical text."),
+        Column("end", int, True, "Offset just past the passage's last character."),
+    ]
+    return TableSpec(
+        name=PASSAGES,
+        description=("Paragraphs and table rows of every paper, one per line of its canonical text: "
+                     "the full-text search (the search query) finds them and shows a snippet of each."),
         columns=tuple(columns),
         pk=("paper_id", "ordinal"),
         foreign_keys=(("paper_id", PAPERS, "paper_id"),),
@@ -249,6 +269,6 @@ def corrections_spec() -> TableSpec:
 def all_specs() -> list[TableSpec]:
     """Every table: papers first (the others point to it), then passages, tables, evidence, provenance."""
     return [
-        _papers_spec(), _sections_spec(), _paper_tables_spec(),
+        _papers_spec(), _sections_spec(), _passages_spec(), _paper_tables_spec(),
         *evidence_specs().values(), _provenance_spec(), corrections_spec(),
     ]
