@@ -60,13 +60,14 @@ def remove_stale_temps(target: Path) -> list[Path]:
     removed = []
     for path in target.parent.glob(glob.escape(temp_prefix(target)) + "*" + TEMP_SUFFIX):
         pid = path.name[len(temp_prefix(target)):].split(".", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not pid_running(int(pid)):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
 
 
-def _running(pid: int) -> bool:
+def pid_running(pid: int) -> bool:
+    """True if a process with this id exists (it may belong to another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

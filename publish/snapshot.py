@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from publish.atomic import pid_running
+
 MARK = ".serve-"
 # A copy (when linking fails) is retried when the file changes while it is copied.
 COPY_ATTEMPTS = 3
@@ -152,14 +154,4 @@ def remove_stale_snapshots(source: Path) -> list[Path]:
                 shutil.rmtree(directory, ignore_errors=True)
                 removed.append(directory)
     return removed
-
-
-def pid_running(pid: int) -> bool:
-    """True if a process with this id exists (it may belong to another user)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
