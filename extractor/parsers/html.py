@@ -47,7 +47,7 @@ META_FIELDS = {
 def parse_html(path: Path, data: bytes) -> Document:
     """Parse an HTML article page into a Document."""
     root = load_html(path, data)
-    reader = HtmlReader()
+    reader = HtmlReader(path)
     try:
         reader.read(root)
     except RecursionError as exc:
@@ -74,8 +74,8 @@ def _dropped(node: etree._Element) -> bool:
 class HtmlReader(TextBuilder):
     """Walks the article in document order; a heading closes the section before it."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
         self._section_open = False
         self._seen_heading = False
         # Level of the "Abstract" heading while inside the abstract; its sub-headings stay abstract.

@@ -25,7 +25,7 @@ def parse_jats(path: Path, data: bytes) -> Document:
     """Parse a JATS article (or a root-less JATS fragment) into a Document."""
     root = load_xml(path, data)
     article = _article(path, root)
-    reader = JatsReader()
+    reader = JatsReader(path)
     reader.read(article)
     return reader.document(path, data, "jats", jats_metadata(article),
                            empty="no article content: no title, abstract or body text in the XML")

@@ -1,0 +1,45 @@
+"""How much of a paper the parsers and the pipeline will read: bounds on work, so hostile input cannot hang or exhaust memory.
+
+Each limit is far above any real trial paper (the bundled corpus is measured in the
+comments) and low enough that a file at the limit is read in seconds and well under
+500 MB. A paper over a paper-wide limit is refused with one line naming the limit;
+a table over a per-table limit keeps its first rows and columns (README, "Bad input and safety").
+"""
+
+from pathlib import Path
+
+from extractor.errors import PaperError
+
+# Canonical text per paper. The longest bundled paper has 70,075 characters (PMC1079844);
+# a long article with its appendix stays under 300,000. At the pipeline's speed on
+# number-dense prose (about 50,000 characters a second) this is about 8 s of extraction.
+MAX_TEXT_CHARS = 300_000
+# One sentence given to the rule components. The longest bundled one is 8,084 characters (a list of
+# recruiting centres); some rules cost the square of a sentence's length, so a longer "sentence"
+# (a line with no stop) is read in pieces cut at white space: 0.1 s a piece at most.
+MAX_SENTENCE_CHARS = 2_500
+# A run of this many symbols (emoji, underscores, box drawing, '=' ...) is handed to spaCy's
+# tokenizer as letters of the same length: its suffix search costs the square of a run's length
+# (4,000 underscores took 10 s). Runs this long hold no evidence; no bundled paper has one.
+MAX_SYMBOL_RUN = 16
+# Rows of one table (the longest bundled table has 57) and columns (the widest has 12): rows and
+# columns past these are not read, so a table costs what it holds, never what its spans claim.
+MAX_TABLE_ROWS = 2_000
+MAX_TABLE_COLUMNS = 200
+# Table cells per paper (the bundled maximum is 933): beyond it the file is refused.
+MAX_PAPER_CELLS = 50_000
+# PDF pages (the longest bundled PDF has 21; trial protocols run to about 200).
+MAX_PDF_PAGES = 500
+# Page objects (text runs, paths, images) over all pages: the bundled PDFs have at most 2,854.
+# A page is parsed before it can be counted, so this bounds the work of pages sharing one huge
+# content stream.
+MAX_PDF_PAGE_OBJECTS = 2_000_000
+# Bytes a FlateDecode stream other than an image may inflate to (a dense page's content stream is
+# about 100 KB, an embedded font a few MB): a zip bomb is refused before PDFium reads it.
+MAX_PDF_STREAM_BYTES = 32 * 1024 * 1024
+
+
+def check_text_length(path: str | Path, length: int) -> None:
+    """PaperError when a paper's text is longer than MAX_TEXT_CHARS."""
+    if length > MAX_TEXT_CHARS:
+        raise PaperError(path, f"text is too long (over {MAX_TEXT_CHARS:,} characters, the limit)")
