@@ -24,19 +24,29 @@ MAX_SENTENCE_CHARS = 2_500
 MAX_SYMBOL_RUN = 16
 # Rows of one table (the longest bundled table has 57) and columns (the widest has 12): rows and
 # columns past these are not read, so a table costs what it holds, never what its spans claim.
-MAX_TABLE_ROWS = 2_000
+MAX_TABLE_ROWS = 1_000
 MAX_TABLE_COLUMNS = 200
 # Table cells per paper (the bundled maximum is 933): beyond it the file is refused.
 MAX_PAPER_CELLS = 50_000
-# PDF pages (the longest bundled PDF has 21; trial protocols run to about 200).
-MAX_PDF_PAGES = 500
+# PDF pages (the longest bundled PDF has 21): a page costs PDFium's parse of its content even when
+# it holds little text, and a longer document is past MAX_TEXT_CHARS anyway.
+MAX_PDF_PAGES = 300
 # Page objects (text runs, paths, images) over all pages: the bundled PDFs have at most 2,854.
-# A page is parsed before it can be counted, so this bounds the work of pages sharing one huge
-# content stream.
-MAX_PDF_PAGE_OBJECTS = 2_000_000
+# PDFium holds about 350 bytes an object, so this bounds the memory of pages sharing one content stream.
+MAX_PDF_PAGE_OBJECTS = 1_000_000
+# Wall-clock seconds for reading a PDF's pages (the bundled ones take under 0.5 s): the backstop for
+# pages whose content costs parsing but adds neither objects nor text (300 pages sharing 8 MB of
+# "q Q" took minutes). Checked after each page, so one page may run past it.
+MAX_PDF_SECONDS = 8.0
 # Bytes a FlateDecode stream other than an image may inflate to (a dense page's content stream is
-# about 100 KB, an embedded font a few MB): a zip bomb is refused before PDFium reads it.
-MAX_PDF_STREAM_BYTES = 32 * 1024 * 1024
+# about 100 KB, an embedded font a few MB): a zip bomb is refused before PDFium reads it. PDFium
+# holds a content stream of 8 MB of text operators in about 400 MB.
+MAX_PDF_STREAM_BYTES = 8 * 1024 * 1024
+# Streams in one file (the bundled PDFs hold at most a few hundred; a large one a few thousand):
+# each is looked at before PDFium reads the file.
+MAX_PDF_STREAMS = 100_000
+# Bytes all such streams may inflate to together (the bundled PDFs: under 10 MB).
+MAX_PDF_DECODED_BYTES = 256 * 1024 * 1024
 
 
 def check_text_length(path: str | Path, length: int) -> None:
