@@ -132,6 +132,7 @@ CASES: dict[str, Callable[[], dict[str, bytes]]] = {
     "span bombs": span_bombs, "long lines": long_lines, "symbol runs": symbol_runs, "big tables": big_tables,
     "pdf bombs": pdf_bombs, "truncated pdfs": truncated_pdfs,
 }
+MANIFEST = "manifest.tsv"
 CHILD = """
 import sys, time
 from pathlib import Path
@@ -175,22 +176,34 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--only", help="run only the files whose name contains this")
     parser.add_argument("--keep", type=Path, help="write the files here (default: a temporary directory)")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        measure_all(args.measure / MANIFEST, args.timeout)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        files: list[tuple[str, Path, int]] = []
+        listed = []
         for group, make in CASES.items():
             for name, data in make().items():
                 if not args.only or args.only in name:
                     (folder / name).write_bytes(data)
-                    files.append((group, folder / name, len(data)))
-        # Measured once all are written: a child forked from a parent holding a 100 MB bomb would
-        # count that memory as its own peak.
-        for group, path, size in files:
-            seconds, peak, outcome, noise = measure(path, args.timeout)
-            print(f"{group:14} {path.name:34} {size:>10} B {seconds:6.1f} s {peak:7.0f} MB  {outcome}"
-                  + (f"  ({noise} stderr lines)" if noise else ""), flush=True)
+                    listed.append(f"{group}\t{name}\t{len(data)}")
+        (folder / MANIFEST).write_text("\n".join(listed) + "\n")
+        # Measured from a fresh, small process: a child's peak RSS counts what its parent held when it
+        # forked, and this one has held 100 MB bombs.
+        subprocess.run([sys.executable, "-m", "bench.hostile", "--measure", str(folder), "--timeout", str(args.timeout)],
+                       check=True)
+
+
+def measure_all(manifest: Path, timeout: float) -> None:
+    """Measure each file the manifest lists (group, name, size), printing one line each."""
+    for line in manifest.read_text().splitlines():
+        group, name, size = line.split("\t")
+        seconds, peak, outcome, noise = measure(manifest.parent / name, timeout)
+        print(f"{group:14} {name:34} {int(size):>10} B {seconds:6.1f} s {peak:7.0f} MB  {outcome}"
+              + (f"  ({noise} stderr lines)" if noise else ""), flush=True)
 
 if __name__ == "__main__":
     main()
