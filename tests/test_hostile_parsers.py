@@ -236,6 +236,12 @@ def test_a_pdf_too_slow_to_read_is_refused_naming_the_limit(tmp_path: Path, monk
     assert result.cause == "PDF is too slow to read (over -1 s by page 1, the limit)"
 
 
+def test_a_pdf_whose_pages_are_all_alike_is_refused_not_read_as_empty(tmp_path: Path) -> None:
+    result = _timed(tmp_path / "alike.pdf", pdf(page_content(), 12))
+    assert isinstance(result, PaperError)
+    assert result.cause == "PDF has no text besides running headers, footers and page numbers"
+
+
 def test_limits_are_far_above_the_bundled_papers() -> None:
     nlp = build_nlp()
     assert isinstance(nlp.tokenizer, SymbolRunTokenizer)

@@ -54,6 +54,8 @@ def parse_pdf(path: Path, data: bytes) -> Document:
     pages = read_pages(path, data, tables)
     merge_continued(tables)
     lines = drop_furniture(pages)
+    if not any(c.isalpha() for line in lines for c in line):
+        raise PaperError(path, "PDF has no text besides running headers, footers and page numbers")
     text, bounds = reflow(lines)
     # Tables stand in the text as placeholder lines until the prose around them is reflowed.
     words = vocabulary(lines)
