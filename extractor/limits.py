@@ -27,6 +27,10 @@ MAX_SYMBOL_RUN = 16
 # columns past these are not read, so a table costs what it holds, never what its spans claim.
 MAX_TABLE_ROWS = 1_000
 MAX_TABLE_COLUMNS = 200
+# Tags ("<") in a JATS or HTML file, counted before parsing: lxml holds about 300 bytes an element,
+# so 44 MB of "<p>w</p>" took 1.9 GB. The bundled articles have at most 5,555; a large PMC article
+# or journal page a few tens of thousands.
+MAX_MARKUP_TAGS = 1_000_000
 # Table cells per paper (the bundled maximum is 933): beyond it the file is refused.
 MAX_PAPER_CELLS = 50_000
 # PDF pages (the longest bundled PDF has 21): a page costs PDFium's parse of its content even when
@@ -48,6 +52,13 @@ MAX_PDF_STREAM_BYTES = 8 * 1024 * 1024
 MAX_PDF_STREAMS = 100_000
 # Bytes all such streams may inflate to together (the bundled PDFs: under 10 MB).
 MAX_PDF_DECODED_BYTES = 256 * 1024 * 1024
+
+
+def check_markup(path: str | Path, data: bytes) -> None:
+    """PaperError when an XML or HTML file holds more than MAX_MARKUP_TAGS tags (before lxml builds its tree)."""
+    tags = data.count(b"<")
+    if tags > MAX_MARKUP_TAGS:
+        raise PaperError(path, f"too much markup ({tags:,} tags; limit {MAX_MARKUP_TAGS:,})")
 
 
 def check_text_length(path: str | Path, length: int) -> None:

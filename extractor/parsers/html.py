@@ -13,6 +13,7 @@ import lxml.html
 from lxml import etree
 
 from extractor.errors import PaperError
+from extractor.limits import check_markup
 from extractor.parsers.jats_text import TextBuilder, local_name
 from extractor.parsers.sections import is_abstract_subheading, label_for_heading
 from schemas import Document, DocumentMetadata, Table
@@ -60,6 +61,7 @@ def load_html(path: Path, data: bytes) -> etree._Element:
     head = data[:4096]
     if b"\x00" in head or not re.search(rb"<\s*(?:html|body|p|div|h[1-6]|article|table)\b", data[:262144], re.I):
         raise PaperError(path, "not an HTML document (no HTML elements found)")
+    check_markup(path, data)
     try:
         return lxml.html.document_fromstring(data)
     except (etree.ParserError, ValueError) as exc:
