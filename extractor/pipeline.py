@@ -17,6 +17,7 @@ from spacy.tokens.underscore import Underscore
 from extractor import segmenter  # registers the trial_sentencizer factory
 from extractor.components import COMPONENTS, DOCUMENT_RULES, Extractor
 from extractor.components.regimen import drop_undosed_printed_with_doses
+from extractor.limits import check_text_length
 from extractor.merge import merge_duplicates
 from extractor.own_trial import is_protocol, own_trial_verdicts
 from extractor.sentence import Sentence
@@ -82,10 +83,14 @@ def sentences_of(doc: Doc, extensions: Underscore | None = None) -> list[tuple[S
     found: list[tuple[Sentence, bool, bool]] | None = extensions.sentences
     if found is None:
         passage: Passage | None = extensions.passage
-        found = [] if passage is None else _with_verdicts(
-            _sentence(passage, sent.start_char, sent.end_char) for sent in doc.sents)
+        found = [] if passage is None else _with_verdicts(_sentence(passage, start, end) for start, end in
+                                                          segmenter.bounded_spans(doc.text, _sent_spans(doc)))
         extensions.sentences = found
     return found
+
+
+def _sent_spans(doc: Doc) -> Iterator[tuple[int, int]]:
+    return ((sent.start_char, sent.end_char) for sent in doc.sents)
 
 
 def _with_verdicts(sentences: Iterable[Sentence | None]) -> list[tuple[Sentence, bool, bool]]:
@@ -106,9 +111,10 @@ def passage_sentences(nlp: Language, passage: Passage) -> list[tuple[Sentence, b
     """
     text = passage.document.text[passage.start : passage.end]
     if passage.is_row or segmenter.has_one_sentence(text):
-        return _with_verdicts([_sentence(passage, 0, len(text))])
-    spans = segmenter.sentence_spans(nlp.make_doc(text), text)
-    return _with_verdicts(_sentence(passage, start, end) for start, end in spans)
+        spans = [(0, len(text))]
+    else:
+        spans = segmenter.sentence_spans(nlp.make_doc(text), text)
+    return _with_verdicts(_sentence(passage, start, end) for start, end in segmenter.bounded_spans(text, spans))
 
 
 def _sentence(passage: Passage, rel_start: int, rel_end: int) -> Sentence | None:
@@ -143,6 +149,7 @@ def build_nlp() -> Language:
     """The pipeline: spacy.blank('en') with the trial sentencizer and every rule component."""
     _register()
     nlp = spacy.blank("en")
+    nlp.tokenizer = segmenter.SymbolRunTokenizer(nlp.tokenizer)
     nlp.add_pipe("trial_sentencizer")
     for name in COMPONENTS:
         nlp.add_pipe(name)
@@ -174,6 +181,7 @@ def iter_passages(document: Document) -> Iterator[Passage]:
 
 def extract_records(document: Document) -> list[EvidenceRecord]:
     """Every evidence record of a Document, facts printed twice merged into one record."""
+    check_text_length(document.source_path, len(document.text))
     nlp = build_nlp()
     # The rule components read the sentences worked out once per passage directly, in pipeline
     # order (what running each over the passage's Doc gives, without a Doc extension per call).

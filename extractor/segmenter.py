@@ -2,15 +2,19 @@
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from functools import cache
 from itertools import pairwise
 
 import numpy
 from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START, SPACY
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
 from extractor.lexicons import load_yaml
+from extractor.limits import MAX_SENTENCE_CHARS, MAX_SYMBOL_RUN
+from extractor.parsers.sections import layout_regex
 from extractor.patterns import load_rules
 from extractor.prefilter import Literal, literals_pattern, required_literals
 
@@ -52,6 +56,46 @@ def sentence_spans(doc: Doc, text: str) -> list[tuple[int, int]]:
     tokens = _Tokens(doc, text)
     bounds = [0, *(tokens.idx[i] for i in sentence_starts(tokens)), len(text)]
     return list(pairwise(bounds))
+
+
+def bounded_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans of ``text``, each longer than MAX_SENTENCE_CHARS cut into pieces no longer, at a space
+    where there is one: a line with no stop is not one sentence the rules read whole."""
+    found: list[tuple[int, int]] = []
+    for start, end in spans:
+        while end - start > MAX_SENTENCE_CHARS:
+            cut = text.rfind(" ", start + 1, start + MAX_SENTENCE_CHARS)
+            cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+            found.append((start, cut))
+            start = cut
+        found.append((start, end))
+    return found
+
+
+class SymbolRunTokenizer:
+    """spaCy's tokenizer, reading a run of MAX_SYMBOL_RUN or more symbols as one word.
+
+    spaCy strips a symbol run's characters one at a time, searching the whole rest of the
+    run each time (the square of its length: 40 KB of emoji took 105 s). The run is
+    tokenized as letters of the same length, and the Doc is then made of the original
+    text's words at the same offsets, so ``doc.text`` is the text given, character for character.
+    """
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str) -> Doc:
+        runs = _symbol_runs()
+        if runs.search(text) is None:
+            return self.tokenizer(text)
+        doc = self.tokenizer(runs.sub(lambda run: "x" * len(run.group(0)), text))
+        words = [text[token.idx : token.idx + len(token)] for token in doc]
+        return Doc(doc.vocab, words=words, spaces=[bool(token.whitespace_) for token in doc])
+
+
+@cache
+def _symbol_runs() -> re.Pattern[str]:
+    return re.compile(f"(?:{layout_regex('layout.symbol.v1').pattern}){{{MAX_SYMBOL_RUN},}}")
 
 
 def sentence_starts(tokens: "_Tokens") -> list[int]:

@@ -45,7 +45,7 @@ BROKEN = {
         "encrypted",
     ),
     "truncated.pdf": ((CORPUS / "pdf" / "bmj_2015_physical_activity_smoking_cessation_pregnancy_rct.pdf")
-                      .read_bytes()[:200_000], "corrupt or truncated"),
+                      .read_bytes()[:200_000], "PDF file is truncated (no %%EOF at its end)"),
     "junk.pdf": (b"%PDF-1.4\n\x00\xff garbage that is not a PDF body", "corrupt or truncated"),
 }
 

@@ -32,6 +32,9 @@ from schemas import Response
 from schemas.vocab import ResponseOutcome
 
 RULES = "response.yaml"
+# Characters around an outcome mention searched for a cue that it is no count ("time to response"):
+# the longest cue is under 30 characters, so this window finds every one a whole-text search finds.
+CUE_WINDOW = 200
 _ABBREVIATION_IN_BRACKETS = re.compile(r"^\s*[(\[]\s*(?:i\.\s?e\.,?\s*)?$")
 _CLOSING = re.compile(r"^\s*[)\]]")
 # "The ORR and DCR ... were ..., respectively": the outcome coordinated with a non-outcome.
@@ -108,7 +111,10 @@ def outcome_tokens(text: str) -> list[Token]:
     lexicon = _lexicon()
     before = re.compile(lexicon["not_a_count_before"], re.IGNORECASE)
     after = re.compile(lexicon["not_a_count_after"], re.IGNORECASE)
-    return [t for t in tokens if not before.search(text[: t.start]) and not after.search(text[t.end :])]
+    # Searched in a window ending at the mention (the cues are a few words long): a search of the
+    # whole text before each mention costs the square of a sentence's length.
+    return [t for t in tokens if not before.search(text, max(0, t.start - CUE_WINDOW), t.start)
+            and not after.search(text[t.end : t.end + CUE_WINDOW])]
 
 
 def _fold_brackets(text: str, tokens: list[Token]) -> list[Token]:

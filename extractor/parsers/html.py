@@ -13,6 +13,7 @@ import lxml.html
 from lxml import etree
 
 from extractor.errors import PaperError
+from extractor.limits import check_markup
 from extractor.parsers.jats_text import TextBuilder, local_name
 from extractor.parsers.sections import is_abstract_subheading, label_for_heading
 from schemas import Document, DocumentMetadata, Table
@@ -47,7 +48,7 @@ META_FIELDS = {
 def parse_html(path: Path, data: bytes) -> Document:
     """Parse an HTML article page into a Document."""
     root = load_html(path, data)
-    reader = HtmlReader()
+    reader = HtmlReader(path)
     try:
         reader.read(root)
     except RecursionError as exc:
@@ -60,6 +61,7 @@ def load_html(path: Path, data: bytes) -> etree._Element:
     head = data[:4096]
     if b"\x00" in head or not re.search(rb"<\s*(?:html|body|p|div|h[1-6]|article|table)\b", data[:262144], re.I):
         raise PaperError(path, "not an HTML document (no HTML elements found)")
+    check_markup(path, data)
     try:
         return lxml.html.document_fromstring(data)
     except (etree.ParserError, ValueError) as exc:
@@ -74,8 +76,8 @@ def _dropped(node: etree._Element) -> bool:
 class HtmlReader(TextBuilder):
     """Walks the article in document order; a heading closes the section before it."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
         self._section_open = False
         self._seen_heading = False
         # Level of the "Abstract" heading while inside the abstract; its sub-headings stay abstract.

@@ -5,6 +5,7 @@ from pathlib import Path
 from lxml import etree
 
 from extractor.errors import PaperError
+from extractor.limits import check_markup
 from extractor.parsers.jats_text import FLOATS, Inline, TextBuilder, local_name
 from extractor.parsers.sections import BODY_LABELS, label_for_heading, label_for_sec_type
 from schemas import Document, DocumentMetadata, Table
@@ -25,7 +26,7 @@ def parse_jats(path: Path, data: bytes) -> Document:
     """Parse a JATS article (or a root-less JATS fragment) into a Document."""
     root = load_xml(path, data)
     article = _article(path, root)
-    reader = JatsReader()
+    reader = JatsReader(path)
     reader.read(article)
     return reader.document(path, data, "jats", jats_metadata(article),
                            empty="no article content: no title, abstract or body text in the XML")
@@ -33,6 +34,7 @@ def parse_jats(path: Path, data: bytes) -> Document:
 
 def load_xml(path: Path, data: bytes) -> etree._Element:
     """The parsed XML root, safely: entities refused, fragments wrapped in a namespaced root."""
+    check_markup(path, data)
     if b"<!ENTITY" in data:
         # Checked before parsing too: a declared entity is never needed in a JATS article.
         raise PaperError(path, "XML declares entities in its DOCTYPE; refused (entities are not expanded)")

@@ -7,6 +7,7 @@ from pathlib import Path
 from lxml import etree
 
 from extractor.errors import PaperError
+from extractor.limits import MAX_PAPER_CELLS, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, check_text_length
 from extractor.parsers import paper_id_for
 from schemas import Document, DocumentMetadata, Section, Span, Table, TableCell, TableRow
 from schemas.vocab import DocumentFormat, SectionLabel
@@ -98,7 +99,9 @@ class _Frame:
 class TextBuilder:
     """Appends lines to the canonical text and records sections, tables and citation spans."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.cells = 0
         self.chunks: list[str] = []
         self.pos = 0
         self.bounds: list[tuple[int, SectionLabel, str | None]] = []
@@ -168,6 +171,7 @@ class TextBuilder:
         start = self.pos
         self.chunks.append(text)
         self.pos += len(text)
+        check_text_length(self.path, self.pos)
         self.citations.extend(Span(start=start + a, end=start + b) for a, b in marks or [])
         return start, self.pos
 
@@ -238,33 +242,51 @@ class TextBuilder:
 
     # Tables -----------------------------------------------------------------
     def table_rows(self, table: etree._Element) -> list[TableRow]:
-        """Write each row of a <table> as one line, cells joined by single spaces."""
+        """Write each row of a <table> as one line, cells joined by single spaces.
+
+        Rows past MAX_TABLE_ROWS and cells starting past MAX_TABLE_COLUMNS are not read, and spans
+        are clipped to the columns read: a cell costs its width, never what its spans claim.
+        """
         rows: list[TableRow] = []
-        occupied: set[tuple[int, int]] = set()
+        # Per column, the first row not covered by a row-spanning cell above (a set of covered
+        # cells would cost rowspan x colspan entries per cell).
+        free_from: dict[int, int] = {}
         # A row is a header row when it has a <thead> ancestor: above the table (the same for every
         # row) or inside it (the rows under each of the table's <thead> elements, found once).
         head_above = any(local_name(a) == "thead" for a in table.iterancestors())
         head_rows = {tr for head in table.iter() if local_name(head) == "thead"
                      for tr in head.iter() if local_name(tr) == "tr"}
         for r, tr in enumerate(tr for tr in table.iter() if local_name(tr) == "tr"):
+            if r == MAX_TABLE_ROWS:
+                break
             in_head = head_above or tr in head_rows
             cells = [c for c in tr if local_name(c) in ("td", "th")]
             header = in_head or (bool(cells) and all(local_name(c) == "th" for c in cells))
             pieces: list[tuple[str, list[tuple[int, int]], int, int, bool]] = []
             col = 0
             for cell in cells:
-                while (r, col) in occupied:
+                while free_from.get(col, 0) > r:
                     col += 1
-                span, down = _int_attr(cell, "colspan"), _int_attr(cell, "rowspan")
-                occupied.update((r + dr, col + dc) for dr in range(down) for dc in range(span))
+                if col >= MAX_TABLE_COLUMNS:
+                    break
+                span = min(_int_attr(cell, "colspan"), MAX_TABLE_COLUMNS - col)
+                down = _int_attr(cell, "rowspan")
+                for covered in range(col, col + span):
+                    free_from[covered] = max(free_from.get(covered, 0), r + down)
                 text, marks = self._cell_text(cell)
                 if text:
                     pieces.append((text, marks, col, span, header or local_name(cell) == "th"))
                 col += span
+            self._count_cells(len(pieces))
             row = self._row_line(pieces, header)
             if row is not None:
                 rows.append(row)
         return rows
+
+    def _count_cells(self, count: int) -> None:
+        self.cells += count
+        if self.cells > MAX_PAPER_CELLS:
+            raise PaperError(self.path, f"too many table cells (over {MAX_PAPER_CELLS:,}, the limit)")
 
     def _cell_text(self, cell: etree._Element) -> tuple[str, list[tuple[int, int]]]:
         saved, self.buf, self.inline_only = self.buf, Inline(), True

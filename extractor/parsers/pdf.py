@@ -12,15 +12,19 @@ by the section lexicon start sections; tabular lines stay lines of their own.
 import io
 import re
 import statistics
+import time
 import unicodedata
 from collections import Counter
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from extractor.errors import PaperError
 from extractor.lexicons import load_yaml
+from extractor.limits import MAX_PDF_PAGE_OBJECTS, MAX_PDF_PAGES, MAX_PDF_SECONDS, check_text_length
 from extractor.parsers import paper_id_for
+from extractor.parsers.pdf_guard import is_truncated, quiet_pdfminer, refuse_bombs, truncated
 from extractor.parsers.pdf_layout import LINE_HYPHEN
 from extractor.parsers.pdf_table_text import PdfTable, document_tables, is_table_mark, merge_continued, place_tables
 from extractor.parsers.pdf_tables import page_tables
@@ -50,6 +54,8 @@ def parse_pdf(path: Path, data: bytes) -> Document:
     pages = read_pages(path, data, tables)
     merge_continued(tables)
     lines = drop_furniture(pages)
+    if not any(c.isalpha() for line in lines for c in line):
+        raise PaperError(path, "PDF has no text besides running headers, footers and page numbers")
     text, bounds = reflow(lines)
     # Tables stand in the text as placeholder lines until the prose around them is reflowed.
     words = vocabulary(lines)
@@ -73,6 +79,7 @@ def read_pages(path: Path, data: bytes, tables: list[PdfTable] | None = None) ->
     With ``tables``, the tables found beside table captions are appended to it and
     stand in the lines as placeholders (pdf_tables).
     """
+    refuse_bombs(path, data)
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -83,31 +90,59 @@ def read_pages(path: Path, data: bytes, tables: list[PdfTable] | None = None) ->
             if ENCRYPT_KEY.search(data):
                 raise PaperError(path, "PDF is encrypted (password protected); cannot read its text") from exc
             cause = "PDFium cannot load it"
+        if is_truncated(data):
+            raise truncated(path) from exc
         if _page_count(data) == 0:
             raise PaperError(path, "PDF has no pages") from exc
         raise PaperError(path, f"corrupt or truncated PDF ({cause})") from exc
     try:
-        if len(document) == 0:
-            raise PaperError(path, "PDF has no pages")
-        pages = []
-        for index in range(len(document)):
-            page = document[index]
-            textpage = page.get_textpage()
-            raw = textpage.get_text_range()
-            if tables is not None:
-                raw = page_tables(textpage, raw, tables, clean_cell)
-            textpage.close()
-            page.close()
-            raw = repair_ligatures(raw)
-            raw = MATH_LETTERS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)),
-                                   SOFT_HYPHENS.sub("-\n", raw.translate(LIGATURES)))
-            pages.append([line.strip() for line in re.split(r"\r\n|\r|\n", raw)])
+        pages = _page_texts(path, data, document, tables)
     except pdfium.PdfiumError as exc:
         raise PaperError(path, f"corrupt PDF page ({exc})") from exc
     finally:
         document.close()
     if sum(len(line) for page in pages for line in page) < MIN_TEXT_CHARS:
+        if is_truncated(data):
+            raise truncated(path)
         raise PaperError(path, "PDF has no text layer (scanned images only?); it needs OCR first")
+    return pages
+
+
+def _page_texts(path: Path, data: bytes, document: pdfium.PdfDocument,
+                tables: list[PdfTable] | None) -> list[list[str]]:
+    """Each page's lines; PaperError past MAX_PDF_PAGES, MAX_PDF_PAGE_OBJECTS, MAX_PDF_SECONDS or MAX_TEXT_CHARS."""
+    count = len(document)
+    if count == 0:
+        raise truncated(path) if is_truncated(data) else PaperError(path, "PDF has no pages")
+    if count > MAX_PDF_PAGES:
+        raise PaperError(path, f"PDF has too many pages ({count}; limit {MAX_PDF_PAGES})")
+    pages: list[list[str]] = []
+    objects = chars = 0
+    started = time.monotonic()
+    for index in range(count):
+        if time.monotonic() - started > MAX_PDF_SECONDS:
+            raise PaperError(path, f"PDF is too slow to read (over {MAX_PDF_SECONDS:g} s by page {index + 1}, the limit)")
+        page = document[index]
+        try:
+            objects += pdfium_c.FPDFPage_CountObjects(page.raw)
+            if objects > MAX_PDF_PAGE_OBJECTS:
+                raise PaperError(path, f"PDF pages hold too many objects (over {MAX_PDF_PAGE_OBJECTS:,} by page "
+                                       f"{index + 1}, the limit)")
+            textpage = page.get_textpage()
+            try:
+                raw = textpage.get_text_range()
+                chars += len(raw)
+                check_text_length(path, chars)
+                if tables is not None:
+                    raw = page_tables(textpage, raw, tables, clean_cell)
+            finally:
+                textpage.close()
+        finally:
+            page.close()
+        raw = repair_ligatures(raw)
+        raw = MATH_LETTERS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)),
+                               SOFT_HYPHENS.sub("-\n", raw.translate(LIGATURES)))
+        pages.append([line.strip() for line in re.split(r"\r\n|\r|\n", raw)])
     return pages
 
 
@@ -133,7 +168,7 @@ def _page_count(data: bytes) -> int | None:
     import pdfplumber
 
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
+        with quiet_pdfminer(), pdfplumber.open(io.BytesIO(data)) as pdf:
             return len(pdf.pages)
     except Exception:  # pdfminer raises many kinds of errors on broken files; any means "cannot tell"
         return None

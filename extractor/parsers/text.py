@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from extractor.errors import PaperError
+from extractor.limits import check_text_length
 from extractor.parsers import paper_id_for
 from extractor.parsers.sections import (
     BODY_LABELS,
@@ -41,6 +42,7 @@ REFERENCE_LOOKAHEAD = 80
 def parse_text(path: Path, data: bytes) -> Document:
     """Parse a UTF-8 text paper; the canonical text is the file with \\r\\n read as \\n."""
     text = decode_text(path, data)
+    check_text_length(path, len(text))
     if len(re.findall(r"[^\W\d_]{2,}", text)) < MIN_WORDS:
         raise PaperError(path, f"too little text to be a paper (fewer than {MIN_WORDS} words)")
     lines = split_lines(text)
