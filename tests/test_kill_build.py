@@ -1,5 +1,6 @@
 """Killing `evidence build` midway leaves the previous database whole; the next build clears what it left."""
 
+import hashlib
 import os
 import signal
 import sqlite3
@@ -8,7 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from publish.atomic import remove_stale_temps
+from publish.manifest import load_manifest
 from tests.conftest import PAPERS, ROOT
 
 EVIDENCE = Path(sys.executable).parent / "evidence"
@@ -76,3 +80,47 @@ def test_only_temporary_files_of_finished_writers_are_removed(tmp_path: Path) ->
         path.write_bytes(b"half a database")
     assert remove_stale_temps(tmp_path / "evidence.db") == [dead]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name])
+
+
+def _add(corpus: Path, db: Path, *papers: Path) -> list[str]:
+    return [str(EVIDENCE), "add", *map(str, papers), "--corpus", str(corpus), "--db", str(db),
+            "--corrections", str(corpus / "corrections")]
+
+
+@pytest.mark.parametrize("delay", [0.5, 2.0, 3.5, 5.0])
+def test_kill_mid_add_leaves_corpus_and_database_consistent(tmp_path: Path, delay: float) -> None:
+    corpus, db = tmp_path / "corpus", tmp_path / "evidence.db"
+    first = subprocess.run(_add(corpus, db, D05), capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert first.returncode == 0, first.stderr
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for source in sorted(PAPERS.glob("h*.txt"))[:10]:
+        (batch / source.name).write_bytes(source.read_bytes())
+    add = subprocess.Popen(_add(corpus, db, *sorted(batch.iterdir())), cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    os.kill(add.pid, signal.SIGKILL)
+    add.wait(timeout=30)
+
+    # Whatever the moment: the manifest reads, every entry's file is whole, no half-copied file
+    # sits in the corpus, and the database is a whole database.
+    manifest = load_manifest(corpus)
+    for entry in manifest.papers:
+        assert hashlib.sha256((corpus / entry.file).read_bytes()).hexdigest() == entry.sha256
+    sources = {p.read_bytes() for p in [D05, *batch.iterdir()]}
+    for path in (corpus / "papers").iterdir():
+        assert path.read_bytes() in sources, path
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("pragma integrity_check").fetchone() == ("ok",)
+        stems = {row[0] for row in connection.execute("select stem from papers")}
+    assert D05.stem in stems
+
+    # Adding the batch again completes what the killed add began: every paper in manifest and database.
+    again = subprocess.run(_add(corpus, db, *sorted(batch.iterdir())), capture_output=True, text=True, cwd=ROOT,
+                           timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "waiting" not in again.stderr
+    files = {entry.file for entry in load_manifest(corpus).papers}
+    assert len(files) == 1 + len(list(batch.iterdir()))
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("select count(*) from papers").fetchone()[0] == len(files)
