@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from datasette.app import Datasette
 
 from extractor.parsers import paper_id_for
 from schemas import Document, Section
@@ -44,3 +45,13 @@ def document_from_text(text: str, section: SectionLabel = "results") -> Document
 def corpus_papers() -> list[Path]:
     """Every bundled paper file."""
     return sorted(p for p in PAPERS.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+@pytest.fixture
+async def ds(db_path: Path) -> Datasette:
+    """Datasette over the module's ``db_path`` database (each test module defines that fixture), started."""
+    from publish.serve import make_datasette
+
+    datasette = make_datasette(db_path)
+    await datasette.invoke_startup()
+    return datasette

@@ -26,13 +26,6 @@ def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-async def ds(db_path: Path) -> Datasette:
-    datasette = make_datasette(db_path)
-    await datasette.invoke_startup()
-    return datasette
-
-
 async def test_table_json_lists_the_papers(ds: Datasette) -> None:
     response = await ds.client.get("/evidence/papers.json?_shape=array")
     assert response.status_code == 200

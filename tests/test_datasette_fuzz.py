@@ -10,7 +10,6 @@ from datasette.app import Datasette
 
 from publish.database import build_database
 from publish.metadata import QUERIES
-from publish.serve import make_datasette
 from tests.conftest import PAPERS
 
 D05 = PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"
@@ -47,13 +46,6 @@ def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("fuzz") / "evidence.db"
     build_database(path, [D05, JATS])
     return path
-
-
-@pytest.fixture
-async def ds(db_path: Path) -> Datasette:
-    datasette = make_datasette(db_path)
-    await datasette.invoke_startup()
-    return datasette
 
 
 async def _urls(ds: Datasette) -> list[str]:

@@ -11,7 +11,7 @@ from datasette.app import Datasette
 
 from publish.database import build_database
 from publish.plugins.limits import MAX_SQL_BYTES, MAX_VALUE_BYTES, apply_limits, bad_parameter
-from publish.serve import SETTINGS, make_datasette
+from publish.serve import SETTINGS
 from tests.conftest import PAPERS, ROOT
 
 D05 = PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"
@@ -41,13 +41,6 @@ def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("safety") / "evidence.db"
     build_database(path, [D05])
     return path
-
-
-@pytest.fixture
-async def ds(db_path: Path) -> Datasette:
-    datasette = make_datasette(db_path)
-    await datasette.invoke_startup()
-    return datasette
 
 
 async def _n_papers(ds: Datasette) -> int:

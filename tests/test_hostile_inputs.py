@@ -34,7 +34,7 @@ def _cap_memory() -> None:
 
 @pytest.fixture(scope="module")
 def outcomes(inputs: list[Path]) -> tuple[float, list[dict[str, Any]]]:
-    """Each input read in one child process: (its peak MB before the first input, one outcome per input)."""
+    """Each input read in one child process: (its resident MB before the first input, one outcome per input)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-m", "tests.hostile_inputs", str(inputs[0].parent)],
                             capture_output=True, text=True, env=env, cwd=ROOT, timeout=1200, preexec_fn=_cap_memory)
@@ -72,8 +72,10 @@ def test_every_input_keeps_to_the_time_limit(outcomes: tuple[float, list[dict[st
 
 def test_every_input_keeps_to_the_memory_limit(outcomes: tuple[float, list[dict[str, Any]]]) -> None:
     baseline, rows = outcomes
-    hungry = {r["file"]: r["peak_mb"] for r in rows if r["peak_mb"] - baseline > MEGABYTES_PER_FILE}
+    assert 50 < baseline < 1000  # the child's own resident size with the pipeline loaded, not pytest's
+    hungry = {r["file"]: r["peak_mb"] for r in rows if r["peak_mb"] > MEGABYTES_PER_FILE}
     assert not hungry
+    assert max(r["peak_mb"] for r in rows) > 20  # the measure sees the big inputs
 
 
 def test_quotes_of_records_read_from_hostile_inputs_are_exact(outcomes: tuple[float, list[dict[str, Any]]]) -> None:

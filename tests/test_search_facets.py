@@ -11,7 +11,6 @@ from sqlite_utils import Database
 from extractor.parsers import parse_paper
 from publish.database import build_database
 from publish.search import SEARCH_LIMIT, fts_words
-from publish.serve import make_datasette
 from tests.conftest import PAPERS
 
 D01 = PAPERS / "d01_borthakur_phase1_haematologica2011.txt"
@@ -25,13 +24,6 @@ def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("search") / "evidence.db"
     build_database(path, FILES)
     return path
-
-
-@pytest.fixture
-async def ds(db_path: Path) -> Datasette:
-    datasette = make_datasette(db_path)
-    await datasette.invoke_startup()
-    return datasette
 
 
 @pytest.mark.parametrize(("query", "expected"), [
