@@ -7,6 +7,7 @@ from extractor import __version__ as EXTRACTOR_VERSION
 from publish.articles import ARTICLES_METADATA, ARTICLES_VIEW, PAPER_SOURCES, PAPER_SOURCES_METADATA
 from publish.facet_counts import FACET_COUNTS, FACET_COUNTS_METADATA
 from publish.search import PASSAGES_FTS, SEARCH_QUERY
+from publish.studies import STUDIES, STUDIES_METADATA
 from publish.tables import (
     CORRECTIONS,
     PAPER_TABLES,
@@ -65,17 +66,22 @@ QUERIES: dict[str, dict[str, Any]] = {
     "search": SEARCH_QUERY,
     "response_rates": {
         "title": "Response rates for a drug and outcome across trials",
-        "description": "Responders and denominators (Wilson 95% CI) of papers whose regimens include the drug.",
+        "description": "Responders and denominators (Wilson 95% CI) of papers whose regimens include the drug; "
+                       "included = 1 marks each study's estimate (the selection rule), else excluded_reason says why.",
         "sql": ("select study, trial_id, arm, outcome, events, n, round(proportion, 4) as proportion, "
-                "round(ci_low, 4) as ci_low, round(ci_high, 4) as ci_high, quote from meta_proportions "
-                "where outcome = :outcome and paper_id in (select paper_id from regimens where drug = :drug) "
+                "round(ci_low, 4) as ci_low, round(ci_high, 4) as ci_high, quote, study_id, n_sources, "
+                "denominator_source, included, excluded_reason from meta_proportions "
+                "where events is not null and outcome = :outcome "
+                "and paper_id in (select paper_id from regimens where drug = :drug) "
                 "order by study, arm"),
     },
     "hazard_ratios_for_endpoint": {
         "title": "Hazard ratios for an endpoint",
-        "description": "Every hazard ratio of the endpoint with its CI, log HR and SE for meta::metagen.",
+        "description": "Every hazard-ratio estimate of the endpoint with its CI, log HR and SE for meta::metagen; "
+                       "included = 1 marks each study's estimate (the selection rule), else excluded_reason says why.",
         "sql": ("select study, trial_id, endpoint, comparison, hr, ci_low, ci_high, ci_level, log_hr, se_log_hr, "
-                "se_derivation, has_ci, adjusted, p, quote from meta_hazard_ratios where endpoint = :endpoint "
+                "se_derivation, has_ci, adjusted, p, quote, study_id, n_sources, analysis, included, excluded_reason "
+                "from meta_hazard_ratios where endpoint = :endpoint "
                 "order by study"),
     },
     "grade3_adverse_events_by_term": {
@@ -167,6 +173,7 @@ def build_metadata(database: str = "evidence", row_counts: Mapping[str, int] | N
     tables["trials"] = TRIALS_METADATA
     tables[PAPER_SOURCES] = PAPER_SOURCES_METADATA
     tables[ARTICLES_VIEW] = ARTICLES_METADATA
+    tables[STUDIES] = STUDIES_METADATA
     tables[FACET_COUNTS] = FACET_COUNTS_METADATA
     return {
         "title": TITLE,
