@@ -9,7 +9,8 @@ proportions (no arm: the whole study population).
    same value (the same HR and CI and level; the same events and n) are one estimate
    with several sources: ``n_sources`` counts them and ``sources`` keeps every record
    id, section and quote. Its quote is that of its best source (curator-confirmed,
-   then the abstract, then the first stated).
+   then the abstract, then the first stated). A curator's rejection of any of them
+   rejects the estimate; a correction applies its values before comparing.
 2. **Estimates that cannot be pooled** keep their row with ``included = 0`` and the
    reason: "rejected by curator", "no CI printed" (no SE can be derived), "no
    denominator ..." (proportions).
@@ -17,7 +18,8 @@ proportions (no arm: the whole study population).
    (the words in ``publish/analysis_words.yaml``) and the record's fields: a
    ``prognostic`` factor (KRAS, mutation, rash, R0 resection, ...: "prognostic
    factor, not a treatment effect"), a ``subgroup`` ("subgroup", "in patients with",
-   an arm label with such words: "subgroup analysis") are excluded unless asked for
+   an arm label naming a disease state or marker such as "relapsed" or "FLT3 wild-type":
+   "subgroup analysis") are excluded unless asked for
    (``?subgroups=1`` on the pool page); an ``adjusted`` (multivariable) estimate
    stays eligible but ranks after an unadjusted one.
 4. **One per study per question.** Of the eligible estimates, the first in this
@@ -58,6 +60,7 @@ class AnalysisWords(BaseModel):
     prognostic: list[str]
     subgroup: list[str]
     adjusted: list[str]
+    subgroup_arm: list[str]
 
 
 @cache
@@ -68,7 +71,7 @@ def analysis_patterns() -> dict[str, re.Pattern[str]]:
     return {kind: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(getattr(words, kind), key=len,
                                                                                         reverse=True)) + r")(?!\w)",
                              re.IGNORECASE)
-            for kind in ("prognostic", "subgroup", "adjusted")}
+            for kind in ("prognostic", "subgroup", "adjusted", "subgroup_arm")}
 
 
 def _value_end(quote: str, value: float | int | None) -> int:
@@ -89,7 +92,8 @@ def classify(quote: str, value: float | int | None, *, adjusted: bool | None = N
     if patterns["prognostic"].search(before):
         # A named treatment comparison within biomarker-defined patients is a subgroup's treatment effect.
         return "subgroup" if comparison else "prognostic"
-    if patterns["subgroup"].search(before) or (arm and patterns["subgroup"].search(arm)):
+    if patterns["subgroup"].search(before) or (arm and (patterns["subgroup"].search(arm)
+                                                         or patterns["subgroup_arm"].search(arm))):
         return "subgroup"
     if adjusted or patterns["adjusted"].search(before):
         return "adjusted"
@@ -104,7 +108,7 @@ def rank(estimate: dict[str, Any]) -> tuple[Any, ...]:
 
 def why_chosen(chosen: dict[str, Any], other: dict[str, Any], key: Callable[[dict[str, Any]], tuple[Any, ...]]) -> str:
     """What decided for the chosen estimate over another, and the chosen record, for the other's excluded_reason."""
-    names = ("confirmed by curator", "primary analysis", "latest report", "stated in the abstract", "stated first",
+    names = ("curator's decision", "primary analysis", "latest report", "stated in the abstract", "stated first",
              "stated first")
     a, b = key(chosen), key(other)
     # A pool of proportions puts the whole-population preference before rank's criteria.
@@ -141,7 +145,8 @@ def merge_sources(records: list[dict[str, Any]], value: Callable[[dict[str, Any]
     Each record needs record_id, study_id, question, paper_id, section, start, quote,
     n_sources, curation and problem; the estimate is its best record with
     ``n_sources`` summed and ``sources``/``record_ids`` listing them all. Rejected or
-    unusable records (those with a ``problem``) stay one estimate each.
+    unusable records (a ``problem`` other than a curator's rejection) stay one estimate each; an estimate
+    one of whose records a curator rejected is rejected.
     """
     def best(record: dict[str, Any]) -> tuple[Any, ...]:
         return (0 if record["curation"] in CURATED else 1, 0 if record["section"] == "abstract" else 1,
@@ -150,7 +155,8 @@ def merge_sources(records: list[dict[str, Any]], value: Callable[[dict[str, Any]
     grouped: dict[Hashable, list[dict[str, Any]]] = {}
     for record in records:
         same = (record["study_id"], record["question"], value(record))
-        grouped.setdefault(record["record_id"] if record["problem"] else same, []).append(record)
+        usable = record["problem"] is None or record["curation"] == "rejected"
+        grouped.setdefault(same if usable else record["record_id"], []).append(record)
     merged = []
     for members in grouped.values():
         members.sort(key=best)
@@ -159,5 +165,8 @@ def merge_sources(records: list[dict[str, Any]], value: Callable[[dict[str, Any]
         estimate["in_abstract"] = any(m["section"] == "abstract" for m in members)
         estimate["record_ids"] = [m["record_id"] for m in members]
         estimate["sources"] = [{k: m[k] for k in ("record_id", "paper_id", "section", "start", "quote")} for m in members]
+        if any(m["curation"] == "rejected" for m in members):
+            # A curator who rejects one statement of a value rejects the value.
+            estimate["curation"], estimate["problem"] = "rejected", "rejected by curator"
         merged.append(estimate)
     return merged

@@ -141,6 +141,14 @@ def _denominator(r: dict[str, Any], evaluable: list[tuple[int, str]]) -> tuple[i
     return events, n, None, source
 
 
+def _proportion_analysis(r: dict[str, Any]) -> str:
+    """A response of an arm named by disease state or marker, or stated for such patients, is a subgroup's."""
+    if not r["arm"]:
+        return "primary"
+    kind = classify(r["quote"], r["n"] if r["n"] is not None else r["percent"], arm=r["arm"])
+    return "subgroup" if kind in ("subgroup", "prognostic") else "primary"
+
+
 def proportion_rows(db: Database, studies: dict[str, Study] | None = None) -> list[dict[str, Any]]:
     """One row per proportion estimate (responders over a denominator) of a study, chosen or excluded with its reason."""
     studies = assign_studies(db) if studies is None else studies
@@ -155,8 +163,7 @@ def proportion_rows(db: Database, studies: dict[str, Study] | None = None) -> li
         row.update({"arm": r["arm"], "outcome": r["outcome"], "events": events, "n": n, "percent": r["percent"],
                     "proportion": proportion, "ci_low": low, "ci_high": high, "denominator_source": source,
                     "question": f"{r['outcome']} | {r['arm'] or 'all patients'}",
-                    "analysis": classify(r["quote"], r["n"] if r["n"] is not None else r["percent"], arm=r["arm"])
-                    if r["arm"] else "primary"})
+                    "analysis": _proportion_analysis(r)})
         records.append(row)
     return _finish(merge_sources(records, lambda e: (e["events"], e["n"])))
 
@@ -233,7 +240,7 @@ def pool_selection(rows: list[dict[str, Any]], *, subgroups: bool = False, whole
     per_question = select(rows, lambda e: (e["study_id"], e["question"]), subgroups=subgroups)
     candidates = [r for r in rows if per_question[r["record_id"]] is None]
     key = (lambda e: (0 if e["arm"] is None else 1, *rank(e))) if whole_first else rank
-    per_study = select(candidates, lambda e: e["study_id"], key=key, same="another estimate pooled")
+    per_study = select(candidates, lambda e: e["study_id"], subgroups=True, key=key, same="another estimate pooled")
     chosen = [r for r in candidates if per_study[r["record_id"]] is None]
     excluded = [{**r, "reason": per_question[r["record_id"]] or per_study[r["record_id"]]} for r in rows
                 if per_question[r["record_id"]] or per_study[r["record_id"]]]

@@ -164,8 +164,9 @@ def odd_labels_db(db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     shutil.copyfile(db_path, path)
     db = sqlite_utils.Database(path)
     db.execute("update meta_hazard_ratios set study = '$\\foo$ <script>' || study where endpoint = 'OS'")
-    rows = [dict(r) for r in db.query("select * from meta_hazard_ratios where endpoint = 'OS' and has_ci")]
-    extra = [{**rows[i % len(rows)], "record_id": f"extra-{i}"} for i in range(150)]
+    rows = [dict(r) for r in db.query("select * from meta_hazard_ratios where endpoint = 'OS' and included")]
+    # 150 more studies (one pool takes one estimate per study).
+    extra = [{**rows[i % len(rows)], "record_id": f"extra-{i}", "study_id": f"extra-study-{i}"} for i in range(150)]
     db.table("meta_hazard_ratios").insert_all(extra)
     db.close()
     return path
