@@ -257,9 +257,10 @@ def _label(row: dict[str, Any], detail: str | None) -> str:
     return f"{row['study']} ({detail})" if detail else row["study"]
 
 
-def _described(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return {k: row[k] for k in ("study_id", "study", "record_id", "question", *keys, "analysis", "n_sources",
-                                "quote", "paper_id")} | {"sources": json.loads(row["sources"])}
+def _described(row: dict[str, Any], keys: tuple[str, ...], sources: bool = True) -> dict[str, Any]:
+    described = {k: row[k] for k in ("study_id", "study", "record_id", "question", *keys, "analysis", "n_sources",
+                                     "quote", "paper_id")}
+    return described | {"sources": json.loads(row["sources"])} if sources else described
 
 
 def _selection(result: dict[str, Any], chosen: list[dict[str, Any]], excluded: list[dict[str, Any]],
@@ -268,7 +269,8 @@ def _selection(result: dict[str, Any], chosen: list[dict[str, Any]], excluded: l
         result["studies"] = [{**study, **_described(row, keys)} for study, row in zip(result["studies"], chosen, strict=True)]
     else:
         result["studies"] = [_described(row, keys) for row in chosen]
-    result["excluded"] = [{**_described(row, keys), "reason": row["reason"]} for row in excluded]
+    # The estimates left out keep their quote and record id, not every source (a pool of many studies stays small).
+    result["excluded"] = [{**_described(row, keys, sources=False), "reason": row["reason"]} for row in excluded]
     result["rule"] = SELECTION_RULE
     result["subgroups"] = subgroups
     return result

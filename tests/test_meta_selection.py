@@ -21,6 +21,7 @@ from publish.meta_analysis import (
     pool_selection,
     population_denominators,
 )
+from publish.studies import assign_studies, write_studies
 from tests.conftest import PAPERS
 
 REAL3 = PAPERS / "PMC3669518.nxml"  # NCT00824785: the OS HR 1·37 in abstract and results; KRAS, PIK3CA, rash HRs
@@ -202,3 +203,32 @@ async def test_pool_page_lists_studies_rule_permalink_and_csv_for_r(ds: Datasett
     proportions = await ds.client.get("/-/pool.csv?outcome=CR")
     assert proportions.text.splitlines()[0] == ",".join(CSV_PROPORTIONS)
     assert proportions.text.splitlines()[0].startswith("studlab,event,n,")
+
+
+def test_studies_join_papers_by_registry_id_else_article_else_paper(tmp_path: Path) -> None:
+    db = sqlite_utils.Database(tmp_path / "hand.db")
+    db.table("papers").insert_all([
+        {"paper_id": p, "label": f"paper {p}", "stem": p, "year": year}
+        for p, year in (("a", 2019), ("b", 2021), ("c", None), ("d", 2020), ("d-pdf", 2020), ("e", 2018))])
+    db.table("paper_sources").insert_all([{"paper_id": p, "article_id": "d" if p == "d-pdf" else p}
+                                          for p in ("a", "b", "c", "d", "d-pdf", "e")])
+    db.table("registry_ids").insert_all([
+        {"paper_id": "a", "identifier": "2010-000001-01", "curation": None, "corrected_values": None},
+        {"paper_id": "b", "identifier": "2010-000001-01", "curation": None, "corrected_values": None},
+        {"paper_id": "b", "identifier": "NCT00000002", "curation": None, "corrected_values": None},
+        {"paper_id": "c", "identifier": "NCT00000002", "curation": None, "corrected_values": None},
+        # A rejected id does not join e to the trial; a corrected one counts with its corrected value.
+        {"paper_id": "e", "identifier": "NCT00000002", "curation": "rejected", "corrected_values": None},
+        {"paper_id": "d", "identifier": "NCT0000000X", "curation": "corrected",
+         "corrected_values": json.dumps({"identifier": "NCT00000004"})},
+    ], alter=True)
+    studies = assign_studies(db)
+    trial = studies["a"]
+    assert studies["b"] is studies["c"] is trial
+    # Printed by two papers each, the NCT number comes first; latest paper first.
+    assert (trial.study_id, trial.kind, trial.registry_ids) == ("NCT00000002", "trial", ["NCT00000002", "2010-000001-01"])
+    assert (trial.paper_ids, trial.label, trial.latest_year) == (["b", "a", "c"], "paper b", 2021)
+    assert studies["d"] is studies["d-pdf"] and studies["d"].study_id == "NCT00000004"
+    assert (studies["e"].study_id, studies["e"].kind, studies["e"].trial_id) == ("e", "paper", None)
+    write_studies(db, studies)
+    assert db.table("studies").count == 3

@@ -36,6 +36,8 @@ STYLE = ("<style>body{font-family:sans-serif;max-width:60em;margin:1em auto;line
 OFFSET = re.compile(r"[0-9]{1,12}")
 # Pooled answers kept per (database, parameters); the served database is an immutable snapshot, so none goes stale.
 POOL_CACHE_SIZE = 128
+# The pool page lists at most this many studies pooled and estimates left out (the JSON has them all).
+MAX_LISTED = 500
 # Pooling runs in this one thread, not in Datasette's SQL threads (three by default), so pools being computed
 # never hold the threads that answer table and row pages.
 _POOL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-pool")
@@ -171,8 +173,10 @@ def _study_table(studies: list[dict[str, Any]], ratio: bool, reason: bool) -> st
         f"<tr><td>{html.escape(str(s['study']))} <small>{html.escape(str(s['study_id']))}</small></td>"
         f"<td>{html.escape(_estimate(s, ratio))}</td><td>{html.escape(str(s['question']))}</td>"
         f"<td>{s['n_sources']}</td><td>{html.escape(str(s['quote'])[:300])}</td>"
-        + (f"<td>{html.escape(str(s['reason']))}</td>" if reason else "") + "</tr>" for s in studies)
-    return f"<table>{head}{rows}</table>"
+        + (f"<td>{html.escape(str(s['reason']))}</td>" if reason else "") + "</tr>" for s in studies[:MAX_LISTED])
+    more = (f"<p class='shown'>Listing {MAX_LISTED} of {len(studies)}; the JSON and CSV have them all.</p>"
+            if len(studies) > MAX_LISTED else "")
+    return f"<table>{head}{rows}</table>{more}"
 
 
 def pool_html(result: dict[str, Any], ratio: bool) -> str:
