@@ -6,6 +6,7 @@ from typing import Any, Literal, get_args, get_origin
 from extractor import __version__ as EXTRACTOR_VERSION
 from publish.articles import ARTICLES_METADATA, ARTICLES_VIEW, PAPER_SOURCES, PAPER_SOURCES_METADATA
 from publish.facet_counts import FACET_COUNTS, FACET_COUNTS_METADATA
+from publish.meta_analysis import META_HAZARD_RATIOS, META_PROPORTIONS
 from publish.search import PASSAGES_FTS, SEARCH_QUERY
 from publish.studies import STUDIES, STUDIES_METADATA
 from publish.tables import (
@@ -58,6 +59,40 @@ TRIALS_METADATA: dict[str, Any] = {
         "papers": "Their titles (file stem when untitled), JSON list.",
     },
     "facets": ["registry"],
+}
+
+
+_ESTIMATE_COLUMNS = {
+    "record_id": "Id of the estimate's best source record (curator-confirmed, then abstract, then first stated).",
+    "study_id": "The study (studies.study_id): a trial's registry id, else its article's or paper's id.",
+    "study": "The study's label (its latest paper's title or stem).",
+    "question": "What the estimate answers: endpoint | comparison, or outcome | arm; one estimate per study per question.",
+    "analysis": "primary, adjusted (multivariable), subgroup or prognostic: from the record and its quote's words.",
+    "included": "1: the study's estimate for its question by the selection rule (README); 0: see excluded_reason.",
+    "excluded_reason": "Why the estimate is not the study's: rejected by curator, no CI printed, no denominator, "
+                       "subgroup analysis, prognostic factor, same study: another estimate chosen (what decided: id).",
+    "problem": "Why the estimate cannot be pooled at all (rejected by curator, no CI, no denominator), else empty.",
+    "n_sources": "How many places state this value (the same value in abstract and results is one estimate).",
+    "record_ids": "The evidence records stating it (JSON list).",
+    "sources": "Each of them: record_id, paper_id, section, start, quote (JSON list).",
+    "curation": "The curator's decision on its best source (confirmed, corrected, added, rejected).",
+    "year": "Publication year of its paper.",
+    "in_abstract": "1 when one of its sources is in the abstract.",
+}
+META_HAZARD_RATIOS_METADATA: dict[str, Any] = {
+    "description": "One row per hazard-ratio estimate of a study, shaped for R meta::metagen (log_hr, se_log_hr); "
+                   "included = 1 marks each study's estimate per question.",
+    "columns": {**_ESTIMATE_COLUMNS, "se_derivation": "How se_log_hr was derived from the printed CI.",
+                "has_ci": "0: no CI printed; the SE is left empty, never guessed."},
+    "facets": ["included"],
+}
+META_PROPORTIONS_METADATA: dict[str, Any] = {
+    "description": "One row per proportion estimate of a study (responders over a denominator), shaped for R "
+                   "meta::metaprop; included = 1 marks each study's estimate per question.",
+    "columns": {**_ESTIMATE_COLUMNS,
+                "denominator_source": "Where n comes from: printed with the number, or the paper's one stated "
+                                      "evaluable count (population n_evaluable, with its quote)."},
+    "facets": ["included"],
 }
 
 
@@ -174,6 +209,8 @@ def build_metadata(database: str = "evidence", row_counts: Mapping[str, int] | N
     tables[PAPER_SOURCES] = PAPER_SOURCES_METADATA
     tables[ARTICLES_VIEW] = ARTICLES_METADATA
     tables[STUDIES] = STUDIES_METADATA
+    tables[META_HAZARD_RATIOS] = META_HAZARD_RATIOS_METADATA
+    tables[META_PROPORTIONS] = META_PROPORTIONS_METADATA
     tables[FACET_COUNTS] = FACET_COUNTS_METADATA
     return {
         "title": TITLE,

@@ -13,7 +13,8 @@ import sqlite_utils
 from datasette.app import Datasette
 
 from publish.database import build_database
-from publish.meta_analysis import MAX_FOREST_STUDIES, forest_rows, forest_svg, pool, wilson
+from publish.forest import MAX_FOREST_STUDIES, forest_rows, forest_svg
+from publish.meta_analysis import pool, wilson
 from publish.serve import make_datasette
 from tests.conftest import PAPERS
 

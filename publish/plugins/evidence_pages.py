@@ -22,7 +22,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from publish.meta_analysis import MAX_FOREST_STUDIES, forest_svg, pool_csv, pool_hazard_ratios, pool_proportions
+from publish.forest import MAX_FOREST_STUDIES, forest_svg
+from publish.meta_analysis import pool_csv, pool_hazard_ratios, pool_proportions
 from publish.plugins.limits import apply_limits
 from publish.snapshot import FileVersion, served_snapshot
 from publish.tables import evidence_specs
