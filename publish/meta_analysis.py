@@ -245,7 +245,8 @@ def pool_selection(rows: list[dict[str, Any]], *, subgroups: bool = False, whole
 
 
 def _meta_rows(db: Database, table: str, column: str, value: str) -> list[dict[str, Any]]:
-    if table not in db.table_names():
+    # A database built before studies were counted has no selection to pool from: nothing, until it is rebuilt.
+    if table not in db.table_names() or "problem" not in db.table(table).columns_dict:
         return []
     return [dict(r) for r in db.query(f"select * from [{table}] where [{column}] = ? order by study, record_id", [value])]
 
