@@ -188,10 +188,10 @@ def hazard_ratio_rows(db: Database, studies: dict[str, Study] | None = None) -> 
         records.append(row)
     _questions(records)
     estimates = merge_sources(records, lambda e: (e["endpoint"], e["hr"], e["ci_low"], e["ci_high"], e["ci_level"]))
+    comparison = {r["record_id"]: r["comparison"] for r in records if r["comparison"]}
     for e in estimates:
         # The same value under an unnamed and a named comparison: the estimate keeps the name.
-        named = [s for s in records if s["record_id"] in e["record_ids"] and s["comparison"]]
-        e["comparison"] = e["comparison"] or (named[0]["comparison"] if named else None)
+        e["comparison"] = e["comparison"] or next((comparison[i] for i in e["record_ids"] if i in comparison), None)
     return _finish(estimates)
 
 
