@@ -1,13 +1,18 @@
-"""Meta-analysis-ready tables, random-effects pooling and forest plots.
+"""Meta-analysis-ready tables (one row per estimate of a study) and random-effects pooling of one estimate per study.
 
 ``meta_proportions`` is shaped for R ``meta::metaprop`` / ``metafor::escalc``
 (events and n per study arm, with a Wilson 95% CI); ``meta_hazard_ratios`` for
 ``meta::metagen`` (log HR and its SE derived from the printed CI, the derivation
-kept as columns; a row without a CI is flagged, never guessed). ``pool`` combines
-studies with statsmodels' ``combine_effects`` (DerSimonian-Laird and Paule-Mandel).
+kept as columns; a row without a CI is flagged, never guessed). One row per
+estimate of a study (``publish.studies``): the same value stated in several places
+is one row with several sources, and every row says whether it is the study's
+estimate for its question (``included``) or why not (``excluded_reason``), by the
+rule of ``publish.estimates``. ``pool`` combines one estimate per study with
+statsmodels' ``combine_effects`` (DerSimonian-Laird and Paule-Mandel).
 """
 
-import html
+import csv
+import io
 import json
 import math
 from typing import Any
@@ -15,11 +20,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from publish.articles import secondary_sources
+from publish.estimates import SELECTION_RULE, classify, merge_sources, rank, select
+from publish.studies import STUDIES, Study, assign_studies, write_studies
 
 META_PROPORTIONS = "meta_proportions"
 META_HAZARD_RATIOS = "meta_hazard_ratios"
-# A forest plot draws at most this many studies (the most precise); the pooled numbers use them all.
-MAX_FOREST_STUDIES = 100
 Z = {90.0: 1.6448536269514722, 95.0: 1.959963984540054, 99.0: 2.5758293035489004}
 
 
@@ -38,59 +43,170 @@ def wilson(events: int, n: int, z: float = Z[95.0]) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _studies(db: Database) -> dict[str, dict[str, Any]]:
-    trial = {r["paper_id"]: r["identifier"] for r in db.query("select paper_id, min(identifier) as identifier "
-                                                               "from registry_ids group by paper_id")}
-    # Another source of an article already counted (its PDF beside its XML) is left out: one article, one study.
+def _records(db: Database, table: str) -> list[dict[str, Any]]:
+    """The rows of an evidence table with curators' corrected values applied (primary sources only)."""
+    if table not in db.table_names():
+        return []
     secondary = secondary_sources(db)
-    return {r["paper_id"]: {"study": r["label"], "trial_id": trial.get(r["paper_id"])}
-            for r in db.query("select paper_id, label from papers") if r["paper_id"] not in secondary}
-
-
-def proportion_rows(db: Database) -> list[dict[str, Any]]:
-    """One row per response with responders and a denominator printed together."""
-    studies = _studies(db)
     rows = []
-    for r in db.query("select * from responses where n is not null and of is not null and of > 0 and n <= of"):
-        if r["paper_id"] not in studies:
+    for row in db.query(f"select * from [{table}]"):
+        if row["paper_id"] in secondary:
             continue
-        low, high = wilson(r["n"], r["of"])
-        rows.append({
-            "record_id": r["id"], "paper_id": r["paper_id"], **studies[r["paper_id"]], "arm": r["arm"],
-            "outcome": r["outcome"], "events": r["n"], "n": r["of"], "proportion": r["n"] / r["of"],
-            "ci_low": low, "ci_high": high, "quote": r["quote"],
-        })
+        row = dict(row)
+        if row["corrected_values"]:
+            row.update(json.loads(row["corrected_values"]))
+        rows.append(row)
     return rows
 
 
-def hazard_ratio_rows(db: Database) -> list[dict[str, Any]]:
-    """One row per hazard ratio: log HR, and its SE from the printed CI with the derivation visible."""
-    studies = _studies(db)
-    rows = []
-    for r in db.query("select * from hazard_ratios"):
-        if r["paper_id"] not in studies:
-            continue
+def _base(r: dict[str, Any], study: Study, years: dict[str, int | None], table: str) -> dict[str, Any]:
+    return {"record_id": r["id"], "study_id": study.study_id, "study": study.label, "trial_id": study.trial_id,
+            "paper_id": r["paper_id"], "year": years.get(r["paper_id"]), "section": r["section"], "start": r["start"],
+            "quote": r["quote"], "n_sources": r["n_sources"], "curation": r["curation"], "source_table": table,
+            "problem": "rejected by curator" if r["curation"] == "rejected" else None}
+
+
+def _years(db: Database) -> dict[str, int | None]:
+    return {r["paper_id"]: r["year"] for r in db.query("select paper_id, year from papers")}
+
+
+def _questions(rows: list[dict[str, Any]]) -> None:
+    """Set each HR row's question: its endpoint, and its comparison when its study names several for it."""
+    named: dict[tuple[str, str | None], set[str]] = {}
+    for r in rows:
+        if r["comparison"]:
+            named.setdefault((r["study_id"], r["endpoint"]), set()).add(_norm(r["comparison"]))
+    for r in rows:
+        several = len(named.get((r["study_id"], r["endpoint"]), ())) > 1
+        r["question"] = f"{r['endpoint'] or 'endpoint not stated'} | " + (
+            (_norm(r["comparison"]) if r["comparison"] else "comparison not stated") if several else "the trial's comparison")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _finish(estimates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Included and excluded_reason by the selection rule (one per study per question); JSON columns serialised."""
+    reasons = select(estimates, lambda e: (e["study_id"], e["question"]))
+    for e in estimates:
+        e["excluded_reason"] = reasons[e["record_id"]]
+        e["included"] = reasons[e["record_id"]] is None
+        e["record_ids"], e["sources"] = json.dumps(e["record_ids"]), json.dumps(e["sources"], ensure_ascii=False)
+    return estimates
+
+
+def population_denominators(db: Database) -> dict[str, list[tuple[int, str]]]:
+    """paper_id -> its distinct evaluable counts (value, quote) from the population table, curators' decisions applied."""
+    counts: dict[str, dict[int, str]] = {}
+    for r in _records(db, "population"):
+        if r["field"] == "n_evaluable" and r["curation"] != "rejected" and r["value"] and float(r["value"]).is_integer():
+            counts.setdefault(r["paper_id"], {}).setdefault(int(r["value"]), r["quote"])
+    return {paper: sorted(values.items()) for paper, values in counts.items()}
+
+
+def _percent_agrees(events: int, n: int, percent: float | None) -> bool:
+    """True when events/n rounds to the printed percent (to its printed precision), or no percent is printed."""
+    if percent is None:
+        return True
+    # Half a unit of the printed precision, and a little more: papers round 67.65 up or down.
+    tolerance = 0.5 if float(percent).is_integer() else 0.05
+    return abs(100 * events / n - percent) <= tolerance + 0.01
+
+
+def _denominator(r: dict[str, Any], evaluable: list[tuple[int, str]]) -> tuple[int | None, int | None, str | None, str]:
+    """(events, n, problem, denominator_source) of a response (see README: proportions with the stated denominator)."""
+    events, of, percent = r["n"], r["of"], r["percent"]
+    if of is not None:
+        if of <= 0 or events is None or events > of:
+            return None, None, "responders and denominator do not make a proportion", "printed with the number"
+        return events, of, None, "printed with the number"
+    if r["arm"]:
+        return None, None, "no denominator printed for the arm", "none"
+    if len(evaluable) != 1:
+        why = "no evaluable count stated" if not evaluable else f"{len(evaluable)} different evaluable counts stated"
+        return None, None, f"no denominator printed and {why}", "none"
+    n, quote = evaluable[0]
+    source = f"population n_evaluable = {n} ({quote[:120]})"
+    if events is None:
+        if percent is None:
+            return None, None, "neither responders nor percent printed", "none"
+        events = round(percent * n / 100)
+        source = f"events = {percent:g}% of {n} = {events}; " + source
+    if events > n or not _percent_agrees(events, n, percent):
+        return None, None, f"the stated evaluable count {n} does not agree with {events} ({percent:g}%)", source
+    return events, n, None, source
+
+
+def _proportion_analysis(r: dict[str, Any]) -> str:
+    """A response of an arm named by disease state or marker, or stated for such patients, is a subgroup's."""
+    if not r["arm"]:
+        return "primary"
+    kind = classify(r["quote"], r["n"] if r["n"] is not None else r["percent"], arm=r["arm"])
+    return "subgroup" if kind in ("subgroup", "prognostic") else "primary"
+
+
+def proportion_rows(db: Database, studies: dict[str, Study] | None = None) -> list[dict[str, Any]]:
+    """One row per proportion estimate (responders over a denominator) of a study, chosen or excluded with its reason."""
+    studies = assign_studies(db) if studies is None else studies
+    years, evaluable = _years(db), population_denominators(db)
+    records = []
+    for r in _records(db, "responses"):
+        row = _base(r, studies[r["paper_id"]], years, "responses")
+        events, n, problem, source = _denominator(r, evaluable.get(r["paper_id"], []))
+        row["problem"] = row["problem"] or problem
+        proportion = events / n if events is not None and n else None
+        low, high = wilson(events, n) if proportion is not None and events is not None and n else (None, None)
+        row.update({"arm": r["arm"], "outcome": r["outcome"], "events": events, "n": n, "percent": r["percent"],
+                    "proportion": proportion, "ci_low": low, "ci_high": high, "denominator_source": source,
+                    "question": f"{r['outcome']} | {r['arm'] or 'all patients'}",
+                    "analysis": _proportion_analysis(r)})
+        records.append(row)
+    return _finish(merge_sources(records, lambda e: (e["events"], e["n"])))
+
+
+def hazard_ratio_rows(db: Database, studies: dict[str, Study] | None = None) -> list[dict[str, Any]]:
+    """One row per hazard-ratio estimate of a study: log HR, and its SE from the printed CI with the derivation visible."""
+    studies = assign_studies(db) if studies is None else studies
+    years = _years(db)
+    records = []
+    for r in _records(db, "hazard_ratios"):
+        row = _base(r, studies[r["paper_id"]], years, "hazard_ratios")
         level = r["ci_level"] or 95.0
         has_ci = r["ci_low"] is not None and r["ci_high"] is not None and 0 < r["ci_low"] < r["ci_high"]
         z = z_for(level)
         se = (math.log(r["ci_high"]) - math.log(r["ci_low"])) / (2 * z) if has_ci else None
-        rows.append({
-            "record_id": r["id"], "paper_id": r["paper_id"], **studies[r["paper_id"]], "endpoint": r["endpoint"],
-            "comparison": r["comparison"], "hr": r["hr"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-            "ci_level": level, "z": z, "log_hr": math.log(r["hr"]), "se_log_hr": se,
+        row["problem"] = row["problem"] or (None if has_ci else "no CI printed")
+        row.update({
+            "endpoint": r["endpoint"], "comparison": r["comparison"], "hr": r["hr"], "ci_low": r["ci_low"],
+            "ci_high": r["ci_high"], "ci_level": level, "z": z, "log_hr": math.log(r["hr"]), "se_log_hr": se,
             "se_derivation": (f"(ln {r['ci_high']} - ln {r['ci_low']}) / (2 x {z:.4f})" if has_ci
                               else "no CI printed: SE not derived"),
-            "has_ci": has_ci, "adjusted": r["adjusted"], "p": r["p"], "quote": r["quote"],
+            "has_ci": has_ci, "adjusted": r["adjusted"], "p": r["p"],
+            "analysis": classify(r["quote"], r["hr"], adjusted=r["adjusted"], comparison=r["comparison"]),
         })
-    return rows
+        records.append(row)
+    _questions(records)
+    estimates = merge_sources(records, lambda e: (e["endpoint"], e["hr"], e["ci_low"], e["ci_high"], e["ci_level"]))
+    comparison = {r["record_id"]: r["comparison"] for r in records if r["comparison"]}
+    for e in estimates:
+        # The same value under an unnamed and a named comparison: the estimate keeps the name.
+        e["comparison"] = e["comparison"] or next((comparison[i] for i in e["record_ids"] if i in comparison), None)
+    return _finish(estimates)
 
 
 def write_meta_tables(db: Database) -> None:
-    """(Re)write both meta-analysis tables from the evidence tables."""
-    for name, rows in ((META_PROPORTIONS, proportion_rows(db)), (META_HAZARD_RATIOS, hazard_ratio_rows(db))):
+    """(Re)write the studies table and both meta-analysis tables from the evidence tables."""
+    studies = assign_studies(db)
+    write_studies(db, studies)
+    for name, rows in ((META_PROPORTIONS, proportion_rows(db, studies)), (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies))):
         db.table(name).drop(ignore=True)
         if rows:
-            db.table(name).insert_all(rows, pk="record_id", foreign_keys=[("paper_id", "papers", "paper_id")])
+            db.table(name).insert_all(rows, pk="record_id", foreign_keys=[("paper_id", "papers", "paper_id"),
+                                                                            ("study_id", STUDIES, "study_id")])
+        for column in ("study_id", "included"):
+            if rows:
+                db.table(name).create_index([column], if_not_exists=True)
 
 
 def pool(effects: list[float], variances: list[float], labels: list[str]) -> dict[str, Any]:
@@ -111,121 +227,119 @@ def pool(effects: list[float], variances: list[float], labels: list[str]) -> dic
     return out
 
 
-def pool_hazard_ratios(db: Database, endpoint: str) -> dict[str, Any]:
-    """Pool the log hazard ratios of an endpoint that have a CI; ratios back-transformed."""
-    rows = [r for r in db.query(f"select * from [{META_HAZARD_RATIOS}] where endpoint = ? and has_ci", [endpoint])] \
-        if META_HAZARD_RATIOS in db.table_names() else []
-    if len(rows) < 2:
-        return {"endpoint": endpoint, "k": len(rows), "error": "fewer than two hazard ratios with a CI to pool"}
-    result = pool([r["log_hr"] for r in rows], [r["se_log_hr"] ** 2 for r in rows],
-                  [f"{r['study']} ({r['comparison'] or r['endpoint']})" for r in rows])
+def pool_selection(rows: list[dict[str, Any]], *, subgroups: bool = False, whole_first: bool = False,
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the estimates a pool takes, one per study; the others each with its ``reason``), by the selection rule.
+
+    ``subgroups`` lets subgroup and prognostic estimates in; ``whole_first`` prefers
+    a study's whole-population estimate to an arm's (proportions).
+    """
+    per_question = select(rows, lambda e: (e["study_id"], e["question"]), subgroups=subgroups)
+    candidates = [r for r in rows if per_question[r["record_id"]] is None]
+    key = (lambda e: (0 if e["arm"] is None else 1, *rank(e))) if whole_first else rank
+    per_study = select(candidates, lambda e: e["study_id"], subgroups=True, key=key, same="another estimate pooled")
+    chosen = [r for r in candidates if per_study[r["record_id"]] is None]
+    excluded = [{**r, "reason": per_question[r["record_id"]] or per_study[r["record_id"]]} for r in rows
+                if per_question[r["record_id"]] or per_study[r["record_id"]]]
+    return chosen, excluded
+
+
+def _meta_rows(db: Database, table: str, column: str, value: str) -> list[dict[str, Any]]:
+    # A database built before studies were counted has no selection to pool from: nothing, until it is rebuilt.
+    if table not in db.table_names() or "problem" not in db.table(table).columns_dict:
+        return []
+    return [dict(r) for r in db.query(f"select * from [{table}] where [{column}] = ? order by study, record_id", [value])]
+
+
+def _label(row: dict[str, Any], detail: str | None) -> str:
+    return f"{row['study']} ({detail})" if detail else row["study"]
+
+
+def _described(row: dict[str, Any], keys: tuple[str, ...], sources: bool = True) -> dict[str, Any]:
+    described = {k: row[k] for k in ("study_id", "study", "record_id", "question", *keys, "analysis", "n_sources",
+                                     "quote", "paper_id")}
+    return described | {"sources": json.loads(row["sources"])} if sources else described
+
+
+def _selection(result: dict[str, Any], chosen: list[dict[str, Any]], excluded: list[dict[str, Any]],
+               keys: tuple[str, ...], subgroups: bool) -> dict[str, Any]:
+    if "studies" in result:
+        result["studies"] = [{**study, **_described(row, keys)} for study, row in zip(result["studies"], chosen, strict=True)]
+    else:
+        result["studies"] = [_described(row, keys) for row in chosen]
+    # The estimates left out keep their quote and record id, not every source (a pool of many studies stays small).
+    result["excluded"] = [{**_described(row, keys, sources=False), "reason": row["reason"]} for row in excluded]
+    result["rule"] = SELECTION_RULE
+    result["subgroups"] = subgroups
+    return result
+
+
+def pool_hazard_ratios(db: Database, endpoint: str, *, subgroups: bool = False) -> dict[str, Any]:
+    """Pool one log hazard ratio per study of an endpoint (the selection rule); ratios back-transformed."""
+    rows = _meta_rows(db, META_HAZARD_RATIOS, "endpoint", endpoint)
+    chosen, excluded = pool_selection(rows, subgroups=subgroups)
+    keys = ("endpoint", "comparison", "hr", "ci_low", "ci_high", "ci_level", "log_hr", "se_log_hr")
+    if len(chosen) < 2:
+        result: dict[str, Any] = {"endpoint": endpoint, "k": len(chosen),
+                                  "error": "fewer than two studies with a hazard ratio and CI to pool"}
+        return _selection(result, chosen, excluded, keys, subgroups)
+    result = pool([r["log_hr"] for r in chosen], [r["se_log_hr"] ** 2 for r in chosen],
+                  [_label(r, r["comparison"]) for r in chosen])
     for key in ("dersimonian_laird", "paule_mandel"):
         est = result[key]
         est.update({"hr": math.exp(est["estimate"]), "hr_ci_low": math.exp(est["ci_low"]),
                     "hr_ci_high": math.exp(est["ci_high"])})
     result["endpoint"] = endpoint
-    return result
+    return _selection(result, chosen, excluded, keys, subgroups)
 
 
-def pool_proportions(db: Database, outcome: str) -> dict[str, Any]:
-    """Pool the logit proportions of an outcome (0.5 added to both cells when one is empty); back-transformed."""
-    rows = list(db.query(f"select * from [{META_PROPORTIONS}] where outcome = ?", [outcome])) \
-        if META_PROPORTIONS in db.table_names() else []
-    if len(rows) < 2:
-        return {"outcome": outcome, "k": len(rows), "error": "fewer than two proportions to pool"}
+def pool_proportions(db: Database, outcome: str, *, subgroups: bool = False) -> dict[str, Any]:
+    """Pool one logit proportion per study of an outcome (0.5 added to both cells when one is empty); back-transformed."""
+    rows = _meta_rows(db, META_PROPORTIONS, "outcome", outcome)
+    chosen, excluded = pool_selection(rows, subgroups=subgroups, whole_first=True)
+    keys = ("outcome", "arm", "events", "n", "proportion", "denominator_source")
+    if len(chosen) < 2:
+        result: dict[str, Any] = {"outcome": outcome, "k": len(chosen),
+                                  "error": "fewer than two studies with a proportion to pool"}
+        return _selection(result, chosen, excluded, keys, subgroups)
     effects, variances = [], []
-    for r in rows:
+    for r in chosen:
         events, n = r["events"], r["n"]
         add = 0.5 if events in (0, n) else 0.0
         effects.append(math.log((events + add) / (n - events + add)))
         variances.append(1 / (events + add) + 1 / (n - events + add))
-    result = pool(effects, variances, [f"{r['study']} ({r['arm'] or 'all'})" for r in rows])
+    result = pool(effects, variances, [_label(r, r["arm"]) for r in chosen])
     for key in ("dersimonian_laird", "paule_mandel"):
         est = result[key]
-        est.update({"proportion": _expit(est["estimate"]), "proportion_ci_low": _expit(est["ci_low"]),
-                    "proportion_ci_high": _expit(est["ci_high"])})
+        est.update({"proportion": expit(est["estimate"]), "proportion_ci_low": expit(est["ci_low"]),
+                    "proportion_ci_high": expit(est["ci_high"])})
     result["outcome"] = outcome
-    return result
+    return _selection(result, chosen, excluded, keys, subgroups)
 
 
-def _expit(x: float) -> float:
+# The columns R's meta::metagen (TE, seTE, studlab) and meta::metaprop (event, n, studlab) take, then context.
+CSV_HAZARD_RATIOS = ("studlab", "TE", "seTE", "study_id", "hr", "ci_low", "ci_high", "ci_level", "comparison",
+                     "n_sources", "record_id", "quote")
+CSV_PROPORTIONS = ("studlab", "event", "n", "study_id", "arm", "proportion", "denominator_source", "n_sources",
+                   "record_id", "quote")
+
+
+def pool_csv(result: dict[str, Any], ratio: bool) -> str:
+    """The pooled studies as CSV for R: ``meta::metagen(TE, seTE, studlab, data = d, sm = "HR")`` or
+    ``meta::metaprop(event, n, studlab, data = d)``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = CSV_HAZARD_RATIOS if ratio else CSV_PROPORTIONS
+    writer.writerow(columns)
+    for study in result["studies"]:
+        named = {"studlab": study["study"], "TE": study.get("log_hr"), "seTE": study.get("se_log_hr"),
+                 "event": study.get("events")}
+        writer.writerow([named[c] if c in named else study.get(c) for c in columns])
+    return out.getvalue()
+
+
+def expit(x: float) -> float:
     return 1 / (1 + math.exp(-x))
-
-
-def forest_rows(studies: list[dict[str, Any]], limit: int = MAX_FOREST_STUDIES) -> list[dict[str, Any]]:
-    """The studies a forest plot draws: all of them up to ``limit``, else the ``limit`` most precise (smallest
-    variance, the ones that weigh most in the pool), kept in their own order."""
-    if len(studies) <= limit:
-        return list(studies)
-    keep = set(sorted(range(len(studies)), key=lambda i: (studies[i]["variance"], i))[:limit])
-    return [study for i, study in enumerate(studies) if i in keep]
-
-
-def forest_svg(result: dict[str, Any], ratio: bool = True, limit: int = MAX_FOREST_STUDIES) -> str:
-    """A forest plot of the studies (at most ``limit``, see ``forest_rows``) and the DerSimonian-Laird estimate.
-
-    Plain SVG written by hand (lines, squares and escaped text): it takes milliseconds
-    for any number of studies and no text is ever read as markup or math.
-    ``ratio``: effects are log hazard ratios (drawn as ratios on a log axis);
-    otherwise logit proportions (drawn as proportions on a linear axis).
-    """
-    studies = forest_rows(result["studies"], limit)
-    dl = result["dersimonian_laird"]
-    # x is the drawn scale: log HR for ratios (a log axis), the proportion itself otherwise.
-    to_x = (lambda effect: effect) if ratio else _expit
-    bars = []
-    for study in studies:
-        half = Z[95.0] * math.sqrt(study["variance"])
-        bars.append((study["label"], to_x(study["effect"] - half), to_x(study["effect"]), to_x(study["effect"] + half)))
-    pooled = (to_x(dl["ci_low"]), to_x(dl["estimate"]), to_x(dl["ci_high"]))
-    finite = [x for _, *xs in bars for x in xs if math.isfinite(x)] + [x for x in pooled if math.isfinite(x)]
-    low, high = (min(finite), max(finite)) if finite else (-1.0, 1.0)
-    if ratio:
-        low, high = min(low, 0.0), max(high, 0.0)
-    if high - low < 1e-9:
-        low, high = low - 0.5, high + 0.5
-    label_w, plot_w, row_h, top = 360, 520, 18, 20
-    height = top + row_h * (len(bars) + 2) + 40
-
-    def px(x: float) -> float:
-        x = min(max(x, low), high) if math.isfinite(x) else (high if x > 0 else low)
-        return label_w + plot_w * (x - low) / (high - low)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 20}" height="{height}" '
-             f'font-family="sans-serif" font-size="12" role="img">']
-    for i, (label, a, mid, b) in enumerate(bars):
-        y = top + row_h * i + row_h / 2
-        short = label if len(label) <= 48 else label[:47] + "…"
-        parts.append(f'<text x="{label_w - 8}" y="{y + 4:.1f}" text-anchor="end">{html.escape(short)}</text>'
-                     f'<line x1="{px(a):.1f}" y1="{y:.1f}" x2="{px(b):.1f}" y2="{y:.1f}" stroke="black"/>'
-                     f'<rect x="{px(mid) - 3:.1f}" y="{y - 3:.1f}" width="6" height="6" fill="steelblue"/>')
-    y = top + row_h * len(bars) + row_h
-    a, mid, b = (px(x) for x in pooled)
-    parts.append(f'<text x="{label_w - 8}" y="{y + 4:.1f}" text-anchor="end" font-weight="bold">Pooled (DL)</text>'
-                 f'<line x1="{a:.1f}" y1="{y:.1f}" x2="{b:.1f}" y2="{y:.1f}" stroke="darkred" stroke-width="3"/>'
-                 f'<polygon points="{mid - 6:.1f},{y:.1f} {mid:.1f},{y - 6:.1f} {mid + 6:.1f},{y:.1f} {mid:.1f},{y + 6:.1f}" '
-                 f'fill="darkred"/>')
-    axis_y = y + row_h
-    parts.append(f'<line x1="{label_w}" y1="{axis_y}" x2="{label_w + plot_w}" y2="{axis_y}" stroke="grey"/>')
-    if ratio:
-        parts.append(f'<line x1="{px(0.0):.1f}" y1="{top}" x2="{px(0.0):.1f}" y2="{axis_y}" stroke="grey" '
-                     f'stroke-dasharray="4 3"/>')
-    for tick, text in _ticks(low, high, ratio):
-        parts.append(f'<line x1="{px(tick):.1f}" y1="{axis_y}" x2="{px(tick):.1f}" y2="{axis_y + 4}" stroke="grey"/>'
-                     f'<text x="{px(tick):.1f}" y="{axis_y + 16}" text-anchor="middle">{text}</text>')
-    name = "Hazard ratio (95% CI), log scale" if ratio else "Proportion (95% CI)"
-    parts.append(f'<text x="{label_w + plot_w / 2}" y="{axis_y + 32}" text-anchor="middle">{name}</text></svg>')
-    return "".join(parts)
-
-
-def _ticks(low: float, high: float, ratio: bool) -> list[tuple[float, str]]:
-    """Axis ticks inside [low, high]: round hazard ratios on the log axis, tenths (or fifths) of a proportion."""
-    if ratio:
-        values = [m * 10.0**e for e in range(-4, 5) for m in (1, 2, 5)]
-        ticks = [(math.log(v), f"{v:g}") for v in values if low <= math.log(v) <= high]
-        return ticks if len(ticks) <= 12 else [(x, t) for x, t in ticks if t.lstrip("0.").startswith("1")]
-    step = 0.1 if high - low <= 0.5 else 0.2
-    return [(i * step, f"{i * step:.1f}") for i in range(int(1 / step) + 1) if low - 1e-9 <= i * step <= high + 1e-9]
 
 
 def result_json(result: dict[str, Any]) -> str:

@@ -6,7 +6,9 @@ from typing import Any, Literal, get_args, get_origin
 from extractor import __version__ as EXTRACTOR_VERSION
 from publish.articles import ARTICLES_METADATA, ARTICLES_VIEW, PAPER_SOURCES, PAPER_SOURCES_METADATA
 from publish.facet_counts import FACET_COUNTS, FACET_COUNTS_METADATA
+from publish.meta_analysis import META_HAZARD_RATIOS, META_PROPORTIONS
 from publish.search import PASSAGES_FTS, SEARCH_QUERY
+from publish.studies import STUDIES, STUDIES_METADATA
 from publish.tables import (
     CORRECTIONS,
     PAPER_TABLES,
@@ -60,22 +62,61 @@ TRIALS_METADATA: dict[str, Any] = {
 }
 
 
+_ESTIMATE_COLUMNS = {
+    "record_id": "Id of the estimate's best source record (curator-confirmed, then abstract, then first stated).",
+    "study_id": "The study (studies.study_id): a trial's registry id, else its article's or paper's id.",
+    "study": "The study's label (its latest paper's title or stem).",
+    "question": "What the estimate answers: endpoint | comparison, or outcome | arm; one estimate per study per question.",
+    "analysis": "primary, adjusted (multivariable), subgroup or prognostic: from the record and its quote's words.",
+    "included": "1: the study's estimate for its question by the selection rule (README); 0: see excluded_reason.",
+    "excluded_reason": "Why the estimate is not the study's: rejected by curator, no CI printed, no denominator, "
+                       "subgroup analysis, prognostic factor, same study: another estimate chosen (what decided: id).",
+    "problem": "Why the estimate cannot be pooled at all (rejected by curator, no CI, no denominator), else empty.",
+    "n_sources": "How many places state this value (the same value in abstract and results is one estimate).",
+    "record_ids": "The evidence records stating it (JSON list).",
+    "sources": "Each of them: record_id, paper_id, section, start, quote (JSON list).",
+    "curation": "The curator's decision on its best source (confirmed, corrected, added, rejected).",
+    "year": "Publication year of its paper.",
+    "in_abstract": "1 when one of its sources is in the abstract.",
+}
+META_HAZARD_RATIOS_METADATA: dict[str, Any] = {
+    "description": "One row per hazard-ratio estimate of a study, shaped for R meta::metagen (log_hr, se_log_hr); "
+                   "included = 1 marks each study's estimate per question.",
+    "columns": {**_ESTIMATE_COLUMNS, "se_derivation": "How se_log_hr was derived from the printed CI.",
+                "has_ci": "0: no CI printed; the SE is left empty, never guessed."},
+    "facets": ["included"],
+}
+META_PROPORTIONS_METADATA: dict[str, Any] = {
+    "description": "One row per proportion estimate of a study (responders over a denominator), shaped for R "
+                   "meta::metaprop; included = 1 marks each study's estimate per question.",
+    "columns": {**_ESTIMATE_COLUMNS,
+                "denominator_source": "Where n comes from: printed with the number, or the paper's one stated "
+                                      "evaluable count (population n_evaluable, with its quote)."},
+    "facets": ["included"],
+}
+
+
 # Canned queries with parameters: the questions a meta-analyst asks across trials.
 QUERIES: dict[str, dict[str, Any]] = {
     "search": SEARCH_QUERY,
     "response_rates": {
         "title": "Response rates for a drug and outcome across trials",
-        "description": "Responders and denominators (Wilson 95% CI) of papers whose regimens include the drug.",
+        "description": "Responders and denominators (Wilson 95% CI) of papers whose regimens include the drug; "
+                       "included = 1 marks each study's estimate (the selection rule), else excluded_reason says why.",
         "sql": ("select study, trial_id, arm, outcome, events, n, round(proportion, 4) as proportion, "
-                "round(ci_low, 4) as ci_low, round(ci_high, 4) as ci_high, quote from meta_proportions "
-                "where outcome = :outcome and paper_id in (select paper_id from regimens where drug = :drug) "
+                "round(ci_low, 4) as ci_low, round(ci_high, 4) as ci_high, quote, study_id, n_sources, "
+                "denominator_source, included, excluded_reason from meta_proportions "
+                "where events is not null and outcome = :outcome "
+                "and paper_id in (select paper_id from regimens where drug = :drug) "
                 "order by study, arm"),
     },
     "hazard_ratios_for_endpoint": {
         "title": "Hazard ratios for an endpoint",
-        "description": "Every hazard ratio of the endpoint with its CI, log HR and SE for meta::metagen.",
+        "description": "Every hazard-ratio estimate of the endpoint with its CI, log HR and SE for meta::metagen; "
+                       "included = 1 marks each study's estimate (the selection rule), else excluded_reason says why.",
         "sql": ("select study, trial_id, endpoint, comparison, hr, ci_low, ci_high, ci_level, log_hr, se_log_hr, "
-                "se_derivation, has_ci, adjusted, p, quote from meta_hazard_ratios where endpoint = :endpoint "
+                "se_derivation, has_ci, adjusted, p, quote, study_id, n_sources, analysis, included, excluded_reason "
+                "from meta_hazard_ratios where endpoint = :endpoint "
                 "order by study"),
     },
     "grade3_adverse_events_by_term": {
@@ -167,6 +208,9 @@ def build_metadata(database: str = "evidence", row_counts: Mapping[str, int] | N
     tables["trials"] = TRIALS_METADATA
     tables[PAPER_SOURCES] = PAPER_SOURCES_METADATA
     tables[ARTICLES_VIEW] = ARTICLES_METADATA
+    tables[STUDIES] = STUDIES_METADATA
+    tables[META_HAZARD_RATIOS] = META_HAZARD_RATIOS_METADATA
+    tables[META_PROPORTIONS] = META_PROPORTIONS_METADATA
     tables[FACET_COUNTS] = FACET_COUNTS_METADATA
     return {
         "title": TITLE,

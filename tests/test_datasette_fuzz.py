@@ -26,7 +26,7 @@ TABLE_PARAMETERS = [
     "_sort_by_desc", "_search_section", "_filter_column", "_filter_op", "_filter_value",
 ]
 QUERY_PARAMETERS = ["sql", "_shape", "_json", "_size", "_timelimit", "_nl", "_labels", "_sort"]
-POOL_PARAMETERS = ["endpoint", "outcome"]
+POOL_PARAMETERS = ["endpoint", "outcome", "subgroups"]
 # (parameter, value) pairs tried on each page; over all tables' pages every pair is tried at least once.
 PER_PAGE = 12
 
@@ -69,7 +69,7 @@ async def _urls(ds: Datasette) -> list[str]:
         urls.append(f"/-/paper/{paper_id}?{urlencode({'start': start, 'end': end}, quote_via=quote, errors='surrogatepass')}")
     urls += [f"/-/paper/{paper_id}?start=10&end=5", f"/-/paper/{paper_id}?start=0&end=99999999",
              f"/-/paper/{'f' * 5000}", "/-/paper/0", f"/-/paper/{paper_id}?start=-5&end=-1"]
-    for path, name, value in itertools.product(("/-/pool", "/-/pool.json"), POOL_PARAMETERS, JUNK):
+    for path, name, value in itertools.product(("/-/pool", "/-/pool.json", "/-/pool.csv"), POOL_PARAMETERS, JUNK):
         urls.append(_url(path, name, value))
     query_pages = itertools.count()
     for query in QUERIES:

@@ -13,7 +13,8 @@ import sqlite_utils
 from datasette.app import Datasette
 
 from publish.database import build_database
-from publish.meta_analysis import MAX_FOREST_STUDIES, forest_rows, forest_svg, pool, wilson
+from publish.forest import MAX_FOREST_STUDIES, forest_rows, forest_svg
+from publish.meta_analysis import pool, wilson
 from publish.serve import make_datasette
 from tests.conftest import PAPERS
 
@@ -164,8 +165,9 @@ def odd_labels_db(db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     shutil.copyfile(db_path, path)
     db = sqlite_utils.Database(path)
     db.execute("update meta_hazard_ratios set study = '$\\foo$ <script>' || study where endpoint = 'OS'")
-    rows = [dict(r) for r in db.query("select * from meta_hazard_ratios where endpoint = 'OS' and has_ci")]
-    extra = [{**rows[i % len(rows)], "record_id": f"extra-{i}"} for i in range(150)]
+    rows = [dict(r) for r in db.query("select * from meta_hazard_ratios where endpoint = 'OS' and included")]
+    # 150 more studies (one pool takes one estimate per study).
+    extra = [{**rows[i % len(rows)], "record_id": f"extra-{i}", "study_id": f"extra-study-{i}"} for i in range(150)]
     db.table("meta_hazard_ratios").insert_all(extra)
     db.close()
     return path
