@@ -199,13 +199,14 @@ def write_meta_tables(db: Database) -> None:
     """(Re)write the studies table and both meta-analysis tables from the evidence tables."""
     studies = assign_studies(db)
     write_studies(db, studies)
-    for name, rows in ((META_PROPORTIONS, proportion_rows(db, studies)), (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies))):
+    # The question column (endpoint, outcome) is indexed too: the canned queries and pools select by it.
+    for name, rows, question in ((META_PROPORTIONS, proportion_rows(db, studies), "outcome"),
+                                 (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies), "endpoint")):
         db.table(name).drop(ignore=True)
         if rows:
             db.table(name).insert_all(rows, pk="record_id", foreign_keys=[("paper_id", "papers", "paper_id"),
                                                                             ("study_id", STUDIES, "study_id")])
-        for column in ("study_id", "included"):
-            if rows:
+            for column in ("study_id", "included", question):
                 db.table(name).create_index([column], if_not_exists=True)
 
 
