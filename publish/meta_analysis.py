@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import math
+import warnings
 from typing import Any
 
 from sqlite_utils import Database
@@ -211,7 +212,8 @@ def write_meta_tables(db: Database) -> None:
 
 
 def pool(effects: list[float], variances: list[float], labels: list[str]) -> dict[str, Any]:
-    """Random-effects pooling (DerSimonian-Laird and Paule-Mandel) with heterogeneity."""
+    """Random-effects pooling (DerSimonian-Laird, Paule-Mandel, and Hartung-Knapp on the DerSimonian-Laird
+    tau²) with heterogeneity."""
     import numpy as np
     from statsmodels.stats.meta_analysis import combine_effects
 
@@ -224,6 +226,14 @@ def pool(effects: list[float], variances: list[float], labels: list[str]) -> dic
                     "ci_low": float(low), "ci_high": float(high), "tau2": float(result.tau2)}
         if method == "dl":
             out["heterogeneity"] = {"q": float(result.q), "df": len(effects) - 1, "i2": float(result.i2)}
+            # Hartung-Knapp(-Sidik-Jonkman): the DerSimonian-Laird estimate with the weighted residual
+            # variance as its SE and a t quantile on k - 1 df (statsmodels' "random effect wls", use_t).
+            with warnings.catch_warnings():  # use_t asks for per-study n it does not need for the pooled CI
+                warnings.simplefilter("ignore")
+                knapp = combine_effects(np.array(effects), np.array(variances), method_re="dl", use_t=True)
+                low, high = knapp.conf_int(alpha=0.05)[3]
+            out["hartung_knapp"] = {"estimate": float(knapp.mean_effect_re), "se": float(knapp.sd_eff_w_re_hksj),
+                                    "ci_low": float(low), "ci_high": float(high), "tau2": float(knapp.tau2)}
     out["studies"] = [{"label": lab, "effect": e, "variance": v} for lab, e, v in zip(labels, effects, variances, strict=True)]
     return out
 
@@ -286,7 +296,7 @@ def pool_hazard_ratios(db: Database, endpoint: str, *, subgroups: bool = False) 
         return _selection(result, chosen, excluded, keys, subgroups)
     result = pool([r["log_hr"] for r in chosen], [r["se_log_hr"] ** 2 for r in chosen],
                   [_label(r, r["comparison"]) for r in chosen])
-    for key in ("dersimonian_laird", "paule_mandel"):
+    for key in ("dersimonian_laird", "paule_mandel", "hartung_knapp"):
         est = result[key]
         est.update({"hr": math.exp(est["estimate"]), "hr_ci_low": math.exp(est["ci_low"]),
                     "hr_ci_high": math.exp(est["ci_high"])})
@@ -310,7 +320,7 @@ def pool_proportions(db: Database, outcome: str, *, subgroups: bool = False) -> 
         effects.append(math.log((events + add) / (n - events + add)))
         variances.append(1 / (events + add) + 1 / (n - events + add))
     result = pool(effects, variances, [_label(r, r["arm"]) for r in chosen])
-    for key in ("dersimonian_laird", "paule_mandel"):
+    for key in ("dersimonian_laird", "paule_mandel", "hartung_knapp"):
         est = result[key]
         est.update({"proportion": expit(est["estimate"]), "proportion_ci_low": expit(est["ci_low"]),
                     "proportion_ci_high": expit(est["ci_high"])})

@@ -57,6 +57,20 @@ def test_pooling_matches_an_independent_dersimonian_laird() -> None:
     assert result["paule_mandel"]["tau2"] > 0
 
 
+def test_hartung_knapp_matches_the_textbook_formula() -> None:
+    from scipy.stats import t
+
+    effects, variances = [0.1, 0.3, -0.2, 0.5], [0.04, 0.05, 0.03, 0.08]
+    estimate, _, tau2, _ = dersimonian_laird(effects, variances)
+    w = 1 / (np.array(variances) + tau2)
+    se = math.sqrt((w * (np.array(effects) - estimate) ** 2).sum() / ((len(effects) - 1) * w.sum()))
+    half = t.ppf(0.975, len(effects) - 1) * se
+    knapp = pool(effects, variances, ["a", "b", "c", "d"])["hartung_knapp"]
+    assert knapp["estimate"] == pytest.approx(estimate, abs=1e-9)
+    assert knapp["se"] == pytest.approx(se, abs=1e-9)
+    assert (knapp["ci_low"], knapp["ci_high"]) == pytest.approx((estimate - half, estimate + half), abs=1e-9)
+
+
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("meta") / "evidence.db"

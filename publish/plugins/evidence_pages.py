@@ -191,11 +191,13 @@ def pool_html(result: dict[str, Any], ratio: bool) -> str:
     if "error" in result:
         return f"<p>{html.escape(result['error'])}</p>{rule}{pooled_studies}{excluded}"
     unit = "hr" if ratio else "proportion"
-    dl, pm, het = result["dersimonian_laird"], result["paule_mandel"], result["heterogeneity"]
+    het = result["heterogeneity"]
+    methods = (("DerSimonian–Laird", "dersimonian_laird"), ("Paule–Mandel", "paule_mandel"),
+               ("Hartung–Knapp (DL τ², t on k−1 df)", "hartung_knapp"))
     rows = "".join(
         f"<tr><td>{label}</td><td>{est[unit]:.3f}</td><td>{est[unit + '_ci_low']:.3f}–{est[unit + '_ci_high']:.3f}"
         f"</td><td>{est['tau2']:.4f}</td></tr>"
-        for label, est in (("DerSimonian–Laird", dl), ("Paule–Mandel", pm)))
+        for label, est in ((label, result[key]) for label, key in methods))
     summary = (f"<table><tr><th>method</th><th>{unit}</th><th>95% CI</th><th>tau²</th></tr>{rows}</table>"
                f"<p>Q = {het['q']:.3f} on {het['df']} df, I² = {100 * het['i2']:.1f}%; k = {result['k']} studies, "
                f"one estimate each.</p>")
