@@ -27,7 +27,7 @@ from publish.site_links import Link, cell_paper_id, paper_viewer_path, site_link
 from publish.snapshot import FileVersion, served_snapshot
 
 VALUE_COLUMNS = value_columns()
-STYLE = ("<style>.evidence-links{margin:0.3em 0 0 0;font-size:0.9em}.evidence-links a{margin-right:1em}"
+STYLE = ("<style>header .evidence-links{float:left;margin:0 0 0 2em;font-size:0.9em}.evidence-links a{margin-right:1em}"
          "mark{background:#ffe066;padding:0 2px}pre{white-space:pre-wrap}h3{margin-top:1.5em}"
          "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}"
          ".newer{background:#fff3cd;border:1px solid #e0c060;padding:4px 8px}</style>")
