@@ -188,7 +188,8 @@ def _newer_notice(datasette: Any) -> str:
     if snapshot is None or not snapshot.newer_available():
         return ""
     return (f"<p class='newer' id='newer-database'>A newer {html.escape(snapshot.source.name)} has been built; "
-            f"this server still answers from the version it opened at start. Restart it to serve the new one.</p>")
+            f"this server still answers from the version it opened at start. Stop and start <code>evidence serve</code> "
+            f"again to serve the new one.</p>")
 
 
 async def version_json(datasette: Any) -> Response:
