@@ -28,10 +28,12 @@ FACET_COUNTS_METADATA = {
 
 def write_facet_counts(db: Database, facets: Mapping[str, Sequence[str]]) -> None:
     """(Re)write the facet_counts table: the counts of ``facets`` (table -> columns) in the database now."""
-    # No declared type for value: it keeps each value's own type (3 stays a number, '3-4' text).
+    # No declared type for value: it keeps each value's own type (3 stays a number, '3-4' text). So the key is
+    # UNIQUE, not the primary key: Datasette's row pages compare a URL's key as text, which never equals 2018, so
+    # rows are addressed by rowid.
     db.execute(f"DROP TABLE IF EXISTS [{FACET_COUNTS}]")
     db.execute(f"CREATE TABLE [{FACET_COUNTS}] (table_name TEXT NOT NULL, column_name TEXT NOT NULL, value, "
-               f"count INTEGER NOT NULL, PRIMARY KEY (table_name, column_name, value))")
+               f"count INTEGER NOT NULL, UNIQUE (table_name, column_name, value))")
     names = set(db.table_names())
     with db.conn:
         for table, columns in facets.items():

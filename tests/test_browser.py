@@ -1,9 +1,12 @@
-"""What a person sees: headless Chromium opens a paper page with highlighted evidence and the forest plot.
+"""What a person sees: headless Chromium opens a paper page with highlighted evidence, the forest plot, and a wide
+table page (its table scrolls in its own box, its column descriptions folded).
 
 Chromium comes from Debian's `chromium` package (`make test` installs it when absent
 and apt-get is available); the test is skipped, saying why, when it is not there.
 """
 
+import html
+import json
 import shutil
 import socket
 import struct
@@ -25,6 +28,18 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
+# Opens ?page in a 1000 px wide frame and writes how wide the page's content is and whether the column
+# descriptions are open: what a reader's window would scroll.
+WIDTH_PROBE = """<!DOCTYPE html><html><body><p id="out">waiting</p>
+<iframe id="f" style="width:1000px;height:800px;border:0"></iframe><script>
+const f = document.getElementById("f");
+f.onload = () => { const d = f.contentDocument; const box = d.querySelector("details.column-descriptions-box");
+  document.getElementById("out").textContent = JSON.stringify({width: d.documentElement.scrollWidth,
+    client: d.documentElement.clientWidth, open: box ? box.open : null,
+    wrapper: d.querySelector(".table-wrapper") ? d.querySelector(".table-wrapper").scrollWidth : 0}); };
+f.src = new URLSearchParams(location.search).get("page");
+</script></body></html>"""
+
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")
 
 
@@ -38,9 +53,13 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     db = tmp_path_factory.mktemp("browser") / "evidence.db"
     build_database(db, [PAPERS])
+    probe = tmp_path_factory.mktemp("probe")
+    (probe / "width.html").write_text(WIDTH_PROBE, encoding="utf-8")
     port = _free_port()
     evidence = Path(sys.executable).parent / "evidence"
-    process = subprocess.Popen([str(evidence), "serve", str(db), "--port", str(port)], cwd=ROOT,
+    # --static serves the probe page from the site's own origin, so it may measure a page in an iframe.
+    process = subprocess.Popen([str(evidence), "serve", str(db), "--port", str(port), "--static", f"probe:{probe}"],
+                               cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -96,3 +115,13 @@ def test_forest_plot_page_renders_an_image(server: tuple[str, Path], tmp_path: P
     width, height, raw = _png_pixels(shot)
     assert (width, height) == (1100, 900)
     assert len(set(raw[: min(len(raw), 2_000_000)])) > 20, "the screenshot is blank"
+
+
+def test_a_wide_table_scrolls_in_its_box_and_its_descriptions_are_folded(server: tuple[str, Path], tmp_path: Path) -> None:
+    base, _ = server
+    dom = _chromium(["--dump-dom", "--virtual-time-budget=20000", f"{base}/probe/width.html?page=/evidence/adverse_events"],
+                    tmp_path / "profile").stdout
+    measured = json.loads(html.unescape(dom.split('<p id="out">', 1)[1].split("</p>", 1)[0]))
+    assert measured["wrapper"] > measured["client"]  # the table is wider than the window ...
+    assert measured["width"] <= measured["client"]  # ... but only its box scrolls, not the page
+    assert measured["open"] is False

@@ -131,3 +131,42 @@ def test_split_ligatures_are_repaired() -> None:
     document = parse_paper(CORPUS / "pdf" / "lancet_2015_pathway2_spironolactone_resistant_hypertension_rct.pdf")
     assert "eff ective" not in document.text and "modifi ed" not in document.text
     assert "effective" in document.text
+
+
+# Title (opening words) and year each bundled PDF prints on its first page; where the year was read from.
+PRINTED = {
+    "bmcanesthesiol_2015_haloperidol_dexamethasone_ponv_dose_response_rct": (
+        "Haloperidol dose combined with dexamethasone for PONV prophylaxis", 2015),  # "© 2015 Joo et al."
+    "bmj_2015_physical_activity_smoking_cessation_pregnancy_rct": (
+        "Physical activity for smoking cessation in pregnancy", 2015),  # "BMJ 2015;350:h2145"
+    "childpsychiatryhumdev_2017_aripiprazole_autism_irritability_rct": (
+        "Aripiprazole in the Treatment of Irritability", 2017),  # "Child Psychiatry Hum Dev (2017) 48:796"
+    "lancet_2015_pathway2_spironolactone_resistant_hypertension_rct": (
+        "Spironolactone versus placebo, bisoprolol, and doxazosin", 2015),  # Subject: "The Lancet, 386 (2015)"
+    "plosone_2015_perioperative_empowerment_older_cancer_patients_rct": (
+        "Patient Empowerment Improved Perioperative Quality of Care", 2015),  # "Published: September 17, 2015"
+    "scirep_2015_peginterferon_ribavirin_hcv_genotype2_rct": (
+        "Peginterferon plus weight-based ribavirin", 2015),  # "Published: 01 July 2015"
+}
+
+
+@pytest.mark.parametrize("path", PDFS, ids=lambda p: p.stem)
+def test_title_and_year_of_the_bundled_pdfs(path: Path) -> None:
+    metadata = parse_paper(path).metadata
+    title, year = PRINTED[path.stem]
+    assert metadata.title is not None and metadata.title.startswith(title)
+    assert metadata.year == year
+
+
+def test_a_title_or_year_the_first_page_does_not_print_is_not_taken() -> None:
+    from extractor.parsers.pdf_meta import pdf_metadata
+
+    info = {"Title": "Microsoft Word - draft3.docx", "Subject": "", "CreationDate": "D:20190101"}
+    metadata = pdf_metadata("Some text", ["A randomised trial of aspirin", "Smith J, Jones K"], info)
+    assert (metadata.title, metadata.year) == (None, None)
+    printed = {"Title": "A randomised trial of aspirin in older adults"}
+    page = ["A randomised trial of aspirin in", "older adults", "© 2019 The Authors"]
+    assert pdf_metadata("", page, printed).model_dump(include={"title", "year"}) == {
+        "title": "A randomised trial of aspirin in older adults", "year": 2019}
+    # A year of the references (not on the first page) is never taken.
+    assert pdf_metadata("Lancet 2010;375:1-9. © 2011", ["A randomised trial of aspirin"], {}).year is None

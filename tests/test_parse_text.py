@@ -261,3 +261,13 @@ def test_a_lower_case_section_name_on_its_own_line_is_a_heading() -> None:
     assert labels[-1] == "abstract"
     start = document.text.index("Twenty")
     assert document.section_at(start).label == "abstract"
+
+
+@pytest.mark.parametrize(("stem", "year"), [
+    ("ha04_tower_blinatumomab_all", 2017),  # "N Engl J Med 2017;376:836-47. ... Copyright © 2017"
+    ("hb03_czuczman_lenalidomide_dlbcl", 2017),  # "Clin Cancer Res; 23(15); 4127–37. ©2017 AACR."
+    ("p12_scott_zk304709_solid", 2009),  # "© 2009 Springer-Verlag."
+    ("d05_sorafenib_clagm_bloodadv2023", None),  # states no year (only its references do): none taken
+])
+def test_year_from_the_papers_own_citation_or_copyright_line(stem: str, year: int | None) -> None:
+    assert parse_paper(PAPERS / f"{stem}.txt").metadata.year == year

@@ -67,6 +67,7 @@ async def test_a_rebuild_while_serving_is_not_served_and_is_reported(db_path: Pa
     assert after["serving"] == before["serving"] and after["current"]["inode"] != after["serving"]["inode"]
     page = await ds.client.get("/evidence/papers")
     assert page.status_code == 200 and "A newer evidence.db has been built" in page.text
+    assert "Stop and start <code>evidence serve</code> again" in page.text  # says what to do
     # The URLs keep the file's name, whatever the snapshot's path.
     served = ds.get_database()
     assert served.name == "evidence" and Path(served.path).parent.name.startswith(".evidence.db.serve-")

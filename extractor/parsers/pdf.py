@@ -26,10 +26,11 @@ from extractor.limits import MAX_PDF_PAGE_OBJECTS, MAX_PDF_PAGES, MAX_PDF_SECOND
 from extractor.parsers import paper_id_for
 from extractor.parsers.pdf_guard import is_truncated, quiet_pdfminer, refuse_bombs, truncated
 from extractor.parsers.pdf_layout import LINE_HYPHEN
+from extractor.parsers.pdf_meta import pdf_metadata
 from extractor.parsers.pdf_table_text import PdfTable, document_tables, is_table_mark, merge_continued, place_tables
 from extractor.parsers.pdf_tables import page_tables
 from extractor.parsers.sections import abstract_step, label_for_heading, layout_regex, normalise_heading
-from schemas import Document, DocumentMetadata, Section
+from schemas import Document, Section
 from schemas.vocab import SectionLabel
 
 LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"})
@@ -51,7 +52,8 @@ ENCRYPT_KEY = re.compile(rb"/Encrypt\b")
 def parse_pdf(path: Path, data: bytes) -> Document:
     """Parse a PDF's text layer into a Document; encrypted, corrupt and image-only PDFs are refused."""
     tables: list[PdfTable] = []
-    pages = read_pages(path, data, tables)
+    info: dict[str, str] = {}
+    pages = read_pages(path, data, tables, info)
     merge_continued(tables)
     lines = drop_furniture(pages)
     if not any(c.isalpha() for line in lines for c in line):
@@ -69,15 +71,17 @@ def parse_pdf(path: Path, data: bytes) -> Document:
         text=text,
         sections=sections,
         tables=tables_found,
-        metadata=pdf_metadata(text),
+        metadata=pdf_metadata(text, pages[0], info),
     )
 
 
-def read_pages(path: Path, data: bytes, tables: list[PdfTable] | None = None) -> list[list[str]]:
+def read_pages(path: Path, data: bytes, tables: list[PdfTable] | None = None,
+               info: dict[str, str] | None = None) -> list[list[str]]:
     """Each page's text lines, soft hyphens joined and ligatures spelled out.
 
     With ``tables``, the tables found beside table captions are appended to it and
-    stand in the lines as placeholders (pdf_tables).
+    stand in the lines as placeholders (pdf_tables). With ``info``, the document
+    information dictionary (Title, Subject, ...) is added to it.
     """
     refuse_bombs(path, data)
     try:
@@ -96,6 +100,8 @@ def read_pages(path: Path, data: bytes, tables: list[PdfTable] | None = None) ->
             raise PaperError(path, "PDF has no pages") from exc
         raise PaperError(path, f"corrupt or truncated PDF ({cause})") from exc
     try:
+        if info is not None:
+            info.update(_info(document))
         pages = _page_texts(path, data, document, tables)
     except pdfium.PdfiumError as exc:
         raise PaperError(path, f"corrupt PDF page ({exc})") from exc
@@ -106,6 +112,15 @@ def read_pages(path: Path, data: bytes, tables: list[PdfTable] | None = None) ->
             raise truncated(path)
         raise PaperError(path, "PDF has no text layer (scanned images only?); it needs OCR first")
     return pages
+
+
+def _info(document: pdfium.PdfDocument) -> dict[str, str]:
+    """The information dictionary's text entries; a damaged dictionary gives none (the text is what matters)."""
+    try:
+        return {key: value for key, value in document.get_metadata_dict(skip_empty=True).items()
+                if isinstance(value, str)}
+    except (pdfium.PdfiumError, UnicodeDecodeError, ValueError):
+        return {}
 
 
 def _page_texts(path: Path, data: bytes, document: pdfium.PdfDocument,
@@ -357,10 +372,3 @@ def _sections(bounds: list[tuple[int, SectionLabel, str | None]], length: int) -
     if not sections or sections[0].start != 0:
         sections.insert(0, Section(label="title", title=None, start=0, end=sections[0].start if sections else length))
     return sections
-
-
-def pdf_metadata(text: str) -> DocumentMetadata:
-    """DOI and PMCID printed in the text (the title is not reliably the first line, so it is left out)."""
-    doi = layout_regex("layout.doi.v1").search(text)
-    pmcid = layout_regex("layout.pmcid.v1").search(text)
-    return DocumentMetadata(doi=doi.group(0).rstrip(".") if doi else None, pmcid=pmcid.group(0) if pmcid else None)

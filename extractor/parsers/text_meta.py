@@ -11,6 +11,9 @@ from schemas.vocab import SectionLabel
 FRONT_LABELS = frozenset({"title", "other", "abstract"})
 # Headings of repository pages whose next line holds the journal name.
 JOURNAL_FIELDS = frozenset({"journal title"})
+# Year lines of the front matter after a PubMed citation: a labelled year, the journal citation, the copyright.
+TEXT_YEAR_RULES = ("layout.publication_year.v1", "layout.journal_citation_year.v1", "layout.published_year.v1",
+                   "layout.copyright_year.v1")
 
 
 def text_metadata(
@@ -31,9 +34,10 @@ def text_metadata(
         if citation:
             meta.setdefault("journal", citation.group("journal").strip())
             meta.setdefault("year", int(citation.group("year")))
-        year = layout_regex("layout.publication_year.v1").match(text)
-        if year:
-            meta.setdefault("year", int(year.group("year")))
+        for rule_id in TEXT_YEAR_RULES:
+            year = layout_regex(rule_id).search(text)
+            if year:
+                meta.setdefault("year", int(year.group("year")))
         if kinds[i] == "heading" and normalise_heading(text) in JOURNAL_FIELDS:
             value = next((j for j in front if j > i), None)
             if value is not None and kinds[value] in ("short", "heading", "labelled") and labels[value] == labels[i]:

@@ -25,11 +25,11 @@ from markupsafe import Markup
 from publish.forest import MAX_FOREST_STUDIES, forest_svg
 from publish.meta_analysis import pool_csv, pool_hazard_ratios, pool_proportions
 from publish.plugins.limits import apply_limits
+from publish.site_links import Link, cell_paper_id, paper_viewer_path, site_links, value_columns
 from publish.snapshot import FileVersion, served_snapshot
-from publish.tables import evidence_specs
 
-KINDS = [spec.name for spec in evidence_specs().values()]
-STYLE = ("<style>body{font-family:sans-serif;max-width:60em;margin:1em auto;line-height:1.45}"
+VALUE_COLUMNS = value_columns()
+STYLE = ("<style>header .evidence-links{float:left;margin:0 0 0 2em;font-size:0.9em}.evidence-links a{margin-right:1em}"
          "mark{background:#ffe066;padding:0 2px}pre{white-space:pre-wrap}h3{margin-top:1.5em}"
          "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}"
          ".newer{background:#fff3cd;border:1px solid #e0c060;padding:4px 8px}</style>")
@@ -45,13 +45,33 @@ _POOL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-po
 
 
 def _page(title: str, body: str, datasette: Any = None) -> Response:
+    """A page outside Datasette's templates (the pool page), in Datasette's stylesheet with the site's links."""
     notice = _newer_notice(datasette) if datasette is not None else ""
+    links = _header_links(datasette.get_database().name) if datasette is not None else ""
     return Response.html(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-                         f"{STYLE}</head><body>{notice}{body}</body></html>")
+                         f"<link rel='stylesheet' href='/-/static/app.css'>{STYLE}</head><body><div class='not-footer'>"
+                         f"<header><nav>{links}</nav></header>{notice}<section class='content'>{body}</section>"
+                         f"</div></body></html>")
+
+
+def _header_links(database: str) -> str:
+    crumbs = f"<p class='crumbs'><a href='/'>home</a> / <a href='/{html.escape(database)}'>{html.escape(database)}</a></p>"
+    links = "".join(f" <a href='{html.escape(link.href)}'>{html.escape(link.label)}</a>" for link in site_links(database))
+    return f"{crumbs}<p class='evidence-links'><a href='/'>Home</a>{links}</p>"
+
+
+def _marked_text(text: str, offset: int, span: tuple[int, int] | None) -> Markup:
+    """A section's text, escaped, with the span marked when it starts in this section."""
+    if span and offset <= span[0] < offset + len(text):
+        a, b = span[0] - offset, min(span[1] - offset, len(text))
+        return Markup(html.escape(text[:a]) + f"<mark id='evidence'>{html.escape(text[a:b])}</mark>"
+                      + html.escape(text[b:]))
+    return Markup(html.escape(text))
 
 
 async def paper_page(request: Any, datasette: Any) -> Response:
-    """/-/paper/<paper_id>?start=&end=: the paper's text, the span marked, and all its evidence by kind."""
+    """/-/paper/<paper_id>?start=&end=: the paper's text with the span marked, and every evidence record of the
+    paper by kind (full quote, values, link to its span and to its row)."""
     db = datasette.get_database()
     paper_id = request.url_vars["paper_id"]
     paper = (await db.execute("select * from papers where paper_id = ?", [paper_id])).first()
@@ -59,30 +79,26 @@ async def paper_page(request: Any, datasette: Any) -> Response:
         return Response.html("no such paper", status=404)
     start, end = request.args.get("start") or "", request.args.get("end") or ""
     span = (int(start), int(end)) if OFFSET.fullmatch(start) and OFFSET.fullmatch(end) else None
-    sections = (await db.execute("select label, title, start, text from sections where paper_id = ? order by ordinal",
-                                 [paper_id])).rows
-    parts = []
-    for section in sections:
-        text, offset = section["text"], section["start"]
-        if span and offset <= span[0] < offset + len(text):
-            a, b = span[0] - offset, min(span[1] - offset, len(text))
-            body = (html.escape(text[:a]) + f"<mark id='evidence'>{html.escape(text[a:b])}</mark>"
-                    + html.escape(text[b:]))
-        else:
-            body = html.escape(text)
-        parts.append(f"<section data-label='{html.escape(str(section['label']))}'><pre>{body}</pre></section>")
-    evidence = []
-    for kind in KINDS:
-        rows = (await db.execute(f"select * from [{kind}] where paper_id = ? order by start", [paper_id])).rows
+    sections = [{"label": s["label"], "html": _marked_text(s["text"], s["start"], span)}
+                for s in (await db.execute("select label, start, text from sections where paper_id = ? order by ordinal",
+                                           [paper_id])).rows]
+    kinds, paper_links = [], []
+    for table, columns in VALUE_COLUMNS.items():
+        rows = (await db.execute(f"select * from [{table}] where paper_id = ? order by start", [paper_id])).rows
         if not rows:
             continue
-        items = "".join(
-            f"<li><a href='?start={r['start']}&end={r['end']}#evidence'>{html.escape(r['quote'][:160])}</a> "
-            f"<small>({html.escape(str(r['section']))}, {html.escape(str(r['rule_id']))})</small></li>" for r in rows)
-        evidence.append(f"<h3 class='kind'>{kind} ({len(rows)})</h3><ul>{items}</ul>")
+        shown = [c for c in columns if any(r[c] is not None for r in rows)]
+        kinds.append({"name": table, "columns": shown, "rows": [{
+            "quote": r["quote"], "href": paper_viewer_path(paper_id, r["start"], r["end"]),
+            "cells": [r[c] for c in shown], "section": r["section"], "rule_id": r["rule_id"],
+            "row_href": f"/{db.name}/{table}/{r['id']}"} for r in rows]})
+        paper_links.append(Link(f"{table} ({len(rows)})", f"/{db.name}/{table}?paper_id={paper_id}"))
+    paper_links.insert(0, Link("sections", f"/{db.name}/sections?paper_id={paper_id}"))
     title = paper["title"] or paper["stem"]
-    return _page(title, f"<h1>{html.escape(title)}</h1><h2>Evidence</h2>{''.join(evidence)}"
-                        f"<h2>Text</h2>{''.join(parts)}", datasette)
+    return Response.html(await datasette.render_template("evidence_paper.html", {
+        "title": title, "database": db.name, "paper_row": f"/{db.name}/papers/{paper_id}",
+        "paper_links": paper_links, "kinds": kinds, "sections": sections,
+    }, request=request))
 
 
 @dataclass(frozen=True)
@@ -220,7 +236,8 @@ def _newer_notice(datasette: Any) -> str:
     if snapshot is None or not snapshot.newer_available():
         return ""
     return (f"<p class='newer' id='newer-database'>A newer {html.escape(snapshot.source.name)} has been built; "
-            f"this server still answers from the version it opened at start. Restart it to serve the new one.</p>")
+            f"this server still answers from the version it opened at start. Stop and start <code>evidence serve</code> "
+            f"again to serve the new one.</p>")
 
 
 async def version_json(datasette: Any) -> Response:
@@ -257,13 +274,35 @@ def extra_body_script(datasette: Any) -> str:
 
 
 @hookimpl
+def extra_template_vars(datasette: Any) -> dict[str, Any]:
+    """Every page's header links (publish/templates/base.html shows them)."""
+    return {"evidence_links": site_links(datasette.get_database().name)}
+
+
+@hookimpl
+def menu_links(datasette: Any) -> list[dict[str, str]]:
+    """The same links in Datasette's menu."""
+    return [{"href": link.href, "label": link.label} for link in site_links(datasette.get_database().name)]
+
+
+@hookimpl
 def render_cell(row: Any, value: Any, column: str, table: str) -> Any:
-    """An evidence row's quote links to its paper's text with the span highlighted."""
-    if column != "quote" or table not in KINDS or not isinstance(value, str):
+    """An evidence row's quote links to its paper's text with the span highlighted; a paper's label and id
+    link to its text."""
+    if table == "papers" and column in ("label", "paper_id") and isinstance(value, str):
+        try:
+            paper_id = cell_paper_id(row["paper_id"] if column == "label" else value)
+        except (KeyError, IndexError):
+            return None
+        if paper_id is None:
+            return None
+        return Markup(f'<a href="{html.escape(paper_viewer_path(paper_id))}">{html.escape(value)}</a>')
+    if column != "quote" or table not in VALUE_COLUMNS or not isinstance(value, str):
         return None
     try:
-        paper_id, start, end = row["paper_id"], row["start"], row["end"]
+        paper_id, start, end = cell_paper_id(row["paper_id"]), row["start"], row["end"]
     except (KeyError, IndexError):
         return None
-    href = f"/-/paper/{paper_id}?start={start}&end={end}#evidence"
-    return Markup(f'<a href="{html.escape(href)}">{html.escape(value)}</a>')
+    if paper_id is None or not isinstance(start, int) or not isinstance(end, int):
+        return None
+    return Markup(f'<a href="{html.escape(paper_viewer_path(paper_id, start, end))}">{html.escape(value)}</a>')
