@@ -121,3 +121,17 @@ def test_a_progress_bar_on_a_terminal_and_none_in_a_pipe(monkeypatch: pytest.Mon
                 advance(path)
         assert ("Reading papers" in stream.getvalue()) is shown
         assert ("100%" in stream.getvalue()) is shown
+
+
+def test_the_extractor_version_changes_with_any_rule_file(tmp_path: Path) -> None:
+    import shutil
+
+    import extractor
+
+    live = Path(extractor.__file__).parent
+    copy = tmp_path / "extractor"
+    shutil.copytree(live, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert extractor.digest(copy) == extractor.digest() and extractor.__version__.endswith("+" + extractor.digest())
+    rules = copy / "patterns" / "response.yaml"
+    rules.write_text(rules.read_text() + "\n# a comment is an edit too\n")
+    assert extractor.digest(copy) != extractor.digest()
