@@ -219,22 +219,29 @@ def pool(effects: list[float], variances: list[float], labels: list[str]) -> dic
     from statsmodels.stats.meta_analysis import combine_effects
 
     out: dict[str, Any] = {"k": len(effects), "studies": []}
-    for method in ("dl", "pm"):
-        result = combine_effects(np.array(effects), np.array(variances), method_re=method)
+    y, v = np.array(effects), np.array(variances)
+    # statsmodels leaves the DerSimonian-Laird tau² (Q - df) / C negative when Q < k - 1; the estimator truncates
+    # it at 0. The random-effects fit then uses that tau² as given (an "iterated" fit that starts there, 0 steps).
+    with warnings.catch_warnings():  # its own random-effects fit over a negative tau² takes square roots of < 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        moments = combine_effects(y, v, method_re="dl")
+    tau2 = max(0.0, float(moments.tau2))
+    fits = {"dersimonian_laird": combine_effects(y, v, method_re="iterated", tau2_start=tau2, maxiter=0),
+            "paule_mandel": combine_effects(y, v, method_re="pm")}
+    for key, result in fits.items():
         low, high = result.conf_int(alpha=0.05)[1]
-        key = {"dl": "dersimonian_laird", "pm": "paule_mandel"}[method]
         out[key] = {"estimate": float(result.mean_effect_re), "se": float(result.sd_eff_w_re),
                     "ci_low": float(low), "ci_high": float(high), "tau2": float(result.tau2)}
-        if method == "dl":
-            out["heterogeneity"] = {"q": float(result.q), "df": len(effects) - 1, "i2": float(result.i2)}
-            # Hartung-Knapp(-Sidik-Jonkman): the DerSimonian-Laird estimate with the weighted residual
-            # variance as its SE and a t quantile on k - 1 df (statsmodels' "random effect wls", use_t).
-            with warnings.catch_warnings():  # use_t asks for per-study n it does not need for the pooled CI
-                warnings.simplefilter("ignore")
-                knapp = combine_effects(np.array(effects), np.array(variances), method_re="dl", use_t=True)
-                low, high = knapp.conf_int(alpha=0.05)[3]
-            out["hartung_knapp"] = {"estimate": float(knapp.mean_effect_re), "se": float(knapp.sd_eff_w_re_hksj),
-                                    "ci_low": float(low), "ci_high": float(high), "tau2": float(knapp.tau2)}
+    q = float(moments.q)
+    out["heterogeneity"] = {"q": q, "df": len(effects) - 1, "i2": max(0.0, (q - (len(effects) - 1)) / q) if q > 0 else 0.0}
+    # Hartung-Knapp(-Sidik-Jonkman): the DerSimonian-Laird estimate with the weighted residual
+    # variance as its SE and a t quantile on k - 1 df (statsmodels' "random effect wls", use_t).
+    with warnings.catch_warnings():  # use_t asks for per-study n it does not need for the pooled CI
+        warnings.simplefilter("ignore")
+        knapp = combine_effects(y, v, method_re="iterated", tau2_start=tau2, maxiter=0, use_t=True)
+        low, high = knapp.conf_int(alpha=0.05)[3]
+    out["hartung_knapp"] = {"estimate": float(knapp.mean_effect_re), "se": float(knapp.sd_eff_w_re_hksj),
+                            "ci_low": float(low), "ci_high": float(high), "tau2": float(knapp.tau2)}
     out["studies"] = [{"label": lab, "effect": e, "variance": v} for lab, e, v in zip(labels, effects, variances, strict=True)]
     return out
 
@@ -260,7 +267,12 @@ def _meta_rows(db: Database, table: str, column: str, value: str) -> list[dict[s
     # A database built before studies were counted has no selection to pool from: nothing, until it is rebuilt.
     if table not in db.table_names() or "problem" not in db.table(table).columns_dict:
         return []
-    return [dict(r) for r in db.query(f"select * from [{table}] where [{column}] = ? order by study, record_id", [value])]
+    # The paper's first author (a papers column from the parser, in databases built since it was read) names
+    # the study in forest plots.
+    author = ("(select first_author from papers where papers.paper_id = m.paper_id)"
+              if "first_author" in db.table("papers").columns_dict else "null")
+    return [dict(r) for r in db.query(f"select m.*, {author} as first_author from [{table}] m where [{column}] = ? "
+                                      "order by study, record_id", [value])]
 
 
 # A forest label's name part is cut to this many characters, so its year and trial id stay visible.
