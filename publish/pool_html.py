@@ -71,7 +71,8 @@ def facets_html(result: dict[str, Any]) -> str:
     if not parts:
         return ""
     return ("<div class='facets'><p><small>Choose what to pool (studies with an eligible estimate in brackets); "
-            "a chosen drug, comparator or analysis set is removed by clicking it again.</small></p>"
+            "a chosen drug, disease, comparator or analysis set is removed by clicking it again; diseases are "
+            "those a paper's title or abstract names (publish/disease_words.yaml).</small></p>"
             + "".join(parts) + "</div>")
 
 

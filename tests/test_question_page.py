@@ -14,6 +14,7 @@ import sqlite_utils
 from datasette.app import Datasette
 
 from publish.database import build_database
+from publish.diseases import disease_patterns, diseases_in, paper_diseases
 from publish.meta_analysis import LEFT_OUT_BY_YOU, pool
 from tests.conftest import PAPERS
 
@@ -86,6 +87,28 @@ async def test_narrowing_by_drug_pools_the_papers_of_that_drug(ds: Datasette, db
     assert prognostic["studies"] and {s["analysis"] for s in prognostic["studies"]} == {"prognostic"}
 
 
+def test_disease_words_load_and_match_whole_words() -> None:
+    assert "acute myeloid leukemia" in disease_patterns()
+    assert diseases_in("older patients with acute myeloid leukaemia or high-risk MDS") == {
+        "acute myeloid leukemia", "myelodysplastic syndrome"}
+    assert diseases_in("advanced oesophagogastric cancer (REAL3)") == {"gastric or oesophageal cancer"}
+    assert diseases_in("a SAMLE of DAMLs and gastrectomy") == set()
+
+
+async def test_narrowing_by_disease_pools_the_papers_naming_it(ds: Datasette, db_path: Path) -> None:
+    db = sqlite_utils.Database(db_path)
+    whole = await _json(ds, "/-/pool.json?endpoint=OS")
+    named = paper_diseases(db, {s["paper_id"] for s in whole["studies"]})
+    aml = {s["study_id"] for s in whole["studies"] if "acute myeloid leukemia" in named.get(s["paper_id"], ())}
+    assert _facet(whole, "disease")["acute myeloid leukemia"] == len(aml) == 6
+    assert _facet(whole, "disease")["gastric or oesophageal cancer"] == 2  # REAL3 and ST03
+    narrowed = await _json(ds, "/-/pool.json?endpoint=OS&disease=acute+myeloid+leukemia")
+    assert {s["study_id"] for s in narrowed["studies"]} == aml
+    assert "ISRCTN11036523" in aml and "NCT00824785" not in aml
+    page = (await ds.client.get("/-/pool?endpoint=OS")).text
+    assert "<a href='/-/pool?endpoint=OS&amp;disease=acute+myeloid+leukemia'>acute myeloid leukemia</a> (6)" in page
+
+
 async def test_exclude_leaves_a_study_out_and_pools_the_rest(ds: Datasette) -> None:
     whole = await _json(ds, "/-/pool.json?endpoint=OS&drug=capecitabine")
     left = await _json(ds, "/-/pool.json?endpoint=OS&drug=capecitabine&exclude=NCT00824785")
@@ -155,7 +178,7 @@ async def test_forest_labels_carry_year_and_trial_id(ds: Datasette) -> None:
 
 
 async def test_odd_parameters_are_escaped_and_answered(ds: Datasette) -> None:
-    for name in ("drug", "comparator", "analysis", "exclude", "shown", "keep"):
+    for name in ("drug", "disease", "comparator", "analysis", "exclude", "shown", "keep"):
         for value in ("<script>alert(1)</script>", "'\"&", "x" * 5000, "é\u202e"):
             response = await ds.client.get("/-/pool", params={"endpoint": "OS", name: value})
             assert response.status_code in (200, 302), (name, value)
