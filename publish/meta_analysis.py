@@ -16,6 +16,7 @@ import io
 import json
 import math
 import warnings
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlite_utils import Database
@@ -218,22 +219,29 @@ def pool(effects: list[float], variances: list[float], labels: list[str]) -> dic
     from statsmodels.stats.meta_analysis import combine_effects
 
     out: dict[str, Any] = {"k": len(effects), "studies": []}
-    for method in ("dl", "pm"):
-        result = combine_effects(np.array(effects), np.array(variances), method_re=method)
+    y, v = np.array(effects), np.array(variances)
+    # statsmodels leaves the DerSimonian-Laird tau² (Q - df) / C negative when Q < k - 1; the estimator truncates
+    # it at 0. The random-effects fit then uses that tau² as given (an "iterated" fit that starts there, 0 steps).
+    with warnings.catch_warnings():  # its own random-effects fit over a negative tau² takes square roots of < 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        moments = combine_effects(y, v, method_re="dl")
+    tau2 = max(0.0, float(moments.tau2))
+    fits = {"dersimonian_laird": combine_effects(y, v, method_re="iterated", tau2_start=tau2, maxiter=0),
+            "paule_mandel": combine_effects(y, v, method_re="pm")}
+    for key, result in fits.items():
         low, high = result.conf_int(alpha=0.05)[1]
-        key = {"dl": "dersimonian_laird", "pm": "paule_mandel"}[method]
         out[key] = {"estimate": float(result.mean_effect_re), "se": float(result.sd_eff_w_re),
                     "ci_low": float(low), "ci_high": float(high), "tau2": float(result.tau2)}
-        if method == "dl":
-            out["heterogeneity"] = {"q": float(result.q), "df": len(effects) - 1, "i2": float(result.i2)}
-            # Hartung-Knapp(-Sidik-Jonkman): the DerSimonian-Laird estimate with the weighted residual
-            # variance as its SE and a t quantile on k - 1 df (statsmodels' "random effect wls", use_t).
-            with warnings.catch_warnings():  # use_t asks for per-study n it does not need for the pooled CI
-                warnings.simplefilter("ignore")
-                knapp = combine_effects(np.array(effects), np.array(variances), method_re="dl", use_t=True)
-                low, high = knapp.conf_int(alpha=0.05)[3]
-            out["hartung_knapp"] = {"estimate": float(knapp.mean_effect_re), "se": float(knapp.sd_eff_w_re_hksj),
-                                    "ci_low": float(low), "ci_high": float(high), "tau2": float(knapp.tau2)}
+    q = float(moments.q)
+    out["heterogeneity"] = {"q": q, "df": len(effects) - 1, "i2": max(0.0, (q - (len(effects) - 1)) / q) if q > 0 else 0.0}
+    # Hartung-Knapp(-Sidik-Jonkman): the DerSimonian-Laird estimate with the weighted residual
+    # variance as its SE and a t quantile on k - 1 df (statsmodels' "random effect wls", use_t).
+    with warnings.catch_warnings():  # use_t asks for per-study n it does not need for the pooled CI
+        warnings.simplefilter("ignore")
+        knapp = combine_effects(y, v, method_re="iterated", tau2_start=tau2, maxiter=0, use_t=True)
+        low, high = knapp.conf_int(alpha=0.05)[3]
+    out["hartung_knapp"] = {"estimate": float(knapp.mean_effect_re), "se": float(knapp.sd_eff_w_re_hksj),
+                            "ci_low": float(low), "ci_high": float(high), "tau2": float(knapp.tau2)}
     out["studies"] = [{"label": lab, "effect": e, "variance": v} for lab, e, v in zip(labels, effects, variances, strict=True)]
     return out
 
@@ -259,73 +267,111 @@ def _meta_rows(db: Database, table: str, column: str, value: str) -> list[dict[s
     # A database built before studies were counted has no selection to pool from: nothing, until it is rebuilt.
     if table not in db.table_names() or "problem" not in db.table(table).columns_dict:
         return []
-    return [dict(r) for r in db.query(f"select * from [{table}] where [{column}] = ? order by study, record_id", [value])]
+    # The paper's first author (a papers column from the parser, in databases built since it was read) names
+    # the study in forest plots.
+    author = ("(select first_author from papers where papers.paper_id = m.paper_id)"
+              if "first_author" in db.table("papers").columns_dict else "null")
+    return [dict(r) for r in db.query(f"select m.*, {author} as first_author from [{table}] m where [{column}] = ? "
+                                      "order by study, record_id", [value])]
 
 
-def _label(row: dict[str, Any], detail: str | None) -> str:
-    return f"{row['study']} ({detail})" if detail else row["study"]
+# A forest label's name part is cut to this many characters, so its year and trial id stay visible.
+LABEL_NAME_CHARS = 26
+LEFT_OUT_BY_YOU = "left out by you"
+
+
+def forest_label(row: dict[str, Any]) -> str:
+    """How a forest plot names a study: ``First author Year (trial)`` where known; the paper's first author
+    when its parser read one, else the study's label (shortened), the paper's year, the study's registry id."""
+    name = row.get("first_author") or row["study"] or row["study_id"]
+    name = name if len(name) <= LABEL_NAME_CHARS else name[:LABEL_NAME_CHARS - 1].rstrip() + "…"
+    year = f" {row['year']}" if row.get("year") else ""
+    trial = f" ({row['trial_id']})" if row.get("trial_id") else ""
+    return f"{name}{year}{trial}"
 
 
 def _described(row: dict[str, Any], keys: tuple[str, ...], sources: bool = True) -> dict[str, Any]:
-    described = {k: row[k] for k in ("study_id", "study", "record_id", "question", *keys, "analysis", "n_sources",
-                                     "quote", "paper_id")}
+    described = {k: row.get(k) for k in ("study_id", "study", "record_id", "question", *keys, "analysis", "n_sources",
+                                         "quote", "paper_id", "start", "year", "trial_id")}
+    # quote is text[start:end] of the paper, so its end is start + its length (the paper viewer marks the span).
+    described["end"] = row["start"] + len(row["quote"]) if row.get("start") is not None and row.get("quote") else None
+    described["label"] = forest_label(row)
     return described | {"sources": json.loads(row["sources"])} if sources else described
 
 
+def _narrowed(db: Database, table: str, column: str, value: str, keep: Callable[[dict[str, Any]], bool] | None,
+              leave_out: Collection[str], subgroups: bool, whole_first: bool = False,
+              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(chosen, excluded by the rule, left out by the analyst): the question's rows kept by ``keep``, one per
+    study by the selection rule, then the studies in ``leave_out`` taken out of the pool."""
+    rows = [r for r in _meta_rows(db, table, column, value) if keep is None or keep(r)]
+    chosen, excluded = pool_selection(rows, subgroups=subgroups, whole_first=whole_first)
+    left_out = [{**r, "reason": LEFT_OUT_BY_YOU} for r in chosen if r["study_id"] in leave_out]
+    return [r for r in chosen if r["study_id"] not in leave_out], excluded, left_out
+
+
 def _selection(result: dict[str, Any], chosen: list[dict[str, Any]], excluded: list[dict[str, Any]],
-               keys: tuple[str, ...], subgroups: bool) -> dict[str, Any]:
+               keys: tuple[str, ...], subgroups: bool, left_out: list[dict[str, Any]]) -> dict[str, Any]:
     if "studies" in result:
         result["studies"] = [{**study, **_described(row, keys)} for study, row in zip(result["studies"], chosen, strict=True)]
     else:
         result["studies"] = [_described(row, keys) for row in chosen]
     # The estimates left out keep their quote and record id, not every source (a pool of many studies stays small).
     result["excluded"] = [{**_described(row, keys, sources=False), "reason": row["reason"]} for row in excluded]
+    result["left_out"] = [{**_described(row, keys, sources=False), "reason": row["reason"]} for row in left_out]
     result["rule"] = SELECTION_RULE
     result["subgroups"] = subgroups
     return result
 
 
-def pool_hazard_ratios(db: Database, endpoint: str, *, subgroups: bool = False) -> dict[str, Any]:
-    """Pool one log hazard ratio per study of an endpoint (the selection rule); ratios back-transformed."""
-    rows = _meta_rows(db, META_HAZARD_RATIOS, "endpoint", endpoint)
-    chosen, excluded = pool_selection(rows, subgroups=subgroups)
+def pool_hazard_ratios(db: Database, endpoint: str, *, subgroups: bool = False,
+                       keep: Callable[[dict[str, Any]], bool] | None = None, leave_out: Collection[str] = (),
+                       ) -> dict[str, Any]:
+    """Pool one log hazard ratio per study of an endpoint (the selection rule); ratios back-transformed.
+
+    ``keep`` narrows the estimates before the rule chooses (a drug, a comparator, an analysis set);
+    the studies in ``leave_out`` are taken out of the pool and listed in ``left_out``."""
+    chosen, excluded, left_out = _narrowed(db, META_HAZARD_RATIOS, "endpoint", endpoint, keep, leave_out, subgroups)
     keys = ("endpoint", "comparison", "hr", "ci_low", "ci_high", "ci_level", "log_hr", "se_log_hr")
     if len(chosen) < 2:
         result: dict[str, Any] = {"endpoint": endpoint, "k": len(chosen),
                                   "error": "fewer than two studies with a hazard ratio and CI to pool"}
-        return _selection(result, chosen, excluded, keys, subgroups)
+        return _selection(result, chosen, excluded, keys, subgroups, left_out)
     result = pool([r["log_hr"] for r in chosen], [r["se_log_hr"] ** 2 for r in chosen],
-                  [_label(r, r["comparison"]) for r in chosen])
+                  [forest_label(r) for r in chosen])
     for key in ("dersimonian_laird", "paule_mandel", "hartung_knapp"):
         est = result[key]
         est.update({"hr": math.exp(est["estimate"]), "hr_ci_low": math.exp(est["ci_low"]),
                     "hr_ci_high": math.exp(est["ci_high"])})
     result["endpoint"] = endpoint
-    return _selection(result, chosen, excluded, keys, subgroups)
+    return _selection(result, chosen, excluded, keys, subgroups, left_out)
 
 
-def pool_proportions(db: Database, outcome: str, *, subgroups: bool = False) -> dict[str, Any]:
-    """Pool one logit proportion per study of an outcome (0.5 added to both cells when one is empty); back-transformed."""
-    rows = _meta_rows(db, META_PROPORTIONS, "outcome", outcome)
-    chosen, excluded = pool_selection(rows, subgroups=subgroups, whole_first=True)
+def pool_proportions(db: Database, outcome: str, *, subgroups: bool = False,
+                     keep: Callable[[dict[str, Any]], bool] | None = None, leave_out: Collection[str] = (),
+                     ) -> dict[str, Any]:
+    """Pool one logit proportion per study of an outcome (0.5 added to both cells when one is empty); back-transformed.
+    ``keep`` and ``leave_out`` as for ``pool_hazard_ratios``."""
+    chosen, excluded, left_out = _narrowed(db, META_PROPORTIONS, "outcome", outcome, keep, leave_out, subgroups,
+                                           whole_first=True)
     keys = ("outcome", "arm", "events", "n", "proportion", "denominator_source")
     if len(chosen) < 2:
         result: dict[str, Any] = {"outcome": outcome, "k": len(chosen),
                                   "error": "fewer than two studies with a proportion to pool"}
-        return _selection(result, chosen, excluded, keys, subgroups)
+        return _selection(result, chosen, excluded, keys, subgroups, left_out)
     effects, variances = [], []
     for r in chosen:
         events, n = r["events"], r["n"]
         add = 0.5 if events in (0, n) else 0.0
         effects.append(math.log((events + add) / (n - events + add)))
         variances.append(1 / (events + add) + 1 / (n - events + add))
-    result = pool(effects, variances, [_label(r, r["arm"]) for r in chosen])
+    result = pool(effects, variances, [forest_label(r) for r in chosen])
     for key in ("dersimonian_laird", "paule_mandel", "hartung_knapp"):
         est = result[key]
         est.update({"proportion": expit(est["estimate"]), "proportion_ci_low": expit(est["ci_low"]),
                     "proportion_ci_high": expit(est["ci_high"])})
     result["outcome"] = outcome
-    return _selection(result, chosen, excluded, keys, subgroups)
+    return _selection(result, chosen, excluded, keys, subgroups, left_out)
 
 
 # The columns R's meta::metagen (TE, seTE, studlab) and meta::metaprop (event, n, studlab) take, then context.

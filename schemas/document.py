@@ -68,6 +68,9 @@ class DocumentMetadata(StrictModel):
     year: int | None = Field(default=None, description="Publication year.")
     article_type: str | None = Field(
         default=None, description="The journal's subject heading for the article, e.g. 'Study Protocol', 'Original Article'.")
+    first_author: str | None = Field(
+        default=None, description="Surname of the first listed author (JATS contrib-group), e.g. 'Waddell'; "
+                                  "forest plots name a study by it.")
 
 
 class Document(StrictModel):

@@ -40,6 +40,23 @@ f.onload = () => { const d = f.contentDocument; const box = d.querySelector("det
 f.src = new URLSearchParams(location.search).get("page");
 </script></body></html>"""
 
+# Drives the site in a frame as a reader would: from the index page click "Pool estimates", pick the PFS endpoint
+# from its facet, untick the first study pooled and submit; then writes what each page showed.
+QUESTION_PROBE = """<!DOCTYPE html><html><body><p id="out">waiting</p>
+<iframe id="f" style="width:1100px;height:800px;border:0"></iframe><script>
+const f = document.getElementById("f"); const seen = []; let step = 0;
+const k = (d) => { const el = d.getElementById("k"); return el ? el.textContent : null; };
+f.onload = () => { const d = f.contentDocument; step += 1;
+  seen.push({url: f.contentWindow.location.pathname + f.contentWindow.location.search, k: k(d),
+             svg: d.querySelectorAll("#forest svg").length});
+  if (step === 1) { [...d.querySelectorAll("a")].find((a) => a.textContent === "Pool estimates").click(); }
+  else if (step === 2) { d.querySelector("#facet-endpoint a[href$='endpoint=PFS']").click(); }
+  else if (step === 3) { d.querySelector("#studies-form input[name=keep]").click();
+                         d.querySelector("#studies-form button[type=submit]").click(); }
+  else { document.getElementById("out").textContent = JSON.stringify(seen); } };
+f.src = "/";
+</script></body></html>"""
+
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")
 
 
@@ -55,6 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     build_database(db, [PAPERS])
     probe = tmp_path_factory.mktemp("probe")
     (probe / "width.html").write_text(WIDTH_PROBE, encoding="utf-8")
+    (probe / "question.html").write_text(QUESTION_PROBE, encoding="utf-8")
     port = _free_port()
     evidence = Path(sys.executable).parent / "evidence"
     # --static serves the probe page from the site's own origin, so it may measure a page in an iframe.
@@ -125,3 +143,16 @@ def test_a_wide_table_scrolls_in_its_box_and_its_descriptions_are_folded(server:
     assert measured["wrapper"] > measured["client"]  # the table is wider than the window ...
     assert measured["width"] <= measured["client"]  # ... but only its box scrolls, not the page
     assert measured["open"] is False
+
+
+def test_a_question_from_the_index_page_to_a_pool_without_one_study(server: tuple[str, Path], tmp_path: Path) -> None:
+    base, _ = server
+    dom = _chromium(["--dump-dom", "--virtual-time-budget=30000", f"{base}/probe/question.html"],
+                    tmp_path / "profile").stdout
+    seen = json.loads(html.unescape(dom.split('<p id="out">', 1)[1].split("</p>", 1)[0]))
+    index, first_pool, pfs, unticked = seen
+    assert index["url"] == "/" and first_pool["url"] == "/-/pool?endpoint=OS"
+    assert pfs["url"] == "/-/pool?endpoint=PFS" and pfs["svg"] == 1
+    before, after = (int(page["k"].removeprefix("k = ")) for page in (pfs, unticked))
+    assert after == before - 1 >= 2
+    assert unticked["url"].startswith("/-/pool?endpoint=PFS&exclude=") and unticked["svg"] == 1

@@ -26,7 +26,7 @@ TABLE_PARAMETERS = [
     "_sort_by_desc", "_search_section", "_filter_column", "_filter_op", "_filter_value",
 ]
 QUERY_PARAMETERS = ["sql", "_shape", "_json", "_size", "_timelimit", "_nl", "_labels", "_sort"]
-POOL_PARAMETERS = ["endpoint", "outcome", "subgroups"]
+POOL_PARAMETERS = ["endpoint", "outcome", "subgroups", "drug", "disease", "comparator", "analysis", "exclude", "shown", "keep"]
 # (parameter, value) pairs tried on each page; over all tables' pages every pair is tried at least once.
 PER_PAGE = 12
 

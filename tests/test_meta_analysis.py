@@ -207,3 +207,18 @@ async def test_concurrent_pool_requests_share_one_answer_and_leave_other_pages_a
     start = time.perf_counter()
     again = await ds.client.get("/-/pool.json?endpoint=PFS")
     assert time.perf_counter() - start < 0.2 and again.text == responses[1].text
+
+
+def test_dersimonian_laird_tau2_is_truncated_at_zero_when_q_is_below_its_df() -> None:
+    # Two ST03-like and sunitinib-trial-like log HRs closer than their SEs: Q < k - 1, so tau² = 0 and every
+    # random-effects estimate is the fixed-effect one (statsmodels alone would give a negative tau² and NaN SEs).
+    effects, variances = [0.0769610411361284, 0.1570037488096647], [0.007924601733222285, 0.028601158827430844]
+    estimate, se, tau2, q = dersimonian_laird(effects, variances)
+    result = pool(effects, variances, ["a", "b"])
+    assert q < 1 and tau2 == 0.0
+    for key in ("dersimonian_laird", "hartung_knapp"):
+        assert result[key]["tau2"] == 0.0 and result[key]["estimate"] == pytest.approx(estimate, abs=1e-12)
+    assert result["dersimonian_laird"]["se"] == pytest.approx(se, abs=1e-12)
+    assert min(effects) < result["dersimonian_laird"]["estimate"] < max(effects)
+    assert all(math.isfinite(result[k][b]) for k in ("dersimonian_laird", "hartung_knapp") for b in ("ci_low", "ci_high"))
+    assert result["heterogeneity"]["i2"] == 0.0

@@ -78,6 +78,7 @@ def test_every_gold_quote_is_in_the_text_in_an_evidence_section(path: Path) -> N
 def test_metadata_from_front(real3: Document) -> None:
     meta = real3.metadata
     assert meta.pmcid == "PMC3669518"
+    assert meta.first_author == "Waddell"
     assert meta.pmid == "23594787"
     assert meta.doi == "10.1016/S1470-2045(13)70096-2"
     assert meta.journal == "The Lancet Oncology"

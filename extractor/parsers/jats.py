@@ -258,7 +258,7 @@ class JatsReader(TextBuilder):
 
 
 def jats_metadata(article: etree._Element) -> DocumentMetadata:
-    """Title, DOI, PMID, PMCID, journal, year and subject heading from <front>."""
+    """Title, DOI, PMID, PMCID, journal, year, subject heading and first author from <front>."""
     front = _child(article, "front")
     meta = _child(front, "article-meta")
     if meta is None:
@@ -278,7 +278,19 @@ def jats_metadata(article: etree._Element) -> DocumentMetadata:
         journal=journal,
         year=_year(meta),
         article_type=_plain(_child(_child(_child(meta, "article-categories"), "subj-group"), "subject")),
+        first_author=_first_author(meta),
     )
+
+
+def _first_author(meta: etree._Element) -> str | None:
+    """The surname of the first <contrib contrib-type="author"> with a <name> (a group author has none)."""
+    for group in _children(meta, "contrib-group"):
+        for contrib in _children(group, "contrib"):
+            if contrib.get("contrib-type") == "author":
+                surname = _plain(_child(_child(contrib, "name"), "surname"))
+                if surname:
+                    return surname
+    return None
 
 
 def _year(meta: etree._Element) -> int | None:

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 from weakref import WeakKeyDictionary
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from publish.forest import MAX_FOREST_STUDIES, forest_svg
-from publish.meta_analysis import pool_csv, pool_hazard_ratios, pool_proportions
+from publish.meta_analysis import pool_csv
 from publish.plugins.limits import apply_limits
+from publish.pool_html import pool_html
+from publish.question import Question, pool_question
 from publish.site_links import Link, cell_paper_id, paper_viewer_path, site_links, value_columns
 from publish.snapshot import FileVersion, served_snapshot
 
@@ -37,8 +37,6 @@ STYLE = ("<style>header .evidence-links{float:left;margin:0 0 0 2em;font-size:0.
 OFFSET = re.compile(r"[0-9]{1,12}")
 # Pooled answers kept per (database, parameters); the served database is an immutable snapshot, so none goes stale.
 POOL_CACHE_SIZE = 128
-# The pool page lists at most this many studies pooled and estimates left out (the JSON has them all).
-MAX_LISTED = 500
 # Pooling runs in this one thread, not in Datasette's SQL threads (three by default), so pools being computed
 # never hold the threads that answer table and row pages.
 _POOL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-pool")
@@ -114,21 +112,25 @@ _pool_answers: "WeakKeyDictionary[Any, OrderedDict[tuple[str, ...], asyncio.Futu
 
 
 async def pool_page(request: Any, datasette: Any) -> Response:
-    """/-/pool?endpoint=OS (hazard ratios) or /-/pool?outcome=CR (proportions), &subgroups=1 to let subgroup and
-    prognostic estimates in: HTML with a forest plot and the studies in and out; /-/pool.json?... gives the same
-    as JSON, /-/pool.csv?... the pooled studies in the columns of R's meta::metagen / meta::metaprop."""
-    outcome = request.args.get("outcome")
-    kind, value = ("outcome", outcome) if outcome else ("endpoint", request.args.get("endpoint", "OS"))
-    subgroups = request.args.get("subgroups", "") in ("1", "true", "yes", "on")
-    answer = await pooled(datasette, kind, value, subgroups)
+    """/-/pool?endpoint=OS (hazard ratios) or /-/pool?outcome=CR (proportions), narrowed by &drug=, &comparator=,
+    &analysis=, &subgroups=1 to let subgroup and prognostic estimates in, &exclude=<study_id> (repeated) to leave
+    studies out: HTML with the question's facets, a forest plot and the studies in and out; /-/pool.json?... gives
+    the same as JSON, /-/pool.csv?... the pooled studies in the columns of R's meta::metagen / meta::metaprop."""
+    args = request.args
+    question = Question.from_args(args.get, args.getlist)
     fmt = request.url_vars.get("format")
+    if args.getlist("shown"):
+        # The studies form (ticked: pooled) answers with the question's permalink, the unticked ones as exclude=.
+        return Response.redirect(f"/-/pool{'.' + fmt if fmt else ''}?{question.query()}")
+    answer = await pooled(datasette, question)
     if fmt == "json":
         return Response(answer.json, content_type="application/json; charset=utf-8")
     if fmt == "csv":
         return Response(answer.csv, content_type="text/csv; charset=utf-8")
-    name = f"pooled proportion: {value}" if kind == "outcome" else f"pooled hazard ratio: {value}"
+    name = (f"pooled proportion: {question.value}" if question.kind == "outcome"
+            else f"pooled hazard ratio: {question.value}")
     title = html.escape(name[0].upper() + name[1:])
-    query = urlencode({kind: value, **({"subgroups": "1"} if subgroups else {})})
+    query = question.query()
     permalink = html.escape(f"/-/pool?{query}")
     links = (f"<p>Permalink: <a id='permalink' href='{permalink}'>{permalink}</a> · "
              f"<a href='/-/pool.json?{html.escape(query)}'>JSON</a> · "
@@ -136,16 +138,16 @@ async def pool_page(request: Any, datasette: Any) -> Response:
     return _page(title, f"<h1>{title}</h1>{answer.html}{links}", datasette)
 
 
-async def pooled(datasette: Any, kind: str, value: str, subgroups: bool = False) -> PoolAnswer:
-    """The pooled answer for (kind, value, subgroups) on the served database: computed once in the pool thread,
-    then cached; concurrent requests for the same answer wait for the one computation."""
+async def pooled(datasette: Any, question: Question) -> PoolAnswer:
+    """The pooled answer for the question (every parameter) on the served database: computed once in the pool
+    thread, then cached; concurrent requests for the same answer wait for the one computation."""
     db = datasette.get_database()
     loop = asyncio.get_running_loop()
     cache = _pool_answers.setdefault(datasette, OrderedDict())
-    key = (str(db.path), kind, value, str(subgroups))
+    key = (str(db.path), *(f"{name}={value}" for name, value in question.params()))
     future = cache.get(key)
     if future is None or future.get_loop() is not loop:
-        future = loop.run_in_executor(_POOL_THREAD, pool_answer, db.path, kind, value, subgroups)
+        future = loop.run_in_executor(_POOL_THREAD, pool_answer, db.path, question)
         cache[key] = future
         while len(cache) > POOL_CACHE_SIZE:
             cache.popitem(last=False)
@@ -158,70 +160,17 @@ async def pooled(datasette: Any, kind: str, value: str, subgroups: bool = False)
         raise
 
 
-def pool_answer(db_path: str, kind: str, value: str, subgroups: bool = False) -> PoolAnswer:
-    """Pool (kind, value) from the database file and render it (runs in the pool thread, on its own connection)."""
+def pool_answer(db_path: str, question: Question) -> PoolAnswer:
+    """Pool the question from the database file and render it (runs in the pool thread, on its own connection)."""
     from sqlite_utils import Database
 
     conn = sqlite3.connect(f"{Path(db_path).as_uri()}?immutable=1", uri=True)
     try:
         apply_limits(conn)
-        db = Database(conn)
-        result = (pool_proportions(db, value, subgroups=subgroups) if kind == "outcome"
-                  else pool_hazard_ratios(db, value, subgroups=subgroups))
+        result = pool_question(Database(conn), question)
     finally:
         conn.close()
-    ratio = kind == "endpoint"
-    return PoolAnswer(json.dumps(result), pool_html(result, ratio=ratio), pool_csv(result, ratio=ratio))
-
-
-def _estimate(study: dict[str, Any], ratio: bool) -> str:
-    if ratio:
-        ci = f" ({study['ci_low']:g}–{study['ci_high']:g})" if study.get("ci_low") and study.get("ci_high") else ""
-        return f"HR {study['hr']:g}{ci}"
-    if study.get("events") is None or not study.get("n"):
-        return "no proportion"
-    return f"{study['events']}/{study['n']} ({100 * study['events'] / study['n']:.1f}%)"
-
-
-def _study_table(studies: list[dict[str, Any]], ratio: bool, reason: bool) -> str:
-    head = "<tr><th>study</th><th>estimate</th><th>question</th><th>sources</th><th>quote</th>" + (
-        "<th>why left out</th>" if reason else "") + "</tr>"
-    rows = "".join(
-        f"<tr><td>{html.escape(str(s['study']))} <small>{html.escape(str(s['study_id']))}</small></td>"
-        f"<td>{html.escape(_estimate(s, ratio))}</td><td>{html.escape(str(s['question']))}</td>"
-        f"<td>{s['n_sources']}</td><td>{html.escape(str(s['quote'])[:300])}</td>"
-        + (f"<td>{html.escape(str(s['reason']))}</td>" if reason else "") + "</tr>" for s in studies[:MAX_LISTED])
-    more = (f"<p class='shown'>Listing {MAX_LISTED} of {len(studies)}; the JSON and CSV have them all.</p>"
-            if len(studies) > MAX_LISTED else "")
-    return f"<table>{head}{rows}</table>{more}"
-
-
-def pool_html(result: dict[str, Any], ratio: bool) -> str:
-    """The pooled estimates, heterogeneity and the forest plot of a pooling result (or its error), the selection
-    rule, the studies pooled with their estimate and quote, and the estimates left out with the reason."""
-    rule = (f"<p class='rule'><b>Selection rule.</b> {html.escape(result['rule'])}"
-            + (" Subgroup and prognostic estimates are let in (subgroups=1)." if result["subgroups"] else "") + "</p>")
-    pooled_studies = f"<h2>Studies pooled ({len(result['studies'])})</h2>{_study_table(result['studies'], ratio, False)}"
-    excluded = (f"<h2>Estimates left out ({len(result['excluded'])})</h2>{_study_table(result['excluded'], ratio, True)}"
-                if result["excluded"] else "")
-    if "error" in result:
-        return f"<p>{html.escape(result['error'])}</p>{rule}{pooled_studies}{excluded}"
-    unit = "hr" if ratio else "proportion"
-    het = result["heterogeneity"]
-    methods = (("DerSimonian–Laird", "dersimonian_laird"), ("Paule–Mandel", "paule_mandel"),
-               ("Hartung–Knapp (DL τ², t on k−1 df)", "hartung_knapp"))
-    rows = "".join(
-        f"<tr><td>{label}</td><td>{est[unit]:.3f}</td><td>{est[unit + '_ci_low']:.3f}–{est[unit + '_ci_high']:.3f}"
-        f"</td><td>{est['tau2']:.4f}</td></tr>"
-        for label, est in ((label, result[key]) for label, key in methods))
-    summary = (f"<table><tr><th>method</th><th>{unit}</th><th>95% CI</th><th>tau²</th></tr>{rows}</table>"
-               f"<p>Q = {het['q']:.3f} on {het['df']} df, I² = {100 * het['i2']:.1f}%; k = {result['k']} studies, "
-               f"one estimate each.</p>")
-    k = len(result["studies"])
-    shown = (f"<p class='shown'>Showing {MAX_FOREST_STUDIES} of {k} studies: the {MAX_FOREST_STUDIES} most precise "
-             f"(smallest variance). The pooled estimates and the JSON use all {k}.</p>" if k > MAX_FOREST_STUDIES else "")
-    return (f"{summary}{rule}{shown}<div id='forest'>{forest_svg(result, ratio=ratio)}</div>"
-            f"{pooled_studies}{excluded}")
+    return PoolAnswer(json.dumps(result), pool_html(result, question), pool_csv(result, ratio=question.ratio))
 
 
 def _version(version: FileVersion | None) -> dict[str, Any] | None:
