@@ -4,15 +4,12 @@ no traceback, no hang, no network access, and the database and corpus already th
 import os
 import random
 import resource
-import signal
 import socket
 import subprocess
 import sys
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ from click.testing import CliRunner
 
 from extractor.errors import PaperError
 from extractor.parsers import MAX_BYTES, parse_paper
+from publish.budget import time_limit as time_bound  # fails, rather than hangs, past the bound
 from publish.cli import cli
 from tests.conftest import CORPUS, PAPERS
 from tests.test_parse_pdf import BLANK_PAGE, BROKEN, CATALOG, ONE_PAGE, minimal_pdf
@@ -162,21 +160,6 @@ def hostile_readable_files(root: Path) -> list[Path]:
     for name, data in files.items():
         (root / name).write_bytes(data)
     return [root / name for name in files]
-
-
-@contextmanager
-def time_bound(seconds: float) -> Iterator[None]:
-    """Fail, rather than hang the suite, when Python code runs past the bound (C code is stopped on its return)."""
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError(f"took longer than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="module")
