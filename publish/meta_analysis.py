@@ -397,7 +397,3 @@ def pool_csv(result: dict[str, Any], ratio: bool) -> str:
 
 def expit(x: float) -> float:
     return 1 / (1 + math.exp(-x))
-
-
-def result_json(result: dict[str, Any]) -> str:
-    return json.dumps(result, indent=2)

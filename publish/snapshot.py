@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from publish.atomic import pid_running
+from publish.atomic import pid_running, short_name
 
 MARK = ".serve-"
 # A copy (when linking fails) is retried when the file changes while it is copied.
@@ -88,7 +88,8 @@ def served_snapshot(path: str | Path | None) -> Snapshot | None:
 
 
 def _prefix(source: Path) -> str:
-    return f".{source.name}{MARK}"
+    # short_name: a snapshot directory beside a 250-byte database name still fits the file system's 255 bytes.
+    return f".{short_name(source.name)}{MARK}"
 
 
 # Copies in the temp dir, of any source: a dead server's copy is stale whatever it was a copy of.

@@ -98,6 +98,18 @@ def test_the_snapshot_is_a_link_beside_the_file_and_goes_when_released(db_path: 
     assert sorted(p.name for p in db_path.parent.iterdir()) == ["evidence.db"]
 
 
+def test_a_database_with_a_long_name_is_still_linked(db_path: Path, tmp_path: Path) -> None:
+    long = tmp_path / ("e" * 250 + ".db")
+    os.link(db_path, long)
+    snapshot = take_snapshot(long)
+    try:
+        assert snapshot.linked and snapshot.path.name == long.name
+        assert snapshot.path.parent.parent == tmp_path.resolve()
+    finally:
+        snapshot.release()
+    assert not snapshot.path.parent.exists()
+
+
 def test_a_copy_in_the_temp_dir_when_linking_fails(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_links(*_args: object) -> None:
         raise OSError("links not supported")
