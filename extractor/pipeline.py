@@ -17,6 +17,7 @@ from spacy.tokens.underscore import Underscore
 from extractor import segmenter  # registers the trial_sentencizer factory
 from extractor.components import COMPONENTS, DOCUMENT_RULES, Extractor
 from extractor.components.regimen import drop_undosed_printed_with_doses
+from extractor.effects import annotate_all
 from extractor.limits import check_text_length
 from extractor.merge import merge_duplicates
 from extractor.own_trial import is_protocol, own_trial_verdicts
@@ -198,4 +199,4 @@ def extract_records(document: Document) -> list[EvidenceRecord]:
     if is_protocol(document):
         # A study protocol reports no results: its numbers are plans (sample sizes, assumed hazard ratios).
         records = [r for r in records if r.kind in PROTOCOL_KINDS]
-    return records
+    return annotate_all(records)

@@ -181,7 +181,8 @@ def _drug(r: DrugRegimen) -> dict[str, Any]:
 
 
 def _response(r: Response) -> dict[str, Any]:
-    return {"arm": r.arm, "outcome": r.outcome, "n": r.n, "of": r.of, "percent": r.percent}
+    return {"arm": r.arm, "outcome": r.outcome, "n": r.n, "of": r.of, "percent": r.percent,
+            "analysis_set": r.analysis_set, "subgroup": r.subgroup}
 
 
 def _time_to_event(r: TimeToEvent) -> dict[str, Any]:
@@ -190,6 +191,7 @@ def _time_to_event(r: TimeToEvent) -> dict[str, Any]:
     return {
         "arm": r.arm, "endpoint": r.endpoint, "measure": r.measure, "value": r.value, "unit": r.unit,
         "timepoint": r.timepoint, "ci_low": r.ci_low, "ci_high": r.ci_high, "ci_level": level,
+        "analysis_set": r.analysis_set, "subgroup": r.subgroup,
     }
 
 
@@ -198,7 +200,9 @@ def _hazard_ratio(r: HazardRatio) -> dict[str, Any]:
     level = r.ci_level if r.ci_level is not None or not has_ci else 95.0
     return {
         "endpoint": r.endpoint, "hr": r.hr, "ci_low": r.ci_low, "ci_high": r.ci_high, "ci_level": level,
-        "p": r.p, "comparison": r.comparison, "adjusted": r.adjusted,
+        "p": r.p, "comparison": r.comparison, "adjusted": r.adjusted, "analysis_set": r.analysis_set,
+        "subgroup": r.subgroup, "effect": r.effect, "experimental_arm": r.experimental_arm,
+        "control_arm": r.control_arm, "inverted": r.inverted,
     }
 
 

@@ -14,17 +14,17 @@ proportions (no arm: the whole study population).
 2. **Estimates that cannot be pooled** keep their row with ``included = 0`` and the
    reason: "rejected by curator", "no CI printed" (no SE can be derived), "no
    denominator ..." (proportions).
-3. **Not a treatment effect of the whole trial.** From the quote up to the value
-   (the words in ``publish/analysis_words.yaml``) and the record's fields: a
-   ``prognostic`` factor (KRAS, mutation, rash, R0 resection, ...: "prognostic
-   factor, not a treatment effect"), a ``subgroup`` ("subgroup", "in patients with",
-   an arm label naming a disease state or marker such as "relapsed" or "FLT3 wild-type":
-   "subgroup analysis") are excluded unless asked for
-   (``?subgroups=1`` on the pool page); an ``adjusted`` (multivariable) estimate
-   stays eligible but ranks after an unadjusted one.
+3. **Not a treatment effect of the whole trial.** From the record's fields, which the
+   extractor sets from the quote's words (``extractor/effects.py``) and curators can
+   correct: a ``prognostic`` factor (``effect``: KRAS, mutation, rash, R0 resection,
+   ...: "prognostic factor, not a treatment effect"), a ``subgroup`` (``analysis_set``:
+   "subgroup", "in patients with", an arm label naming a disease state or marker such
+   as "relapsed" or "FLT3 wild-type": "subgroup analysis") are excluded unless asked
+   for (``?subgroups=1`` on the pool page); an updated cut, an ``adjusted``
+   (multivariable) or a per-protocol estimate stays eligible but ranks after the primary one.
 4. **One per study per question.** Of the eligible estimates, the first in this
    order is included: confirmed (or corrected, or added) by a curator; the primary
-   analysis before an adjusted one; the latest report of the trial (paper year);
+   analysis, then an updated cut, an adjusted, a per-protocol one; the latest report of the trial (paper year);
    stated in the abstract; stated first in its paper. The others: "same study:
    another estimate chosen (...)", naming what the chosen one had.
 5. **One per study per pool.** A pool takes one estimate per study: when a study
@@ -32,72 +32,40 @@ proportions (no arm: the whole study population).
    population first (proportions), then the order of 4.
 """
 
-import re
 from collections.abc import Callable, Hashable, Iterable
-from functools import cache
-from importlib.resources import files
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict
+from extractor.effects import has_words, value_end
 
-Analysis = Literal["primary", "adjusted", "subgroup", "prognostic"]
-ANALYSIS_ORDER: dict[str, int] = {"primary": 0, "adjusted": 1, "subgroup": 2, "prognostic": 3}
+Analysis = Literal["primary", "updated", "adjusted", "per_protocol", "subgroup", "prognostic"]
+ANALYSIS_ORDER: dict[str, int] = {"primary": 0, "updated": 1, "adjusted": 2, "per_protocol": 3, "subgroup": 4,
+                                  "prognostic": 5}
 ANALYSIS_REASON = {"subgroup": "subgroup analysis", "prognostic": "prognostic factor, not a treatment effect"}
 CURATED = frozenset({"confirmed", "corrected", "added"})
 SELECTION_RULE = (
     "One estimate per study: records of one study (a trial's papers, an article's files) stating the same value "
     "are one estimate; rejected records, estimates without a CI or denominator, subgroup and prognostic analyses "
     "are left out (subgroups=1 lets subgroup and prognostic ones in); of a study's remaining estimates the one "
-    "chosen is the curator-confirmed one, then the primary over an adjusted analysis, then the latest report, "
-    "then the one stated in the abstract, then the first stated (the whole population before an arm).")
+    "chosen is the curator-confirmed one, then by analysis (primary, then an updated cut, then adjusted, then "
+    "per-protocol), then the latest report, then the one stated in the abstract, then the first stated (the whole "
+    "population before an arm). A hazard ratio printed as control vs experimental is pooled as 1/HR.")
 
 
-class AnalysisWords(BaseModel):
-    """The word lists of publish/analysis_words.yaml (unknown keys are an error)."""
+def classify(record: dict[str, Any], value: float | int | None) -> Analysis:
+    """The kind of analysis a record (a row of its evidence table, curators' values applied) states.
 
-    model_config = ConfigDict(extra="forbid")
-    prognostic: list[str]
-    subgroup: list[str]
-    adjusted: list[str]
-    subgroup_arm: list[str]
-
-
-@cache
-def analysis_patterns() -> dict[str, re.Pattern[str]]:
-    """One case-insensitive whole-word pattern per analysis kind, from the packaged word lists."""
-    text = files("publish").joinpath("analysis_words.yaml").read_text(encoding="utf-8")
-    words = AnalysisWords.model_validate(yaml.safe_load(text))
-    return {kind: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(getattr(words, kind), key=len,
-                                                                                        reverse=True)) + r")(?!\w)",
-                             re.IGNORECASE)
-            for kind in ("prognostic", "subgroup", "adjusted", "subgroup_arm")}
-
-
-def _value_end(quote: str, value: float | int | None) -> int:
-    """Where the value is first printed in the quote (1·37 and 1.37 alike), else the quote's end."""
-    if value is None:
-        return len(quote)
-    whole, _, decimals = f"{value:g}".partition(".")
-    pattern = rf"(?<![\d.·]){re.escape(whole)}" + (rf"[.·]{decimals}0*" if decimals else r"(?:[.·]0+)?") + r"(?!\d)"
-    found = re.search(pattern, quote)
-    return found.end() if found else len(quote)
-
-
-def classify(quote: str, value: float | int | None, *, adjusted: bool | None = None, comparison: str | None = None,
-             arm: str | None = None) -> Analysis:
-    """The kind of analysis a record states, from its fields and the words of its quote up to its value."""
-    patterns = analysis_patterns()
-    before = quote[:_value_end(quote, value)]
-    if patterns["prognostic"].search(before):
-        # A named treatment comparison within biomarker-defined patients is a subgroup's treatment effect.
-        return "subgroup" if comparison else "prognostic"
-    if patterns["subgroup"].search(before) or (arm and (patterns["subgroup"].search(arm)
-                                                         or patterns["subgroup_arm"].search(arm))):
-        return "subgroup"
-    if adjusted or patterns["adjusted"].search(before):
+    From the fields the extractor set (extractor/effects.py: ``effect``, ``analysis_set``), so a curator's
+    correction of them decides; ``adjusted`` also from the quote's words up to the value.
+    """
+    if record.get("effect") == "prognostic":
+        return "prognostic"
+    chosen = record.get("analysis_set")
+    if chosen in ("subgroup", "per_protocol"):
+        return chosen
+    quote = record.get("quote") or ""
+    if record.get("adjusted") or has_words("adjusted", quote[:value_end(quote, value)]):
         return "adjusted"
-    return "primary"
+    return "updated" if chosen == "updated" else "primary"
 
 
 def rank(estimate: dict[str, Any]) -> tuple[Any, ...]:

@@ -141,11 +141,9 @@ def _denominator(r: dict[str, Any], evaluable: list[tuple[int, str]]) -> tuple[i
 
 
 def _proportion_analysis(r: dict[str, Any]) -> str:
-    """A response of an arm named by disease state or marker, or stated for such patients, is a subgroup's."""
-    if not r["arm"]:
-        return "primary"
-    kind = classify(r["quote"], r["n"] if r["n"] is not None else r["percent"], arm=r["arm"])
-    return "subgroup" if kind in ("subgroup", "prognostic") else "primary"
+    """The response's analysis (extractor/effects.py): an arm named by disease state or marker is a subgroup's."""
+    kind = classify(r, r["n"] if r["n"] is not None else r["percent"])
+    return "subgroup" if kind == "prognostic" else kind
 
 
 def proportion_rows(db: Database, studies: dict[str, Study] | None = None) -> list[dict[str, Any]]:
@@ -179,13 +177,17 @@ def hazard_ratio_rows(db: Database, studies: dict[str, Study] | None = None) -> 
         z = z_for(level)
         se = (math.log(r["ci_high"]) - math.log(r["ci_low"])) / (2 * z) if has_ci else None
         row["problem"] = row["problem"] or (None if has_ci else "no CI printed")
+        # Printed as control vs experimental (extractor/effects.py, or a curator): the pool takes 1/HR.
+        sign = -1.0 if r.get("inverted") else 1.0
         row.update({
-            "endpoint": r["endpoint"], "comparison": r["comparison"], "hr": r["hr"], "ci_low": r["ci_low"],
-            "ci_high": r["ci_high"], "ci_level": level, "z": z, "log_hr": math.log(r["hr"]), "se_log_hr": se,
+            "endpoint": r["endpoint"], "comparison": r["comparison"], "experimental_arm": r.get("experimental_arm"),
+            "control_arm": r.get("control_arm"), "inverted": r.get("inverted"), "hr": r["hr"], "ci_low": r["ci_low"],
+            "ci_high": r["ci_high"], "ci_level": level, "z": z, "log_hr": sign * math.log(r["hr"]), "se_log_hr": se,
             "se_derivation": (f"(ln {r['ci_high']} - ln {r['ci_low']}) / (2 x {z:.4f})" if has_ci
-                              else "no CI printed: SE not derived"),
+                              else "no CI printed: SE not derived")
+            + ("; printed as control vs experimental: log_hr = -ln HR" if sign < 0 else ""),
             "has_ci": has_ci, "adjusted": r["adjusted"], "p": r["p"],
-            "analysis": classify(r["quote"], r["hr"], adjusted=r["adjusted"], comparison=r["comparison"]),
+            "analysis": classify(r, r["hr"]),
         })
         records.append(row)
     _questions(records)

@@ -11,9 +11,11 @@ from pydantic import Field
 from schemas.base import StrictModel
 from schemas.provenance import Provenance
 from schemas.vocab import (
+    AnalysisSet,
     Design,
     DoseKind,
     DoseUnit,
+    EffectKind,
     Endpoint,
     Frequency,
     GradeBand,
@@ -42,12 +44,17 @@ class EvidenceRecord(StrictModel):
         return record_key(self.model_dump(exclude={"provenance"}))
 
 
+# What a value is of (analysis set, subgroup, effect kind, arms compared), worked out from its quote by
+# extractor/effects.py after the value itself: a reading of the fact, not part of its identity.
+ANNOTATION_FIELDS = frozenset({"analysis_set", "subgroup", "effect", "experimental_arm", "control_arm", "inverted"})
+
+
 def record_key(fields: dict[str, object]) -> tuple[tuple[str, str], ...]:
-    """EvidenceRecord.key from a record's model_dump (its provenance, when there, left out).
+    """EvidenceRecord.key from a record's model_dump (its provenance and annotations, when there, left out).
 
     Record ids hash this key (publish/rows.py): it must not change.
     """
-    return tuple(sorted((k, repr(v)) for k, v in fields.items() if k != "provenance"))
+    return tuple(sorted((k, repr(v)) for k, v in fields.items() if k != "provenance" and k not in ANNOTATION_FIELDS))
 
 
 class RegistryId(EvidenceRecord):
@@ -107,6 +114,9 @@ class Response(EvidenceRecord):
     n: int | None = Field(default=None, description="Number of responders.")
     of: int | None = Field(default=None, description="Denominator printed with the number, else None.")
     percent: float | None = Field(default=None, description="Percent as printed.")
+    analysis_set: AnalysisSet | None = Field(
+        default=None, description="primary, per_protocol, subgroup or updated (a later data cut): whose value it is.")
+    subgroup: str | None = Field(default=None, description="The subgroup as printed, for a subgroup's value.")
 
 
 class TimeToEvent(EvidenceRecord):
@@ -122,6 +132,9 @@ class TimeToEvent(EvidenceRecord):
     ci_low: float | None = Field(default=None, description="Lower confidence limit.")
     ci_high: float | None = Field(default=None, description="Upper confidence limit.")
     ci_level: float | None = Field(default=None, description="Confidence level in percent when a CI is printed.")
+    analysis_set: AnalysisSet | None = Field(
+        default=None, description="primary, per_protocol, subgroup or updated (a later data cut): whose value it is.")
+    subgroup: str | None = Field(default=None, description="The subgroup as printed, for a subgroup's value.")
 
 
 class HazardRatio(EvidenceRecord):
@@ -137,6 +150,15 @@ class HazardRatio(EvidenceRecord):
     one_sided: bool = Field(default=False, description="True when the P value is stated as one-sided.")
     comparison: str | None = Field(default=None, description="What is compared, free text, when stated.")
     adjusted: bool | None = Field(default=None, description="True for a multivariable (adjusted) estimate when stated.")
+    analysis_set: AnalysisSet | None = Field(
+        default=None, description="primary, per_protocol, subgroup or updated (a later data cut): whose value it is.")
+    subgroup: str | None = Field(default=None, description="The subgroup as printed, for a subgroup's value.")
+    effect: EffectKind | None = Field(
+        default=None, description="treatment (the assigned treatment's effect) or prognostic (a patient or tumour factor).")
+    experimental_arm: str | None = Field(default=None, description="The experimental arm of the comparison, when named.")
+    control_arm: str | None = Field(default=None, description="The control (reference) arm of the comparison, when named.")
+    inverted: bool | None = Field(
+        default=None, description="True when the HR is printed as control vs experimental (pools use 1/HR).")
 
 
 class MaximumToleratedDose(EvidenceRecord):

@@ -4,8 +4,10 @@ from pydantic import Field
 
 from schemas.base import StrictModel
 from schemas.vocab import (
+    AnalysisSet,
     Design,
     DoseUnit,
+    EffectKind,
     Endpoint,
     Frequency,
     GradeBand,
@@ -58,6 +60,9 @@ class SummaryResponse(StrictModel):
     n: int | None = Field(description="Responders.")
     of: int | None = Field(description="Denominator printed with the number.")
     percent: float | None = Field(description="Percent as printed.")
+    analysis_set: AnalysisSet | None = Field(
+        default=None, description="primary, per_protocol, subgroup or updated (a later data cut); optional.")
+    subgroup: str | None = Field(default=None, description="The subgroup as printed, for a subgroup's value; optional.")
     quote: str = Field(description="Verbatim quote.")
 
 
@@ -73,6 +78,9 @@ class SummaryTimeToEvent(StrictModel):
     ci_low: float | None = Field(default=None, description="Lower confidence limit.")
     ci_high: float | None = Field(default=None, description="Upper confidence limit.")
     ci_level: float | None = Field(default=None, description="Confidence level when not 95.")
+    analysis_set: AnalysisSet | None = Field(
+        default=None, description="primary, per_protocol, subgroup or updated (a later data cut); optional.")
+    subgroup: str | None = Field(default=None, description="The subgroup as printed, for a subgroup's value; optional.")
     quote: str = Field(description="Verbatim quote.")
 
 
@@ -87,6 +95,13 @@ class SummaryHazardRatio(StrictModel):
     p: str | None = Field(description="P value as printed.")
     comparison: str | None = Field(description="Comparison, free text.")
     adjusted: bool | None = Field(default=None, description="True for a multivariable estimate.")
+    analysis_set: AnalysisSet | None = Field(
+        default=None, description="primary, per_protocol, subgroup or updated (a later data cut); optional.")
+    subgroup: str | None = Field(default=None, description="The subgroup as printed, for a subgroup's value; optional.")
+    effect: EffectKind | None = Field(default=None, description="treatment or prognostic; optional.")
+    experimental_arm: str | None = Field(default=None, description="Experimental arm of the comparison; optional.")
+    control_arm: str | None = Field(default=None, description="Control (reference) arm of the comparison; optional.")
+    inverted: bool | None = Field(default=None, description="True when printed as control vs experimental; optional.")
     quote: str = Field(description="Verbatim quote.")
 
 

@@ -22,3 +22,9 @@ Measure = Literal["median", "rate"]
 TimeUnit = Literal["months", "weeks", "days", "%"]
 GradeBand = Literal["any", "1", "2", "1-2", "3", "4", "3-4", ">=3", "5"]
 DoseKind = Literal["mtd", "rp2d"]
+# Which patients and which data cut a value is of: the trial's primary (intention-to-treat or as
+# reported) population, its per-protocol population, a subgroup, or a later (updated) cut.
+AnalysisSet = Literal["primary", "per_protocol", "subgroup", "updated"]
+# What a hazard ratio measures: the effect of the assigned treatment, or the association of a
+# patient or tumour factor (a biomarker, a covariate of a multivariable model) with the endpoint.
+EffectKind = Literal["treatment", "prognostic"]

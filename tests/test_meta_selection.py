@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 
 from publish.cli import cli
-from publish.estimates import classify, select
+from publish.estimates import select
 from publish.meta_analysis import (
     CSV_HAZARD_RATIOS,
     CSV_PROPORTIONS,
@@ -117,17 +117,6 @@ def test_subgroup_estimates_enter_only_when_asked_and_curators_are_preferred() -
     later = [_estimate("d1", "D", "primary", year=2015, in_abstract=True), _estimate("d2", "D", "primary", year=2021)]
     assert select(later, lambda e: e["study_id"]) == {
         "d2": None, "d1": "same study: another estimate chosen (latest report: d2)"}
-
-
-def test_analysis_words_are_read_up_to_the_value() -> None:
-    kras = ("In multivariate overall survival analysis incorporating performance status and disease stage, both KRAS "
-            "mutation (HR 2·21, 95% CI 1·15–4·26; p=0·017) and PIK3CA mutation (HR 3·63) were negatively prognostic.")
-    assert classify(kras, 2.21) == "prognostic"
-    assert classify("For patients who received HCT in first remission (HR, 0.45; 95% CI, 0.18-1.12).", 0.45) == "subgroup"
-    overall = "No difference was found in survival (HR 0.96 (0.67–1.39), P=0.8) either overall or within exploratory subgroups."
-    assert classify(overall, 0.96) == "primary"
-    assert classify("multivariable-adjusted survival estimates (HR 0.24)", 0.24) == "adjusted"
-    assert classify("survival (HR 0.5)", 0.5, adjusted=True) == "adjusted"
 
 
 def test_a_response_without_its_denominator_takes_the_stated_evaluable_count(db_path: Path) -> None:

@@ -110,14 +110,17 @@ def test_summary_has_the_format_shape_and_values() -> None:
     assert data["arms"][0]["drugs"][0] == {
         "drug": "azacitidine", "dose": 75, "unit": "mg/m2", "frequency": "once daily", "route": "IV",
         "quote": "azacitidine (AZA) 75 mg/m2 IV daily"}
+    # Records made by hand carry no analysis fields (the pipeline sets them: extractor/effects.py).
     assert data["responses"] == [{"arm": None, "outcome": "CR", "n": 6, "of": 37, "percent": 16,
+                                  "analysis_set": None, "subgroup": None,
                                   "quote": "Of 37 evaluable patients, 6 (16%) achieved CR."}]
     rate = data["time_to_event"][1]
     assert (rate["timepoint"], rate["ci_low"], rate["ci_high"], rate["ci_level"]) == ("2 years", 50, 80, 90)
     assert data["time_to_event"][0]["ci_low"] is None
     assert data["hazard_ratios"][0] | {"quote": ""} == {
         "endpoint": "EFS", "hr": 2.37, "ci_low": 1.45, "ci_high": 3.88, "ci_level": 95, "p": "<.001",
-        "comparison": None, "adjusted": None, "quote": ""}
+        "comparison": None, "adjusted": None, "analysis_set": None, "subgroup": None, "effect": None,
+        "experimental_arm": None, "control_arm": None, "inverted": None, "quote": ""}
     assert [m["quote"] for m in data["mtd"]] == ["The MTD of sorafenib was 400 mg twice daily"]
     assert data["dlts"] == [{"term": "rash", "quote": "grade 3 rash"}]
     assert data["adverse_events"] == [{"term": "febrile neutropenia", "grade": ">=3", "n": 5, "percent": 12,

@@ -33,13 +33,16 @@ POPULATION = {"n_enrolled", "n_evaluable", "age_median", "age_min", "age_max"}
 UNITS = {"mg", "mg/m2", "g/m2", "mg/kg", "ug/kg", "ug", "g", "IU", "U/m2", "mg/day", None}
 FREQS = {"once daily", "twice daily", "three times daily", "weekly", "every 2 weeks",
          "every 3 weeks", "every 4 weeks", "continuous infusion", "single dose", None}
+ANALYSIS_SETS = {"primary", "per_protocol", "subgroup", "updated", None}  # optional key (FORMAT.md)
 VOCAB = {  # field -> allowed values, per fact list
     "drugs": {"unit": UNITS, "frequency": FREQS, "route": {"oral", "IV", "SC", "IT", None}},
     "responses": {"outcome": {"CR", "CRi", "CRp", "CRh", "CRc", "MLFS", "PR", "ORR", "NR",
-                              "MRD-negative"}},
+                              "MRD-negative"}, "analysis_set": ANALYSIS_SETS},
     "time_to_event": {"endpoint": {"OS", "EFS", "DFS", "RFS", "PFS", "CIR", "DOR"},
-                      "measure": {"median", "rate"}, "unit": {"months", "weeks", "days", "%"}},
-    "hazard_ratios": {}, "mtd": {"unit": UNITS, "frequency": FREQS}, "dlts": {},
+                      "measure": {"median", "rate"}, "unit": {"months", "weeks", "days", "%"},
+                      "analysis_set": ANALYSIS_SETS},
+    "hazard_ratios": {"analysis_set": ANALYSIS_SETS, "effect": {"treatment", "prognostic", None},
+                      "inverted": {True, False, None}}, "mtd": {"unit": UNITS, "frequency": FREQS}, "dlts": {},
     "adverse_events": {"grade": {"any", "1", "2", "1-2", "3", "4", "3-4", ">=3", "5"}},
     "mortality": {},
 }

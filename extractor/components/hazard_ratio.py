@@ -136,6 +136,10 @@ def _p_value(op: str | None, printed: str | None) -> str | None:
     return sign + normalise_number_text(printed)
 
 
+# Words a loose "with X than Y" pair can take for a side that names no arm ("than that with chlorambucil").
+_NOT_ARMS = frozenset({"the", "that", "this", "those", "these", "it", "arm", "group"})
+
+
 def _comparison(text: str) -> str | None:
     """'X vs Y' as printed, or the two arms a sentence contrasts ('with X than Y')."""
     match = rule("comparison").regex.search(text)
@@ -143,7 +147,7 @@ def _comparison(text: str) -> str | None:
         return f"{match.group('a')} vs {match.group('b')}"
     pair = survival_rule("arm_pair").regex.search(text)
     arms = [g for g in pair.groups() if g] if pair else []
-    if len(arms) != 2 or any(endpoint_mentions(a) for a in arms):
+    if len(arms) != 2 or any(endpoint_mentions(a) or a.lower() in _NOT_ARMS for a in arms):
         return None
     return f"{arms[0]} vs {arms[1]}"
 
