@@ -30,6 +30,7 @@ def test_metadata_from_citation_meta_tags(page: Document) -> None:
     assert page.metadata.doi == "10.5555/example.2020.0001"
     assert page.metadata.pmid == "31234567"
     assert page.metadata.year == 2020
+    assert page.metadata.first_author == "Okafor"  # "Surname, Given": the first citation_author
     assert page.metadata.title is not None and page.metadata.title.startswith("Venetoclax plus azacitidine")
 
 
@@ -102,6 +103,7 @@ def test_pmc_page_furniture_and_metadata(pmc_page: Document) -> None:
     assert pmc_page.metadata.pmcid == "PMC6400000"
     assert pmc_page.metadata.pmid == "30845267"
     assert pmc_page.metadata.doi == "10.5555/ehr.2019.0213"
+    assert pmc_page.metadata.first_author == "van der Berg"  # "Given particles Surname"
     for furniture in ("official website", "NCBI home page", "PMC home", "Similar articles", "999 patients",
                       "Rockville Pike", "ncbi", "background: #f0f0f0"):
         assert furniture not in pmc_page.text

@@ -179,7 +179,7 @@ class HtmlReader(TextBuilder):
 
 
 def html_metadata(root: etree._Element) -> DocumentMetadata:
-    """Title, DOI, PMID, PMCID and journal from citation_* meta tags, falling back to <title>."""
+    """Title, DOI, PMID, PMCID, journal, year and first author from citation_* meta tags, falling back to <title>."""
     found: dict[str, str] = {}
     for meta in root.iter("meta"):
         field = META_FIELDS.get((meta.get("name") or meta.get("property") or "").lower())
@@ -202,4 +202,26 @@ def html_metadata(root: etree._Element) -> DocumentMetadata:
             if match:
                 year = int(match.group(0))
                 break
-    return DocumentMetadata(**found, year=year)
+    return DocumentMetadata(**found, year=year, first_author=_first_author(root))
+
+
+# Particles that open a surname written after the given names ("Mei-Ling van der Berg").
+_PARTICLES = frozenset({"van", "von", "der", "den", "de", "da", "di", "del", "della", "le", "la", "du", "dos", "ter"})
+
+
+def _surname(words: list[str]) -> str:
+    """The surname of "Given [Middle] [particles] Surname": from the first particle after the given name, else the
+    last word."""
+    start = next((i for i, w in enumerate(words) if i > 0 and w in _PARTICLES), len(words) - 1)
+    return " ".join(words[start:]) if words else ""
+
+
+def _first_author(root: etree._Element) -> str | None:
+    """The surname of the first citation_author (or dc.creator) meta tag: "Surname, Given" or "Given Surname"."""
+    for meta in root.iter("meta"):
+        if (meta.get("name") or "").lower() in ("citation_author", "dc.creator"):
+            name = " ".join((meta.get("content") or "").split())
+            surname = name.split(",")[0].strip() if "," in name else _surname(name.split())
+            if surname:
+                return surname
+    return None
