@@ -249,19 +249,24 @@ def evaluate(gold: str, papers: str, split: str, json_path: str | None) -> None:
 @click.option("--corrections", "corrections_dir", default="corpus/corrections", show_default=True,
               type=click.Path(file_okay=False), help="Directory of reviewed corrections files applied to the build.")
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of keeping unchanged papers.")
+@click.option("--rehash", is_flag=True,
+              help="Read and hash every file, even one whose size, mtime and inode are unchanged since it was read.")
 @click.option("-w", "--workers", default=1, show_default=True, metavar="N", callback=_workers,
               help=WORKERS_HELP[:-1] + "; with --partitions, make their database rows in N processes.")
 @click.option("--partitions", multiple=True, type=click.Path(file_okay=False), metavar="DIR",
               help="Load papers extracted earlier by `evidence extract --out DIR` (repeatable).")
 @click.option("--no-wait", "no_wait", is_flag=True,
               help="Refuse, rather than wait, when another build or add is writing DB.")
-def build(db: str, paths: tuple[str, ...], corrections_dir: str, full: bool, workers: int,
+def build(db: str, paths: tuple[str, ...], corrections_dir: str, full: bool, rehash: bool, workers: int,
           partitions: tuple[str, ...], no_wait: bool) -> None:
     """Parse and extract PATHS (paper files or directories) into the SQLite database DB.
 
     Incremental: papers DB already holds (same bytes, same extractor version) are
     kept, new or changed ones extracted, papers no longer under PATHS (or in the
-    --partitions) removed. Corrections from --corrections are applied afresh. The
+    --partitions) removed. A file whose size, mtime and inode are those it had
+    when read is not read again (--rehash reads every file). Corrections from
+    --corrections are applied afresh; the meta-analysis tables are recomputed
+    when a paper, the corrections or the code changed. The
     new database is written beside DB and replaces it only when complete: a failed
     or interrupted build leaves the previous database as it was. Unreadable papers
     are reported one line each; the others are still written.
@@ -279,14 +284,15 @@ def build(db: str, paths: tuple[str, ...], corrections_dir: str, full: bool, wor
     if not paths and not partitions:
         raise click.UsageError("give PATHS to read, or --partitions DIR to load")
     _build(Path(db), list(paths), corrections_dir, full=full, keep_others=False, workers=workers,
-           partitions=list(partitions), wait=not no_wait)
+           partitions=list(partitions), wait=not no_wait, rehash=rehash)
 
 
 def _build(db: Path, paths: list[str], corrections_dir: str | None, *, full: bool, keep_others: bool,
-           workers: int = 1, partitions: list[str] | None = None, wait: bool = True) -> None:
+           workers: int = 1, partitions: list[str] | None = None, wait: bool = True, rehash: bool = False) -> None:
     from publish.corrections import CorrectionError, apply_corrections, load_corrections
     from publish.database import BuildError, BuildSummary, build_database, paper_files
     from publish.names import safe_text
+    from publish.unchanged import inputs_digest
 
     try:
         corrections = load_corrections(corrections_dir)
@@ -301,7 +307,8 @@ def _build(db: Path, paths: list[str], corrections_dir: str | None, *, full: boo
         try:
             result = build_database(db, paths, on_error=_say_error, full=full, keep_others=keep_others,
                                     progress=advance, after_write=after_write, workers=workers,
-                                    partitions=partitions or (), wait=wait, on_wait=_say_waiting)
+                                    partitions=partitions or (), wait=wait, on_wait=_say_waiting, rehash=rehash,
+                                    derived_inputs=inputs_digest(f.model_dump_json() for _, f in corrections))
         except BuildError as error:
             raise click.ClickException(safe_text(str(error))) from None
     for warning in result.warnings:

@@ -30,6 +30,15 @@ from publish.tables import (
     all_specs,
     evidence_specs,
 )
+from publish.unchanged import (
+    FileStat,
+    derived_state,
+    forget_papers,
+    known_files,
+    remember_files,
+    store_state,
+    stored_state,
+)
 
 ErrorHandler = Callable[[PaperError], None]
 
@@ -223,9 +232,11 @@ def paper_files(paths: Iterable[str | Path]) -> list[Path]:
 def _accepted(
     results: Iterable[PaperResult], summary: BuildSummary, on_error: ErrorHandler | None,
     unchanged: frozenset[str], seen: set[str], progress: Callable[[Path], None] | None = None,
-    failed: set[str] | None = None,
+    failed: set[str] | None = None, stats: list[tuple[str, FileStat, str]] | None = None,
 ) -> Iterator[PaperRows]:
-    """The papers to write from read results; errors reported, the same file twice refused, unchanged ones counted."""
+    """The papers to write from read results; errors reported, the same file twice refused, unchanged ones counted.
+
+    ``stats`` collects (path, stat, paper id) of each file read and accepted (publish.unchanged)."""
     first_path: dict[str, str] = {}
     for result in results:
         if progress is not None:
@@ -244,6 +255,8 @@ def _accepted(
             if on_error is not None:
                 on_error(error)
             continue
+        if stats is not None and result.stat is not None and result.paper_id is not None:
+            stats.append((result.path, result.stat, result.paper_id))
         if result.unchanged or result.paper_id in unchanged:
             summary.unchanged += 1
             continue
@@ -253,6 +266,24 @@ def _accepted(
         else:
             assert result.document is not None
             yield paper_rows(result.document, result.records)
+
+
+def _known_by_stat(db: Database, files: list[Path], unchanged: frozenset[str], rehash: bool,
+                   ) -> tuple[list[PaperResult], list[Path]]:
+    """(results for the files whose stat says they hold a paper already extracted at this version, the files to
+    read); with ``rehash`` every file is read."""
+    known = {} if rehash else known_files(db, unchanged)
+    if not known:
+        return [], files
+    results, to_read = [], []
+    for path in files:
+        name = safe_path(path)
+        remembered = known.get(name)
+        if remembered is not None and FileStat.of(path) == remembered[0]:
+            results.append(PaperResult(name, paper_id=remembered[1], unchanged=True))
+        else:
+            to_read.append(path)
+    return results, to_read
 
 
 def _schema_current(path: Path) -> bool:
@@ -299,6 +330,7 @@ def build_database(
     *, keep_others: bool = False, full: bool = False, progress: Callable[[Path], None] | None = None,
     after_write: Callable[[Database, BuildSummary], None] | None = None, workers: int = 1,
     partitions: Sequence[str | Path] = (), wait: bool = True, on_wait: Callable[[str], None] | None = None,
+    rehash: bool = False, derived_inputs: str = "",
 ) -> BuildSummary:
     """Read paper files into the SQLite database at ``db_path``, replacing it only when complete.
 
@@ -314,6 +346,13 @@ def build_database(
     uses); one whose file is still given but cannot be read keeps its previous
     version. ``full`` rebuilds from scratch. ``after_write`` runs on the new
     database before it replaces the old one (corrections are applied there).
+
+    Work proportional to change (publish/unchanged.py): a file whose size, mtime
+    and inode are those it had when its paper was read is not read or hashed again
+    (``rehash`` reads and hashes every file); the derived tables (articles, studies,
+    meta-analysis tables, facet counts) are rewritten only when a paper was written
+    or removed, or the publish code or ``derived_inputs`` (a digest of what
+    ``after_write`` applies: the corrections) changed since they were computed.
 
     ``workers`` > 1 parses and extracts in that many processes (publish.processing),
     papers written in input order in batches. ``partitions`` are directories of
@@ -338,7 +377,8 @@ def build_database(
     try:
         with locked(target, wait=wait, on_wait=on_wait):
             return _build_locked(target, paths, summary, on_error, keep_others=keep_others, full=full,
-                                 progress=progress, after_write=after_write, workers=workers, partitions=partitions)
+                                 progress=progress, after_write=after_write, workers=workers, partitions=partitions,
+                                 rehash=rehash, derived_inputs=derived_inputs)
     except LockError as error:
         raise BuildError(str(error)) from None
 
@@ -347,6 +387,7 @@ def _build_locked(
     target: Path, paths: Iterable[str | Path], summary: BuildSummary, on_error: ErrorHandler | None,
     *, keep_others: bool, full: bool, progress: Callable[[Path], None] | None,
     after_write: Callable[[Database, BuildSummary], None] | None, workers: int, partitions: Sequence[str | Path],
+    rehash: bool = False, derived_inputs: str = "",
 ) -> BuildSummary:
     files = paper_files(paths)
     with replacing(target, seed=target.exists() and not full and _schema_current(target)) as tmp:
@@ -359,23 +400,32 @@ def _build_locked(
             unchanged = frozenset(paper for paper, version in current.items() if version == EXTRACTOR_VERSION)
             seen: set[str] = set()
             failed: set[str] = set()
-            results = chain(read_files(files, workers=workers, unchanged=unchanged),
+            stats: list[tuple[str, FileStat, str]] = []
+            known, to_read = _known_by_stat(db, files, unchanged, rehash)
+            results = chain(known, read_files(to_read, workers=workers, unchanged=unchanged),
                             load_partitions([Path(p) for p in partitions], workers=workers))
-            summary.rows = write_papers(db, _accepted(results, summary, on_error, unchanged, seen, progress, failed))
+            summary.rows = write_papers(db, _accepted(results, summary, on_error, unchanged, seen, progress, failed,
+                                                      stats))
+            remember_files(db, stats)
             if not keep_others:
                 # A paper whose file cannot be read this time keeps its previous version: nothing is lost.
                 kept = _unreadable_now(db, set(current) - seen, failed)
                 summary.warnings.extend(f"{path}: could not be read; its previous version is kept"
                                         for path in kept.values())
-                summary.removed = remove_papers(db, sorted(set(current) - seen - set(kept)))
+                gone = sorted(set(current) - seen - set(kept))
+                summary.removed = remove_papers(db, gone)
+                forget_papers(db, gone)
                 if summary.removed:
                     rebuild_search(db)
             if after_write is not None:
                 after_write(db, summary)
-            write_articles(db)
-            write_meta_tables(db)
-            index_facets(db)
-            write_facet_counts(db, facet_columns())
+            state = derived_state(derived_inputs)
+            if summary.papers or summary.removed or stored_state(db) != state:
+                write_articles(db)
+                write_meta_tables(db)
+                index_facets(db)
+                write_facet_counts(db, facet_columns())
+                store_state(db, state)
         finally:
             db.close()
         if summary.papers == 0 and summary.unchanged == 0:

@@ -20,6 +20,7 @@ from publish.tables import (
     all_specs,
     evidence_specs,
 )
+from publish.unchanged import BUILD_STATE, BUILD_STATE_METADATA, FILE_STATS, FILE_STATS_METADATA
 from schemas import RECORD_MODELS
 
 TITLE = "trial-evidence"
@@ -67,7 +68,8 @@ _ESTIMATE_COLUMNS = {
     "study_id": "The study (studies.study_id): a trial's registry id, else its article's or paper's id.",
     "study": "The study's label (its latest paper's title or stem).",
     "question": "What the estimate answers: endpoint | comparison, or outcome | arm; one estimate per study per question.",
-    "analysis": "primary, adjusted (multivariable), subgroup or prognostic: from the record and its quote's words.",
+    "analysis": "primary, updated (a later cut), adjusted (multivariable), per_protocol, subgroup or prognostic: "
+                "from the record's analysis_set and effect (extractor/effects.py; curators can correct them).",
     "included": "1: the study's estimate for its question by the selection rule (README); 0: see excluded_reason.",
     "excluded_reason": "Why the estimate is not the study's: rejected by curator, no CI printed, no denominator, "
                        "subgroup analysis, prognostic factor, same study: another estimate chosen (what decided: id).",
@@ -83,7 +85,12 @@ META_HAZARD_RATIOS_METADATA: dict[str, Any] = {
     "description": "One row per hazard-ratio estimate of a study, shaped for R meta::metagen (log_hr, se_log_hr); "
                    "included = 1 marks each study's estimate per question.",
     "columns": {**_ESTIMATE_COLUMNS, "se_derivation": "How se_log_hr was derived from the printed CI.",
-                "has_ci": "0: no CI printed; the SE is left empty, never guessed."},
+                "has_ci": "0: no CI printed; the SE is left empty, never guessed.",
+                "experimental_arm": "The comparison's experimental arm (the paper's arm label when one matches).",
+                "control_arm": "The comparison's control (reference) arm.",
+                "inverted": "1: printed as control vs experimental, so log_hr = -ln hr (the pool's direction).",
+                "log_hr": "ln hr, experimental vs control (negated when inverted = 1): R meta::metagen's TE.",
+                "se_log_hr": "SE of log_hr from the printed CI: R meta::metagen's seTE."},
     "facets": ["included"],
 }
 META_PROPORTIONS_METADATA: dict[str, Any] = {
@@ -212,6 +219,7 @@ def build_metadata(database: str = "evidence", row_counts: Mapping[str, int] | N
     tables[META_HAZARD_RATIOS] = META_HAZARD_RATIOS_METADATA
     tables[META_PROPORTIONS] = META_PROPORTIONS_METADATA
     tables[FACET_COUNTS] = FACET_COUNTS_METADATA
+    tables[FILE_STATS], tables[BUILD_STATE] = FILE_STATS_METADATA, BUILD_STATE_METADATA
     return {
         "title": TITLE,
         "description": DESCRIPTION,

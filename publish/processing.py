@@ -31,6 +31,7 @@ from publish.budget import DEFAULT_BUDGET, Budget, TimeLimitExceeded, memory_lim
 from publish.lifeline import die_with_parent
 from publish.names import safe_document, safe_path, safe_text
 from publish.rows import PaperRows
+from publish.unchanged import FileStat
 from schemas import Document, EvidenceRecord
 
 # Files handed to the workers ahead of the one being written, per worker: enough to keep
@@ -52,6 +53,8 @@ class PaperResult:
     cause: str | None = None
     # The database already holds this paper at this extractor version: nothing was parsed.
     unchanged: bool = False
+    # The file's stat taken before its bytes were read (publish.unchanged): what the next build compares.
+    stat: FileStat | None = None
     # The paper's database rows, when made where it was read (publish.partitions.load_partitions);
     # document and records are then None and empty.
     rows: PaperRows | None = None
@@ -82,7 +85,7 @@ def process_file(path: Path, unchanged: frozenset[str] | set[str] = frozenset())
     (publish/names.py): a file name that is not UTF-8 or holds a newline is read
     all the same, and shown and stored escaped.
     """
-    result = PaperResult(safe_path(path))
+    result = PaperResult(safe_path(path), stat=FileStat.of(path))
     try:
         data = read_paper_bytes(path)
         result.paper_id = paper_id_for(data)

@@ -135,3 +135,54 @@ def test_the_extractor_version_changes_with_any_rule_file(tmp_path: Path) -> Non
     rules = copy / "patterns" / "response.yaml"
     rules.write_text(rules.read_text() + "\n# a comment is an edit too\n")
     assert extractor.digest(copy) != extractor.digest()
+
+
+class _Reads:
+    """Which files a build reads (publish.database.read_files) and whether it rewrote the derived tables."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.files: list[str] = []
+        self.derived = 0
+        read, meta = publish.database.read_files, publish.database.write_meta_tables
+
+        def reading(files, **kwargs):  # type: ignore[no-untyped-def]
+            files = list(files)
+            self.files.extend(Path(f).name for f in files)
+            return read(files, **kwargs)
+
+        def writing(db):  # type: ignore[no-untyped-def]
+            self.derived += 1
+            return meta(db)
+
+        monkeypatch.setattr(publish.database, "read_files", reading)
+        monkeypatch.setattr(publish.database, "write_meta_tables", writing)
+
+    def take(self) -> tuple[list[str], int]:
+        taken = (sorted(self.files), self.derived)
+        self.files, self.derived = [], 0
+        return taken
+
+
+def test_files_unchanged_by_stat_are_not_read_and_derived_tables_not_rewritten(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    db, paper = tmp_path / "evidence.db", tmp_path / "d05.txt"
+    paper.write_bytes(D05.read_bytes())
+    reads = _Reads(monkeypatch)
+    build_database(db, [D01, paper])
+    assert reads.take() == (["d01_borthakur_phase1_haematologica2011.txt", "d05.txt"], 1)
+    # Nothing changed: no file read or hashed, the meta-analysis tables left as they are.
+    result = build_database(db, [D01, paper])
+    assert (result.papers, result.unchanged) == (0, 2) and reads.take() == ([], 0)
+    # A touched file is hashed again (its paper is unchanged); other inputs of the derived tables changed: rewritten.
+    os.utime(paper, ns=(paper.stat().st_atime_ns, paper.stat().st_mtime_ns + 1_000_000_000))
+    result = build_database(db, [D01, paper], derived_inputs="corrections v2")
+    assert (result.papers, result.unchanged) == (0, 2) and reads.take() == (["d05.txt"], 1)
+    # Same size, same mtime, new bytes: only --rehash notices (the trade-off the stat shortcut makes).
+    stat = paper.stat()
+    paper.write_bytes(D05.read_bytes().replace(b"sorafenib", b"Sorafenib", 1))
+    os.utime(paper, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert build_database(db, [D01, paper], derived_inputs="corrections v2").papers == 0
+    assert build_database(db, [D01, paper], derived_inputs="corrections v2", rehash=True).papers == 1
+    assert reads.take()[0] == ["d01_borthakur_phase1_haematologica2011.txt", "d05.txt"]
