@@ -268,6 +268,28 @@ def _accepted(
             yield paper_rows(result.document, result.records)
 
 
+def _all_unchanged(target: Path, files: list[Path], keep_others: bool, state: str) -> int | None:
+    """How many papers the files hold when every file is known by its stat at this extractor version, no paper is
+    to be removed, and the derived tables were computed from ``state``; else None (the build goes on)."""
+    db = Database(target)
+    try:
+        current = _current_papers(db)
+        if stored_state(db) != state or any(version != EXTRACTOR_VERSION for version in current.values()):
+            return None
+        known = known_files(db, current)
+    finally:
+        db.close()
+    seen = set()
+    for path in files:
+        remembered = known.get(safe_path(path))
+        if remembered is None or FileStat.of(path) != remembered[0]:
+            return None
+        seen.add(remembered[1])
+    if not keep_others and seen != set(current):
+        return None
+    return len(seen)
+
+
 def _known_by_stat(db: Database, files: list[Path], unchanged: frozenset[str], rehash: bool,
                    ) -> tuple[list[PaperResult], list[Path]]:
     """(results for the files whose stat says they hold a paper already extracted at this version, the files to
@@ -390,6 +412,12 @@ def _build_locked(
     rehash: bool = False, derived_inputs: str = "",
 ) -> BuildSummary:
     files = paper_files(paths)
+    if not (full or rehash or partitions) and target.exists() and _schema_current(target):
+        same = _all_unchanged(target, files, keep_others, derived_state(derived_inputs))
+        if same is not None:
+            # Nothing to read, write, remove or recompute: the database is left as it is (not even copied).
+            summary.unchanged = same
+            return summary
     with replacing(target, seed=target.exists() and not full and _schema_current(target)) as tmp:
         db = Database(tmp)
         # The temporary file is thrown away on failure, so it needs no journal or per-commit sync.
