@@ -58,7 +58,7 @@ async def test_facets_list_the_values_present_with_study_counts(ds: Datasette, d
         "select endpoint, count(distinct study_id) as n from meta_hazard_ratios where problem is null "
         "and analysis in ('primary', 'adjusted') and endpoint is not null group by endpoint")}
     assert _facet(result, "endpoint") == endpoints
-    assert (endpoints["OS"], endpoints["PFS"]) == (15, 9)
+    assert (endpoints["OS"], endpoints["PFS"]) == (17, 9)  # OS: 15 + ARCHER 1050 and LUX-Lung 7 (corpus/meta_analyses)
     analyses = _facet(result, "analysis")
     assert analyses == {r["analysis"]: r["n"] for r in db.query(
         "select analysis, count(distinct study_id) as n from meta_hazard_ratios where endpoint = 'OS' "
