@@ -23,3 +23,25 @@ def test_passage_sentences_and_records_match_the_spacy_pipeline(path: Path) -> N
         assert sentences == sentences_of(doc)
         direct = [record for _, proc in nlp.pipeline if isinstance(proc, RuleComponent) for record in proc.run(sentences)]
         assert [r.model_dump() for r in direct] == [r.model_dump() for r in doc._.evidence]
+
+
+def test_the_vocabulary_does_not_grow_with_papers() -> None:
+    """Each paper's new strings (numbers, names) are freed after it (spaCy memory zone): memory stays flat."""
+    import random
+
+    from extractor.pipeline import extract_records
+    from tests.conftest import document_from_text
+
+    rng = random.Random(7)
+
+    def paper() -> str:
+        return (f"Between {rng.randint(2000, 2020)} and {rng.randint(2021, 2025)}, {rng.randint(10, 999)} patients "
+                f"(median age {rng.randint(20, 80)}.{rng.randint(0, 9)} years) received drug-{rng.randint(1000, 9999)}. "
+                f"Complete remission was achieved in {rng.randint(1, 9)} of {rng.randint(10, 99)} patients. "
+                f"Median overall survival was {rng.randint(1, 40)}.{rng.randint(0, 9)} months.")
+
+    extract_records(document_from_text(paper()))
+    strings = len(build_nlp().vocab.strings)
+    for _ in range(30):
+        extract_records(document_from_text(paper()))
+    assert len(build_nlp().vocab.strings) == strings
