@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import cast
 
@@ -10,6 +10,7 @@ from extractor.components.dosing import (
     Dosing,
     PaperName,
     context_drug,
+    find_drugs,
     paper_code_names,
     paren_depths,
     parse_dosings,
@@ -27,6 +28,8 @@ _MAX_TERM_WORDS = 5
 _BRACKETED = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 # The rules naming an MTD or RP2D: a sentence states one only where one of them matches.
 _MENTIONS = ("mtd.mention.mtd.v1", "mtd.mention.rp2d.v1")
+# Toxicities named around a mention rather than listed after it count only when the AE lexicons know them.
+_KNOWN_ONLY = ("dlt.subject.v1", "dlt.adjective.v1", "dlt.as_the.v1")
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,49 @@ def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing]) -> lis
         inside = [d for d in after if d.amount is not None and d.amount.end <= close]
         # One dose without its drug is the study drug's ("at dose level 3 (200 mg/m2)").
         return inside if len(inside) == 1 else [d for d in inside if d.drug is not None]
-    gap = text[mention.end : after[0].amount.start]
-    return [after[0]] if rule("mtd.link.after.v1").regex.fullmatch(gap) else []
+    first = after[0]
+    link = rule("mtd.link.after.v1").regex
+    gap = text[mention.end : first.amount.start]
+    if not link.fullmatch(gap):
+        # "The MTD was bendamustine 75 mg/m2 ...": the drug printed between the link and its dose.
+        if first.drug is None or first.drug.start < mention.end:
+            return []
+        gap = text[mention.end : first.drug.start]
+        if re.fullmatch(r"\s+of\s+", gap) or not link.fullmatch(gap):
+            return []
+    return [_owner(text[mention.end : first.amount.start], first, mention.end), *_continued(text, first, dosings)]
+
+
+def _owner(gap: str, dosing: Dosing, offset: int) -> Dosing:
+    """"The MTD of docetaxel with gemcitabine is 60 mg/m2": the dose is the drug's named right after
+    "MTD of", not the partner's the dose parser gave it."""
+    named = re.match(r"\s+(?:of|for)\s+", gap)
+    if named is None or dosing.drug is None or dosing.drug.start < offset:
+        return dosing
+    owner = next(iter(find_drugs(gap[named.end() :])), None)
+    if owner is None or owner.supportive or owner.drug == dosing.drug.drug:
+        return dosing
+    return replace(dosing, drug=replace(owner, start=owner.start + offset + named.end(),
+                                        end=owner.end + offset + named.end()))
+
+
+def _continued(text: str, first: Dosing, dosings: list[Dosing]) -> list[Dosing]:
+    """The doses listed after the first one in the same statement: "MTDs were 200 mg/day on schedule A
+    and 100 mg/day on schedule B", "MTD was bendamustine 75 mg/m2 (days 1-2), lenalidomide 10 mg ...,
+    and dexamethasone 40 mg"; a dose that starts a new clause ("..., and 600 mg exceeded it") ends the list."""
+    found: list[Dosing] = []
+    previous = first
+    for dosing in dosings:
+        if dosing.amount is None or previous.amount is None or dosing.start <= previous.amount.end:
+            continue
+        gap = text[previous.amount.end : dosing.start]
+        if not rule("mtd.list.next.v1").regex.fullmatch(gap):
+            break
+        if rule("mtd.list.clause.v1").regex.match(text[dosing.amount.end :]):
+            break
+        found.append(dosing)
+        previous = dosing
+    return found
 
 
 def _stated_before(text: str, mention: DoseMention, dosings: list[Dosing]) -> list[Dosing]:
@@ -118,7 +162,9 @@ def _stated_before(text: str, mention: DoseMention, dosings: list[Dosing]) -> li
     depths = paren_depths(text)
     starts = [m.end() for m in rule("mtd.before.start.v1").regex.finditer(before) if depths[max(m.start(), 0)] == 0]
     clause_start = max(starts, default=0)
-    return [d for d in dosings if d.amount is not None and clause_start <= d.start and d.amount.end <= mention.start]
+    bound = rule("mtd.before.bound.v1").regex
+    return [d for d in dosings if d.amount is not None and clause_start <= d.start and d.amount.end <= mention.start
+            and not bound.search(text[: d.start])]
 
 
 def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
@@ -130,11 +176,13 @@ def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
     for mention in rule("dlt.mention.v1").regex.finditer(text):
         if rule("dlt.negated.v1").regex.search(text[: mention.start()]):
             continue
-        for rule_id in ("dlt.bracketed.v1", "dlt.list.v1"):
+        for rule_id in ("dlt.bracketed.v1", "dlt.list.v1", "dlt.colon.v1"):
             listed = rule(rule_id).regex.match(text[mention.end() :])
             if listed is None:
                 continue
             for term, grade in dlt_terms(listed.group("list")):
+                if rule_id == "dlt.colon.v1" and not _known(term):
+                    continue
                 if term not in seen:
                     seen.add(term)
                     yield DoseLimitingToxicity(
@@ -142,13 +190,12 @@ def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
                     )
             break
     # Toxicities named before the mention or by an adjective count only when the AE lexicons know them.
-    for known_rule in (rule("dlt.subject.v1"), rule("dlt.adjective.v1")):
+    for known_rule in map(rule, _KNOWN_ONLY):
         for match in known_rule.regex.finditer(text):
             if rule("dlt.negated.v1").regex.search(text[: match.start()]):
                 continue
             for term, grade in dlt_terms(match.group("list")):
-                known = normalise_term(term)
-                if known is not None and known.known and term not in seen:
+                if _known(term) and term not in seen:
                     seen.add(term)
                     yield DoseLimitingToxicity(
                         term=term, grade=grade,
@@ -164,19 +211,43 @@ def dlt_terms(listed: str) -> list[tuple[str, GradeBand | None]]:
     if rule("dlt.definition.v1").regex.search(text):
         return []
     terms = []
-    for item in re.split(r",|\band\b|\bor\b|/(?=\s*[a-z])", text):
+    items = re.split(r",|\band\b|\bor\b|/(?=\s*[a-z])", text)
+    for i, item in enumerate(items):
         grade = grade_band(item)
-        item = remove_grades(item)
+        item = rule("dlt.item.tail.v1").regex.sub("", remove_grades(item).strip())
         lead = rule("dlt.item.lead.v1").regex.match(item.strip())
         item = item.strip()[lead.end() :] if lead else item.strip()
         term = us_spelling(clean_text(item))
-        if not term or len(term.split()) > _MAX_TERM_WORDS or re.search(r"[\d%=<>]|\bdlts?\b", term):
+        if not term or len(term.split()) > _MAX_TERM_WORDS or re.search(r"[\d%=<>≥≤]|\bdlts?\b", term):
             continue
-        if _is_count(term):
-            # "two grade 2 and one grade 3 ocular toxicity": a count whose term is printed later.
+        modifier = rule("dlt.item.modifier.v1").regex.match(term)
+        if modifier and _known(term[modifier.end() :]):
+            term = term[modifier.end() :]
+        if _is_count(term) or (rule("dlt.not_term.v1").regex.search(term) and not _shared_head(term, items[i + 1 :])):
+            # "two grade 2 and one grade 3 ocular toxicity": a count whose term is printed later;
+            # "of the regimen", "(all hematologic)": no toxicity.
             continue
-        terms.append((term, grade))
+        terms.append((_shared_head(term, items[i + 1 :]) or term, grade))
     return terms
+
+
+def _known(term: str) -> bool:
+    """The AE lexicons know the term (after its course words: "transient hypertension")."""
+    modifier = rule("dlt.item.modifier.v1").regex.match(term)
+    known = normalise_term(term[modifier.end() :] if modifier else term)
+    return known is not None and known.known
+
+
+def _shared_head(term: str, rest: list[str]) -> str | None:
+    """"sensory and motor neuropathy": a lone adjective the lexicons do not know as a term takes the
+    head noun of the next item ("sensory neuropathy"); None when the term is no such word."""
+    if not rest or _known(term) or not rule("dlt.item.adjective.v1").regex.fullmatch(term):
+        return None
+    following = us_spelling(clean_text(remove_grades(rest[0])))
+    words = following.split()
+    if len(words) < 2 or not _known(following):
+        return None
+    return f"{term} {words[-1]}"
 
 
 def _is_count(term: str) -> bool:
