@@ -29,7 +29,7 @@ _BRACKETED = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 # The rules naming an MTD or RP2D: a sentence states one only where one of them matches.
 _MENTIONS = ("mtd.mention.mtd.v1", "mtd.mention.rp2d.v1")
 # Toxicities named around a mention rather than listed after it count only when the AE lexicons know them.
-_KNOWN_ONLY = ("dlt.subject.v1", "dlt.adjective.v1", "dlt.as_the.v1")
+_KNOWN_ONLY = ("dlt.subject.v1", "dlt.adjective.v1", "dlt.as_the.v1", "dlt.named_before.v1")
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,8 @@ def dlt_terms(listed: str) -> list[tuple[str, GradeBand | None]]:
     if rule("dlt.definition.v1").regex.search(text):
         return []
     terms = []
-    items = re.split(r",|\band\b|\bor\b|/(?=\s*[a-z])", text)
+    # "grade 3 asthenia with grade 2 nausea": a second grade after "with" starts a second toxicity.
+    items = re.split(r",|\band\b|\bor\b|/(?=\s*[a-z])|\bwith\s+(?=grade\b)", text)
     for i, item in enumerate(items):
         grade = grade_band(item)
         item = rule("dlt.item.tail.v1").regex.sub("", remove_grades(item).strip())
