@@ -18,9 +18,10 @@ from extractor.components.dosing import (
 from extractor.components.toxicity_terms import clean_text, grade_band, normalise_term, remove_grades, us_spelling
 from extractor.numbers import words_to_int
 from extractor.patterns import CompiledRule, load_rules
+from extractor.per_paper import per_paper
 from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
-from schemas import DoseLimitingToxicity, MaximumToleratedDose
+from schemas import Document, DoseLimitingToxicity, MaximumToleratedDose
 from schemas.vocab import DoseKind, GradeBand
 
 # A DLT term longer than this is a phrase the list parser misread, not a toxicity.
@@ -28,6 +29,11 @@ _MAX_TERM_WORDS = 5
 _BRACKETED = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 # The rules naming an MTD or RP2D: a sentence states one only where one of them matches.
 _MENTIONS = ("mtd.mention.mtd.v1", "mtd.mention.rp2d.v1")
+# A bare "recommended dose" names the RP2D only in a dose-finding paper ("RD" only where the paper defines it).
+_RECOMMENDED = "mtd.mention.recommended.v1"
+_RD = "mtd.mention.rd.v1"
+# How much of a paper's text is read as its abstract for dose-finding words.
+_ABSTRACT_CHARS = 3000
 # Toxicities named around a mention rather than listed after it count only when the AE lexicons know them.
 _KNOWN_ONLY = ("dlt.subject.v1", "dlt.adjective.v1", "dlt.as_the.v1", "dlt.named_before.v1")
 
@@ -56,39 +62,60 @@ def _prefilter(rule_ids: tuple[str, ...]) -> Prefilter:
 
 def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
     """MTD or RP2D stated in the sentence; a dose printed without its drug is the study drug's."""
-    for kind, dosing in dose_statements(sentence.text, paper_code_names(sentence.doc)):
+    extra = paper_mentions(sentence.doc)
+    for kind, dosing, rule_id in dose_statements(sentence.text, paper_code_names(sentence.doc), extra):
         amount = dosing.amount
         drug = dosing.drug.drug if dosing.drug is not None else context_drug(sentence.text, sentence.doc)
         if amount is None or drug is None:
             continue
-        mention_rule = rule(f"mtd.mention.{kind}.v1")
+        mention_rule = rule(rule_id)
         yield MaximumToleratedDose(
             dose_kind=kind, drug=drug, dose=amount.dose, unit=amount.unit, frequency=dosing.frequency,
             provenance=[sentence.provenance(mention_rule.id, min(mention_rule.confidence, dosing.confidence))],
         )
 
 
-def dose_statements(text: str, codes: frozenset[PaperName] = frozenset()) -> list[tuple[DoseKind, Dosing]]:
-    """(kind, dosing) for every dose the sentence states as its MTD or RP2D (``codes``: the paper's code names)."""
-    if not _prefilter(_MENTIONS).may_match(text):
+@per_paper
+def paper_mentions(document: Document) -> tuple[str, ...]:
+    """The mention rules read in this paper beyond _MENTIONS: a bare "recommended dose" in a dose-finding
+    paper (its title says phase I, dose escalation or first-in-human, or its abstract names two kinds
+    of dose-finding words), and "RD" where the paper defines it."""
+    cues = {match.group().lower()[:4] for match in rule("mtd.paper.cue.v1").regex.finditer(document.text[:_ABSTRACT_CHARS])}
+    kinds = {"dlt" if cue.startswith(("dlt", "dose-l", "dose l")) else "mtd" if cue.startswith(("maxi", "mtd"))
+             else "esc" for cue in cues}
+    if not (rule("mtd.paper.title.v1").regex.search(document.metadata.title or "") or len(kinds) >= 2):
+        return ()
+    return (_RECOMMENDED, _RD) if rule("mtd.paper.rd.v1").regex.search(document.text) else (_RECOMMENDED,)
+
+
+def dose_statements(text: str, codes: frozenset[PaperName] = frozenset(),
+                    extra: tuple[str, ...] = ()) -> list[tuple[DoseKind, Dosing, str]]:
+    """(kind, dosing, mention rule id) for every dose the sentence states as its MTD or RP2D (``codes``:
+    the paper's code names; ``extra``: the paper's further mention rules, see paper_mentions)."""
+    if not _prefilter(_MENTIONS + extra).may_match(text):
         return []
     dosings = [d for d in parse_dosings(text, codes) if d.amount is not None]
-    found: list[tuple[DoseKind, Dosing]] = []
-    for mention in _mentions(text):
+    found: list[tuple[DoseKind, Dosing, str]] = []
+    for mention in _mentions(text, extra):
         for dosing in _stated_after(text, mention, dosings) or _stated_before(text, mention, dosings):
-            if all(dosing is not other for _, other in found):
-                found.append((mention.kind, dosing))
+            # One dose linked to two mentions ("the MTD and RP2D was ...") is stated once, for the first.
+            if all(dosing.amount != other.amount for _, other, _ in found):
+                found.append((mention.kind, dosing, mention.rule_id))
     return found
 
 
-def _mentions(text: str) -> list[DoseMention]:
-    found = []
-    for rule_id in _MENTIONS:
+def _mentions(text: str, extra: tuple[str, ...] = ()) -> list[DoseMention]:
+    found: list[DoseMention] = []
+    for rule_id in _MENTIONS + extra:
         mention_rule = rule(rule_id)
         for match in mention_rule.regex.finditer(text):
             before, after = text[: match.start()], text[match.end() :]
             if (rule("mtd.negated.before.v1").regex.search(before) or rule("mtd.negated.after.v1").regex.search(after)
                     or rule("mtd.purpose.v1").regex.search(before)):
+                continue
+            if rule_id in (_RECOMMENDED, _RD) and (rule("mtd.recommended.label.v1").regex.search(before)
+                                                   or any(m.start <= match.start() < m.end for m in found)):
+                # A label dose given, or the words of an RP2D mention already read.
                 continue
             kind = cast(DoseKind, mention_rule.rule.fields["kind"])
             found.append(DoseMention(match.start(), match.end(), kind, rule_id, mention_rule.confidence))
