@@ -26,6 +26,8 @@ from schemas.vocab import DoseKind, GradeBand
 
 # A DLT term longer than this is a phrase the list parser misread, not a toxicity.
 _MAX_TERM_WORDS = 5
+# How far before a DLT mention an event verb ("developed a DLT") is looked for, in characters.
+_EVENT_REACH = 60
 _BRACKETED = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 # The rules naming an MTD or RP2D: a sentence states one only where one of them matches.
 _MENTIONS = ("mtd.mention.mtd.v1", "mtd.mention.rp2d.v1")
@@ -206,6 +208,9 @@ def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
         for rule_id in ("dlt.bracketed.v1", "dlt.list.v1", "dlt.colon.v1"):
             listed = rule(rule_id).regex.match(text[mention.end() :])
             if listed is None:
+                continue
+            if rule_id == "dlt.colon.v1" and not rule("dlt.colon.event.v1").regex.search(
+                    text[max(0, mention.start() - _EVENT_REACH) : mention.start()] + " " + listed.group("lead")):
                 continue
             for term, grade in dlt_terms(listed.group("list")):
                 if rule_id == "dlt.colon.v1" and not _known(term):
