@@ -8,8 +8,10 @@ from typing import cast
 
 from extractor.components.dosing import (
     Dosing,
+    DrugMention,
     PaperName,
     context_drug,
+    find_dose_levels,
     find_drugs,
     paper_code_names,
     paren_depths,
@@ -99,7 +101,9 @@ def dose_statements(text: str, codes: frozenset[PaperName] = frozenset(),
     dosings = [d for d in parse_dosings(text, codes) if d.amount is not None]
     found: list[tuple[DoseKind, Dosing, str]] = []
     for mention in _mentions(text, extra):
-        for dosing in _stated_after(text, mention, dosings) or _stated_before(text, mention, dosings):
+        stated = (_respectively(text, mention, codes) or _stated_after(text, mention, dosings)
+                  or _stated_before(text, mention, dosings))
+        for dosing in stated:
             # One dose linked to two mentions ("the MTD and RP2D was ...") is stated once, for the first.
             if all(dosing.amount != other.amount for _, other, _ in found):
                 found.append((mention.kind, dosing, mention.rule_id))
@@ -122,6 +126,33 @@ def _mentions(text: str, extra: tuple[str, ...] = ()) -> list[DoseMention]:
             kind = cast(DoseKind, mention_rule.rule.fields["kind"])
             found.append(DoseMention(match.start(), match.end(), kind, rule_id, mention_rule.confidence))
     return sorted(found, key=lambda m: m.start)
+
+
+def _respectively(text: str, mention: DoseMention, codes: frozenset[PaperName]) -> list[Dosing]:
+    """"The MTDs of A and B were 1.5 and 30 mg/m2, respectively", "The MTD was 1.5 and 30 mg/m2 of A and B,
+    respectively": the listed doses paired in order with as many drugs named after the mention; with no
+    drug named ("The MTDs were 40 and 105 mg/m2 for schedules 1 and 2, respectively") every dose is the
+    study drug's."""
+    clause = rule("mtd.respectively.v1").regex.match(text[mention.end :])
+    if clause is None:
+        return []
+    end = mention.end + clause.end()
+    groups = [g for g in find_dose_levels(text[:end]) if mention.end <= g.start < g.amount.start]
+    drugs: list[DrugMention | None] = [
+        d for d in find_drugs(text[:end], codes) if d.start >= mention.end and not d.supportive]
+    if len(groups) != 1 or len({d.drug for d in drugs if d is not None}) != len(drugs):
+        return []
+    group = groups[0]
+    first = min([group.start] + [d.start for d in drugs if d is not None])
+    if not rule("mtd.respectively.link.v1").regex.fullmatch(text[mention.end : first]):
+        return []
+    if not drugs:
+        drugs = [None] * len(group.levels)
+    if len(drugs) != len(group.levels):
+        return []
+    return [Dosing(drug, replace(group.amount, dose=level, dose_max=None), None, group.amount.per, None,
+                   "mtd.respectively.v1", rule("mtd.respectively.v1").confidence)
+            for drug, level in zip(drugs, group.levels, strict=True)]
 
 
 def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing]) -> list[Dosing]:
