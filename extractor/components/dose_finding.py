@@ -2,14 +2,17 @@
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import cast
 
 from extractor.components.dosing import (
     Dosing,
+    DrugMention,
     PaperName,
     context_drug,
+    find_dose_levels,
+    find_drugs,
     paper_code_names,
     paren_depths,
     parse_dosings,
@@ -17,16 +20,26 @@ from extractor.components.dosing import (
 from extractor.components.toxicity_terms import clean_text, grade_band, normalise_term, remove_grades, us_spelling
 from extractor.numbers import words_to_int
 from extractor.patterns import CompiledRule, load_rules
+from extractor.per_paper import per_paper
 from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
-from schemas import DoseLimitingToxicity, MaximumToleratedDose
+from schemas import Document, DoseLimitingToxicity, MaximumToleratedDose
 from schemas.vocab import DoseKind, GradeBand
 
 # A DLT term longer than this is a phrase the list parser misread, not a toxicity.
 _MAX_TERM_WORDS = 5
+# How far before a DLT mention an event verb ("developed a DLT") is looked for, in characters.
+_EVENT_REACH = 60
 _BRACKETED = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 # The rules naming an MTD or RP2D: a sentence states one only where one of them matches.
 _MENTIONS = ("mtd.mention.mtd.v1", "mtd.mention.rp2d.v1")
+# A bare "recommended dose" names the RP2D only in a dose-finding paper ("RD" only where the paper defines it).
+_RECOMMENDED = "mtd.mention.recommended.v1"
+_RD = "mtd.mention.rd.v1"
+# How much of a paper's text is read as its abstract for dose-finding words.
+_ABSTRACT_CHARS = 3000
+# Toxicities named around a mention rather than listed after it count only when the AE lexicons know them.
+_KNOWN_ONLY = ("dlt.subject.v1", "dlt.adjective.v1", "dlt.as_the.v1", "dlt.named_before.v1")
 
 
 @dataclass(frozen=True)
@@ -53,43 +66,93 @@ def _prefilter(rule_ids: tuple[str, ...]) -> Prefilter:
 
 def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
     """MTD or RP2D stated in the sentence; a dose printed without its drug is the study drug's."""
-    for kind, dosing in dose_statements(sentence.text, paper_code_names(sentence.doc)):
+    extra = paper_mentions(sentence.doc)
+    for kind, dosing, rule_id in dose_statements(sentence.text, paper_code_names(sentence.doc), extra):
         amount = dosing.amount
         drug = dosing.drug.drug if dosing.drug is not None else context_drug(sentence.text, sentence.doc)
         if amount is None or drug is None:
             continue
-        mention_rule = rule(f"mtd.mention.{kind}.v1")
+        mention_rule = rule(rule_id)
         yield MaximumToleratedDose(
             dose_kind=kind, drug=drug, dose=amount.dose, unit=amount.unit, frequency=dosing.frequency,
             provenance=[sentence.provenance(mention_rule.id, min(mention_rule.confidence, dosing.confidence))],
         )
 
 
-def dose_statements(text: str, codes: frozenset[PaperName] = frozenset()) -> list[tuple[DoseKind, Dosing]]:
-    """(kind, dosing) for every dose the sentence states as its MTD or RP2D (``codes``: the paper's code names)."""
-    if not _prefilter(_MENTIONS).may_match(text):
+@per_paper
+def paper_mentions(document: Document) -> tuple[str, ...]:
+    """The mention rules read in this paper beyond _MENTIONS: a bare "recommended dose" in a dose-finding
+    paper (its title says phase I, dose escalation or first-in-human, or its abstract names two kinds
+    of dose-finding words), and "RD" where the paper defines it."""
+    cues = {match.group().lower()[:4] for match in rule("mtd.paper.cue.v1").regex.finditer(document.text[:_ABSTRACT_CHARS])}
+    kinds = {"dlt" if cue.startswith(("dlt", "dose-l", "dose l")) else "mtd" if cue.startswith(("maxi", "mtd"))
+             else "esc" for cue in cues}
+    if not (rule("mtd.paper.title.v1").regex.search(document.metadata.title or "") or len(kinds) >= 2):
+        return ()
+    return (_RECOMMENDED, _RD) if rule("mtd.paper.rd.v1").regex.search(document.text) else (_RECOMMENDED,)
+
+
+def dose_statements(text: str, codes: frozenset[PaperName] = frozenset(),
+                    extra: tuple[str, ...] = ()) -> list[tuple[DoseKind, Dosing, str]]:
+    """(kind, dosing, mention rule id) for every dose the sentence states as its MTD or RP2D (``codes``:
+    the paper's code names; ``extra``: the paper's further mention rules, see paper_mentions)."""
+    if not _prefilter(_MENTIONS + extra).may_match(text):
         return []
     dosings = [d for d in parse_dosings(text, codes) if d.amount is not None]
-    found: list[tuple[DoseKind, Dosing]] = []
-    for mention in _mentions(text):
-        for dosing in _stated_after(text, mention, dosings) or _stated_before(text, mention, dosings):
-            if all(dosing is not other for _, other in found):
-                found.append((mention.kind, dosing))
+    found: list[tuple[DoseKind, Dosing, str]] = []
+    for mention in _mentions(text, extra):
+        stated = (_respectively(text, mention, codes) or _stated_after(text, mention, dosings)
+                  or _stated_before(text, mention, dosings))
+        for dosing in stated:
+            # One dose linked to two mentions ("the MTD and RP2D was ...") is stated once, for the first.
+            if all(dosing.amount != other.amount for _, other, _ in found):
+                found.append((mention.kind, dosing, mention.rule_id))
     return found
 
 
-def _mentions(text: str) -> list[DoseMention]:
-    found = []
-    for rule_id in _MENTIONS:
+def _mentions(text: str, extra: tuple[str, ...] = ()) -> list[DoseMention]:
+    found: list[DoseMention] = []
+    for rule_id in _MENTIONS + extra:
         mention_rule = rule(rule_id)
         for match in mention_rule.regex.finditer(text):
             before, after = text[: match.start()], text[match.end() :]
             if (rule("mtd.negated.before.v1").regex.search(before) or rule("mtd.negated.after.v1").regex.search(after)
                     or rule("mtd.purpose.v1").regex.search(before)):
                 continue
+            if rule_id in (_RECOMMENDED, _RD) and (rule("mtd.recommended.label.v1").regex.search(before)
+                                                   or any(m.start <= match.start() < m.end for m in found)):
+                # A label dose given, or the words of an RP2D mention already read.
+                continue
             kind = cast(DoseKind, mention_rule.rule.fields["kind"])
             found.append(DoseMention(match.start(), match.end(), kind, rule_id, mention_rule.confidence))
     return sorted(found, key=lambda m: m.start)
+
+
+def _respectively(text: str, mention: DoseMention, codes: frozenset[PaperName]) -> list[Dosing]:
+    """"The MTDs of A and B were 1.5 and 30 mg/m2, respectively", "The MTD was 1.5 and 30 mg/m2 of A and B,
+    respectively": the listed doses paired in order with as many drugs named after the mention; with no
+    drug named ("The MTDs were 40 and 105 mg/m2 for schedules 1 and 2, respectively") every dose is the
+    study drug's."""
+    clause = rule("mtd.respectively.v1").regex.match(text[mention.end :])
+    if clause is None:
+        return []
+    end = mention.end + clause.end()
+    groups = [g for g in find_dose_levels(text[:end]) if mention.end <= g.start < g.amount.start]
+    drugs: list[DrugMention | None] = [
+        d for d in find_drugs(text[:end], codes) if d.start >= mention.end and not d.supportive]
+    if len(groups) != 1 or len({d.drug for d in drugs if d is not None}) != len(drugs):
+        return []
+    group = groups[0]
+    first = min([group.start] + [d.start for d in drugs if d is not None])
+    if not rule("mtd.respectively.link.v1").regex.fullmatch(text[mention.end : first]):
+        return []
+    if not drugs:
+        drugs = [None] * len(group.levels)
+    if len(drugs) != len(group.levels):
+        return []
+    return [Dosing(drug, replace(group.amount, dose=level, dose_max=None), None, group.amount.per, None,
+                   "mtd.respectively.v1", rule("mtd.respectively.v1").confidence)
+            for drug, level in zip(drugs, group.levels, strict=True)]
 
 
 def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing]) -> list[Dosing]:
@@ -106,8 +169,49 @@ def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing]) -> lis
         inside = [d for d in after if d.amount is not None and d.amount.end <= close]
         # One dose without its drug is the study drug's ("at dose level 3 (200 mg/m2)").
         return inside if len(inside) == 1 else [d for d in inside if d.drug is not None]
-    gap = text[mention.end : after[0].amount.start]
-    return [after[0]] if rule("mtd.link.after.v1").regex.fullmatch(gap) else []
+    first = after[0]
+    link = rule("mtd.link.after.v1").regex
+    gap = text[mention.end : first.amount.start]
+    if not link.fullmatch(gap):
+        # "The MTD was bendamustine 75 mg/m2 ...": the drug printed between the link and its dose.
+        if first.drug is None or first.drug.start < mention.end:
+            return []
+        gap = text[mention.end : first.drug.start]
+        if re.fullmatch(r"\s+of\s+", gap) or not link.fullmatch(gap):
+            return []
+    return [_owner(text[mention.end : first.amount.start], first, mention.end), *_continued(text, first, dosings)]
+
+
+def _owner(gap: str, dosing: Dosing, offset: int) -> Dosing:
+    """"The MTD of docetaxel with gemcitabine is 60 mg/m2": the dose is the drug's named right after
+    "MTD of", not the partner's the dose parser gave it."""
+    named = re.match(r"\s+(?:of|for)\s+", gap)
+    if named is None or dosing.drug is None or dosing.drug.start < offset:
+        return dosing
+    owner = next(iter(find_drugs(gap[named.end() :])), None)
+    if owner is None or owner.supportive or owner.drug == dosing.drug.drug:
+        return dosing
+    return replace(dosing, drug=replace(owner, start=owner.start + offset + named.end(),
+                                        end=owner.end + offset + named.end()))
+
+
+def _continued(text: str, first: Dosing, dosings: list[Dosing]) -> list[Dosing]:
+    """The doses listed after the first one in the same statement: "MTDs were 200 mg/day on schedule A
+    and 100 mg/day on schedule B", "MTD was bendamustine 75 mg/m2 (days 1-2), lenalidomide 10 mg ...,
+    and dexamethasone 40 mg"; a dose that starts a new clause ("..., and 600 mg exceeded it") ends the list."""
+    found: list[Dosing] = []
+    previous = first
+    for dosing in dosings:
+        if dosing.amount is None or previous.amount is None or dosing.start <= previous.amount.end:
+            continue
+        gap = text[previous.amount.end : dosing.start]
+        if not rule("mtd.list.next.v1").regex.fullmatch(gap):
+            break
+        if rule("mtd.list.clause.v1").regex.match(text[dosing.amount.end :]):
+            break
+        found.append(dosing)
+        previous = dosing
+    return found
 
 
 def _stated_before(text: str, mention: DoseMention, dosings: list[Dosing]) -> list[Dosing]:
@@ -118,7 +222,9 @@ def _stated_before(text: str, mention: DoseMention, dosings: list[Dosing]) -> li
     depths = paren_depths(text)
     starts = [m.end() for m in rule("mtd.before.start.v1").regex.finditer(before) if depths[max(m.start(), 0)] == 0]
     clause_start = max(starts, default=0)
-    return [d for d in dosings if d.amount is not None and clause_start <= d.start and d.amount.end <= mention.start]
+    bound = rule("mtd.before.bound.v1").regex
+    return [d for d in dosings if d.amount is not None and clause_start <= d.start and d.amount.end <= mention.start
+            and not bound.search(text[: d.start])]
 
 
 def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
@@ -130,11 +236,16 @@ def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
     for mention in rule("dlt.mention.v1").regex.finditer(text):
         if rule("dlt.negated.v1").regex.search(text[: mention.start()]):
             continue
-        for rule_id in ("dlt.bracketed.v1", "dlt.list.v1"):
+        for rule_id in ("dlt.bracketed.v1", "dlt.list.v1", "dlt.colon.v1"):
             listed = rule(rule_id).regex.match(text[mention.end() :])
             if listed is None:
                 continue
+            if rule_id == "dlt.colon.v1" and not rule("dlt.colon.event.v1").regex.search(
+                    text[max(0, mention.start() - _EVENT_REACH) : mention.start()] + " " + listed.group("lead")):
+                continue
             for term, grade in dlt_terms(listed.group("list")):
+                if rule_id == "dlt.colon.v1" and not _known(term):
+                    continue
                 if term not in seen:
                     seen.add(term)
                     yield DoseLimitingToxicity(
@@ -142,13 +253,12 @@ def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
                     )
             break
     # Toxicities named before the mention or by an adjective count only when the AE lexicons know them.
-    for known_rule in (rule("dlt.subject.v1"), rule("dlt.adjective.v1")):
+    for known_rule in map(rule, _KNOWN_ONLY):
         for match in known_rule.regex.finditer(text):
             if rule("dlt.negated.v1").regex.search(text[: match.start()]):
                 continue
             for term, grade in dlt_terms(match.group("list")):
-                known = normalise_term(term)
-                if known is not None and known.known and term not in seen:
+                if _known(term) and term not in seen:
                     seen.add(term)
                     yield DoseLimitingToxicity(
                         term=term, grade=grade,
@@ -164,19 +274,44 @@ def dlt_terms(listed: str) -> list[tuple[str, GradeBand | None]]:
     if rule("dlt.definition.v1").regex.search(text):
         return []
     terms = []
-    for item in re.split(r",|\band\b|\bor\b|/(?=\s*[a-z])", text):
+    # "grade 3 asthenia with grade 2 nausea": a second grade after "with" starts a second toxicity.
+    items = re.split(r",|\band\b|\bor\b|/(?=\s*[a-z])|\bwith\s+(?=grade\b)", text)
+    for i, item in enumerate(items):
         grade = grade_band(item)
-        item = remove_grades(item)
+        item = rule("dlt.item.tail.v1").regex.sub("", remove_grades(item).strip())
         lead = rule("dlt.item.lead.v1").regex.match(item.strip())
         item = item.strip()[lead.end() :] if lead else item.strip()
         term = us_spelling(clean_text(item))
-        if not term or len(term.split()) > _MAX_TERM_WORDS or re.search(r"[\d%=<>]|\bdlts?\b", term):
+        if not term or len(term.split()) > _MAX_TERM_WORDS or re.search(r"[\d%=<>≥≤]|\bdlts?\b", term):
             continue
-        if _is_count(term):
-            # "two grade 2 and one grade 3 ocular toxicity": a count whose term is printed later.
+        modifier = rule("dlt.item.modifier.v1").regex.match(term)
+        if modifier and _known(term[modifier.end() :]):
+            term = term[modifier.end() :]
+        if _is_count(term) or (rule("dlt.not_term.v1").regex.search(term) and not _shared_head(term, items[i + 1 :])):
+            # "two grade 2 and one grade 3 ocular toxicity": a count whose term is printed later;
+            # "of the regimen", "(all hematologic)": no toxicity.
             continue
-        terms.append((term, grade))
+        terms.append((_shared_head(term, items[i + 1 :]) or term, grade))
     return terms
+
+
+def _known(term: str) -> bool:
+    """The AE lexicons know the term (after its course words: "transient hypertension")."""
+    modifier = rule("dlt.item.modifier.v1").regex.match(term)
+    known = normalise_term(term[modifier.end() :] if modifier else term)
+    return known is not None and known.known
+
+
+def _shared_head(term: str, rest: list[str]) -> str | None:
+    """"sensory and motor neuropathy": a lone adjective the lexicons do not know as a term takes the
+    head noun of the next item ("sensory neuropathy"); None when the term is no such word."""
+    if not rest or _known(term) or not rule("dlt.item.adjective.v1").regex.fullmatch(term):
+        return None
+    following = us_spelling(clean_text(remove_grades(rest[0])))
+    words = following.split()
+    if len(words) < 2 or not _known(following):
+        return None
+    return f"{term} {words[-1]}"
 
 
 def _is_count(term: str) -> bool:

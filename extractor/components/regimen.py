@@ -192,7 +192,7 @@ def _is_given(text: str, drug: DrugMention) -> bool:
 def _mtd_items(sentence: Sentence) -> list[Item]:
     """A maximum tolerated dose printed without its drug was given in the trial: the context drug's regimen."""
     found: list[Item] = []
-    for kind, dosing in dose_statements(sentence.text, paper_code_names(sentence.doc)):
+    for kind, dosing, _ in dose_statements(sentence.text, paper_code_names(sentence.doc)):
         drug = context_drug(sentence.text, sentence.doc)
         if kind == "mtd" and dosing.drug is None and dosing.amount is not None and drug is not None:
             mention = DrugMention(dosing.amount.start, dosing.amount.end, drug, drug, False)

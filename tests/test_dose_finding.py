@@ -1,0 +1,26 @@
+"""Dose finding read with the paper's context: a bare "recommended dose" is an RP2D only in a dose-finding paper."""
+
+from extractor.pipeline import extract_records
+from schemas import DocumentMetadata
+from tests.conftest import document_from_text
+
+
+def _rp2d(text: str, title: str) -> list[tuple[str | None, float | None]]:
+    document = document_from_text(text, "results").model_copy(update={"metadata": DocumentMetadata(title=title)})
+    return [(r.drug, r.dose) for r in extract_records(document) if r.kind == "mtd"]
+
+
+def test_a_recommended_regimen_of_a_phase_1_paper_is_its_rp2d() -> None:
+    text = "The recommended regimen is capecitabine 1,000 mg/m2 twice daily, days 1-14, plus paclitaxel 60 mg/m2/week."
+    assert _rp2d(text, "A phase I dose-finding study of capecitabine with weekly paclitaxel") == [
+        ("capecitabine", 1000.0), ("paclitaxel", 60.0)]
+    # Another paper (paper ids are hashes of the text, and paper facts are remembered per paper).
+    assert _rp2d(text + " ", "Capecitabine plus paclitaxel versus docetaxel: a randomized phase III trial") == []
+
+
+def test_rd_is_read_only_where_the_paper_defines_it() -> None:
+    title = "Phase I dose-escalation study of cyclophosphamide with bortezomib"
+    defined = "We sought the recommended dose (RD) of cyclophosphamide. The RD of cyclophosphamide was determined as 500 mg/m2."
+    assert _rp2d(defined, title) == [("cyclophosphamide", 500.0)]
+    undefined = "The RD of cyclophosphamide was determined as 500 mg/m2."
+    assert _rp2d(undefined, title) == []
