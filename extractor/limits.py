@@ -25,6 +25,11 @@ MAX_SENTENCE_CHARS = 2_500
 MAX_SYMBOL_RUN = 16
 # Rows of one table (the longest bundled table has 57) and columns (the widest has 12): rows and
 # columns past these are not read, so a table costs what it holds, never what its spans claim.
+# Strings the shared spaCy vocabulary may hold before the pipeline is built afresh (extractor/pipeline.py): each
+# paper adds its numbers and names to it, so a process reading 100,000 papers would grow without end. 20,807
+# after the whole bundled corpus; 100,000 strings and their lexemes are a few tens of MB. (spaCy's memory zone
+# keeps it flat too, but recreates every lexeme of every paper: 35% more extraction time.)
+MAX_VOCAB_STRINGS = 100_000
 MAX_TABLE_ROWS = 1_000
 MAX_TABLE_COLUMNS = 200
 # Tags ("<") in a JATS or HTML file, counted before parsing: lxml holds about 300 bytes an element,

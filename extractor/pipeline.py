@@ -18,7 +18,7 @@ from extractor import segmenter  # registers the trial_sentencizer factory
 from extractor.components import COMPONENTS, DOCUMENT_RULES, Extractor
 from extractor.components.regimen import drop_undosed_printed_with_doses
 from extractor.effects import annotate_all
-from extractor.limits import check_text_length
+from extractor.limits import MAX_VOCAB_STRINGS, check_text_length
 from extractor.merge import merge_duplicates
 from extractor.own_trial import is_protocol, own_trial_verdicts
 from extractor.sentence import Sentence
@@ -188,14 +188,14 @@ def extract_records(document: Document) -> list[EvidenceRecord]:
     # order (what running each over the passage's Doc gives, without a Doc extension per call).
     components = [proc for _, proc in nlp.pipeline if isinstance(proc, RuleComponent)]
     found: list[EvidenceRecord] = []
-    # The strings and lexemes the paper's tokens add to the shared vocabulary are freed when the paper is done
-    # (spaCy's memory zone): a process reading 100,000 papers, each with its own numbers, stays the same size.
-    # No Doc, Token or Span outlives the zone: the tokenizer only gives sentence offsets here.
-    with nlp.memory_zone():
-        for passage in iter_passages(document):
-            sentences = passage_sentences(nlp, passage)
-            for component in components:
-                found.extend(component.run(sentences))
+    for passage in iter_passages(document):
+        sentences = passage_sentences(nlp, passage)
+        for component in components:
+            found.extend(component.run(sentences))
+    if len(nlp.vocab.strings) > MAX_VOCAB_STRINGS:
+        # Each paper's numbers and names stay in the vocabulary: past the limit the next paper gets a fresh
+        # pipeline, so a process reading any number of papers stays the same size (no Doc outlives a paper).
+        build_nlp.cache_clear()
     records = merge_duplicates(found)
     for rule in DOCUMENT_RULES:
         records.extend(rule(document, records))

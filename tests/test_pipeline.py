@@ -25,10 +25,12 @@ def test_passage_sentences_and_records_match_the_spacy_pipeline(path: Path) -> N
         assert [r.model_dump() for r in direct] == [r.model_dump() for r in doc._.evidence]
 
 
-def test_the_vocabulary_does_not_grow_with_papers() -> None:
-    """Each paper's new strings (numbers, names) are freed after it (spaCy memory zone): memory stays flat."""
+def test_the_vocabulary_does_not_grow_with_papers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each paper's new strings (numbers, names) stay in spaCy's vocabulary; past MAX_VOCAB_STRINGS the pipeline
+    is built afresh, so a process reading papers without end stays the same size."""
     import random
 
+    import extractor.pipeline
     from extractor.pipeline import extract_records
     from tests.conftest import document_from_text
 
@@ -40,8 +42,13 @@ def test_the_vocabulary_does_not_grow_with_papers() -> None:
                 f"Complete remission was achieved in {rng.randint(1, 9)} of {rng.randint(10, 99)} patients. "
                 f"Median overall survival was {rng.randint(1, 40)}.{rng.randint(0, 9)} months.")
 
-    extract_records(document_from_text(paper()))
-    strings = len(build_nlp().vocab.strings)
-    for _ in range(30):
+    build_nlp.cache_clear()
+    limit = len(build_nlp().vocab.strings) + 100
+    monkeypatch.setattr(extractor.pipeline, "MAX_VOCAB_STRINGS", limit)
+    sizes, pipelines = [], set()
+    for _ in range(60):
         extract_records(document_from_text(paper()))
-    assert len(build_nlp().vocab.strings) == strings
+        sizes.append(len(build_nlp().vocab.strings))
+        pipelines.add(id(build_nlp()))
+    assert max(sizes) <= limit and len(pipelines) > 1
+    build_nlp.cache_clear()
