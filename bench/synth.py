@@ -64,6 +64,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.vary import vary  # noqa: E402
 from extractor.errors import PaperError  # noqa: E402
 from extractor.parsers import format_for, parse_bytes, parse_paper  # noqa: E402
 from extractor.pipeline import extract_records  # noqa: E402
@@ -89,11 +90,13 @@ class Template:
     pieces: tuple[bytes, ...]
     slots: tuple[str, ...]
 
-    def render(self, k: int) -> bytes:
-        """The bytes of copy k."""
+    def render(self, k: int, varied: bool = False) -> bytes:
+        """The bytes of copy k; ``varied``: its text varied by bench/vary.py (not a PDF's, not the identifiers)."""
         values = slot_values(self.metadata, k)
-        out = [self.pieces[0]]
-        for slot, piece in zip(self.slots, self.pieces[1:], strict=True):
+        pieces = [vary(p, k * 1000 + i) for i, p in enumerate(self.pieces)] if varied and self.format != "pdf" \
+            else list(self.pieces)
+        out = [pieces[0]]
+        for slot, piece in zip(self.slots, pieces[1:], strict=True):
             out += [values[slot], piece]
         out.append(trailer(self.format, k, bool(self.slots)))
         return b"".join(out)
@@ -193,7 +196,7 @@ def copy_path(out: Path, i: int, k: int, source: Path) -> Path:
     return out / f"{i // PER_DIR:04d}" / f"{k:07d}_{source.stem}{source.suffix}"
 
 
-def write_copies(out: Path, n: int, templates: Sequence[Template], seed: int) -> list[Path]:
+def write_copies(out: Path, n: int, templates: Sequence[Template], seed: int, varied: bool = False) -> list[Path]:
     """Write n copies round-robin over the templates; the subdirectories written, in order."""
     dirs = [out / f"{d:04d}" for d in range((n + PER_DIR - 1) // PER_DIR)]
     for directory in dirs:
@@ -201,7 +204,7 @@ def write_copies(out: Path, n: int, templates: Sequence[Template], seed: int) ->
     for i in range(n):
         template = templates[i % len(templates)]
         k = seed * PER_SEED + i
-        copy_path(out, i, k, template.source).write_bytes(template.render(k))
+        copy_path(out, i, k, template.source).write_bytes(template.render(k, varied))
     return dirs
 
 
@@ -224,17 +227,21 @@ def check_arguments(out: Path, n: int, formats: Sequence[str], seed: int) -> Non
         raise FileExistsError(f"{out}: not empty; give a new or empty directory")
 
 
-def make_corpus(out: Path, n: int, formats: Sequence[str], sources: Sequence[Path], *, seed: int = 0) -> dict[str, Any]:
-    """Write n synthetic copies of the papers under sources (files or directories) to out; the summary written."""
+def make_corpus(out: Path, n: int, formats: Sequence[str], sources: Sequence[Path], *, seed: int = 0,
+                varied: bool = False) -> dict[str, Any]:
+    """Write n synthetic copies of the papers under sources (files or directories) to out; the summary written.
+
+    ``varied``: each copy's numbers, registry ids, drugs and adverse-event terms varied (bench/vary.py)."""
     check_arguments(out, n, formats, seed)
     templates = [make_template(p) for p in source_files(sources, formats)]
     start = time.perf_counter()
-    dirs = write_copies(out, n, templates, seed)
+    dirs = write_copies(out, n, templates, seed, varied)
     seconds = time.perf_counter() - start
     summary = {
         "papers": n,
         "formats": list(formats),
         "seed": seed,
+        "varied": varied,
         "sources": [source_entry(t, len(range(j, n, len(templates)))) for j, t in enumerate(templates)],
         "per_format": dict(Counter(templates[i % len(templates)].format for i in range(n))),
         "dirs": [d.name for d in dirs],
@@ -269,13 +276,16 @@ def expected_metadata(source: Document, entry: dict[str, Any], k: int) -> dict[s
             "title": title}
 
 
-def check_copy(source: Path, copy: Path, entry: dict[str, Any], k: int) -> list[str]:
-    """Problems of one copy: identifiers other than expected, evidence records other than its source's."""
+def check_copy(source: Path, copy: Path, entry: dict[str, Any], k: int, varied: bool = False) -> list[str]:
+    """Problems of one copy: identifiers other than expected, evidence records other than its source's (a varied
+    copy: only its DOI, PMID and PMCID are checked; its title and records differ by design)."""
     original, synthetic = parse_paper(source), parse_paper(copy)
     expected = expected_metadata(original, entry, k)
+    if varied:
+        expected.pop("title")
     problems = [f"{copy}: {field} is {getattr(synthetic.metadata, field)!r}, expected {value!r}"
                 for field, value in expected.items() if getattr(synthetic.metadata, field) != value]
-    if record_values(synthetic) != record_values(original):
+    if not varied and record_values(synthetic) != record_values(original):
         problems.append(f"{copy}: evidence records differ from those of {source}")
     return problems
 
@@ -286,7 +296,7 @@ def verify_corpus(out: Path, summary: dict[str, Any]) -> list[str]:
     for i, entry in enumerate(summary["sources"][: summary["papers"]]):
         source = Path(entry["path"]) if Path(entry["path"]).is_absolute() else ROOT / entry["path"]
         k = summary["seed"] * PER_SEED + i
-        problems += check_copy(source, copy_path(out, i, k, source), entry, k)
+        problems += check_copy(source, copy_path(out, i, k, source), entry, k, summary.get("varied", False))
     return problems
 
 
@@ -299,10 +309,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, action="extend", nargs="+", help="paper files or directories")
     parser.add_argument("--seed", type=int, default=0, help=f"0-{MAX_SEED}: corpora of different seeds share no id")
     parser.add_argument("--no-verify", action="store_true", help="skip checking one copy per source")
+    parser.add_argument("--vary", action="store_true",
+                        help="vary each copy's numbers, registry ids, drugs and AE terms (bench/vary.py)")
     args = parser.parse_args(argv)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     try:
-        summary = make_corpus(args.out, args.papers, formats, args.source or default_sources(formats), seed=args.seed)
+        summary = make_corpus(args.out, args.papers, formats, args.source or default_sources(formats), seed=args.seed,
+                              varied=args.vary)
     except (ValueError, OSError, PaperError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

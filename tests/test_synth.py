@@ -111,3 +111,23 @@ def test_refuses_a_directory_holding_files(tmp_path: Path) -> None:
 def test_refuses_a_format_without_sources(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no html source"):
         make_corpus(tmp_path / "out", 1, ["html"], [PAPERS])
+
+
+def test_varied_copies_differ_in_numbers_drugs_and_trials_but_not_in_markup(tmp_path: Path) -> None:
+    from bench.vary import vary
+
+    jats = (b'<p>Patients (n = 112) received <italic>sorafenib</italic> 400 mg; 27.5% had neutropenia '
+            b'&#x02013; NCT02728050 and NCT02728050 again; in 2019.</p><xref rid="B12">12</xref>')
+    one, two = vary(jats, 1), vary(jats, 2)
+    assert one != two != jats
+    for copy in (one, two):
+        assert copy.count(b"<") == jats.count(b"<") and b'rid="B12"' in copy and b"&#x02013;" in copy
+        assert b"in 2019" in copy and b"sorafenib" not in copy and b"400 mg" not in copy
+        ids = [w for w in copy.split() if w.startswith(b"NCT")]
+        assert len(ids) == 2 and ids[0] == ids[1] != b"NCT02728050"
+    summary = make_corpus(tmp_path / "out", 4, ["text"], [PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"],
+                          varied=True)
+    papers = sorted((tmp_path / "out" / "0000").glob("*.txt"))
+    texts = [p.read_bytes() for p in papers]
+    assert summary["varied"] and len(set(texts)) == 4
+    assert all(parse_paper(p).metadata.pmid is None for p in papers)
