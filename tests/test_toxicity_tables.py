@@ -157,7 +157,7 @@ def test_cell_values(cell: str, percent_only: bool, expected: tuple[int | None, 
     assert (value.n, value.of, value.percent) == expected
 
 
-@pytest.mark.parametrize("cell", ["0", "NA", "-", "–", "..", "0 (0)", "<1%", "", "0·42 (0·3–0·6)"])
+@pytest.mark.parametrize("cell", ["0", "NA", "-", "–", "..", "0 (0)", "<1%", "", "0·42 (0·3–0·6)", "17.0", "2·5"])
 def test_cells_that_are_no_fact(cell: str) -> None:
     assert parse_cell(cell, False) is None
 
@@ -243,7 +243,7 @@ def test_outcome_table_listing_side_effects_gives_only_known_adverse_events() ->
 
 
 @pytest.mark.parametrize("label", ["III–IV", "0 / no toxicity", "Grade 3", "Age > = 70", "PTV volume < 165", "No ADT",
-                                   "Missing data", "Control group"])
+                                   "Missing data", "Control group", "All", "Serious", "Non-serious", "Others"])
 def test_rows_that_are_no_adverse_event_give_no_term(label: str) -> None:
     from extractor.components.toxicity_tables import row_term
 
@@ -345,3 +345,52 @@ def test_the_period_over_arm_columns_is_part_of_the_arm() -> None:
 def test_bare_grade_rows_take_the_event_above_them(caption: str, header: list[list[Head]], body: list[list[str]],
                                                    expected: list[tuple[str, str, str, int, float]]) -> None:
     assert _events(_document(caption, header, body)) == [_event(*row) for row in expected]
+
+
+@pytest.mark.parametrize(("label", "term"), [("Grade 1–5 AEs, n (%)", "any adverse event"),
+                                           ("Serious AEs, n", "serious adverse event"),
+                                           ("Fatigue (%)", "fatigue")])
+def test_a_unit_after_the_row_label_is_no_part_of_the_term(label: str, term: str) -> None:
+    from extractor.components.toxicity_tables import row_term
+
+    assert row_term(label) == term
+
+
+def test_arm_sizes_over_percent_columns_give_percents() -> None:
+    # "(N = 47)" under an arm is its size, not a count unit: "All grades (%)" cells stay percents.
+    header: list[list[Head]] = [
+        [("Toxicity", 1, None), ("Cohort one (N = 47)", 2, None), ("Cohort two (N = 31)", 2, None)],
+        [("All grades (%)", 1, None), ("Grade 3–4 (%)", 1, None), ("All grades (%)", 1, None),
+         ("Grade 3–4 (%)", 1, None)],
+    ]
+    body = [["Neuropathy", "72.3", "17.0", "19.4", "3.2"]]
+    events = _events(_document("Frequency of common toxicities", header, body))
+    assert events == [
+        _event("peripheral neuropathy", "any", "cohort one", None, 72.3),
+        _event("peripheral neuropathy", "3-4", "cohort one", None, 17.0),
+        _event("peripheral neuropathy", "any", "cohort two", None, 19.4),
+        _event("peripheral neuropathy", "3-4", "cohort two", None, 3.2),
+    ]
+
+
+def test_a_caption_in_percent_makes_bare_cells_percents() -> None:
+    header: list[list[Head]] = [[("", 1, None), ("Grade 3", 1, None), ("Grade 4", 1, None)]]
+    body = [["Neutropenia", "38", "20"], ["Anaemia", "4", "—"]]
+    events = _events(_document("Haematological toxicity (% of courses)", header, body))
+    assert events == [
+        _event("neutropenia", "3", None, None, 38.0),
+        _event("neutropenia", "4", None, None, 20.0),
+        _event("anemia", "3", None, None, 4.0),
+    ]
+
+
+def test_slashed_pairs_that_are_no_fraction_give_no_counts() -> None:
+    # "single/multiple" events: 10/6 cannot be 10 of 6 patients, so no slashed cell of the table is n/N.
+    header: list[list[Head]] = [
+        [("", 1, None), ("Grade I or II", 2, None), ("Grade III or IV", 2, None)],
+        [("", 1, None), ("Arm A", 1, None), ("Arm B", 1, None), ("Arm A", 1, None), ("Arm B", 1, None)],
+    ]
+    body = [["Mucosa (single/multiple)", "14/18", "12/7", "0/0", "0/0"], ["Liver", "3/9", "4/4", "0/1", "0/0"]]
+    assert _events(_document("Organ toxicity by treatment arm", header, body)) == []
+    fractions = [["Mucositis", "14/18", "12/17", "0/18", "0/17"]]
+    assert len(_events(_document("Organ toxicity by treatment arm", header, fractions))) == 2

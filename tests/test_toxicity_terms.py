@@ -27,7 +27,7 @@ from extractor.lexicons import load_tsv
     ("Acute renal failure", "acute kidney injury"),
     ("Cardiac failure", "cardiac failure"),
     ("Nausea / Vomiting", "nausea/vomiting"),
-    ("γ-Glutamyltransferase increase", "gamma-glutamyltransferase increase"),
+    ("γ-Glutamyltransferase increase", "gamma-glutamyltransferase increased"),
     ("Infusion reactions", "infusion-related reaction"),
     ("Hair loss", "alopecia"),
     ("Neurotoxicity", "neurotoxicity"),
@@ -37,6 +37,19 @@ from extractor.lexicons import load_tsv
      "any adverse event excluding hematological or biochemical events"),
     ("Haematological toxicity", "hematological toxicity"),
     ("Motor Neuropathy", "motor neuropathy"),
+    ("Pain in injection area", "injection site pain"),
+    ("Redness at the injection site", "injection site redness"),
+    ("Ostealgia / Myosalgia", "bone pain/myalgia"),
+    ("Astriction", "constipation"),
+    ("Eruption", "rash"),
+    ("GGT increase", "gamma-glutamyltransferase increased"),
+    ("γ-GT elevated", "gamma-glutamyltransferase increased"),
+    ("Reduction in left ventricular ejection fraction*", "left ventricular ejection fraction decreased"),
+    ("Elevation of ALT", "alanine aminotransferase increased"),
+    ("At least 1 AE", "any adverse event"),
+    ("Second primary malignancies", "second primary malignancy"),
+    ("AST/ALT", "ast/alt"),
+    ("Fatigue/memory impairment", "fatigue/memory impairment"),
 ])
 def test_terms(printed: str, term: str) -> None:
     found = normalise_term(printed)

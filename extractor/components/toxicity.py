@@ -367,11 +367,13 @@ def _subject_term(text: str) -> Term | None:
     """The event a sentence is about: a known term opening it, or adverse events in general."""
     verb = _PREDICATE.search(text)
     subject = text[: verb.start()] if verb else text
+    excluded = rule("toxicity.prose.aggregate_exclusion.v1").regex.search(text)
     term = known_prefix(_without_grades(subject), max_words=5)
     if term is not None:
-        return term
+        # "Treatment-related AEs led to discontinuation in ...": no adverse-event frequency.
+        return None if excluded and term.term.startswith(("any ", "serious ")) else term
     noun = rule("toxicity.prose.aggregate_noun.v1").regex.search(subject)
-    if noun is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(text):
+    if noun is None or excluded:
         return None
     serious = noun.group("serious") or noun.group("sae")
     return Term("serious adverse event" if serious else "any adverse event", True)

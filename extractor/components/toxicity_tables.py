@@ -30,6 +30,7 @@ _GRADE_ZERO = re.compile(r"^\s*0\s*$")
 _HEADER_FOOTNOTE = re.compile(r"(?<=\d)[a-d*\u2020\u2021\u00a7]+\s*$")
 _GRADE_WORD = re.compile(r"\bgrades?\b", re.IGNORECASE)
 _GRADE_HEADER = re.compile(r"^(?:ctcae\s+|nci\s+|toxicity\s+|worst\s+)?grades?$")
+_DECIMAL = re.compile(r"[.\u00b7]\d")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class TableFacts:
     kind: str | None
     columns: dict[int, Column]
     default_grade: GradeBand
+    # Whether "a/b" cells are patients of patients assessed: not when any prints a > b
+    # ("Heart (single/multiple) 4/8 2/0" counts two kinds of event, not 4 of 8).
+    fractions: bool
 
 
 # Facts of the tables read lately, by id (the table is kept with them, so an id is never reused).
@@ -77,11 +81,28 @@ def table_facts(table: Table) -> TableFacts:
     headers = header_rows(table, width)
     kind = table_kind(table, headers)
     columns = column_meanings(headers, width) if kind is not None else {}
-    facts = TableFacts(width, headers, kind, columns, grade_band(table.caption or "") or "any")
+    if _caption_percent(table.caption or "", headers):
+        columns = {c: replace(column, percent_only=True) for c, column in columns.items()}
+    facts = TableFacts(width, headers, kind, columns, grade_band(table.caption or "") or "any", _fractions(table))
     if len(_TABLES) >= _TABLES_SIZE:
         _TABLES.clear()
     _TABLES[id(table)] = (table, facts)
     return facts
+
+
+_FRACTION = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\b")
+
+
+def _fractions(table: Table) -> bool:
+    """False when a body cell prints 'a/b' with a > b: the table's slashes pair two counts."""
+    for row in table.rows:
+        if row.header:
+            continue
+        for cell in row.cells[1:]:
+            match = _FRACTION.match(cell.text)
+            if match and int(match.group(1)) > int(match.group(2)):
+                return False
+    return True
 
 
 def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
@@ -117,7 +138,7 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
     for col, cell in placed:
         column = columns.get(col)
         value = parse_cell(cell.text, column.percent_only) if column is not None and cell is not first else None
-        if column is None or value is None:
+        if column is None or value is None or (value.of is not None and not facts.fractions):
             continue
         grade = column.grade or row_grade or section_grade or default_grade
         arm = ", ".join(filter(None, [column.arm, period])) or None
@@ -231,6 +252,7 @@ def table_kind(table: Table, headers: list[TableRow]) -> str | None:
 def row_term(text: str, known_only: bool = False) -> str | None:
     """The record term of a row's first cell, or None when the row is not an adverse event."""
     text = _GLUED_FOOTNOTE.sub("", text.strip())
+    text = rule("toxicity.row.unit_suffix.v1").regex.sub("", text)
     cleaned = clean_text(text)
     if not re.search(r"[a-z]{3}", cleaned) or len(cleaned.split()) > 12:
         return None
@@ -341,6 +363,14 @@ def _arm(cells: list[TableCell], n_value_columns: int) -> str | None:
     return None
 
 
+def _caption_percent(caption: str, headers: list[TableRow]) -> bool:
+    """A caption saying its numbers are percents ("toxicity (% of cycles)") over headers naming no count."""
+    header = " ".join(cell.text for row in headers for cell in row.cells)
+    count_named = rule("toxicity.column.count_named.v1").regex
+    return bool(rule("toxicity.table.percent_caption.v1").regex.search(caption)) and not (
+        count_named.search(caption) or count_named.search(header))
+
+
 def _percent_only(cells: list[TableCell]) -> bool:
     # A column headed "%" under an arm "(N = 49)" beside a "Number" column holds percentages.
     if cells and re.fullmatch(r"[(\[]?\s*%\s*[)\]]?", cells[-1].text.strip()):
@@ -403,7 +433,8 @@ def parse_cell(text: str, percent_only: bool) -> Value | None:
             number = parse_number(groups["num"])
             if percent_only:
                 percent = number
-            else:
+            elif not _DECIMAL.search(groups["num"]):
+                # "17.0" under a column that names no unit is a percent or a mean, never a count.
                 n = parse_int(groups["num"])
         if not n and not percent:
             return None

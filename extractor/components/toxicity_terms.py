@@ -21,13 +21,16 @@ _ATTRIBUTION = re.compile(
 # "Total number of patients with at least one adverse event" is "any adverse event".
 _AT_LEAST_ONE = re.compile(
     r"^(?:(?:total\s+)?(?:number\s+of\s+)?(?:patients|subjects|participants)\s+with\s+)?"
-    r"(?:at\s+least\s+one|any|>=\s*1|\u2265\s*1)\s+(?=(?:treatment-emergent\s+)?(?:adverse|ae|serious|toxicit))"
+    r"(?:at\s+least\s+(?:one|1)|any|>=\s*1|\u2265\s*1)\s+(?=(?:treatment-emergent\s+)?(?:adverse|ae|serious|toxicit))"
 )
 _DIRECTIONS = {
     "increased": "increased", "increase": "increased", "elevated": "increased", "elevation": "increased",
     "elevations": "increased", "raised": "increased", "high": "increased", "rise": "increased",
     "decreased": "decreased", "decrease": "decreased", "low": "decreased", "reduced": "decreased",
+    "reduction": "decreased", "decline": "decreased",
 }
+# Prepositions joining a direction to its analyte: "elevation of ALT", "reduction in ejection fraction".
+_LAB_PREPOSITIONS = frozenset({"in", "of"})
 # Words naming the organ of a laboratory row ("Liver AST", "Renal creatinine").
 _ORGAN_PREFIXES = frozenset({"liver", "hepatic", "renal", "kidney", "blood", "serum"})
 _BANDS: dict[tuple[int, int], GradeBand] = {
@@ -121,14 +124,40 @@ def normalise_term(printed: str) -> Term | None:
     text = _AT_LEAST_ONE.sub("any ", text)
     if not text:
         return None
-    found = lookup(text)
+    text = _injection_site(text)
+    found = lookup(text) or _slashed(text)
     if found is None:
         return Term(text + qualifier, False)
     if found != text and _keeps_printed(text, printed, found):
         # A kept term is written singular when the lexicon knows it so ("infusion reactions").
-        singular = text[:-1] if text.endswith("s") and text[:-1] in _terms() else text
-        return Term(singular + qualifier, True)
+        return Term(_singular(text) + qualifier, True)
     return Term(found + qualifier, True)
+
+
+def _singular(text: str) -> str:
+    """A kept plural written singular when the lexicon knows the singular ("second primary malignancies")."""
+    for plural, singular in (("ies", "y"), ("s", "")):
+        if text.endswith(plural) and text[: -len(plural)] + singular in _terms():
+            return text[: -len(plural)] + singular
+    return text
+
+
+def _injection_site(text: str) -> str:
+    """'pain in injection area' -> 'injection site pain', as CTCAE names local reactions."""
+    match = rule("toxicity.term.injection_site.v1").regex.fullmatch(text)
+    return f"injection site {match.group('what')}" if match else text
+
+
+def _slashed(text: str) -> str | None:
+    """Terms joined by a slash, each known ('ostealgia/myosalgia' -> 'bone pain/myalgia'), or None."""
+    parts = text.split("/")
+    if len(parts) < 2:
+        return None
+    # Laboratory parts stay as printed ("AST/ALT"): only the term lexicon's rows are joined.
+    found = [_terms().get(part.strip()) or _terms().get(part.strip()[:-1]) for part in parts]
+    if not all(found):
+        return None
+    return "/".join(f for f in found if f)
 
 
 def _keeps_printed(text: str, printed: str, found: str) -> bool:
@@ -159,7 +188,7 @@ def lookup(text: str) -> str | None:
 def _lab_term(text: str) -> str | None:
     words = text.replace(" level", "").split()
     direction = next((_DIRECTIONS[w] for w in words if w in _DIRECTIONS), None)
-    rest = [w for w in words if w not in _DIRECTIONS]
+    rest = [w for w in words if w not in _DIRECTIONS and not (direction and w in _LAB_PREPOSITIONS)]
     while len(rest) > 1 and rest[0] in _ORGAN_PREFIXES:
         if " ".join(rest) in _lab_tests():
             break
