@@ -394,3 +394,13 @@ def test_slashed_pairs_that_are_no_fraction_give_no_counts() -> None:
     assert _events(_document("Organ toxicity by treatment arm", header, body)) == []
     fractions = [["Mucositis", "14/18", "12/17", "0/18", "0/17"]]
     assert len(_events(_document("Organ toxicity by treatment arm", header, fractions))) == 2
+
+
+def test_strata_of_a_covariate_are_no_events() -> None:
+    # A row "Hormone therapy" beside "No hormone therapy" is a stratum of toxicity rates, not an event.
+    header: list[list[Head]] = [[("Characteristic", 1, None), ("Arm A (%)", 1, None), ("Arm B (%)", 1, None)]]
+    body = [["Hormone therapy", "8 (7.6)", "13 (11.6)"], ["No hormone therapy", "10 (9.5)", "10 (8.9)"],
+            ["Diarrhoea", "4 (3.8)", "6 (5.4)"]]
+    events = _events(_document("Grade 2 or worse acute bowel toxicity by treatment arm", header, body))
+    assert [e["term"] for e in events] == ["diarrhea", "diarrhea"]
+    assert _events(_document("Maximum acute toxicity and clinical parameters", header, body)) == []

@@ -49,6 +49,8 @@ from extractor.lexicons import load_tsv
     ("At least 1 AE", "any adverse event"),
     ("Second primary malignancies", "second primary malignancy"),
     ("AST/ALT", "ast/alt"),
+    ("Infection (normal ANC)", "infection with normal absolute neutrophil count"),
+    ("Infection (documented clinically)", "infection"),
     ("Fatigue/memory impairment", "fatigue/memory impairment"),
 ])
 def test_terms(printed: str, term: str) -> None:

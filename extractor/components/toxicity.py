@@ -375,6 +375,10 @@ def _subject_term(text: str) -> Term | None:
     noun = rule("toxicity.prose.aggregate_noun.v1").regex.search(subject)
     if noun is None or excluded:
         return None
+    qualified = known_suffix(subject[: noun.end()], max_words=3)
+    if qualified is not None and not qualified[0].term.startswith(("any ", "serious ")):
+        # "an acute GI toxicity score of 2": toxicity of one organ, not adverse events in general.
+        return None
     serious = noun.group("serious") or noun.group("sae")
     return Term("serious adverse event" if serious else "any adverse event", True)
 

@@ -65,6 +65,8 @@ class TableFacts:
     # Whether "a/b" cells are patients of patients assessed: not when any prints a > b
     # ("Heart (single/multiple) 4/8 2/0" counts two kinds of event, not 4 of 8).
     fractions: bool
+    # Labels X of rows printed beside a row "No X" ("ADT" / "No ADT"): strata of a covariate.
+    strata: frozenset[str]
 
 
 # Facts of the tables read lately, by id (the table is kept with them, so an id is never reused).
@@ -83,7 +85,8 @@ def table_facts(table: Table) -> TableFacts:
     columns = column_meanings(headers, width) if kind is not None else {}
     if _caption_percent(table.caption or "", headers):
         columns = {c: replace(column, percent_only=True) for c, column in columns.items()}
-    facts = TableFacts(width, headers, kind, columns, grade_band(table.caption or "") or "any", _fractions(table))
+    facts = TableFacts(width, headers, kind, columns, grade_band(table.caption or "") or "any",
+                       _fractions(table), _strata(table))
     if len(_TABLES) >= _TABLES_SIZE:
         _TABLES.clear()
     _TABLES[id(table)] = (table, facts)
@@ -103,6 +106,12 @@ def _fractions(table: Table) -> bool:
             if match and int(match.group(1)) > int(match.group(2)):
                 return False
     return True
+
+
+def _strata(table: Table) -> frozenset[str]:
+    """X for each row labelled "No X": the row X beside it is a stratum, not an event."""
+    labels = (clean_text(row.cells[0].text) for row in table.rows if row.cells and not row.header)
+    return frozenset(label[3:].strip() for label in labels if label.startswith("no ") and len(label) > 4)
 
 
 def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
@@ -130,7 +139,7 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
         row_grade = row_grade or _bare_grade(first.text)
         if row_grade is None:
             return
-    if first is None or term is None:
+    if first is None or term is None or clean_text(first.text) in facts.strata:
         return
     section_grade, period = section_context(table, row, headers, width)
     default_grade = facts.default_grade

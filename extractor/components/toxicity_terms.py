@@ -111,7 +111,7 @@ _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kapp
 
 def normalise_term(printed: str) -> Term | None:
     """The record term for a printed term; None when nothing is left once grades are removed."""
-    text = unify_dashes(printed)
+    text = rule("toxicity.term.anc_qualifier.v1").regex.sub(lambda m: f" with {m.group('what')}", unify_dashes(printed))
     qualifier = ""
     excluding = _EXCLUDING.search(text)
     if excluding:
