@@ -404,3 +404,32 @@ def test_strata_of_a_covariate_are_no_events() -> None:
     events = _events(_document("Grade 2 or worse acute bowel toxicity by treatment arm", header, body))
     assert [e["term"] for e in events] == ["diarrhea", "diarrhea"]
     assert _events(_document("Maximum acute toxicity and clinical parameters", header, body)) == []
+
+
+def test_group_headers_over_repeated_arms_tell_the_columns_apart() -> None:
+    # "All patients" and "Patients over 70" each over the same two arms: four columns, four arms.
+    header: list[list[Head]] = [
+        [("Event, n (%)", 1, None), ("All patients", 4, None), ("Patients over 70", 4, None)],
+        [("", 1, None), ("Drug A (n = 200)", 2, None), ("Drug B (n = 198)", 2, None),
+         ("Drug A (n = 30)", 2, None), ("Drug B (n = 28)", 2, None)],
+        [("", 1, None), *[(g, 1, None) for g in ("All grades", "Grade ≥3") * 4]],
+    ]
+    body = [["Diarrhoea", "90 (45)", "12 (6)", "60 (30)", "5 (3)", "15 (50)", "3 (10)", "9 (32)", "0"]]
+    events = _events(_document("Common adverse events", header, body))
+    assert [(e["arm"], e["grade"], e["n"]) for e in events] == [
+        ("Drug A, all patients", "any", 90), ("Drug A, all patients", ">=3", 12),
+        ("Drug B, all patients", "any", 60), ("Drug B, all patients", ">=3", 5),
+        ("Drug A, patients over 70", "any", 15), ("Drug A, patients over 70", ">=3", 3),
+        ("Drug B, patients over 70", "any", 9),
+    ]
+
+
+def test_a_column_of_patients_assessed_is_no_count_of_events() -> None:
+    header: list[list[Head]] = [
+        [("", 1, None), ("Arm A", 3, None), ("Arm B", 3, None)],
+        [("", 1, None), *[(g, 1, None) for g in ("Total patients", "Grade 1–2", "Grade 3") * 2]],
+    ]
+    body = [["Nausea", "529", "317 (60%)", "36 (7%)", "525", "303 (58%)", "23 (4%)"]]
+    events = _events(_document("Adverse events during chemotherapy", header, body))
+    assert [(e["arm"], e["grade"], e["n"]) for e in events] == [
+        ("arm A", "1-2", 317), ("arm A", "3", 36), ("arm B", "1-2", 303), ("arm B", "3", 23)]

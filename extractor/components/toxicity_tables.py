@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from extractor.components.toxicity_terms import clean_arm, clean_text, grade_band, normalise_term, rule, rules
+from extractor.components.toxicity_terms import Term, clean_arm, clean_text, grade_band, normalise_term, rule, rules
 from extractor.numbers import normalise_number_text, parse_int, parse_number
 from extractor.sentence import Sentence
 from schemas import AdverseEvent, Table, TableCell, TableRow
@@ -30,6 +30,8 @@ _GRADE_ZERO = re.compile(r"^\s*0\s*$")
 _HEADER_FOOTNOTE = re.compile(r"(?<=\d)[a-d*\u2020\u2021\u00a7]+\s*$")
 _GRADE_WORD = re.compile(r"\bgrades?\b", re.IGNORECASE)
 _GRADE_HEADER = re.compile(r"^(?:ctcae\s+|nci\s+|toxicity\s+|worst\s+)?grades?$")
+# A footnote letter printed against the label's last word: "Neutropeniaa", "Rashb".
+_TOUCHING_FOOTNOTE = re.compile(r"[a-z]{3}([a-f])\s*$")
 _DECIMAL = re.compile(r"[.\u00b7]\d")
 
 
@@ -266,9 +268,26 @@ def row_term(text: str, known_only: bool = False) -> str | None:
     if not re.search(r"[a-z]{3}", cleaned) or len(cleaned.split()) > 12:
         return None
     term = normalise_term(text)
+    if term is not None and not term.known:
+        term = _without_touching_footnote(text) or term
     if term is None or (not term.known and (known_only or rule("toxicity.row.not_event.v1").regex.search(cleaned))):
         return None
     return term.term
+
+
+def _without_touching_footnote(text: str) -> Term | None:
+    """The term of a label whose footnote letter touches its last word ("Neutropeniaa",
+    "Hemoglobin elevationb"): when the label without it is a known term, or its last word then
+    ends like a medical noun and the letter cannot end one."""
+    match = _TOUCHING_FOOTNOTE.search(text)
+    if match is None:
+        return None
+    term = normalise_term(text[: match.start(1)])
+    if term is None:
+        return None
+    if term.known or rule("toxicity.row.noun_ending.v1").regex.search(text[: match.start(1)]):
+        return term
+    return None
 
 
 def grid_width(table: Table) -> int:
@@ -342,7 +361,34 @@ def column_meanings(headers: list[TableRow], width: int) -> dict[int, Column]:
             if column.grade is None and labelled:
                 others = [cell for cell in covering[c] if cell is not labelled[-1]]
                 columns[c] = replace(column, grade="any", arm=_arm(others, len(value_columns)))
-    return columns
+    return _grouped(columns, covering, len(value_columns))
+
+
+def _grouped(columns: dict[int, Column], covering: dict[int, list[TableCell]], n_value_columns: int) -> dict[int, Column]:
+    """Columns that would share an arm and grade ("Overall population" and "Japanese patients",
+    each over "Axitinib", "Sorafenib") told apart by the group header above their arm."""
+    shared: dict[tuple[str | None, GradeBand | None], list[int]] = {}
+    for c, column in columns.items():
+        if column.arm is not None:
+            shared.setdefault((column.arm, column.grade), []).append(c)
+    grouped = dict(columns)
+    for (arm, _), cols in shared.items():
+        groups = [next((clean_text(cell.text) for cell in covering[c]
+                        if 1 < cell.colspan < n_value_columns and _is_group_label(cell.text, arm)), None) for c in cols]
+        # Only labels that differ tell the columns apart ("Number" and "%" under one arm are one value).
+        if len(cols) < 2 or None in groups or len(set(groups)) < len(groups):
+            continue
+        for c, group in zip(cols, groups, strict=True):
+            grouped[c] = replace(columns[c], arm=f"{arm}, {group}")
+    return grouped
+
+
+def _is_group_label(text: str, arm: str | None) -> bool:
+    """A header naming a group of columns: no grade, unit or scale, and not the arm itself."""
+    cleaned = clean_text(text)
+    return bool(cleaned) and grade_band(text) is None and not _BARE_BAND.match(text) and not (
+        rule("toxicity.column.unit_only.v1").regex.match(text) or _GRADING_SCALE.search(text)
+        or _ALL_GRADES.match(cleaned) or (arm is not None and cleaned == arm.lower()))
 
 
 def _is_grade_row(placed: list[tuple[int, TableCell]]) -> bool:
