@@ -265,7 +265,11 @@ def test_a_footnote_letter_on_a_grade_header_and_roman_grade_rows() -> None:
 
 
 @pytest.mark.parametrize(("label", "term"), [("Cognitive disorder/memory impairment d", "cognitive disorder/memory impairment"),
-                                           ("Hepatitis B", "hepatitis b")])
+                                           ("Hepatitis B", "hepatitis b"),
+                                           ("Neutropeniaa", "neutropenia"),
+                                           ("Hemoglobin elevationb", "hemoglobin elevation"),
+                                           ("Bone marrow aplasia", "bone marrow aplasia"),
+                                           ("Lymphangitis carcinomatosa", "lymphangitis carcinomatosa")])
 def test_a_footnote_letter_set_apart_is_no_part_of_the_term(label: str, term: str) -> None:
     from extractor.components.toxicity_tables import row_term
 
