@@ -71,8 +71,9 @@ def _known_subject_occurred(text: str) -> bool:
     return term is not None and term.known
 
 
-# The words of a sentence up to its first "in" (where "... occurred in" may end).
-_OPENING_CLAUSE = re.compile(r"[^.;:()]{3,80}?\bin\b")
+# The words of a sentence up to its first "in" (where "... occurred in" may end); an abbreviation
+# the sentence defines ("Infusion-related reactions (IRRs) occurred in ...") may stand in them.
+_OPENING_CLAUSE = re.compile(r"(?:[^.;:()]|\([A-Za-z\-]{2,10}\))" r"{3,80}?\bin\b")
 
 
 def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
@@ -81,7 +82,7 @@ def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
         yield from deaths
         return
     used: list[tuple[int, int]] = []
-    for shape in (_worst_grade, _count_grade_term, _incidence_of, _stopped_for):
+    for shape in (_worst_grade, _count_grade_term, _incidence_of, _stopped_for, _died_of):
         for record, span in shape(sentence):
             used.append(span)
             yield record
@@ -159,14 +160,31 @@ def _worst_grade(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, 
 
 
 def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
-    rule_id = "toxicity.prose.count_grade_term.v1"
+    taken: list[tuple[int, int]] = []
+    for rule_id in ("toxicity.prose.count_grade_term.v1", "toxicity.prose.count_grade_term_elliptic.v1"):
+        for match in rule(rule_id).regex.finditer(sentence.text):
+            if any(s <= match.start("n") < e for s, e in taken):
+                continue
+            grade = grade_band(match.group("gradetext"))
+            term = known_prefix(match.group("tail"))
+            clear, arm = _arm_for(sentence, match.start())
+            if grade is None or term is None or not clear:
+                continue
+            taken.append((match.start(), match.end("gradetext")))
+            yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n"))), match.span()
+
+
+def _died_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    """Deaths from one known adverse event: that event at grade 5."""
+    rule_id = "toxicity.prose.died_of.v1"
     for match in rule(rule_id).regex.finditer(sentence.text):
-        grade = grade_band(match.group("gradetext"))
-        term = known_prefix(match.group("tail"))
+        term = known_items(match.group("term"))
+        n = _count(match.group("n"))
         clear, arm = _arm_for(sentence, match.start())
-        if grade is None or term is None or not clear:
+        # "died of sepsis and pneumonia": two causes share the count; which had how many is not printed.
+        if term is None or not n or not clear or (" and " in term.term and n > 1) or term.term.startswith("any "):
             continue
-        yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n"))), match.span()
+        yield _record(sentence, rule_id, term.term, "5", arm, n=n), match.span()
 
 
 def _incidence_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
@@ -233,12 +251,17 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
         return
     previous_arms: list[str] = []
     arms_follow = bool(mentions) and mentions[0].start > groups[0][0]
+    stopped = rule("toxicity.prose.discontinuation.v1").regex.search(text)
     for start, values in groups:
         phrase = _phrase(text, start)
-        term = _group_term(text, phrase, start, mentions)
+        ended = stopped is not None and stopped.start() < start
+        term = _group_term(text, phrase, start, mentions, ended)
         if term is None:
             continue
-        grade = _group_grade(text, phrase, start)
+        if ended:
+            term = _leading_to_discontinuation(term)
+        # Treatment-related deaths are grade 5 whatever grade the sentence named before them.
+        grade = "5" if term.term == "treatment-related death" else _group_grade(text, phrase, start)
         if grade is None:
             continue
         arms = _group_arms(sentence, values, previous_arms, mentions, arms_follow)
@@ -341,7 +364,15 @@ def _phrase(text: str, start: int) -> tuple[int, str]:
     return begin, phrase.rstrip()
 
 
-def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[ArmMention]) -> Term | None:
+def _leading_to_discontinuation(term: Term) -> Term:
+    """The term of an event that ended treatment, as readers name it."""
+    if term.term.startswith(("any ", "serious ")):
+        return Term("adverse event leading to discontinuation", True)
+    return Term(f"{term.term} leading to discontinuation", True)
+
+
+def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[ArmMention],
+                ended: bool = False) -> Term | None:
     begin, words = phrase
     found = known_suffix(words)
     if found is not None:
@@ -350,7 +381,14 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
     predicate = list(_PREDICATE.finditer(words))
     tail = words[predicate[-1].end() :] if predicate else words
     superlative = rule("toxicity.prose.superlative.v1").regex.search(tail)
-    names_arm = any(begin <= m.start < start for m in mentions)
+    in_phrase = [m for m in mentions if begin <= m.start < start]
+    names_arm = bool(in_phrase)
+    before_arm = known_suffix(text[begin : in_phrase[0].start].rstrip()) if names_arm else None
+    if before_arm is not None:
+        # "discontinued treatment owing to AEs in the A arm than in the B arm (38% vs 8%)": the event
+        # before the arms ended treatment; "with more severe neutropenia in the PE arm than in the FEC
+        # arm (12% vs 6%)": the values belong to that event in a severity the sentence does not grade.
+        return before_arm[0] if ended else None
     bare = not re.sub(r"[\W\d_]+", "", _without_grades(tail))
     if superlative or names_arm or bare:
         return _subject_term(text)
@@ -403,6 +441,10 @@ def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str
             return labels
         if len(previous) == len(values):
             return list(previous)
+        # "in the A group than in the B group (53% vs 44%)": the arms named before the values, in order.
+        before = [m.label for m in mentions if m.start < values[0].start]
+        if len(before) == len(values) and len(set(before)) == len(before):
+            return before
         return None
     value = values[0]
     if value.arm:
