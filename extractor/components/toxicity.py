@@ -343,13 +343,13 @@ def _parse_values(content: str, offset: int, whole: bool = True) -> tuple[list[P
 
 def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
     g = match.groupdict()
-    n_text = g.get("n6") or g.get("n4") or g.get("n") or g.get("n2") or g.get("n3")
-    pct_text = g.get("pct6") or g.get("pct5") or g.get("pct4") or (g.get("pct") if not g.get("lt") else None) or (
-        g.get("pct2") if not g.get("lt2") else None)
+    n_text = g.get("n7") or g.get("n8") or g.get("n6") or g.get("n4") or g.get("n") or g.get("n2") or g.get("n3")
+    pct_text = g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10") or g.get("pct5") or g.get("pct4") or (
+        g.get("pct") if not g.get("lt") else None) or (g.get("pct2") if not g.get("lt2") else None)
     arm_text = g.get("arm") or g.get("arm5")
     arm = clean_arm(arm_text) if arm_text else None
     percent = parse_number(pct_text) if pct_text else None
-    return ProseValue(n=_count(n_text), of=_count(g.get("of6") or g.get("of")), percent=percent,
+    return ProseValue(n=_count(n_text), of=_count(g.get("of8") or g.get("of6") or g.get("of")), percent=percent,
                       arm=arm, start=offset + match.start())
 
 
