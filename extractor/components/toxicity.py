@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from extractor.components.toxicity_arms import ArmMention, arm_mentions, paper_arms
+from extractor.components.toxicity_arms import ArmMention, arm_mentions, arm_pairs, paper_arms
 from extractor.components.toxicity_tables import table_adverse_events
 from extractor.components.toxicity_terms import (
     Term,
@@ -445,6 +445,11 @@ def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str
         before = [m.label for m in mentions if m.start < values[0].start]
         if len(before) == len(values) and len(set(before)) == len(before):
             return before
+        # "with sorafenib versus placebo were rash (16% vs 1%)"; "... in arms A and B, respectively".
+        respectively = re.search(r"\brespectively\b", sentence.text, re.IGNORECASE) is not None
+        pairs = [p for p in arm_pairs(sentence) if p.start < values[0].start or respectively]
+        if len(values) == 2 and pairs:
+            return list(pairs[-1].labels if pairs[-1].start < values[0].start else pairs[0].labels)
         return None
     value = values[0]
     if value.arm:
