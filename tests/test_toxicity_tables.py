@@ -437,3 +437,18 @@ def test_a_column_of_patients_assessed_is_no_count_of_events() -> None:
     events = _events(_document("Adverse events during chemotherapy", header, body))
     assert [(e["arm"], e["grade"], e["n"]) for e in events] == [
         ("arm A", "1-2", 317), ("arm A", "3", 36), ("arm B", "1-2", 303), ("arm B", "3", 23)]
+
+
+def test_label_rows_left_in_the_body_under_the_header_head_the_columns() -> None:
+    # The parser marked only the arm row as header; the grade and unit rows came as body rows.
+    header: list[list[Head]] = [[("", 1, None), ("Drug X (n=78)", 2, None), ("Control (n=75)", 2, None)]]
+    body = [["Adverse event", "All grades", "Grade≥3", "All grades", "Grade≥3"], ["N (%)", "", "", "", ""],
+            ["Rash", "37(47.4%)", "2 (2.6%)", "34 (44.2%)", "1 (1.3%)"]]
+    events = _events(_document("Treatment-related adverse events", header, body))
+    assert events == [
+        _event("rash", "any", "Drug X", 37, 47.4), _event("rash", ">=3", "Drug X", 2, 2.6),
+        _event("rash", "any", "control", 34, 44.2), _event("rash", ">=3", "control", 1, 1.3),
+    ]
+    zeros = [["Leakage", "0", "-", "0", "-"], ["Pneumonia", "1", "0", "2", "0"]]
+    assert [(e["term"], e["n"]) for e in _events(_document("Complications", header, zeros))] == [
+        ("pneumonia", 1), ("pneumonia", 2)]

@@ -230,6 +230,13 @@ def header_rows(table: Table, width: int) -> list[TableRow]:
     """The header rows: those the parser marked, else the leading rows that hold no value cell."""
     marked = [row for row in table.rows if row.header]
     if marked:
+        # Rows the parser left in the body right under its header, with labels over two or more
+        # value columns and no value ("Adverse event | All grades | Grade 1-2 | Grade≥3 ..."), head too.
+        for row in table.rows[len(marked):] if all(r.header for r in table.rows[: len(marked)]) else []:
+            labels = [cell for col, cell in grid_cells(row, width) if col > 0 and cell.text.strip()]
+            if len(labels) < 2 or not all(_is_label(cell.text) for cell in labels):
+                break
+            marked.append(row)
         return marked
     leading = []
     for row in table.rows:
@@ -238,6 +245,12 @@ def header_rows(table: Table, width: int) -> list[TableRow]:
             break
         leading.append(row)
     return leading if len(leading) < len(table.rows) else []
+
+
+def _is_label(text: str) -> bool:
+    """A cell naming what a column holds ("All grades", "N (%)"), not a value ("0", "NA", "12 (5%)")."""
+    cleaned = " ".join(text.split()).lower()
+    return bool(re.search(r"[a-z]", cleaned)) and cleaned not in _EMPTY_VALUES and parse_cell(text, True) is None
 
 
 def _same_row(row: TableRow, other: TableRow) -> bool:
