@@ -47,6 +47,7 @@ from extractor.lexicons import load_tsv
     ("Reduction in left ventricular ejection fraction*", "left ventricular ejection fraction decreased"),
     ("Elevation of ALT", "alanine aminotransferase increased"),
     ("At least 1 AE", "any adverse event"),
+    ("Patients with ⩾1 adverse event", "any adverse event"),
     ("Second primary malignancies", "second primary malignancy"),
     ("AST/ALT", "ast/alt"),
     ("Infection (normal ANC)", "infection with normal absolute neutrophil count"),

@@ -21,7 +21,7 @@ _ATTRIBUTION = re.compile(
 # "Total number of patients with at least one adverse event" is "any adverse event".
 _AT_LEAST_ONE = re.compile(
     r"^(?:(?:total\s+)?(?:number\s+of\s+)?(?:patients|subjects|participants)\s+with\s+)?"
-    r"(?:at\s+least\s+(?:one|1)|any|>=\s*1|\u2265\s*1)\s+(?=(?:treatment-emergent\s+)?(?:adverse|ae|serious|toxicit))"
+    r"(?:at\s+least\s+(?:one|1)|any|>=\s*1|[\u2265\u2a7e]\s*1)\s+(?=(?:treatment-emergent\s+)?(?:adverse|ae|serious|toxicit))"
 )
 _DIRECTIONS = {
     "increased": "increased", "increase": "increased", "elevated": "increased", "elevation": "increased",
