@@ -264,7 +264,8 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
         grade = "5" if term.term == "treatment-related death" else _group_grade(text, phrase, start)
         if grade is None:
             continue
-        arms = _group_arms(sentence, values, previous_arms, mentions, arms_follow)
+        others = tuple(s for s, _ in groups if s != start)
+        arms = _group_arms(sentence, values, previous_arms, mentions, arms_follow, others)
         if arms is None:
             continue
         if len(values) > 1:
@@ -294,7 +295,8 @@ def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
             continue
         content = rule("toxicity.prose.group_p_value.v1").regex.sub("", text[open_at + 1 : close_at])
         values, _ = _parse_values(content, open_at + 1)
-        count = rule("toxicity.prose.count_before_bracket.v1").regex.search(text, 0, open_at)
+        count = rule("toxicity.prose.count_of_before_bracket.v1").regex.search(text, 0, open_at) or rule(
+            "toxicity.prose.count_before_bracket.v1").regex.search(text, 0, open_at)
         if values and count is not None and len(values) == 1 and values[0].n is None:
             # "65 (31%)": the bracket holds the percent of the count printed before it.
             with_count, _ = _parse_values(text[count.start() : close_at + 1], count.start())
@@ -389,7 +391,7 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
         # before the arms ended treatment; "with more severe neutropenia in the PE arm than in the FEC
         # arm (12% vs 6%)": the values belong to that event in a severity the sentence does not grade.
         return before_arm[0] if ended else None
-    bare = not re.sub(r"[\W\d_]+", "", _without_grades(tail))
+    bare = not re.sub(r"[\W\d_]+", "", re.sub(r"\b(?:out\s+of|of)\b", "", _without_grades(tail)))
     if superlative or names_arm or bare:
         return _subject_term(text)
     return None
@@ -398,7 +400,8 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
 def _without_grades(text: str) -> str:
     for span in reversed(grade_spans(text)):
         text = text[: span.start] + text[span.end :]
-    return re.sub(r"\b(?:overall|most\s+often)\b", "", text, flags=re.IGNORECASE)
+    return re.sub(r"\b(?:overall|most\s+often|a\s+total\s+of|in\s+total|patients|subjects|participants)\b", "", text,
+                  flags=re.IGNORECASE)
 
 
 def _subject_term(text: str) -> Term | None:
@@ -433,7 +436,7 @@ def _group_grade(text: str, phrase: tuple[int, str], start: int) -> GradeBand | 
 
 
 def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str],
-                mentions: list[ArmMention], follow: bool) -> list[str | None] | None:
+                mentions: list[ArmMention], follow: bool, starts: tuple[int, ...] = ()) -> list[str | None] | None:
     """One arm per value, or None when the arms cannot be told apart."""
     if len(values) > 1:
         labels = [v.arm for v in values]
@@ -458,6 +461,11 @@ def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str
         before = [m for m in mentions if m.start < value.start]
         after = [m for m in mentions if m.start > value.start]
         chosen = (after[0] if after else None) if follow else (before[-1] if before else None)
+        if follow and chosen is not None and any(value.start < s < chosen.start for s in starts) and re.search(
+                r"[:;]", sentence.text[value.start : chosen.start]):
+            # "130 of 646 (20%) had an SAE: 60 of 327 (18%) in the A group": the arm after the colon
+            # is the next value's, not this one's.
+            chosen = None
         if chosen is not None:
             return [chosen.label]
     return [None] if len(paper_arms(sentence.doc)) < 2 else None
