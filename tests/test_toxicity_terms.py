@@ -88,7 +88,7 @@ def test_remove_grades() -> None:
 
 @pytest.mark.parametrize(("header", "arm"), [
     ("EOC group (n=266)", "EOC"), ("Sunitinib (N = 238)", "sunitinib"), ("mEOC+P group (n=276)", "mEOC+P"),
-    ("Arm B (n = 48)", "arm B"), ("Placebo arm", "placebo"),
+    ("Arm B (n = 48)", "arm B"), ("Placebo arm", "placebo"), ("Topotecan (n =29)a", "topotecan"),
 ])
 def test_arm_labels(header: str, arm: str) -> None:
     assert clean_arm(header) == arm

@@ -283,6 +283,8 @@ def _grade_number(text: str | None) -> int | None:
 def clean_arm(text: str) -> str | None:
     """An arm label from a header or sentence: no size, no 'group'/'arm'; a capitalised word lower-cased."""
     text = " ".join(unify_dashes(text).split())
+    # A footnote mark after the arm size: "Topotecan (n =29)a".
+    text = re.sub(r"(?<=[)\]])\s?[a-f*\u2020\u2021\u00a7]{1,2}$", "", text)
     match = rule("toxicity.arm.header_label.v1").regex.match(text)
     if match:
         text = match.group("arm")
