@@ -17,7 +17,7 @@ from extractor.components.toxicity_terms import (
     normalise_term,
     rule,
 )
-from extractor.numbers import parse_int, parse_number
+from extractor.numbers import parse_int, parse_number, words_to_int
 from extractor.sentence import Sentence
 from schemas import AdverseEvent
 from schemas.vocab import GradeBand
@@ -391,10 +391,16 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
         # before the arms ended treatment; "with more severe neutropenia in the PE arm than in the FEC
         # arm (12% vs 6%)": the values belong to that event in a severity the sentence does not grade.
         return before_arm[0] if ended else None
-    bare = not re.sub(r"[\W\d_]+", "", re.sub(r"\b(?:out\s+of|of)\b", "", _without_grades(tail)))
+    bare = _bare(tail)
     if superlative or names_arm or bare:
         return _subject_term(text)
     return None
+
+
+def _bare(phrase: str) -> bool:
+    """A phrase of counts only ("and 7 of 39 patients", "Eleven out of 41 patients"), naming no event."""
+    words = re.findall(r"[A-Za-z]+", re.sub(r"\b(?:out\s+of|of|and)\b", "", _without_grades(phrase), flags=re.IGNORECASE))
+    return all(words_to_int(word) is not None for word in words)
 
 
 def _without_grades(text: str) -> str:
