@@ -270,9 +270,40 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
             continue
         if len(values) > 1:
             previous_arms = [a for a in arms if a is not None]
+        shared = _shared_with(text, phrase, start, grade) if len(values) == 1 else None
         for value, arm in zip(values, arms, strict=True):
             if value.n or value.percent:
                 yield _record(sentence, rule_id, term.term, grade, arm, value.n, value.of, value.percent)
+                if shared is not None:
+                    yield _record(sentence, rule_id, shared[0].term, shared[1], arm, value.n, value.of, value.percent)
+
+
+# "... occurred in 8 (31%) patients each": the count belongs to each event named before it.
+_EACH = re.compile(r"^[^.;]{0,40}?\b(?:patients|subjects|participants|cases)?\s*each\b", re.IGNORECASE)
+
+
+def _shared_with(text: str, phrase: tuple[int, str], start: int, grade: GradeBand) -> tuple[Term, GradeBand] | None:
+    """The first of two events 'A and B occurred in N patients each', with its grade band."""
+    if not _EACH.match(text[start:]):
+        return None
+    _, words = phrase
+    last = known_suffix(words)
+    if last is None:
+        return None
+    head = words[: last[1]].rstrip()
+    spans = grade_spans(head)
+    own = spans[-1] if spans and spans[-1].end == len(head) else None
+    if own is not None:
+        # "grade 3 rash and grade 3 diarrhea": the second event's own grade is no part of the first.
+        head = head[: own.start].rstrip()
+    if not re.search(r"\s+and$", head):
+        return None
+    head = re.sub(r"\s+and$", "", head)
+    first = known_suffix(head)
+    if first is None:
+        return None
+    bands = [s.band for s in grade_spans(head) if s.band is not None]
+    return first[0], bands[-1] if bands else grade
 
 
 def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
