@@ -353,7 +353,9 @@ def test_bare_grade_rows_take_the_event_above_them(caption: str, header: list[li
 
 @pytest.mark.parametrize(("label", "term"), [("Grade 1–5 AEs, n (%)", "any adverse event"),
                                            ("Serious AEs, n", "serious adverse event"),
-                                           ("Fatigue (%)", "fatigue")])
+                                           ("Fatigue (%)", "fatigue"),
+                                           ("≥1 AE", "any adverse event"),
+                                           ("≥1 serious AE", "serious adverse event")])
 def test_a_unit_after_the_row_label_is_no_part_of_the_term(label: str, term: str) -> None:
     from extractor.components.toxicity_tables import row_term
 
@@ -452,3 +454,13 @@ def test_label_rows_left_in_the_body_under_the_header_head_the_columns() -> None
     zeros = [["Leakage", "0", "-", "0", "-"], ["Pneumonia", "1", "0", "2", "0"]]
     assert [(e["term"], e["n"]) for e in _events(_document("Complications", header, zeros))] == [
         ("pneumonia", 1), ("pneumonia", 2)]
+
+
+def test_a_short_known_label_names_its_row() -> None:
+    header: list[list[Head]] = [[("Adverse event, n (%)", 1, None), ("Any grade (n = 507)", 1, None),
+                                 ("≥Grade 3 (n = 507)", 1, None)]]
+    body = [["≥1 AE", "447 (88.2)", "217 (42.8)"], ["Fatigue", "198 (39.1)", "50 (9.9)"]]
+    events = _events(_document("Summary of adverse events according to grade", header, body))
+    assert [(e["term"], e["grade"], e["n"]) for e in events] == [
+        ("any adverse event", "any", 447), ("any adverse event", ">=3", 217), ("fatigue", "any", 198),
+        ("fatigue", ">=3", 50)]

@@ -210,8 +210,9 @@ def _term_cell(placed: list[tuple[int, TableCell]], columns: dict[int, Column]) 
     for col, cell in placed:
         if col in columns and (cell.text.strip().lower() in _EMPTY_VALUES or parse_cell(cell.text, False)):
             break
-        if re.search(r"[A-Za-z]{3}", cell.text) or (term is None and _BARE_GRADE_ROW.match(cell.text)):
-            # A bare grade label ("III–IV") stands for the term heading its block.
+        known = term is None and re.search(r"[A-Za-z]", cell.text) and (found := normalise_term(cell.text)) and found.known
+        if re.search(r"[A-Za-z]{3}", cell.text) or (term is None and _BARE_GRADE_ROW.match(cell.text)) or known:
+            # A bare grade label ("III–IV") stands for the term heading its block; a short known label ("≥1 AE") names one.
             term = cell
     return term
 
@@ -278,9 +279,10 @@ def row_term(text: str, known_only: bool = False) -> str | None:
     text = _GLUED_FOOTNOTE.sub("", text.strip())
     text = rule("toxicity.row.unit_suffix.v1").regex.sub("", text)
     cleaned = clean_text(text)
-    if not re.search(r"[a-z]{3}", cleaned) or len(cleaned.split()) > 12:
-        return None
     term = normalise_term(text)
+    # A label needs a word of three letters, unless the lexicon knows it ("≥1 AE").
+    if not (re.search(r"[a-z]{3}", cleaned) or (term is not None and term.known)) or len(cleaned.split()) > 12:
+        return None
     if term is not None and not term.known:
         term = _without_touching_footnote(text) or term
     if term is None or (not term.known and (known_only or rule("toxicity.row.not_event.v1").regex.search(cleaned))):
