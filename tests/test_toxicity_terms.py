@@ -42,6 +42,8 @@ from extractor.lexicons import load_tsv
     ("Ostealgia / Myosalgia", "bone pain/myalgia"),
     ("Astriction", "constipation"),
     ("Eruption", "rash"),
+    ("Haematological", "hematologic toxicity"),
+    ("Non-haematological", "non-hematologic toxicity"),
     ("GGT increase", "gamma-glutamyltransferase increased"),
     ("γ-GT elevated", "gamma-glutamyltransferase increased"),
     ("Reduction in left ventricular ejection fraction*", "left ventricular ejection fraction decreased"),
