@@ -171,7 +171,9 @@ def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[
             if grade is None or term is None or not clear:
                 continue
             taken.append((match.start(), match.end("gradetext")))
-            yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n"))), match.span()
+            pct = match.groupdict().get("pct")
+            yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n")),
+                          percent=parse_number(pct) if pct else None), match.span()
 
 
 def _died_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
@@ -193,10 +195,14 @@ def _incidence_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int,
         term = known_suffix(match.group("term"))
         grade = grade_band(match.group("gradetext") or "") or "any"
         clear, arm = _arm_for(sentence, match.start())
-        if term is None or not clear:
+        # "was 35% in the A group and 12% in the B group": values per arm, read as a value group.
+        if term is None or not clear or _PER_ARM.match(sentence.text, match.end()):
             continue
         yield _record(sentence, rule_id, term[0].term, grade, arm,
                       percent=parse_number(match.group("pct"))), match.span()
+
+
+_PER_ARM = re.compile(r"\s+(?:of\s+(?:the\s+)?patients\s+)?in\s+the\s+\S+(?:\s+\S+)?\s+(?:arm|group)\b", re.IGNORECASE)
 
 
 def _stopped_for(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
@@ -394,6 +400,9 @@ def _phrase(text: str, start: int) -> tuple[int, str]:
     occurred = rule("toxicity.prose.occurred_in.v1").regex.search(phrase)
     if occurred:
         phrase = phrase[: occurred.start()]
+    counted = rule("toxicity.prose.count_tail.v1").regex.search(phrase)
+    if counted:
+        phrase = phrase[: counted.start()]
     return begin, phrase.rstrip()
 
 
@@ -441,10 +450,14 @@ def _without_grades(text: str) -> str:
                   flags=re.IGNORECASE)
 
 
+# "The incidence of grade 3 or 4 neutropenia was ...": the measure named before the event.
+_MEASURE = re.compile(r"^\s*(?:the\s+)?(?:overall\s+)?(?:incidence|rate|frequency|proportion)\s+of\s+", re.IGNORECASE)
+
+
 def _subject_term(text: str) -> Term | None:
     """The event a sentence is about: a known term opening it, or adverse events in general."""
     verb = _PREDICATE.search(text)
-    subject = text[: verb.start()] if verb else text
+    subject = _MEASURE.sub("", text[: verb.start()] if verb else text)
     excluded = rule("toxicity.prose.aggregate_exclusion.v1").regex.search(text)
     term = known_prefix(_without_grades(subject), max_words=5)
     if term is not None:
