@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from extractor.components.toxicity_arms import ArmMention, arm_mentions, arm_pairs, paper_arms
 from extractor.components.toxicity_tables import table_adverse_events
@@ -40,6 +40,8 @@ class ProseValue:
     percent: float | None
     arm: str | None
     start: int
+    # The grade band a bracket prints with the value: "(any grade, 45%; grade 3, 5%)".
+    grade: GradeBand | None = None
 
 
 def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
@@ -266,6 +268,15 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
             continue
         if ended:
             term = _leading_to_discontinuation(term)
+        if values[0].grade is not None:
+            # Values each led by its grade are one event's, in one arm.
+            arm_of = _group_arms(sentence, [replace(values[0], grade=None)], previous_arms, mentions, arms_follow)
+            if arm_of is not None:
+                for value in values:
+                    if value.grade is not None and (value.n or value.percent):
+                        yield _record(sentence, rule_id, term.term, value.grade, arm_of[0], value.n, value.of,
+                                      value.percent)
+            continue
         # Treatment-related deaths are grade 5 whatever grade the sentence named before them.
         grade = "5" if term.term == "treatment-related death" else _group_grade(text, phrase, start)
         if grade is None:
@@ -338,9 +349,29 @@ def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
             # "65 (31%)": the bracket holds the percent of the count printed before it.
             with_count, _ = _parse_values(text[count.start() : close_at + 1], count.start())
             values = with_count or values
+        values = values or _graded_values(content, open_at + 1)
         if values:
             found.append((open_at, values))
     return sorted(found, key=lambda g: g[0])
+
+
+def _graded_values(content: str, offset: int) -> list[ProseValue]:
+    """A bracket of values each led by its grade: "(any grade, 45%; grade 3, 5%)", "(all grades: 68%; grade 3/4: 7%)"."""
+    found: list[ProseValue] = []
+    at = 0
+    for part in content.split(";"):
+        spans = grade_spans(part)
+        lead = spans[0] if spans and not part[: spans[0].start].strip() else None
+        if lead is None or lead.band is None:
+            return []
+        rest = part[lead.end :]
+        rest_at = len(rest) - len(re.sub(r"^\s*[,:]?\s*", "", rest))
+        values, _ = _parse_values(rest[rest_at:], offset + at + lead.end + rest_at)
+        if len(values) != 1:
+            return []
+        found.append(replace(values[0], grade=lead.band))
+        at += len(part) + 1
+    return found if len(found) > 1 else []
 
 
 def _brackets(text: str) -> Iterator[tuple[int, int]]:
