@@ -243,7 +243,8 @@ def test_outcome_table_listing_side_effects_gives_only_known_adverse_events() ->
 
 
 @pytest.mark.parametrize("label", ["III–IV", "0 / no toxicity", "Grade 3", "Age > = 70", "PTV volume < 165", "No ADT",
-                                   "Missing data", "Control group", "All", "Serious", "Non-serious", "Others"])
+                                   "Missing data", "Control group", "All", "Serious", "Non-serious", "Others",
+                                   "Stable disease", "Progressive disease", "Death", "Lost to follow-up", "Withdrew consent"])
 def test_rows_that_are_no_adverse_event_give_no_term(label: str) -> None:
     from extractor.components.toxicity_tables import row_term
 
