@@ -164,11 +164,11 @@ def _worst_grade(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, 
 def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
     taken: list[tuple[int, int]] = []
     for rule_id in ("toxicity.prose.count_grade_term.v1", "toxicity.prose.count_grade_term_elliptic.v1"):
-        for match in rule(rule_id).regex.finditer(sentence.text):
+        for match in _overlapping(rule(rule_id).regex, sentence.text):
             if any(s <= match.start("n") < e for s, e in taken):
                 continue
             grade = grade_band(match.group("gradetext"))
-            term = known_prefix(match.group("tail"))
+            term = known_prefix(match.group("tail"), bounded=True)
             clear, arm = _arm_for(sentence, match.start())
             if grade is None or term is None or not clear:
                 continue
@@ -176,6 +176,15 @@ def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[
             pct = match.groupdict().get("pct")
             yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n")),
                           percent=parse_number(pct) if pct else None), match.span()
+
+
+def _overlapping(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Matches of a rule whose tail runs on: the next one is looked for right after this one's grade,
+    so "one developed grade 3 X and one had grade 2 Y" yields both."""
+    pos = 0
+    while (match := regex.search(text, pos)) is not None:
+        yield match
+        pos = match.end("gradetext")
 
 
 def _died_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:

@@ -214,14 +214,24 @@ def known_suffix(phrase: str, max_words: int = 6) -> tuple[Term, int] | None:
     return None
 
 
-def known_prefix(phrase: str, max_words: int = 6) -> Term | None:
-    """The longest known term within the first words of a phrase (parentheticals dropped)."""
+# Words after which a term has ended ("grade 3 rash and ...", "grade 4 sepsis requiring ...").
+_TERM_END = frozenset({"and", "or", "in", "with", "requiring", "that", "which", "after", "during", "on", "leading",
+                       "resulting", "while", "whereas", "was", "were", "but", "at", "of", "due", "following", "for"})
+
+
+def known_prefix(phrase: str, max_words: int = 6, bounded: bool = False) -> Term | None:
+    """The longest known term within the first words of a phrase (parentheticals dropped); with
+    ``bounded``, only a term the phrase ends after ("erythema", not "erythema multiforme")."""
     words = _PARENTHETICAL.sub("", phrase).split()
     for first in range(min(3, len(words))):
         for size in range(min(max_words, len(words) - first), 0, -1):
             term = normalise_term(" ".join(words[first : first + size]))
-            if term is not None and term.known:
-                return term
+            if term is None or not term.known:
+                continue
+            after = words[first + size].lower() if first + size < len(words) else None
+            if bounded and after is not None and not (after in _TERM_END or not after[:1].isalpha()):
+                return None
+            return term
     return None
 
 
