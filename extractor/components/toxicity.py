@@ -471,9 +471,13 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
         # before the arms ended treatment; "with more severe neutropenia in the PE arm than in the FEC
         # arm (12% vs 6%)": the values belong to that event in a severity the sentence does not grade.
         return before_arm[0] if ended else None
+    graded = rule("toxicity.prose.aggregate_noun.v1").regex.search(tail)
+    if graded is not None and graded.group("graded") and not tail[graded.end() :].strip():
+        # "no differences in grade 4 events (28% and 27%)": graded events close the phrase.
+        return Term("any adverse event", True)
     bare = _bare(tail)
     if superlative or names_arm or bare:
-        return _subject_term(text)
+        return _subject_term(text, start)
     return None
 
 
@@ -490,15 +494,20 @@ def _without_grades(text: str) -> str:
                   flags=re.IGNORECASE)
 
 
+# Where the clause holding a value group ends: a later clause ("..., but there were no differences in
+# treatment-related deaths") does not make the group's events deaths or discontinuations.
+_CLAUSE_END = re.compile(r";|,\s+(?:but|whereas|while)\b", re.IGNORECASE)
 # "The incidence of grade 3 or 4 neutropenia was ...": the measure named before the event.
 _MEASURE = re.compile(r"^\s*(?:the\s+)?(?:overall\s+)?(?:incidence|rate|frequency|proportion)\s+of\s+", re.IGNORECASE)
 
 
-def _subject_term(text: str) -> Term | None:
-    """The event a sentence is about: a known term opening it, or adverse events in general."""
+def _subject_term(text: str, until: int | None = None) -> Term | None:
+    """The event a sentence is about: a known term opening it, or adverse events in general
+    (unless the sentence, up to the values, counts discontinuations or deaths)."""
     verb = _PREDICATE.search(text)
     subject = _MEASURE.sub("", text[: verb.start()] if verb else text)
-    excluded = rule("toxicity.prose.aggregate_exclusion.v1").regex.search(text)
+    clause = _CLAUSE_END.search(text, until) if until is not None else None
+    excluded = rule("toxicity.prose.aggregate_exclusion.v1").regex.search(text[: clause.start() if clause else None])
     term = known_prefix(_without_grades(subject), max_words=5)
     if term is not None:
         # "Treatment-related AEs led to discontinuation in ...": no adverse-event frequency.
