@@ -291,6 +291,16 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
         if grade is None:
             continue
         others = tuple(s for s, _ in groups if s != start)
+        respective = _respective_terms(text, phrase, start) if len(values) == 2 and not any(
+            v.arm for v in values) else None
+        if respective is not None:
+            # "bilirubin and lipase elevations occurred in 9% and 18% of patients, respectively".
+            arm_of = _group_arms(sentence, values[:1], previous_arms, mentions, arms_follow, others)
+            if arm_of is not None:
+                for value, each in zip(values, respective, strict=True):
+                    if value.n or value.percent:
+                        yield _record(sentence, rule_id, each.term, grade, arm_of[0], value.n, value.of, value.percent)
+            continue
         arms = _group_arms(sentence, values, previous_arms, mentions, arms_follow, others)
         if arms is None:
             continue
@@ -302,6 +312,26 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
                 yield _record(sentence, rule_id, term.term, grade, arm, value.n, value.of, value.percent)
                 if shared is not None:
                     yield _record(sentence, rule_id, shared[0].term, shared[1], arm, value.n, value.of, value.percent)
+
+
+def _respective_terms(text: str, phrase: tuple[int, str], start: int) -> tuple[Term, Term] | None:
+    """Two events 'A and B' whose values follow 'respectively' (a noun after B may belong to both:
+    "bilirubin and lipase elevations"), or None."""
+    if not re.search(r"\brespectively\b", text[start : start + 80], re.IGNORECASE):
+        return None
+    _, words = phrase
+    last = known_suffix(words)
+    if last is None or not re.search(r"\s+and\s*$", words[: last[1]]):
+        return None
+    head = re.sub(r"\s+and\s*$", "", words[: last[1]])
+    first = known_suffix(head)
+    shared = words[last[1] :].split()[-1]
+    if len(words[last[1] :].split()) > 1:
+        # "lipase elevations": try the first event with the noun of the second.
+        first = known_suffix(f"{head} {shared}") or first
+    if first is None or first[0].term == last[0].term:
+        return None
+    return first[0], last[0]
 
 
 # "... occurred in 8 (31%) patients each": the count belongs to each event named before it.
