@@ -505,7 +505,7 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
     if graded is not None and graded.group("graded") and not tail[graded.end() :].strip():
         # "no differences in grade 4 events (28% and 27%)": graded events close the phrase.
         return Term("any adverse event", True)
-    bare = _bare(tail)
+    bare = _bare(tail) or (bool(predicate) and rule("toxicity.prose.plain_predicate.v1").regex.match(tail) is not None)
     if superlative or names_arm or bare:
         return _subject_term(text, start)
     return None
