@@ -157,7 +157,7 @@ def test_cell_values(cell: str, percent_only: bool, expected: tuple[int | None, 
     assert (value.n, value.of, value.percent) == expected
 
 
-@pytest.mark.parametrize("cell", ["0", "NA", "-", "–", "..", "0 (0)", "<1%", "", "0·42 (0·3–0·6)"])
+@pytest.mark.parametrize("cell", ["0", "NA", "-", "–", "..", "0 (0)", "<1%", "", "0·42 (0·3–0·6)", "17.0", "2·5"])
 def test_cells_that_are_no_fact(cell: str) -> None:
     assert parse_cell(cell, False) is None
 
@@ -243,7 +243,8 @@ def test_outcome_table_listing_side_effects_gives_only_known_adverse_events() ->
 
 
 @pytest.mark.parametrize("label", ["III–IV", "0 / no toxicity", "Grade 3", "Age > = 70", "PTV volume < 165", "No ADT",
-                                   "Missing data", "Control group"])
+                                   "Missing data", "Control group", "All", "Serious", "Non-serious", "Others",
+                                   "Stable disease", "Progressive disease", "Death", "Lost to follow-up", "Withdrew consent"])
 def test_rows_that_are_no_adverse_event_give_no_term(label: str) -> None:
     from extractor.components.toxicity_tables import row_term
 
@@ -265,7 +266,11 @@ def test_a_footnote_letter_on_a_grade_header_and_roman_grade_rows() -> None:
 
 
 @pytest.mark.parametrize(("label", "term"), [("Cognitive disorder/memory impairment d", "cognitive disorder/memory impairment"),
-                                           ("Hepatitis B", "hepatitis b")])
+                                           ("Hepatitis B", "hepatitis b"),
+                                           ("Neutropeniaa", "neutropenia"),
+                                           ("Hemoglobin elevationb", "hemoglobin elevation"),
+                                           ("Bone marrow aplasia", "bone marrow aplasia"),
+                                           ("Lymphangitis carcinomatosa", "lymphangitis carcinomatosa")])
 def test_a_footnote_letter_set_apart_is_no_part_of_the_term(label: str, term: str) -> None:
     from extractor.components.toxicity_tables import row_term
 
@@ -345,3 +350,118 @@ def test_the_period_over_arm_columns_is_part_of_the_arm() -> None:
 def test_bare_grade_rows_take_the_event_above_them(caption: str, header: list[list[Head]], body: list[list[str]],
                                                    expected: list[tuple[str, str, str, int, float]]) -> None:
     assert _events(_document(caption, header, body)) == [_event(*row) for row in expected]
+
+
+@pytest.mark.parametrize(("label", "term"), [("Grade 1–5 AEs, n (%)", "any adverse event"),
+                                           ("Serious AEs, n", "serious adverse event"),
+                                           ("Fatigue (%)", "fatigue"),
+                                           ("≥1 AE", "any adverse event"),
+                                           ("≥1 serious AE", "serious adverse event")])
+def test_a_unit_after_the_row_label_is_no_part_of_the_term(label: str, term: str) -> None:
+    from extractor.components.toxicity_tables import row_term
+
+    assert row_term(label) == term
+
+
+def test_arm_sizes_over_percent_columns_give_percents() -> None:
+    # "(N = 47)" under an arm is its size, not a count unit: "All grades (%)" cells stay percents.
+    header: list[list[Head]] = [
+        [("Toxicity", 1, None), ("Cohort one (N = 47)", 2, None), ("Cohort two (N = 31)", 2, None)],
+        [("All grades (%)", 1, None), ("Grade 3–4 (%)", 1, None), ("All grades (%)", 1, None),
+         ("Grade 3–4 (%)", 1, None)],
+    ]
+    body = [["Neuropathy", "72.3", "17.0", "19.4", "3.2"]]
+    events = _events(_document("Frequency of common toxicities", header, body))
+    assert events == [
+        _event("peripheral neuropathy", "any", "cohort one", None, 72.3),
+        _event("peripheral neuropathy", "3-4", "cohort one", None, 17.0),
+        _event("peripheral neuropathy", "any", "cohort two", None, 19.4),
+        _event("peripheral neuropathy", "3-4", "cohort two", None, 3.2),
+    ]
+
+
+def test_a_caption_in_percent_makes_bare_cells_percents() -> None:
+    header: list[list[Head]] = [[("", 1, None), ("Grade 3", 1, None), ("Grade 4", 1, None)]]
+    body = [["Neutropenia", "38", "20"], ["Anaemia", "4", "—"]]
+    events = _events(_document("Haematological toxicity (% of courses)", header, body))
+    assert events == [
+        _event("neutropenia", "3", None, None, 38.0),
+        _event("neutropenia", "4", None, None, 20.0),
+        _event("anemia", "3", None, None, 4.0),
+    ]
+
+
+def test_slashed_pairs_that_are_no_fraction_give_no_counts() -> None:
+    # "single/multiple" events: 10/6 cannot be 10 of 6 patients, so no slashed cell of the table is n/N.
+    header: list[list[Head]] = [
+        [("", 1, None), ("Grade I or II", 2, None), ("Grade III or IV", 2, None)],
+        [("", 1, None), ("Arm A", 1, None), ("Arm B", 1, None), ("Arm A", 1, None), ("Arm B", 1, None)],
+    ]
+    body = [["Mucosa (single/multiple)", "14/18", "12/7", "0/0", "0/0"], ["Liver", "3/9", "4/4", "0/1", "0/0"]]
+    assert _events(_document("Organ toxicity by treatment arm", header, body)) == []
+    fractions = [["Mucositis", "14/18", "12/17", "0/18", "0/17"]]
+    assert len(_events(_document("Organ toxicity by treatment arm", header, fractions))) == 2
+
+
+def test_strata_of_a_covariate_are_no_events() -> None:
+    # A row "Hormone therapy" beside "No hormone therapy" is a stratum of toxicity rates, not an event.
+    header: list[list[Head]] = [[("Characteristic", 1, None), ("Arm A (%)", 1, None), ("Arm B (%)", 1, None)]]
+    body = [["Hormone therapy", "8 (7.6)", "13 (11.6)"], ["No hormone therapy", "10 (9.5)", "10 (8.9)"],
+            ["Diarrhoea", "4 (3.8)", "6 (5.4)"]]
+    events = _events(_document("Grade 2 or worse acute bowel toxicity by treatment arm", header, body))
+    assert [e["term"] for e in events] == ["diarrhea", "diarrhea"]
+    assert _events(_document("Maximum acute toxicity and clinical parameters", header, body)) == []
+
+
+def test_group_headers_over_repeated_arms_tell_the_columns_apart() -> None:
+    # "All patients" and "Patients over 70" each over the same two arms: four columns, four arms.
+    header: list[list[Head]] = [
+        [("Event, n (%)", 1, None), ("All patients", 4, None), ("Patients over 70", 4, None)],
+        [("", 1, None), ("Drug A (n = 200)", 2, None), ("Drug B (n = 198)", 2, None),
+         ("Drug A (n = 30)", 2, None), ("Drug B (n = 28)", 2, None)],
+        [("", 1, None), *[(g, 1, None) for g in ("All grades", "Grade ≥3") * 4]],
+    ]
+    body = [["Diarrhoea", "90 (45)", "12 (6)", "60 (30)", "5 (3)", "15 (50)", "3 (10)", "9 (32)", "0"]]
+    events = _events(_document("Common adverse events", header, body))
+    assert [(e["arm"], e["grade"], e["n"]) for e in events] == [
+        ("Drug A, all patients", "any", 90), ("Drug A, all patients", ">=3", 12),
+        ("Drug B, all patients", "any", 60), ("Drug B, all patients", ">=3", 5),
+        ("Drug A, patients over 70", "any", 15), ("Drug A, patients over 70", ">=3", 3),
+        ("Drug B, patients over 70", "any", 9),
+    ]
+
+
+def test_a_column_of_patients_assessed_is_no_count_of_events() -> None:
+    header: list[list[Head]] = [
+        [("", 1, None), ("Arm A", 3, None), ("Arm B", 3, None)],
+        [("", 1, None), *[(g, 1, None) for g in ("Total patients", "Grade 1–2", "Grade 3") * 2]],
+    ]
+    body = [["Nausea", "529", "317 (60%)", "36 (7%)", "525", "303 (58%)", "23 (4%)"]]
+    events = _events(_document("Adverse events during chemotherapy", header, body))
+    assert [(e["arm"], e["grade"], e["n"]) for e in events] == [
+        ("arm A", "1-2", 317), ("arm A", "3", 36), ("arm B", "1-2", 303), ("arm B", "3", 23)]
+
+
+def test_label_rows_left_in_the_body_under_the_header_head_the_columns() -> None:
+    # The parser marked only the arm row as header; the grade and unit rows came as body rows.
+    header: list[list[Head]] = [[("", 1, None), ("Drug X (n=78)", 2, None), ("Control (n=75)", 2, None)]]
+    body = [["Adverse event", "All grades", "Grade≥3", "All grades", "Grade≥3"], ["N (%)", "", "", "", ""],
+            ["Rash", "37(47.4%)", "2 (2.6%)", "34 (44.2%)", "1 (1.3%)"]]
+    events = _events(_document("Treatment-related adverse events", header, body))
+    assert events == [
+        _event("rash", "any", "Drug X", 37, 47.4), _event("rash", ">=3", "Drug X", 2, 2.6),
+        _event("rash", "any", "control", 34, 44.2), _event("rash", ">=3", "control", 1, 1.3),
+    ]
+    zeros = [["Leakage", "0", "-", "0", "-"], ["Pneumonia", "1", "0", "2", "0"]]
+    assert [(e["term"], e["n"]) for e in _events(_document("Complications", header, zeros))] == [
+        ("pneumonia", 1), ("pneumonia", 2)]
+
+
+def test_a_short_known_label_names_its_row() -> None:
+    header: list[list[Head]] = [[("Adverse event, n (%)", 1, None), ("Any grade (n = 507)", 1, None),
+                                 ("≥Grade 3 (n = 507)", 1, None)]]
+    body = [["≥1 AE", "447 (88.2)", "217 (42.8)"], ["Fatigue", "198 (39.1)", "50 (9.9)"]]
+    events = _events(_document("Summary of adverse events according to grade", header, body))
+    assert [(e["term"], e["grade"], e["n"]) for e in events] == [
+        ("any adverse event", "any", 447), ("any adverse event", ">=3", 217), ("fatigue", "any", 198),
+        ("fatigue", ">=3", 50)]

@@ -27,7 +27,7 @@ from extractor.lexicons import load_tsv
     ("Acute renal failure", "acute kidney injury"),
     ("Cardiac failure", "cardiac failure"),
     ("Nausea / Vomiting", "nausea/vomiting"),
-    ("γ-Glutamyltransferase increase", "gamma-glutamyltransferase increase"),
+    ("γ-Glutamyltransferase increase", "gamma-glutamyltransferase increased"),
     ("Infusion reactions", "infusion-related reaction"),
     ("Hair loss", "alopecia"),
     ("Neurotoxicity", "neurotoxicity"),
@@ -37,6 +37,24 @@ from extractor.lexicons import load_tsv
      "any adverse event excluding hematological or biochemical events"),
     ("Haematological toxicity", "hematological toxicity"),
     ("Motor Neuropathy", "motor neuropathy"),
+    ("Pain in injection area", "injection site pain"),
+    ("Redness at the injection site", "injection site redness"),
+    ("Ostealgia / Myosalgia", "bone pain/myalgia"),
+    ("Astriction", "constipation"),
+    ("Eruption", "rash"),
+    ("Haematological", "hematologic toxicity"),
+    ("Non-haematological", "non-hematologic toxicity"),
+    ("GGT increase", "gamma-glutamyltransferase increased"),
+    ("γ-GT elevated", "gamma-glutamyltransferase increased"),
+    ("Reduction in left ventricular ejection fraction*", "left ventricular ejection fraction decreased"),
+    ("Elevation of ALT", "alanine aminotransferase increased"),
+    ("At least 1 AE", "any adverse event"),
+    ("Patients with ⩾1 adverse event", "any adverse event"),
+    ("Second primary malignancies", "second primary malignancy"),
+    ("AST/ALT", "ast/alt"),
+    ("Infection (normal ANC)", "infection with normal absolute neutrophil count"),
+    ("Infection (documented clinically)", "infection"),
+    ("Fatigue/memory impairment", "fatigue/memory impairment"),
 ])
 def test_terms(printed: str, term: str) -> None:
     found = normalise_term(printed)
@@ -72,7 +90,7 @@ def test_remove_grades() -> None:
 
 @pytest.mark.parametrize(("header", "arm"), [
     ("EOC group (n=266)", "EOC"), ("Sunitinib (N = 238)", "sunitinib"), ("mEOC+P group (n=276)", "mEOC+P"),
-    ("Arm B (n = 48)", "arm B"), ("Placebo arm", "placebo"),
+    ("Arm B (n = 48)", "arm B"), ("Placebo arm", "placebo"), ("Topotecan (n =29)a", "topotecan"),
 ])
 def test_arm_labels(header: str, arm: str) -> None:
     assert clean_arm(header) == arm

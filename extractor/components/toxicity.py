@@ -2,9 +2,9 @@
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from extractor.components.toxicity_arms import ArmMention, arm_mentions, paper_arms
+from extractor.components.toxicity_arms import ArmMention, arm_mentions, arm_pairs, paper_arms
 from extractor.components.toxicity_tables import table_adverse_events
 from extractor.components.toxicity_terms import (
     Term,
@@ -17,7 +17,7 @@ from extractor.components.toxicity_terms import (
     normalise_term,
     rule,
 )
-from extractor.numbers import parse_int, parse_number
+from extractor.numbers import parse_int, parse_number, words_to_int
 from extractor.sentence import Sentence
 from schemas import AdverseEvent
 from schemas.vocab import GradeBand
@@ -40,6 +40,8 @@ class ProseValue:
     percent: float | None
     arm: str | None
     start: int
+    # The grade band a bracket prints with the value: "(any grade, 45%; grade 3, 5%)".
+    grade: GradeBand | None = None
 
 
 def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
@@ -71,8 +73,9 @@ def _known_subject_occurred(text: str) -> bool:
     return term is not None and term.known
 
 
-# The words of a sentence up to its first "in" (where "... occurred in" may end).
-_OPENING_CLAUSE = re.compile(r"[^.;:()]{3,80}?\bin\b")
+# The words of a sentence up to its first "in" (where "... occurred in" may end); an abbreviation
+# the sentence defines ("Infusion-related reactions (IRRs) occurred in ...") may stand in them.
+_OPENING_CLAUSE = re.compile(r"(?:[^.;:()]|\([A-Za-z\-]{2,10}\))" r"{3,80}?\bin\b")
 
 
 def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
@@ -81,7 +84,7 @@ def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
         yield from deaths
         return
     used: list[tuple[int, int]] = []
-    for shape in (_worst_grade, _count_grade_term, _incidence_of, _stopped_for):
+    for shape in (_worst_grade, _count_grade_term, _incidence_of, _stopped_for, _died_of):
         for record, span in shape(sentence):
             used.append(span)
             yield record
@@ -159,14 +162,42 @@ def _worst_grade(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, 
 
 
 def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
-    rule_id = "toxicity.prose.count_grade_term.v1"
+    taken: list[tuple[int, int]] = []
+    for rule_id in ("toxicity.prose.count_grade_term.v1", "toxicity.prose.count_grade_term_elliptic.v1"):
+        for match in _overlapping(rule(rule_id).regex, sentence.text):
+            if any(s <= match.start("n") < e for s, e in taken):
+                continue
+            grade = grade_band(match.group("gradetext"))
+            term = known_prefix(match.group("tail"), bounded=True)
+            clear, arm = _arm_for(sentence, match.start())
+            if grade is None or term is None or not clear:
+                continue
+            taken.append((match.start(), match.end("gradetext")))
+            pct = match.groupdict().get("pct")
+            yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n")),
+                          percent=parse_number(pct) if pct else None), match.span()
+
+
+def _overlapping(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Matches of a rule whose tail runs on: the next one is looked for right after this one's grade,
+    so "one developed grade 3 X and one had grade 2 Y" yields both."""
+    pos = 0
+    while (match := regex.search(text, pos)) is not None:
+        yield match
+        pos = match.end("gradetext")
+
+
+def _died_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    """Deaths from one known adverse event: that event at grade 5."""
+    rule_id = "toxicity.prose.died_of.v1"
     for match in rule(rule_id).regex.finditer(sentence.text):
-        grade = grade_band(match.group("gradetext"))
-        term = known_prefix(match.group("tail"))
+        term = known_items(match.group("term"))
+        n = _count(match.group("n"))
         clear, arm = _arm_for(sentence, match.start())
-        if grade is None or term is None or not clear:
+        # "died of sepsis and pneumonia": two causes share the count; which had how many is not printed.
+        if term is None or not n or not clear or (" and " in term.term and n > 1) or term.term.startswith("any "):
             continue
-        yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n"))), match.span()
+        yield _record(sentence, rule_id, term.term, "5", arm, n=n), match.span()
 
 
 def _incidence_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
@@ -175,10 +206,14 @@ def _incidence_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int,
         term = known_suffix(match.group("term"))
         grade = grade_band(match.group("gradetext") or "") or "any"
         clear, arm = _arm_for(sentence, match.start())
-        if term is None or not clear:
+        # "was 35% in the A group and 12% in the B group": values per arm, read as a value group.
+        if term is None or not clear or _PER_ARM.match(sentence.text, match.end()):
             continue
         yield _record(sentence, rule_id, term[0].term, grade, arm,
                       percent=parse_number(match.group("pct"))), match.span()
+
+
+_PER_ARM = re.compile(r"\s+(?:of\s+(?:the\s+)?patients\s+)?in\s+the\s+\S+(?:\s+\S+)?\s+(?:arm|group)\b", re.IGNORECASE)
 
 
 def _stopped_for(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
@@ -233,22 +268,98 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
         return
     previous_arms: list[str] = []
     arms_follow = bool(mentions) and mentions[0].start > groups[0][0]
+    stopped = rule("toxicity.prose.discontinuation.v1").regex.search(text)
     for start, values in groups:
         phrase = _phrase(text, start)
-        term = _group_term(text, phrase, start, mentions)
+        ended = stopped is not None and stopped.start() < start
+        term = _group_term(text, phrase, start, mentions, ended)
         if term is None:
             continue
-        grade = _group_grade(text, phrase, start)
+        if ended:
+            term = _leading_to_discontinuation(term)
+        if values[0].grade is not None:
+            # Values each led by its grade are one event's, in one arm.
+            arm_of = _group_arms(sentence, [replace(values[0], grade=None)], previous_arms, mentions, arms_follow)
+            if arm_of is not None:
+                for value in values:
+                    if value.grade is not None and (value.n or value.percent):
+                        yield _record(sentence, rule_id, term.term, value.grade, arm_of[0], value.n, value.of,
+                                      value.percent)
+            continue
+        # Treatment-related deaths are grade 5 whatever grade the sentence named before them.
+        grade = "5" if term.term == "treatment-related death" else _group_grade(text, phrase, start)
         if grade is None:
             continue
-        arms = _group_arms(sentence, values, previous_arms, mentions, arms_follow)
+        others = tuple(s for s, _ in groups if s != start)
+        respective = _respective_terms(text, phrase, start) if len(values) == 2 and not any(
+            v.arm for v in values) else None
+        if respective is not None:
+            # "bilirubin and lipase elevations occurred in 9% and 18% of patients, respectively".
+            arm_of = _group_arms(sentence, values[:1], previous_arms, mentions, arms_follow, others)
+            if arm_of is not None:
+                for value, each in zip(values, respective, strict=True):
+                    if value.n or value.percent:
+                        yield _record(sentence, rule_id, each.term, grade, arm_of[0], value.n, value.of, value.percent)
+            continue
+        arms = _group_arms(sentence, values, previous_arms, mentions, arms_follow, others)
         if arms is None:
             continue
         if len(values) > 1:
             previous_arms = [a for a in arms if a is not None]
+        shared = _shared_with(text, phrase, start, grade) if len(values) == 1 else None
         for value, arm in zip(values, arms, strict=True):
             if value.n or value.percent:
                 yield _record(sentence, rule_id, term.term, grade, arm, value.n, value.of, value.percent)
+                if shared is not None:
+                    yield _record(sentence, rule_id, shared[0].term, shared[1], arm, value.n, value.of, value.percent)
+
+
+def _respective_terms(text: str, phrase: tuple[int, str], start: int) -> tuple[Term, Term] | None:
+    """Two events 'A and B' whose values follow 'respectively' (a noun after B may belong to both:
+    "bilirubin and lipase elevations"), or None."""
+    if not re.search(r"\brespectively\b", text[start : start + 80], re.IGNORECASE):
+        return None
+    _, words = phrase
+    last = known_suffix(words)
+    if last is None or not re.search(r"\s+and\s*$", words[: last[1]]):
+        return None
+    head = re.sub(r"\s+and\s*$", "", words[: last[1]])
+    first = known_suffix(head)
+    shared = words[last[1] :].split()[-1]
+    if len(words[last[1] :].split()) > 1:
+        # "lipase elevations": try the first event with the noun of the second.
+        first = known_suffix(f"{head} {shared}") or first
+    if first is None or first[0].term == last[0].term:
+        return None
+    return first[0], last[0]
+
+
+# "... occurred in 8 (31%) patients each": the count belongs to each event named before it.
+_EACH = re.compile(r"^[^.;]{0,40}?\b(?:patients|subjects|participants|cases)?\s*each\b", re.IGNORECASE)
+
+
+def _shared_with(text: str, phrase: tuple[int, str], start: int, grade: GradeBand) -> tuple[Term, GradeBand] | None:
+    """The first of two events 'A and B occurred in N patients each', with its grade band."""
+    if not _EACH.match(text[start:]):
+        return None
+    _, words = phrase
+    last = known_suffix(words)
+    if last is None:
+        return None
+    head = words[: last[1]].rstrip()
+    spans = grade_spans(head)
+    own = spans[-1] if spans and spans[-1].end == len(head) else None
+    if own is not None:
+        # "grade 3 rash and grade 3 diarrhea": the second event's own grade is no part of the first.
+        head = head[: own.start].rstrip()
+    if not re.search(r"\s+and$", head):
+        return None
+    head = re.sub(r"\s+and$", "", head)
+    first = known_suffix(head)
+    if first is None:
+        return None
+    bands = [s.band for s in grade_spans(head) if s.band is not None]
+    return first[0], bands[-1] if bands else grade
 
 
 def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
@@ -271,14 +382,35 @@ def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
             continue
         content = rule("toxicity.prose.group_p_value.v1").regex.sub("", text[open_at + 1 : close_at])
         values, _ = _parse_values(content, open_at + 1)
-        count = rule("toxicity.prose.count_before_bracket.v1").regex.search(text, 0, open_at)
+        count = rule("toxicity.prose.count_of_before_bracket.v1").regex.search(text, 0, open_at) or rule(
+            "toxicity.prose.count_before_bracket.v1").regex.search(text, 0, open_at)
         if values and count is not None and len(values) == 1 and values[0].n is None:
             # "65 (31%)": the bracket holds the percent of the count printed before it.
             with_count, _ = _parse_values(text[count.start() : close_at + 1], count.start())
             values = with_count or values
+        values = values or _graded_values(content, open_at + 1)
         if values:
             found.append((open_at, values))
     return sorted(found, key=lambda g: g[0])
+
+
+def _graded_values(content: str, offset: int) -> list[ProseValue]:
+    """A bracket of values each led by its grade: "(any grade, 45%; grade 3, 5%)", "(all grades: 68%; grade 3/4: 7%)"."""
+    found: list[ProseValue] = []
+    at = 0
+    for part in content.split(";"):
+        spans = grade_spans(part)
+        lead = spans[0] if spans and not part[: spans[0].start].strip() else None
+        if lead is None or lead.band is None:
+            return []
+        rest = part[lead.end :]
+        rest_at = len(rest) - len(re.sub(r"^\s*[,:]?\s*", "", rest))
+        values, _ = _parse_values(rest[rest_at:], offset + at + lead.end + rest_at)
+        if len(values) != 1:
+            return []
+        found.append(replace(values[0], grade=lead.band))
+        at += len(part) + 1
+    return found if len(found) > 1 else []
 
 
 def _brackets(text: str) -> Iterator[tuple[int, int]]:
@@ -320,13 +452,13 @@ def _parse_values(content: str, offset: int, whole: bool = True) -> tuple[list[P
 
 def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
     g = match.groupdict()
-    n_text = g.get("n6") or g.get("n4") or g.get("n") or g.get("n2") or g.get("n3")
-    pct_text = g.get("pct6") or g.get("pct5") or g.get("pct4") or (g.get("pct") if not g.get("lt") else None) or (
-        g.get("pct2") if not g.get("lt2") else None)
+    n_text = g.get("n7") or g.get("n8") or g.get("n6") or g.get("n4") or g.get("n") or g.get("n2") or g.get("n3")
+    pct_text = g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10") or g.get("pct5") or g.get("pct4") or (
+        g.get("pct") if not g.get("lt") else None) or (g.get("pct2") if not g.get("lt2") else None)
     arm_text = g.get("arm") or g.get("arm5")
     arm = clean_arm(arm_text) if arm_text else None
     percent = parse_number(pct_text) if pct_text else None
-    return ProseValue(n=_count(n_text), of=_count(g.get("of6") or g.get("of")), percent=percent,
+    return ProseValue(n=_count(n_text), of=_count(g.get("of8") or g.get("of6") or g.get("of")), percent=percent,
                       arm=arm, start=offset + match.start())
 
 
@@ -338,10 +470,21 @@ def _phrase(text: str, start: int) -> tuple[int, str]:
     occurred = rule("toxicity.prose.occurred_in.v1").regex.search(phrase)
     if occurred:
         phrase = phrase[: occurred.start()]
+    counted = rule("toxicity.prose.count_tail.v1").regex.search(phrase)
+    if counted:
+        phrase = phrase[: counted.start()]
     return begin, phrase.rstrip()
 
 
-def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[ArmMention]) -> Term | None:
+def _leading_to_discontinuation(term: Term) -> Term:
+    """The term of an event that ended treatment, as readers name it."""
+    if term.term.startswith(("any ", "serious ")):
+        return Term("adverse event leading to discontinuation", True)
+    return Term(f"{term.term} leading to discontinuation", True)
+
+
+def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[ArmMention],
+                ended: bool = False) -> Term | None:
     begin, words = phrase
     found = known_suffix(words)
     if found is not None:
@@ -350,28 +493,61 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
     predicate = list(_PREDICATE.finditer(words))
     tail = words[predicate[-1].end() :] if predicate else words
     superlative = rule("toxicity.prose.superlative.v1").regex.search(tail)
-    names_arm = any(begin <= m.start < start for m in mentions)
-    bare = not re.sub(r"[\W\d_]+", "", _without_grades(tail))
+    in_phrase = [m for m in mentions if begin <= m.start < start]
+    names_arm = bool(in_phrase)
+    before_arm = known_suffix(text[begin : in_phrase[0].start].rstrip()) if names_arm else None
+    if before_arm is not None:
+        # "discontinued treatment owing to AEs in the A arm than in the B arm (38% vs 8%)": the event
+        # before the arms ended treatment; "with more severe neutropenia in the PE arm than in the FEC
+        # arm (12% vs 6%)": the values belong to that event in a severity the sentence does not grade.
+        return before_arm[0] if ended else None
+    graded = rule("toxicity.prose.aggregate_noun.v1").regex.search(tail)
+    if graded is not None and graded.group("graded") and not tail[graded.end() :].strip():
+        # "no differences in grade 4 events (28% and 27%)": graded events close the phrase.
+        return Term("any adverse event", True)
+    bare = _bare(tail) or (bool(predicate) and rule("toxicity.prose.plain_predicate.v1").regex.match(tail) is not None)
     if superlative or names_arm or bare:
-        return _subject_term(text)
+        return _subject_term(text, start)
     return None
+
+
+def _bare(phrase: str) -> bool:
+    """A phrase of counts only ("and 7 of 39 patients", "Eleven out of 41 patients"), naming no event."""
+    words = re.findall(r"[A-Za-z]+", re.sub(r"\b(?:out\s+of|of|and)\b", "", _without_grades(phrase), flags=re.IGNORECASE))
+    return all(words_to_int(word) is not None for word in words)
 
 
 def _without_grades(text: str) -> str:
     for span in reversed(grade_spans(text)):
         text = text[: span.start] + text[span.end :]
-    return re.sub(r"\b(?:overall|most\s+often)\b", "", text, flags=re.IGNORECASE)
+    return re.sub(r"\b(?:overall|most\s+often|a\s+total\s+of|in\s+total|patients|subjects|participants)\b", "", text,
+                  flags=re.IGNORECASE)
 
 
-def _subject_term(text: str) -> Term | None:
-    """The event a sentence is about: a known term opening it, or adverse events in general."""
+# Where the clause holding a value group ends: a later clause ("..., but there were no differences in
+# treatment-related deaths") does not make the group's events deaths or discontinuations.
+_CLAUSE_END = re.compile(r";|,\s+(?:but|whereas|while)\b", re.IGNORECASE)
+# "The incidence of grade 3 or 4 neutropenia was ...": the measure named before the event.
+_MEASURE = re.compile(r"^\s*(?:the\s+)?(?:overall\s+)?(?:incidence|rate|frequency|proportion)\s+of\s+", re.IGNORECASE)
+
+
+def _subject_term(text: str, until: int | None = None) -> Term | None:
+    """The event a sentence is about: a known term opening it, or adverse events in general
+    (unless the sentence, up to the values, counts discontinuations or deaths)."""
     verb = _PREDICATE.search(text)
-    subject = text[: verb.start()] if verb else text
+    subject = _MEASURE.sub("", text[: verb.start()] if verb else text)
+    clause = _CLAUSE_END.search(text, until) if until is not None else None
+    excluded = rule("toxicity.prose.aggregate_exclusion.v1").regex.search(text[: clause.start() if clause else None])
     term = known_prefix(_without_grades(subject), max_words=5)
     if term is not None:
-        return term
+        # "Treatment-related AEs led to discontinuation in ...": no adverse-event frequency.
+        return None if excluded and term.term.startswith(("any ", "serious ")) else term
     noun = rule("toxicity.prose.aggregate_noun.v1").regex.search(subject)
-    if noun is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(text):
+    if noun is None or excluded:
+        return None
+    qualified = known_suffix(subject[: noun.end()], max_words=3)
+    if qualified is not None and not qualified[0].term.startswith(("any ", "serious ")):
+        # "an acute GI toxicity score of 2": toxicity of one organ, not adverse events in general.
         return None
     serious = noun.group("serious") or noun.group("sae")
     return Term("serious adverse event" if serious else "any adverse event", True)
@@ -389,7 +565,7 @@ def _group_grade(text: str, phrase: tuple[int, str], start: int) -> GradeBand | 
 
 
 def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str],
-                mentions: list[ArmMention], follow: bool) -> list[str | None] | None:
+                mentions: list[ArmMention], follow: bool, starts: tuple[int, ...] = ()) -> list[str | None] | None:
     """One arm per value, or None when the arms cannot be told apart."""
     if len(values) > 1:
         labels = [v.arm for v in values]
@@ -397,6 +573,15 @@ def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str
             return labels
         if len(previous) == len(values):
             return list(previous)
+        # "in the A group than in the B group (53% vs 44%)": the arms named before the values, in order.
+        before = [m.label for m in mentions if m.start < values[0].start]
+        if len(before) == len(values) and len(set(before)) == len(before):
+            return before
+        # "with sorafenib versus placebo were rash (16% vs 1%)"; "... in arms A and B, respectively".
+        respectively = re.search(r"\brespectively\b", sentence.text, re.IGNORECASE) is not None
+        pairs = [p for p in arm_pairs(sentence) if p.start < values[0].start or respectively]
+        if len(values) == 2 and pairs:
+            return list(pairs[-1].labels if pairs[-1].start < values[0].start else pairs[0].labels)
         return None
     value = values[0]
     if value.arm:
@@ -405,6 +590,11 @@ def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str
         before = [m for m in mentions if m.start < value.start]
         after = [m for m in mentions if m.start > value.start]
         chosen = (after[0] if after else None) if follow else (before[-1] if before else None)
+        if follow and chosen is not None and any(value.start < s < chosen.start for s in starts) and re.search(
+                r"[:;]", sentence.text[value.start : chosen.start]):
+            # "130 of 646 (20%) had an SAE: 60 of 327 (18%) in the A group": the arm after the colon
+            # is the next value's, not this one's.
+            chosen = None
         if chosen is not None:
             return [chosen.label]
     return [None] if len(paper_arms(sentence.doc)) < 2 else None

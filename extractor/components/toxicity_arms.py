@@ -78,3 +78,28 @@ def arm_mentions(sentence: Sentence) -> list[ArmMention]:
 def _lettered(text: str) -> str:
     """'Arm  B' -> 'arm B', as clean_arm writes a lettered arm of a table header."""
     return clean_arm(text) or text
+
+
+@dataclass(frozen=True)
+class ArmPair:
+    """Two arms a sentence names as a pair ("with A versus B"): where, and their labels in order."""
+
+    start: int
+    labels: tuple[str, str]
+
+
+def arm_pairs(sentence: Sentence) -> list[ArmPair]:
+    """Pairs of arms named in a sentence, left to right."""
+    pairs = []
+    for match in rule("toxicity.arm.pair.v1").regex.finditer(sentence.text):
+        if match.group("a3"):
+            noun = "arm" if match.group("arms").lower().startswith("arm") else "group"
+            labels = (f"{noun} {match.group('a3').upper()}", f"{noun} {match.group('b3').upper()}")
+        else:
+            first = clean_arm(match.group("a") or match.group("a2"))
+            second = clean_arm(match.group("b") or match.group("b2"))
+            if not first or not second or first.lower() == second.lower():
+                continue
+            labels = (first, second)
+        pairs.append(ArmPair(match.start(), labels))
+    return pairs

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from extractor.components.toxicity_terms import clean_arm, clean_text, grade_band, normalise_term, rule, rules
+from extractor.components.toxicity_terms import Term, clean_arm, clean_text, grade_band, normalise_term, rule, rules
 from extractor.numbers import normalise_number_text, parse_int, parse_number
 from extractor.sentence import Sentence
 from schemas import AdverseEvent, Table, TableCell, TableRow
@@ -30,6 +30,9 @@ _GRADE_ZERO = re.compile(r"^\s*0\s*$")
 _HEADER_FOOTNOTE = re.compile(r"(?<=\d)[a-d*\u2020\u2021\u00a7]+\s*$")
 _GRADE_WORD = re.compile(r"\bgrades?\b", re.IGNORECASE)
 _GRADE_HEADER = re.compile(r"^(?:ctcae\s+|nci\s+|toxicity\s+|worst\s+)?grades?$")
+# A footnote letter printed against the label's last word: "Neutropeniaa", "Rashb".
+_TOUCHING_FOOTNOTE = re.compile(r"[a-z]{3}([a-f])\s*$")
+_DECIMAL = re.compile(r"[.\u00b7]\d")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,11 @@ class TableFacts:
     kind: str | None
     columns: dict[int, Column]
     default_grade: GradeBand
+    # Whether "a/b" cells are patients of patients assessed: not when any prints a > b
+    # ("Heart (single/multiple) 4/8 2/0" counts two kinds of event, not 4 of 8).
+    fractions: bool
+    # Labels X of rows printed beside a row "No X" ("ADT" / "No ADT"): strata of a covariate.
+    strata: frozenset[str]
 
 
 # Facts of the tables read lately, by id (the table is kept with them, so an id is never reused).
@@ -77,11 +85,35 @@ def table_facts(table: Table) -> TableFacts:
     headers = header_rows(table, width)
     kind = table_kind(table, headers)
     columns = column_meanings(headers, width) if kind is not None else {}
-    facts = TableFacts(width, headers, kind, columns, grade_band(table.caption or "") or "any")
+    if _caption_percent(table.caption or "", headers):
+        columns = {c: replace(column, percent_only=True) for c, column in columns.items()}
+    facts = TableFacts(width, headers, kind, columns, grade_band(table.caption or "") or "any",
+                       _fractions(table), _strata(table))
     if len(_TABLES) >= _TABLES_SIZE:
         _TABLES.clear()
     _TABLES[id(table)] = (table, facts)
     return facts
+
+
+_FRACTION = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\b")
+
+
+def _fractions(table: Table) -> bool:
+    """False when a body cell prints 'a/b' with a > b: the table's slashes pair two counts."""
+    for row in table.rows:
+        if row.header:
+            continue
+        for cell in row.cells[1:]:
+            match = _FRACTION.match(cell.text)
+            if match and int(match.group(1)) > int(match.group(2)):
+                return False
+    return True
+
+
+def _strata(table: Table) -> frozenset[str]:
+    """X for each row labelled "No X": the row X beside it is a stratum, not an event."""
+    labels = (clean_text(row.cells[0].text) for row in table.rows if row.cells and not row.header)
+    return frozenset(label[3:].strip() for label in labels if label.startswith("no ") and len(label) > 4)
 
 
 def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
@@ -109,7 +141,7 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
         row_grade = row_grade or _bare_grade(first.text)
         if row_grade is None:
             return
-    if first is None or term is None:
+    if first is None or term is None or clean_text(first.text) in facts.strata:
         return
     section_grade, period = section_context(table, row, headers, width)
     default_grade = facts.default_grade
@@ -117,7 +149,7 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
     for col, cell in placed:
         column = columns.get(col)
         value = parse_cell(cell.text, column.percent_only) if column is not None and cell is not first else None
-        if column is None or value is None:
+        if column is None or value is None or (value.of is not None and not facts.fractions):
             continue
         grade = column.grade or row_grade or section_grade or default_grade
         arm = ", ".join(filter(None, [column.arm, period])) or None
@@ -178,8 +210,9 @@ def _term_cell(placed: list[tuple[int, TableCell]], columns: dict[int, Column]) 
     for col, cell in placed:
         if col in columns and (cell.text.strip().lower() in _EMPTY_VALUES or parse_cell(cell.text, False)):
             break
-        if re.search(r"[A-Za-z]{3}", cell.text) or (term is None and _BARE_GRADE_ROW.match(cell.text)):
-            # A bare grade label ("III–IV") stands for the term heading its block.
+        known = term is None and re.search(r"[A-Za-z]", cell.text) and (found := normalise_term(cell.text)) and found.known
+        if re.search(r"[A-Za-z]{3}", cell.text) or (term is None and _BARE_GRADE_ROW.match(cell.text)) or known:
+            # A bare grade label ("III–IV") stands for the term heading its block; a short known label ("≥1 AE") names one.
             term = cell
     return term
 
@@ -198,6 +231,13 @@ def header_rows(table: Table, width: int) -> list[TableRow]:
     """The header rows: those the parser marked, else the leading rows that hold no value cell."""
     marked = [row for row in table.rows if row.header]
     if marked:
+        # Rows the parser left in the body right under its header, with labels over two or more
+        # value columns and no value ("Adverse event | All grades | Grade 1-2 | Grade≥3 ..."), head too.
+        for row in table.rows[len(marked):] if all(r.header for r in table.rows[: len(marked)]) else []:
+            labels = [cell for col, cell in grid_cells(row, width) if col > 0 and cell.text.strip()]
+            if len(labels) < 2 or not all(_is_label(cell.text) for cell in labels):
+                break
+            marked.append(row)
         return marked
     leading = []
     for row in table.rows:
@@ -206,6 +246,12 @@ def header_rows(table: Table, width: int) -> list[TableRow]:
             break
         leading.append(row)
     return leading if len(leading) < len(table.rows) else []
+
+
+def _is_label(text: str) -> bool:
+    """A cell naming what a column holds ("All grades", "N (%)"), not a value ("0", "NA", "12 (5%)")."""
+    cleaned = " ".join(text.split()).lower()
+    return bool(re.search(r"[a-z]", cleaned)) and cleaned not in _EMPTY_VALUES and parse_cell(text, True) is None
 
 
 def _same_row(row: TableRow, other: TableRow) -> bool:
@@ -231,13 +277,32 @@ def table_kind(table: Table, headers: list[TableRow]) -> str | None:
 def row_term(text: str, known_only: bool = False) -> str | None:
     """The record term of a row's first cell, or None when the row is not an adverse event."""
     text = _GLUED_FOOTNOTE.sub("", text.strip())
+    text = rule("toxicity.row.unit_suffix.v1").regex.sub("", text)
     cleaned = clean_text(text)
-    if not re.search(r"[a-z]{3}", cleaned) or len(cleaned.split()) > 12:
-        return None
     term = normalise_term(text)
+    # A label needs a word of three letters, unless the lexicon knows it ("≥1 AE").
+    if not (re.search(r"[a-z]{3}", cleaned) or (term is not None and term.known)) or len(cleaned.split()) > 12:
+        return None
+    if term is not None and not term.known:
+        term = _without_touching_footnote(text) or term
     if term is None or (not term.known and (known_only or rule("toxicity.row.not_event.v1").regex.search(cleaned))):
         return None
     return term.term
+
+
+def _without_touching_footnote(text: str) -> Term | None:
+    """The term of a label whose footnote letter touches its last word ("Neutropeniaa",
+    "Hemoglobin elevationb"): when the label without it is a known term, or its last word then
+    ends like a medical noun and the letter cannot end one."""
+    match = _TOUCHING_FOOTNOTE.search(text)
+    if match is None:
+        return None
+    term = normalise_term(text[: match.start(1)])
+    if term is None:
+        return None
+    if term.known or rule("toxicity.row.noun_ending.v1").regex.search(text[: match.start(1)]):
+        return term
+    return None
 
 
 def grid_width(table: Table) -> int:
@@ -311,7 +376,34 @@ def column_meanings(headers: list[TableRow], width: int) -> dict[int, Column]:
             if column.grade is None and labelled:
                 others = [cell for cell in covering[c] if cell is not labelled[-1]]
                 columns[c] = replace(column, grade="any", arm=_arm(others, len(value_columns)))
-    return columns
+    return _grouped(columns, covering, len(value_columns))
+
+
+def _grouped(columns: dict[int, Column], covering: dict[int, list[TableCell]], n_value_columns: int) -> dict[int, Column]:
+    """Columns that would share an arm and grade ("Overall population" and "Japanese patients",
+    each over "Axitinib", "Sorafenib") told apart by the group header above their arm."""
+    shared: dict[tuple[str | None, GradeBand | None], list[int]] = {}
+    for c, column in columns.items():
+        if column.arm is not None:
+            shared.setdefault((column.arm, column.grade), []).append(c)
+    grouped = dict(columns)
+    for (arm, _), cols in shared.items():
+        groups = [next((clean_text(cell.text) for cell in covering[c]
+                        if 1 < cell.colspan < n_value_columns and _is_group_label(cell.text, arm)), None) for c in cols]
+        # Only labels that differ tell the columns apart ("Number" and "%" under one arm are one value).
+        if len(cols) < 2 or None in groups or len(set(groups)) < len(groups):
+            continue
+        for c, group in zip(cols, groups, strict=True):
+            grouped[c] = replace(columns[c], arm=f"{arm}, {group}")
+    return grouped
+
+
+def _is_group_label(text: str, arm: str | None) -> bool:
+    """A header naming a group of columns: no grade, unit or scale, and not the arm itself."""
+    cleaned = clean_text(text)
+    return bool(cleaned) and grade_band(text) is None and not _BARE_BAND.match(text) and not (
+        rule("toxicity.column.unit_only.v1").regex.match(text) or _GRADING_SCALE.search(text)
+        or _ALL_GRADES.match(cleaned) or (arm is not None and cleaned == arm.lower()))
 
 
 def _is_grade_row(placed: list[tuple[int, TableCell]]) -> bool:
@@ -339,6 +431,14 @@ def _arm(cells: list[TableCell], n_value_columns: int) -> str | None:
         if label is not None:
             return label
     return None
+
+
+def _caption_percent(caption: str, headers: list[TableRow]) -> bool:
+    """A caption saying its numbers are percents ("toxicity (% of cycles)") over headers naming no count."""
+    header = " ".join(cell.text for row in headers for cell in row.cells)
+    count_named = rule("toxicity.column.count_named.v1").regex
+    return bool(rule("toxicity.table.percent_caption.v1").regex.search(caption)) and not (
+        count_named.search(caption) or count_named.search(header))
 
 
 def _percent_only(cells: list[TableCell]) -> bool:
@@ -403,7 +503,8 @@ def parse_cell(text: str, percent_only: bool) -> Value | None:
             number = parse_number(groups["num"])
             if percent_only:
                 percent = number
-            else:
+            elif not _DECIMAL.search(groups["num"]):
+                # "17.0" under a column that names no unit is a percent or a mean, never a count.
                 n = parse_int(groups["num"])
         if not n and not percent:
             return None

@@ -21,13 +21,16 @@ _ATTRIBUTION = re.compile(
 # "Total number of patients with at least one adverse event" is "any adverse event".
 _AT_LEAST_ONE = re.compile(
     r"^(?:(?:total\s+)?(?:number\s+of\s+)?(?:patients|subjects|participants)\s+with\s+)?"
-    r"(?:at\s+least\s+one|any|>=\s*1|\u2265\s*1)\s+(?=(?:treatment-emergent\s+)?(?:adverse|ae|serious|toxicit))"
+    r"(?:at\s+least\s+(?:one|1)|any|>=\s*1|[\u2265\u2a7e]\s*1)\s+(?=(?:treatment-emergent\s+)?(?:adverse|ae|serious|toxicit))"
 )
 _DIRECTIONS = {
     "increased": "increased", "increase": "increased", "elevated": "increased", "elevation": "increased",
     "elevations": "increased", "raised": "increased", "high": "increased", "rise": "increased",
     "decreased": "decreased", "decrease": "decreased", "low": "decreased", "reduced": "decreased",
+    "reduction": "decreased", "decline": "decreased",
 }
+# Prepositions joining a direction to its analyte: "elevation of ALT", "reduction in ejection fraction".
+_LAB_PREPOSITIONS = frozenset({"in", "of"})
 # Words naming the organ of a laboratory row ("Liver AST", "Renal creatinine").
 _ORGAN_PREFIXES = frozenset({"liver", "hepatic", "renal", "kidney", "blood", "serum"})
 _BANDS: dict[tuple[int, int], GradeBand] = {
@@ -108,7 +111,7 @@ _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kapp
 
 def normalise_term(printed: str) -> Term | None:
     """The record term for a printed term; None when nothing is left once grades are removed."""
-    text = unify_dashes(printed)
+    text = rule("toxicity.term.anc_qualifier.v1").regex.sub(lambda m: f" with {m.group('what')}", unify_dashes(printed))
     qualifier = ""
     excluding = _EXCLUDING.search(text)
     if excluding:
@@ -121,14 +124,40 @@ def normalise_term(printed: str) -> Term | None:
     text = _AT_LEAST_ONE.sub("any ", text)
     if not text:
         return None
-    found = lookup(text)
+    text = _injection_site(text)
+    found = lookup(text) or _slashed(text)
     if found is None:
         return Term(text + qualifier, False)
     if found != text and _keeps_printed(text, printed, found):
         # A kept term is written singular when the lexicon knows it so ("infusion reactions").
-        singular = text[:-1] if text.endswith("s") and text[:-1] in _terms() else text
-        return Term(singular + qualifier, True)
+        return Term(_singular(text) + qualifier, True)
     return Term(found + qualifier, True)
+
+
+def _singular(text: str) -> str:
+    """A kept plural written singular when the lexicon knows the singular ("second primary malignancies")."""
+    for plural, singular in (("ies", "y"), ("s", "")):
+        if text.endswith(plural) and text[: -len(plural)] + singular in _terms():
+            return text[: -len(plural)] + singular
+    return text
+
+
+def _injection_site(text: str) -> str:
+    """'pain in injection area' -> 'injection site pain', as CTCAE names local reactions."""
+    match = rule("toxicity.term.injection_site.v1").regex.fullmatch(text)
+    return f"injection site {match.group('what')}" if match else text
+
+
+def _slashed(text: str) -> str | None:
+    """Terms joined by a slash, each known ('ostealgia/myosalgia' -> 'bone pain/myalgia'), or None."""
+    parts = text.split("/")
+    if len(parts) < 2:
+        return None
+    # Laboratory parts stay as printed ("AST/ALT"): only the term lexicon's rows are joined.
+    found = [_terms().get(part.strip()) or _terms().get(part.strip()[:-1]) for part in parts]
+    if not all(found):
+        return None
+    return "/".join(f for f in found if f)
 
 
 def _keeps_printed(text: str, printed: str, found: str) -> bool:
@@ -159,7 +188,7 @@ def lookup(text: str) -> str | None:
 def _lab_term(text: str) -> str | None:
     words = text.replace(" level", "").split()
     direction = next((_DIRECTIONS[w] for w in words if w in _DIRECTIONS), None)
-    rest = [w for w in words if w not in _DIRECTIONS]
+    rest = [w for w in words if w not in _DIRECTIONS and not (direction and w in _LAB_PREPOSITIONS)]
     while len(rest) > 1 and rest[0] in _ORGAN_PREFIXES:
         if " ".join(rest) in _lab_tests():
             break
@@ -185,14 +214,24 @@ def known_suffix(phrase: str, max_words: int = 6) -> tuple[Term, int] | None:
     return None
 
 
-def known_prefix(phrase: str, max_words: int = 6) -> Term | None:
-    """The longest known term within the first words of a phrase (parentheticals dropped)."""
+# Words after which a term has ended ("grade 3 rash and ...", "grade 4 sepsis requiring ...").
+_TERM_END = frozenset({"and", "or", "in", "with", "requiring", "that", "which", "after", "during", "on", "leading",
+                       "resulting", "while", "whereas", "was", "were", "but", "at", "of", "due", "following", "for"})
+
+
+def known_prefix(phrase: str, max_words: int = 6, bounded: bool = False) -> Term | None:
+    """The longest known term within the first words of a phrase (parentheticals dropped); with
+    ``bounded``, only a term the phrase ends after ("erythema", not "erythema multiforme")."""
     words = _PARENTHETICAL.sub("", phrase).split()
     for first in range(min(3, len(words))):
         for size in range(min(max_words, len(words) - first), 0, -1):
             term = normalise_term(" ".join(words[first : first + size]))
-            if term is not None and term.known:
-                return term
+            if term is None or not term.known:
+                continue
+            after = words[first + size].lower() if first + size < len(words) else None
+            if bounded and after is not None and not (after in _TERM_END or not after[:1].isalpha()):
+                return None
+            return term
     return None
 
 
@@ -254,6 +293,8 @@ def _grade_number(text: str | None) -> int | None:
 def clean_arm(text: str) -> str | None:
     """An arm label from a header or sentence: no size, no 'group'/'arm'; a capitalised word lower-cased."""
     text = " ".join(unify_dashes(text).split())
+    # A footnote mark after the arm size: "Topotecan (n =29)a".
+    text = re.sub(r"(?<=[)\]])\s?[a-f*\u2020\u2021\u00a7]{1,2}$", "", text)
     match = rule("toxicity.arm.header_label.v1").regex.match(text)
     if match:
         text = match.group("arm")
