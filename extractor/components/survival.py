@@ -82,12 +82,15 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
             # "relapse or survival ... 46% vs 54% ... and 50% vs 47%, respectively": not all the endpoint's.
             continue
         last = group[-1]
-        values = _values(text, last.end, reach_end)
+        # An endpoint named where the reach ends may own a value printed right before it ('82% for OS').
+        next_endpoint = any(m.start == reach_end and m.time_to_event for m in mentions)
+        values = _values(text, last.end, reach_end, next_endpoint)
         # "PFS and OS were 2.7 and 5.3 months, respectively, for arm A, and 3.8 and 6.9 months ... for arm B":
         # the endpoints' values in order, once per arm.
         if not values or (len(group) > 1 and len(values) % len(group)):
             continue
-        at = rule("timepoint_at").regex.search(text, last.end, reach_end)
+        at = rule("timepoint_at").regex.search(text, last.end, reach_end) or rule("timepoint_lasting").regex.search(
+            text, last.end, reach_end)
         shared = next((t for t in (_timepoint_before(text, m) for m in group) if t), None)
         listed = _timepoint_list(text, last.end, reach_end) or _timepoint_list_before(text, group[0])
         values = _pair_arms(text, values)
@@ -145,8 +148,9 @@ def _groups(text: str, mentions: list[Mention], limit: int) -> Iterator[tuple[li
         group = []
 
 
-def _values(text: str, start: int, end: int) -> list[Value]:
-    """Numbers of an endpoint between its mention and the end of its reach."""
+def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> list[Value]:
+    """Numbers of an endpoint between its mention and the end of its reach (where ``next_endpoint``
+    says another time-to-event outcome is named)."""
     tokens = []
     for role in ("median", "rate", "shared_unit"):
         tokens += [m for m in rule(role).regex.finditer(text, start, end)]
@@ -186,6 +190,9 @@ def _values(text: str, start: int, end: int) -> list[Value]:
             low = high = level = None
         elif printed_after is not None:
             token_end += printed_after.end()
+        if next_endpoint and rule("next_endpoints").regex.fullmatch(text, token_end, end):
+            # '... and 82% for overall survival': the value of the endpoint named next.
+            break
         arm = _arm_before(gap) or _arm_after(text[token_end:end])
         values.append(Value(token.start(), token_end, value, unit, low, high, level, arm))
         position = token_end
@@ -290,6 +297,7 @@ def _timepoints(numbers: list[float | None], unit_printed: str) -> list[str]:
 
 def _timepoint_before(text: str, mention: Mention) -> str | None:
     match = rule("timepoint_before").regex.search(text[max(0, mention.start - 40) : mention.start])
+    match = match or rule("timepoint_clause_lead").regex.search(text[max(0, mention.start - 50) : mention.start])
     return _timepoint(match) if match else None
 
 
