@@ -31,7 +31,8 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
     others = [r.regex for r in rules if r.rule.fields.get("role") == "not_patients"]
     per_arm = [r.regex for r in rules if r.rule.fields.get("role") == "per_arm"]
     subset = [r.regex for r in rules if r.rule.fields.get("role") == "subset_before"]
-    other_study = [r.regex for r in rules if r.rule.fields.get("role") == "other_study_before"]
+    other_study = [r.regex for r in rules if r.rule.fields.get("role") in ("other_study_before", "citation_before")]
+    list_after = [r.regex for r in rules if r.rule.fields.get("role") == "list_after"]
     text = sentence.text
     # A sentence planning the trial gives no count of it (its ages are still read).
     planned = any(r.regex.search(text) for r in rules if r.rule.fields.get("role") == "planned")
@@ -45,7 +46,10 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
                 before = text[: match.start("n") if groups.get("n") else match.start()]
                 if planned or any(o.search(before) for o in other_study):
                     continue
-                raw = next((groups[g] for g in ("n", "n2", "n3", "n4") if groups.get(g)), None)
+                group = next((g for g in ("n", "n2", "n3", "n4") if groups.get(g)), None)
+                if group and any(p.match(text, match.end(group)) for p in list_after):
+                    continue
+                raw = groups[group] if group else None
                 value = parse_number(raw) if raw else None
                 if field == "n_enrolled" and (any(p.match(text[match.end() :]) for p in per_arm)
                                               or any(s.search(before) for s in subset)):
