@@ -39,7 +39,7 @@ def parse_int(text: str) -> int | None:
 def words_to_int(text: str) -> int | None:
     """'Forty-three' -> 43, 'Eight hundred and six' -> 806; None when not a number phrase."""
     lexicon = load_yaml("number_words.yaml")
-    words = [w for w in re.split(r"[\s\-]+", text.strip().lower()) if w and w != "and"]
+    words = [w for w in re.split(r"[\s\-]+", unify_dashes(text).strip().lower()) if w and w != "and"]
     if not words:
         return None
     total, current = 0, 0

@@ -109,6 +109,8 @@ def _phase(records: list[TrialPhase]) -> str | None:
 
 
 _ARM_WORD = re.compile(r"[a-z0-9]+")
+# Words joining the drugs of an arm, printed either way ('chemotherapy and/plus bevacizumab').
+_ARM_JOINERS = frozenset({"and", "plus", "with"})
 _RANDOMIZED = re.compile(r"\brandomi[sz]|\brandomly\b", re.IGNORECASE)
 
 
@@ -150,8 +152,10 @@ def _entries(model: type[M], records: list[R], fields: Callable[[R], dict[str, A
     """One summary entry per distinct fact, fuller entries absorbing the ones they subsume."""
     rows = [(fields(r), _quote(r)) for r in records]
     kept: list[tuple[dict[str, Any], str]] = []
-    for row, quote in rows:
-        if any(_subsumes(other, row) and other != row for other, _ in rows):
+    for i, (row, quote) in enumerate(rows):
+        # Two rows each subsuming the other (arms named alike) keep the first.
+        if any(_subsumes(other, row) and other != row and (j < i or not _subsumes(row, other))
+               for j, (other, _) in enumerate(rows)):
             continue
         if all(other != row for other, _ in kept):
             kept.append((row, quote))
@@ -168,7 +172,8 @@ def _subsumes(fuller: dict[str, Any], row: dict[str, Any]) -> bool:
 def _same_arm(fuller: Any, arm: Any) -> bool:
     if not isinstance(fuller, str) or not isinstance(arm, str):
         return False
-    words, fuller_words = set(_ARM_WORD.findall(arm.lower())), set(_ARM_WORD.findall(fuller.lower()))
+    words = set(_ARM_WORD.findall(arm.lower())) - _ARM_JOINERS
+    fuller_words = set(_ARM_WORD.findall(fuller.lower())) - _ARM_JOINERS
     return bool(words) and words <= fuller_words
 
 

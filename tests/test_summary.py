@@ -175,3 +175,14 @@ def test_a_dose_range_is_written_without_a_dose() -> None:
     [arm] = build_summary(document, [ranged]).arms
     [drug] = arm.drugs
     assert (drug.drug, drug.dose, drug.unit, drug.route) == ("epirubicin", None, None, "IV")
+
+
+def test_one_rate_with_its_arm_named_and_or_plus_is_listed_once() -> None:
+    def rate(arm: str, quote: str) -> TimeToEvent:
+        return TimeToEvent(arm=arm, endpoint="OS", measure="rate", value=67, unit="%", timepoint="2 years",
+                           ci_low=50, ci_high=80, provenance=[prov(quote)])
+
+    both = [rate("AZA plus sorafenib", "2-year OS was 67%"), rate("AZA and sorafenib", "Median OS was 6.2")]
+    assert [t.arm for t in build_summary(DOCUMENT, both).time_to_event] == ["AZA plus sorafenib"]
+    other = [rate("AZA plus sorafenib", "2-year OS was 67%"), rate("AZA alone", "Median OS was 6.2")]
+    assert len(build_summary(DOCUMENT, other).time_to_event) == 2

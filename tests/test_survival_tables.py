@@ -6,7 +6,7 @@ import pytest
 
 from extractor.parsers import parse_paper
 from extractor.pipeline import extract_records
-from schemas import EvidenceRecord, HazardRatio, TimeToEvent
+from schemas import Document, EvidenceRecord, HazardRatio, Section, Table, TableCell, TableRow, TimeToEvent
 from tests.conftest import PAPERS
 
 
@@ -52,3 +52,43 @@ def test_hazard_ratio_with_ci_in_the_next_column_and_a_footnoted_p() -> None:
 def test_rate_rows_of_response_are_not_time_to_event() -> None:
     assert _from_row("PMC2855860", TimeToEvent, "Clinical benefit rate") == []
     assert _from_row("PMC2855860", HazardRatio, "Objective response rate") == []
+
+
+def _table_document(caption: str, rows: list[list[str]]) -> Document:
+    """A document of one table: the first row its header; a row of one cell labels a block of rows."""
+    text = "\n".join([caption, *(" ".join(row) for row in rows)])
+    start = len(caption) + 1
+    table_rows = []
+    for index, row in enumerate(rows):
+        cells, pos = [], start
+        for column, cell in enumerate(row):
+            cells.append(TableCell(text=cell, start=pos, end=pos + len(cell), header=index == 0, column=column))
+            pos += len(cell) + 1
+        table_rows.append(TableRow(cells=cells, start=start, end=pos - 1, header=index == 0))
+        start = pos
+    table = Table(label=None, caption=caption, section="results", start=0, end=len(text), rows=table_rows)
+    return Document(paper_id="0" * 16, source_path="<test>", stem="test", format="text", text=text,
+                    sections=[Section(label="results", title=None, start=0, end=len(text))], tables=[table])
+
+
+def test_rows_below_a_timepoint_row_take_its_timepoint() -> None:
+    document = _table_document("Table 3 Survival by arm", [
+        ["Endpoint", "Arm A, %", "Arm B, %", "HR (95% CI)"],
+        ["Two-year analysis"],
+        ["Overall survival", "81", "70", "0.62 (0.40-0.95)"],
+        ["At 4 years"],
+        ["Overall survival", "66", "58", "0.70 (0.50-0.98)"],
+    ])
+    got = sorted((r.arm, r.value, r.timepoint) for r in extract_records(document) if isinstance(r, TimeToEvent))
+    assert got == [("Arm A", 66.0, "4 years"), ("Arm A", 81.0, "2 years"), ("Arm B", 58.0, "4 years"),
+                   ("Arm B", 70.0, "2 years")]
+
+
+def test_a_block_row_that_is_not_only_a_timepoint_gives_none() -> None:
+    document = _table_document("Table 3 Survival by arm", [
+        ["Endpoint", "Arm A, %", "Arm B, %"],
+        ["Patients relapsing within 2 years"],
+        ["Overall survival", "41", "30"],
+    ])
+    got = sorted((r.arm, r.value, r.timepoint) for r in extract_records(document) if isinstance(r, TimeToEvent))
+    assert got == [("Arm A", 41.0, None), ("Arm B", 30.0, None)]

@@ -85,6 +85,9 @@ def endpoint_mentions(text: str) -> list[Mention]:
     text = unify_dashes(text)
     for match in lexicon.regex.finditer(text):
         endpoint, kind = lexicon.abbreviations.get(match.group()) or lexicon.phrases[_phrase_key(match.group())]
+        if endpoint == "OS" and match.group().lower() == "survival" and _unlisted_free().search(text, 0, match.start()):
+            # 'SRE-free survival', 'symptom-free survival': an outcome the lexicon does not name, not OS.
+            endpoint, kind = None, OTHER_TTE
         if mentions and _is_bracketed_alias(text, mentions[-1], match.start(), endpoint):
             last = mentions[-1]
             close = re.match(r"[^)\]]*[)\]]", text[match.end() :])
@@ -157,6 +160,11 @@ def row_outcome(sentence: Sentence) -> Mention | None:
         if mention_at(row_label(above)) is not None:
             return None
     return None
+
+
+@cache
+def _unlisted_free() -> re.Pattern[str]:
+    return next(r.regex for r in load_rules("survival.yaml") if r.rule.fields.get("role") == "unlisted_free")
 
 
 @cache

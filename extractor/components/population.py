@@ -31,7 +31,11 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
     others = [r.regex for r in rules if r.rule.fields.get("role") == "not_patients"]
     per_arm = [r.regex for r in rules if r.rule.fields.get("role") == "per_arm"]
     subset = [r.regex for r in rules if r.rule.fields.get("role") == "subset_before"]
+    other_study = [r.regex for r in rules if r.rule.fields.get("role") in ("other_study_before", "citation_before")]
+    list_after = [r.regex for r in rules if r.rule.fields.get("role") == "list_after"]
     text = sentence.text
+    # A sentence planning the trial gives no count of it (its ages are still read).
+    planned = any(r.regex.search(text) for r in rules if r.rule.fields.get("role") == "planned")
     for rule in rules:
         if rule.rule.fields.get("role") or not rule.may_match(text):
             continue
@@ -39,11 +43,16 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
             groups = match.groupdict()
             field = rule.rule.fields.get("field")
             if field is not None:
-                raw = next((groups[g] for g in ("n", "n2", "n3") if groups.get(g)), None)
+                before = text[: match.start("n") if groups.get("n") else match.start()]
+                if planned or any(o.search(before) for o in other_study):
+                    continue
+                group = next((g for g in ("n", "n2", "n3", "n4", "n5") if groups.get(g)), None)
+                if group and any(p.match(text, match.end(group)) for p in list_after):
+                    continue
+                raw = groups[group] if group else None
                 value = parse_number(raw) if raw else None
                 if field == "n_enrolled" and (any(p.match(text[match.end() :]) for p in per_arm)
-                                              or any(s.search(text[: match.start("n") if groups.get("n") else match.start()])
-                                                     for s in subset)):
+                                              or any(s.search(before) for s in subset)):
                     continue
                 if value is not None and value >= 1:
                     yield _value(sentence, field, value, rule.id, rule.confidence)

@@ -17,6 +17,7 @@ from extractor.components.endpoints import (
     row_label,
     row_outcome,
 )
+from extractor.components.rates import section_row_label
 from extractor.numbers import parse_number
 from extractor.patterns import CompiledRule, load_rules
 from extractor.sentence import Sentence
@@ -29,6 +30,7 @@ MAX_NEXT_GAP = 120
 # A median is a time to an event; a cumulative incidence of relapse is reported as a rate.
 MEDIAN_ENDPOINTS = frozenset({"OS", "EFS", "DFS", "RFS", "PFS", "DOR"})
 _LIST_NUMBER = re.compile(r"\d+(?:[.\u00b7]\d+)?")
+_LIST_UNIT = re.compile(r"\b(?:years?|yrs?|months?)\b", re.IGNORECASE)
 _UNITS: dict[str, TimeUnit] = {"mo": "months", "wk": "weeks", "da": "days", "d": "days", "we": "weeks", "%": "%"}
 _ARM_STOPWORDS = frozenset({
     "the", "all", "both", "each", "median", "ci", "patients", "this", "that", "those", "whole", "entire",
@@ -65,6 +67,8 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
     # Every record is a value of an endpoint mention: none can be named, none can be found.
     if not may_mention_endpoint(text) or rule("hypothetical").search(text):
         return
+    if sentence.section == "methods" and rule("hypothetical_methods").search(text):
+        return
     other_work = rule("other_work").search(text)
     limit = other_work.start() if other_work else len(text)
     mentions = [m for m in endpoint_mentions(text) if m.end <= limit
@@ -74,13 +78,19 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
     for group, reach_end in _groups(text, mentions, limit):
         if any(m.kind != ENDPOINT for m in group) or rule("mean_before").regex.search(text[: group[0].start]):
             continue
+        if _RESPECTIVELY.search(text) and rule("coordinated_before").regex.search(text[: group[0].start]):
+            # "relapse or survival ... 46% vs 54% ... and 50% vs 47%, respectively": not all the endpoint's.
+            continue
         last = group[-1]
-        values = _values(text, last.end, reach_end)
+        # An endpoint named where the reach ends may own a value printed right before it ('82% for OS').
+        next_endpoint = any(m.start == reach_end and m.time_to_event for m in mentions)
+        values = _values(text, last.end, reach_end, next_endpoint)
         # "PFS and OS were 2.7 and 5.3 months, respectively, for arm A, and 3.8 and 6.9 months ... for arm B":
         # the endpoints' values in order, once per arm.
         if not values or (len(group) > 1 and len(values) % len(group)):
             continue
-        at = rule("timepoint_at").regex.search(text, last.end, reach_end)
+        at = rule("timepoint_at").regex.search(text, last.end, reach_end) or rule("timepoint_lasting").regex.search(
+            text, last.end, reach_end)
         shared = next((t for t in (_timepoint_before(text, m) for m in group) if t), None)
         listed = _timepoint_list(text, last.end, reach_end) or _timepoint_list_before(text, group[0])
         values = _pair_arms(text, values)
@@ -111,6 +121,7 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
 
 # "after 12 months of follow-up": the follow-up names the timepoint, it ends no endpoint's reach.
 _TIMEPOINT_OF = re.compile(r"\b(?:after|at)\s+[\w.]+\s+(?:months?|years?|weeks?)\s+of\s+(?:median\s+)?$", re.IGNORECASE)
+_RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 _VERSUS = re.compile(r"\s*(?:\([^()]*\)\s*)?,?\s*(?:vs\.?|versus|v\.|compared\s+with)\s*")
 
 
@@ -137,8 +148,9 @@ def _groups(text: str, mentions: list[Mention], limit: int) -> Iterator[tuple[li
         group = []
 
 
-def _values(text: str, start: int, end: int) -> list[Value]:
-    """Numbers of an endpoint between its mention and the end of its reach."""
+def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> list[Value]:
+    """Numbers of an endpoint between its mention and the end of its reach (where ``next_endpoint``
+    says another time-to-event outcome is named)."""
     tokens = []
     for role in ("median", "rate", "shared_unit"):
         tokens += [m for m in rule(role).regex.finditer(text, start, end)]
@@ -146,11 +158,15 @@ def _values(text: str, start: int, end: int) -> list[Value]:
     ci_named = rule("ci_named").regex.search(text) is not None
     values: list[Value] = []
     position = start
+    # "EFS, the primary end point, was ...": an appositive naming the endpoint's role does not count as distance.
+    appositive = rule("appositive").regex.match(text, start, end)
+    discount = appositive.end() - start if appositive else 0
     for token in tokens:
         if token.start() < position:
             continue
         gap = text[position : token.start()]
-        if len(gap) > (MAX_NEXT_GAP if values else MAX_FIRST_GAP) or rule("gap_blocker").regex.search(gap):
+        reach = MAX_NEXT_GAP if values else MAX_FIRST_GAP + discount
+        if len(gap) > reach or rule("gap_blocker").regex.search(gap):
             break
         unit = _unit(token.group("unit") or token.groupdict().get("unit_b"))
         if unit is None or not _is_value(text, token, unit):
@@ -174,6 +190,9 @@ def _values(text: str, start: int, end: int) -> list[Value]:
             low = high = level = None
         elif printed_after is not None:
             token_end += printed_after.end()
+        if next_endpoint and rule("next_endpoints").regex.fullmatch(text, token_end, end):
+            # '... and 82% for overall survival': the value of the endpoint named next.
+            break
         arm = _arm_before(gap) or _arm_after(text[token_end:end])
         values.append(Value(token.start(), token_end, value, unit, low, high, level, arm))
         position = token_end
@@ -261,6 +280,10 @@ def _timepoint_list_before(text: str, mention: Mention) -> list[str] | None:
     match = rule("timepoint_list_before").regex.search(text[max(0, mention.start - 60) : mention.start])
     if match is None:
         return None
+    units = {u[0].lower() for u in _LIST_UNIT.findall(match.group("list"))}
+    if units - {match.group("unit")[0].lower()}:
+        # '6-month and 2-year OS': the units differ, no timepoint is trusted.
+        return []
     return _timepoints([parse_number(n) for n in _LIST_NUMBER.findall(match.group("list"))], match.group("unit"))
 
 
@@ -274,6 +297,7 @@ def _timepoints(numbers: list[float | None], unit_printed: str) -> list[str]:
 
 def _timepoint_before(text: str, mention: Mention) -> str | None:
     match = rule("timepoint_before").regex.search(text[max(0, mention.start - 40) : mention.start])
+    match = match or rule("timepoint_clause_lead").regex.search(text[max(0, mention.start - 50) : mention.start])
     return _timepoint(match) if match else None
 
 
@@ -313,6 +337,8 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
     own = mention_at(label)
     label_time = rule("timepoint_caption").regex.search(label) or (
         rule("timepoint_before").regex.search(label[: own.start]) if own else None)
+    # A row that only names a timepoint ('Two-year analysis') heads the rows below it.
+    section_time = rule("timepoint_section").regex.match(section_row_label(sentence))
     ci_cells = _ci_row(sentence)
     for column, cell in row_cells(row)[1:]:
         head = headers.get(column, "")
@@ -334,7 +360,7 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
             found = Value(cell.start, cell.end, value, unit, low, high, level, arm)
             yield _record(sentence, outcome.endpoint, "median", found, None, rule("table_median"))
         elif rule("table_rate").regex.search(label + " " + head) and 0 < value <= 100:
-            time = label_time or rule("timepoint_caption").regex.search(head) or rule(
+            time = label_time or section_time or rule("timepoint_caption").regex.search(head) or rule(
                 "timepoint_caption").regex.search(caption)
             found = Value(cell.start, cell.end, value, "%", low, high, level, arm)
             yield _record(sentence, outcome.endpoint, "rate", found, _timepoint(time) if time else None,
