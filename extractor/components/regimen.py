@@ -10,6 +10,7 @@ sentence of the paper that gives the same drug and dose an arm.
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from extractor.components.dose_finding import dose_statements
 from extractor.components.dosing import (
@@ -22,6 +23,8 @@ from extractor.components.dosing import (
     find_amounts,
     find_dose_levels,
     find_drugs,
+    find_frequency,
+    find_route,
     paper_code_names,
     parse_dosings,
 )
@@ -79,7 +82,8 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
 
 def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperName] = frozenset()) -> list[Item]:
     """The regimen drugs of a sentence with the arms it names for them (``codes``: the paper's code names)."""
-    dosings = [d for d in parse_dosings(text, codes) if d.drug is not None]
+    parsed = parse_dosings(text, codes)
+    dosings = [d for d in parsed if d.drug is not None]
     if not dosings or rule("regimen.cue.formulation.v1").search(text):
         return []
     arms = sentence_arms(text, dosings)
@@ -97,7 +101,11 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
     else:
         leveled = set()
     # A sentence printing a dose no drug could claim (a cap, a reduction) is about dose details, not the regimen.
-    dosed = bool(find_amounts(text)) and not escalation.regex.search(text)
+    dosed = any(d.drug is None for d in parsed) and not escalation.regex.search(text)
+    # Beside doses every drug claims, only a list of drugs named without doses is kept ("..., and
+    # high-dose cytarabine and methotrexate"): one such drug ("in combination with AZA"), or one whose
+    # route or frequency is printed without a dose, has its dose printed elsewhere.
+    listed = _undosed_lists(text, dosings) if any(d.amount is not None for d in dosings) else None
     cue = rule("regimen.cue.intervention.v1")
     given = (not table_row and cue.search(text) is not None
              and rule("regimen.cue.laboratory.v1").search(text) is None)
@@ -115,11 +123,32 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
             if dosing.drug.supportive or not (named or auc or (given and not dosed)):
                 continue
+            if not (named or auc) and listed is not None and (
+                    dosing.drug.start not in listed or _administered(text, dosing.drug, dosings)):
+                continue
             if dosing.rule_id != escalation.id:
                 arm_rule = rule(named[0].rule_id) if named else cue
                 dosing = replace(dosing, rule_id=arm_rule.id, confidence=arm_rule.confidence)
         items.extend([Item(dosing, arm.label, arm.n) for arm in labels] or [Item(dosing)])
     return levels + items
+
+
+def _undosed_lists(text: str, dosings: list[Dosing]) -> set[int]:
+    """Starts of the drugs named without a dose that stand in a list of two or more such drugs."""
+    joined = rule("regimen.cue.list_gap.v1").regex
+    undosed = sorted((d.drug for d in dosings if d.drug is not None and d.amount is None), key=lambda m: m.start)
+    found: set[int] = set()
+    for first, second in pairwise(undosed):
+        if joined.match(text[first.end : second.start]):
+            found.update((first.start, second.start))
+    return found
+
+
+def _administered(text: str, drug: DrugMention, dosings: list[Dosing]) -> bool:
+    """True when the drug's own words (up to the next drug or ';') print a route or a frequency."""
+    following = [d.drug.start for d in dosings if d.drug is not None and d.drug.start >= drug.end]
+    words = text[drug.end : min(following, default=len(text))].split(";")[0]
+    return find_route(words)[0] or find_frequency(words)[0]
 
 
 def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
