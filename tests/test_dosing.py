@@ -91,6 +91,8 @@ def test_a_concentration_is_no_dose_and_a_mutation_no_code_name() -> None:
     assert title_code_names("Osimertinib in T790M-positive NSCLC: AZD9291 and V600E") == frozenset({"AZD9291"})
     trial = "A predictor of benefit from anthracyclines in the BR9601 adjuvant breast cancer chemotherapy trial?"
     assert title_code_names(trial) == frozenset()
+    # A cooperative group's protocol number is no code name ("GIMEMA LAL 1913", "NOPHO ALL2008").
+    assert title_code_names("Imatinib after chemotherapy in the GIMEMA LAL 1913 protocol") == frozenset()
 
 
 def test_the_study_drug_of_a_paper_without_one_title_drug_is_the_one_it_escalates() -> None:

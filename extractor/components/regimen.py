@@ -109,10 +109,13 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
     cue = rule("regimen.cue.intervention.v1")
     given = (not table_row and cue.search(text) is not None
              and rule("regimen.cue.laboratory.v1").search(text) is None)
+    premedication = [m.span() for m in rule("regimen.cue.premedication.v1").regex.finditer(text)]
     items: list[Item] = []
     for i, dosing in enumerate(dosings):
         labels = arms.get(i, [])
         if dosing.drug is None or not _is_given(text, dosing.drug):
+            continue
+        if any(start < dosing.drug.start < end for start, end in premedication):
             continue
         if dosing.drug.drug in leveled and not _is_starting_dose(text, dosing, levels):
             continue
@@ -130,6 +133,10 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
                 arm_rule = rule(named[0].rule_id) if named else cue
                 dosing = replace(dosing, rule_id=arm_rule.id, confidence=arm_rule.confidence)
         items.extend([Item(dosing, arm.label, arm.n) for arm in labels] or [Item(dosing)])
+    # A dose level takes the arms the sentence names for its drug ("Dose levels of X evaluated in group 2 were ...").
+    by_start = {d.drug.start: arms.get(i, []) for i, d in enumerate(dosings) if d.drug is not None}
+    levels = [Item(level.dosing, arm.label, arm.n) if arm else level
+              for level in levels for arm in (by_start.get(level.dosing.drug.start, []) if level.dosing.drug else []) or [None]]
     return levels + items
 
 
@@ -275,11 +282,12 @@ def paper_arms(document: Document) -> ArmIndex:
     """Arms the paper's own-trial sentences name for its drugs, the first naming winning."""
     by_dose: dict[tuple[str, float, str], tuple[str, int | None]] = {}
     by_drug: dict[str, tuple[str, int | None]] = {}
+    codes = paper_code_names(document)
     for section in document.sections:
         if section.label in EXCLUDED_SECTIONS:
             continue
         for text in _CRUDE_SENTENCE.split(document.text[section.start : section.end]):
-            for item in sentence_items(text):
+            for item in sentence_items(text, codes=codes):
                 drug, amount = item.dosing.drug, item.dosing.amount
                 if item.arm is None or drug is None:
                     continue

@@ -1,4 +1,5 @@
-"""Arms a sentence names for its drugs: "A vs B", bracketed drug lists, colon-labelled lists."""
+"""Arms a sentence names for its drugs: "A vs B", labels in brackets after an arm's drugs, "A with or
+without B", bracketed drug lists, colon-labelled lists, and the one arm or part a sentence is about."""
 
 import re
 from dataclasses import dataclass
@@ -35,7 +36,8 @@ def rule(rule_id: str) -> CompiledRule:
 
 def sentence_arms(text: str, dosings: list[Dosing]) -> Arms:
     """Arms of the drugs of a sentence, by the first arm shape the sentence has."""
-    return (_pair_arms(text, dosings) or _block_arms(text, dosings) or _colon_arms(text, dosings)
+    return (_pair_arms(text, dosings) or _labelled_arms(text, dosings) or _optional_arms(text, dosings)
+            or _block_arms(text, dosings) or _colon_arms(text, dosings) or _group_arms(text, dosings)
             or _part_arms(text, dosings))
 
 
@@ -69,6 +71,70 @@ def _pair_arms(text: str, dosings: list[Dosing]) -> Arms:
                 arms[i] = [ArmLabel(arm.label, arm.n, shared.id) for arm in (arm_a, arm_b)]
         return arms
     return {}
+
+
+def _labelled_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"25 mg exemestane alone (EXE arm) or ... (EXE–COXIB arm)": each label takes the drugs since the one before."""
+    label_rule = rule("regimen.arm.trailing_label.v1")
+    labels = list(label_rule.regex.finditer(text))
+    if len(labels) < 2:
+        return {}
+    arms: Arms = {}
+    previous = 0
+    for label in labels:
+        n = parse_int(label.group("n")) if label.group("n") else None
+        for i, dosing in enumerate(dosings):
+            if dosing.drug is not None and previous <= dosing.drug.start < label.start():
+                arms[i] = [ArmLabel(" ".join(label.group("label").split()), n, label_rule.id)]
+        previous = label.end()
+    return arms
+
+
+def _optional_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"A with or without B", "A alone or with B", "A ± B": A's drugs in both arms, B's in the second."""
+    cue_rule = rule("regimen.arm.optional.v1")
+    drugs = sorted({d.drug.start: d.drug for d in dosings if d.drug is not None}.values(), key=lambda m: m.start)
+    for cue in cue_rule.regex.finditer(text):
+        clause_start = text.rfind(";", 0, cue.start()) + 1
+        clause_end = text.find(";", cue.end())
+        clause_end = len(text) if clause_end < 0 else clause_end
+        backbone = [m for m in drugs if clause_start <= m.start and m.end <= cue.start()]
+        added = [m for m in drugs if cue.end() <= m.start < clause_end]
+        if not backbone or not added or not rule("regimen.arm.optional_gap.v1").regex.match(
+                text[cue.end() : added[0].start]):
+            continue
+        # Arms are given, not judged: "X 4 mg with or without Y has encouraging activity" names none.
+        if rule("regimen.cue.intervention.v1").regex.search(text[clause_start : backbone[0].start]) is None:
+            continue
+        alone = " + ".join(dict.fromkeys(m.drug for m in backbone))
+        combined = " + ".join(dict.fromkeys([alone, *(m.drug for m in added)]))
+        starts = {m.start for m in backbone}, {m.start for m in added}
+        arms: Arms = {}
+        for i, dosing in enumerate(dosings):
+            if dosing.drug is not None and dosing.drug.start in starts[0]:
+                # A backbone drug named without a dose is listed once, with the backbone.
+                both = [ArmLabel(alone, None, cue_rule.id), ArmLabel(combined, None, cue_rule.id)]
+                arms[i] = both if dosing.amount is not None else both[:1]
+            elif dosing.drug is not None and dosing.drug.start in starts[1]:
+                arms[i] = [ArmLabel(combined, None, cue_rule.id)]
+        return arms
+    return {}
+
+
+def _group_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"In group 1, patients received ...": the one arm a sentence names gets all its drugs."""
+    group_rule = rule("regimen.arm.in_group.v1")
+    found = list(group_rule.regex.finditer(text))
+    labels = {" ".join(m.group("label").split()) for m in found}
+    if len(labels) != 1:
+        return {}
+    label = labels.pop()
+    first_drug = min((d.drug.start for d in dosings if d.drug is not None), default=len(text))
+    # An arm named after the drugs is theirs only when numbered ("Dose levels of X evaluated in group 2
+    # were ..."); "80 receiving X and 57 of those in the GM-CSF arm" compares arms.
+    if found[0].start() > first_drug and not rule("regimen.arm.numbered.v1").regex.fullmatch(label):
+        return {}
+    return {i: [ArmLabel(label, None, group_rule.id)] for i, dosing in enumerate(dosings) if dosing.drug is not None}
 
 
 def _digits_colon(text: str) -> str:
