@@ -490,7 +490,9 @@ def _doses_before(text: str, drug: DrugMention, amounts: list[DoseAmount], floor
 def _dosing(text: str, drug: DrugMention | None, amount: DoseAmount, start: int, end: int, rule_id: str) -> Dosing:
     """A dose with the route, frequency and schedule printed between ``start`` and ``end``."""
     end = _adjective_start(text, end)
-    words = text[start : min(end, amount.end + _ATTRIBUTE_REACH)]
+    # A dose listed after this one ("75 mg/m2 docetaxel and 400 mg daily celecoxib") has its own words.
+    listed = rule("dose.next_listed.v1").regex.search(text, amount.end, min(end, amount.end + _ATTRIBUTE_REACH))
+    words = text[start : listed.start() if listed else min(end, amount.end + _ATTRIBUTE_REACH)]
     found_route, route = (False, None)
     if drug is not None:
         adjective = _adjective_start(text, drug.start)

@@ -54,10 +54,12 @@ class Item:
 
 @dataclass(frozen=True)
 class ArmIndex:
-    """Arms a paper gives its drugs: (drug, dose, unit) -> (arm, n), and drug -> (arm, n)."""
+    """Arms a paper gives its drugs: (drug, dose, unit) -> (arm, n), drug -> (arm, n), and the label
+    another sentence gives an arm -> the label it was first given."""
 
     by_dose: dict[tuple[str, float, str], tuple[str, int | None]]
     by_drug: dict[str, tuple[str, int | None]]
+    aliases: dict[str, str]
 
 
 def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
@@ -71,7 +73,7 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
         dosing, drug, amount = item.dosing, item.dosing.drug, item.dosing.amount
         if drug is None:
             continue
-        arm, arm_n = (item.arm, item.arm_n) if item.arm is not None else _looked_up(index, dosing)
+        arm, arm_n = (index.aliases.get(item.arm, item.arm), item.arm_n) if item.arm is not None else _looked_up(index, dosing)
         yield DrugRegimen(
             arm=arm, arm_n=arm_n, drug=drug.drug, drug_as_printed=drug.printed,
             dose=amount.dose if amount else None, dose_max=amount.dose_max if amount else None,
@@ -279,19 +281,42 @@ def _drugs_printed_with_doses(document: Document) -> set[str]:
 
 @per_paper
 def paper_arms(document: Document) -> ArmIndex:
-    """Arms the paper's own-trial sentences name for its drugs, the first naming winning."""
+    """Arms the paper's own-trial sentences name for its drugs, the first naming winning.
+
+    A sentence naming two or more arms whose drugs match, arm by arm, those of arms an earlier
+    sentence named (the abstract's "exemestane ± celecoxib", the methods' "(EXE arm)" and
+    "(EXE–COXIB arm)") names the same arms: its labels become aliases of the first ones.
+    """
     by_dose: dict[tuple[str, float, str], tuple[str, int | None]] = {}
     by_drug: dict[str, tuple[str, int | None]] = {}
     codes = paper_code_names(document)
+    structures: list[list[tuple[str, frozenset[str]]]] = []
+    aliases: dict[str, str] = {}
     for section in document.sections:
         if section.label in EXCLUDED_SECTIONS:
             continue
         for text in _CRUDE_SENTENCE.split(document.text[section.start : section.end]):
+            arms: dict[str, set[str]] = {}
             for item in sentence_items(text, codes=codes):
                 drug, amount = item.dosing.drug, item.dosing.amount
                 if item.arm is None or drug is None:
                     continue
+                arms.setdefault(item.arm, set()).add(drug.drug)
                 by_drug.setdefault(drug.drug, (item.arm, item.arm_n))
                 if amount is not None:
                     by_dose.setdefault((drug.drug, amount.dose, amount.unit), (item.arm, item.arm_n))
-    return ArmIndex(by_dose, by_drug)
+            if len(arms) >= 2:
+                _align_arms([(label, frozenset(drugs)) for label, drugs in arms.items()], structures, aliases)
+    return ArmIndex(by_dose, by_drug, aliases)
+
+
+def _align_arms(arms: list[tuple[str, frozenset[str]]], structures: list[list[tuple[str, frozenset[str]]]],
+                aliases: dict[str, str]) -> None:
+    """Alias the labels of a sentence's arms to those of an earlier sentence with the same arms' drugs."""
+    for earlier in structures:
+        if [drugs for _, drugs in earlier] == [drugs for _, drugs in arms]:
+            for (first, _), (label, _) in zip(earlier, arms, strict=True):
+                if label != first:
+                    aliases.setdefault(label, first)
+            return
+    structures.append(arms)
