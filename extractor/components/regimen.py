@@ -95,6 +95,10 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
         # An escalation sentence gives each dose level it lists ("doses of 75, 100 or 150 mg/m2 of X").
         levels = _level_items(text, dosings)
         leveled = {item.dosing.drug.drug for item in levels if item.dosing.drug is not None}
+        if not leveled:
+            # Without a list, a dose printed as the starting dose is the escalated drug's first level.
+            levels = [Item(d) for d in dosings if d.amount is not None and _starting(text, d.amount)]
+            leveled = {item.dosing.drug.drug for item in levels if item.dosing.drug is not None}
         # Beside a listed escalation the other drugs' doses are fixed partners; without one, every
         # dose of the sentence may be a level reached, so its drugs are kept without a dose.
         if not leveled:
@@ -135,6 +139,7 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
                 arm_rule = rule(named[0].rule_id) if named else cue
                 dosing = replace(dosing, rule_id=arm_rule.id, confidence=arm_rule.confidence)
         items.extend([Item(dosing, arm.label, arm.n) for arm in labels] or [Item(dosing)])
+    items = [end for item in items for end in _range_ends(text, item)]
     # A dose level takes the arms the sentence names for its drug ("Dose levels of X evaluated in group 2 were ...").
     by_start = {d.drug.start: arms.get(i, []) for i, d in enumerate(dosings) if d.drug is not None}
     levels = [Item(level.dosing, arm.label, arm.n) if arm else level
@@ -211,6 +216,22 @@ def _context_levels(sentence: Sentence) -> list[Item]:
     listed = {a.dose for a in amounts}
     amounts += [a for a in find_amounts(text) if a.dose_max is None and a.dose not in listed and _after_starting(text, a)]
     return [_level_item(DrugMention(a.start, a.end, drug, drug, False), a) for a in amounts]
+
+
+def _range_ends(text: str, item: Item) -> list[Item]:
+    """"received X from 15 to 285 mg daily": the range's ends are doses given, one item each."""
+    amount = item.dosing.amount
+    if amount is None or amount.dose_max is None or not rule("regimen.cue.range_levels.v1").regex.search(
+            text[max(0, amount.start - 60) : amount.start]):
+        return [item]
+    return [replace(item, dosing=replace(item.dosing, amount=replace(amount, dose=dose, dose_max=None)))
+            for dose in (amount.dose, amount.dose_max)]
+
+
+def _starting(text: str, amount: DoseAmount) -> bool:
+    """True for an amount printed as the starting dose, before it or after it ("4 mg as the initial dose level")."""
+    return _after_starting(text, amount) or rule("regimen.cue.starting_dose_after.v1").regex.match(
+        text, amount.end) is not None
 
 
 def _after_starting(text: str, amount: DoseAmount) -> bool:
