@@ -446,6 +446,10 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
         return []
     first = amounts[0]
     gap = text[drug.end : first.start]
+    # A bracketed aside naming the maker or an abbreviation ("Sorafenib (Bayer, West Haven, CT, USA) was
+    # given orally at a dose of 800 mg") stands outside the words that link a drug to its dose.
+    aside = rule("dose.gap.aside.v1").regex.match(gap)
+    gap = gap[aside.end() :] if aside else gap
     if rule("dose.gap.broken.v1").regex.search(gap) or not rule("dose.gap.linked.v1").regex.match(gap):
         return []
     if (end < len(text) and rule("dose.gap.before_drug.v1").regex.match(text[first.end : end])
@@ -453,8 +457,9 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
         # The dose stands right before the next drug: it is that drug's ("... and 1–2 mg/kg propofol",
         # "capecitabine chemotherapy was given ..., consisting of 50 mg/m2 intravenous epirubicin").
         return []
-    # The first dose's words run to the next dose the drug keeps (an "or" alternative).
-    alternatives = [a for a in amounts[1:] if rule("dose.alternative.or.v1").regex.search(text[first.end : a.start])]
+    # The first dose's words run to the next dose the drug keeps (an "or" alternative, a later dose).
+    chained = _alternatives(text, first, amounts[1:])
+    alternatives = [amount for amount, _ in chained]
     stop = alternatives[0].start if alternatives else end
     main = _dosing(text, drug, first, drug.end, stop, "dose.amount.v1")
     found = [main]
@@ -465,7 +470,25 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
         found.append(replace(main, amount=bracketed, rule_id=paren.id, confidence=paren.confidence))
     for j, alternative in enumerate(alternatives):
         next_stop = alternatives[j + 1].start if j + 1 < len(alternatives) else end
-        found.append(_dosing(text, drug, alternative, alternative.start, next_stop, "dose.alternative.or.v1"))
+        found.append(_dosing(text, drug, alternative, alternative.start, next_stop, chained[j][1]))
+    return found
+
+
+def _alternatives(text: str, first: DoseAmount, rest: list[DoseAmount]) -> list[tuple[DoseAmount, str]]:
+    """The "or" alternatives and later doses chained to the first dose: "60 or 90 mg/m2", "1.5 g/m2 ...
+    or 100 mg/m2", "1600 mg on days 1 and 8 of cycle 1 followed by 800 mg ... or 400 mg"; a dose after
+    another drug's dose ("(300 mg or 400 IU/day)" of the next, unknown drug) is none."""
+    found: list[tuple[DoseAmount, str]] = []
+    previous = first
+    for amount in rest:
+        gap = text[previous.end : amount.start]
+        linked = next((rule_id for rule_id in ("dose.alternative.or.v1", "dose.alternative.sequence.v1")
+                       if rule(rule_id).regex.search(gap)), None)
+        if linked is not None:
+            found.append((amount, linked))
+            previous = amount
+        elif amount is not rest[0] or not rule("dose.alternative.paren.v1").regex.match(text[first.end : amount.start]):
+            break
     return found
 
 
