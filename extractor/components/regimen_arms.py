@@ -47,10 +47,16 @@ def _pair_arms(text: str, dosings: list[Dosing]) -> Arms:
     for (a_start, a_end, a_drug), (b_start, b_end, b_drug) in pairwise(_arm_mentions(text, dosings)):
         gap = pair_rule.regex.match(text[a_end:b_start])
         before = text[max(0, a_start - 120) : a_start]
-        if gap is None or not rule("regimen.arm.pair_cue.v1").regex.search(_digits_colon(before)):
+        if gap is None or rule("regimen.arm.combo_after.v1").regex.match(text[b_end:]):
             continue
-        if (rule("regimen.arm.combo_before.v1").regex.search(before)
-                or rule("regimen.arm.combo_after.v1").regex.match(text[b_end:])):
+        # "fulvestrant 500 mg (...) and dovitinib (500 mg) or placebo": the drugs joined before the
+        # drug compared with placebo are the backbone both arms receive.
+        joined = rule("regimen.arm.combo_before.v1").regex.search(before) is not None
+        leading = _leading_backbone(text, dosings, a_start) if joined and b_drug is None else []
+        if joined and (not leading or rule("regimen.arm.combo_gap.v1").regex.search(text[a_end:b_start])):
+            continue
+        first = leading[0].start if leading else a_start
+        if not rule("regimen.arm.pair_cue.v1").regex.search(_digits_colon(text[max(0, first - 120) : first])):
             continue
         after_b = rule("regimen.arm.pair_n.v1").regex.match(text[b_end:])
         arm_a = ArmLabel(a_drug.drug if a_drug else "placebo", int(gap.group("n")) if gap.group("n") else None,
@@ -67,10 +73,19 @@ def _pair_arms(text: str, dosings: list[Dosing]) -> Arms:
                 arms[i] = [arm_a]
             elif dosing.drug is b_drug:
                 arms[i] = [arm_b]
-            elif backbone and dosing.drug.start > b_end:
+            elif (backbone and dosing.drug.start > b_end) or dosing.drug in leading:
                 arms[i] = [ArmLabel(arm.label, arm.n, shared.id) for arm in (arm_a, arm_b)]
         return arms
     return {}
+
+
+def _leading_backbone(text: str, dosings: list[Dosing], a_start: int) -> list[DrugMention]:
+    """The drugs of the clause (since the last ';' or ':') before an arm drug joined to it
+    ("received fulvestrant 500 mg (...) and dovitinib")."""
+    clause_start = max(text.rfind(";", 0, a_start), text.rfind(":", 0, a_start)) + 1
+    drugs = sorted({d.drug.start: d.drug for d in dosings if d.drug is not None and clause_start <= d.drug.start
+                    and d.drug.end <= a_start}.values(), key=lambda m: m.start)
+    return drugs
 
 
 def _labelled_arms(text: str, dosings: list[Dosing]) -> Arms:
