@@ -181,7 +181,29 @@ def _block_arms(text: str, dosings: list[Dosing]) -> Arms:
         for i, dosing in enumerate(dosings):
             if _inside(dosing, start, end):
                 arms[i] = [ArmLabel(named[0], None, named[1])]
+        _extended_block(text, dosings, named[0], end, arms)
     return arms
+
+
+def _extended_block(text: str, dosings: list[Dosing], label: str, block_end: int, arms: Arms) -> None:
+    """"DE (docetaxel ..., epirubicin ...) or DE and rh-endostatin (7.5 mg/m2 ...)": a later arm named as
+    the block's label plus drugs holds the block's drugs and those drugs."""
+    extension = rule("regimen.arm.block_extension.v1")
+    match = next((m for m in extension.regex.finditer(text, block_end) if m.group("label") == label), None)
+    if match is None:
+        return
+    stop = text.find(";", match.end())
+    stop = len(text) if stop < 0 else stop
+    added = [i for i, d in enumerate(dosings) if d.drug is not None and match.end() <= d.drug.start < stop
+             and i not in arms]
+    if not added or dosings[added[0]].drug is None or text[match.end() : dosings[added[0]].drug.start].strip():
+        return
+    combined = " + ".join([label, *dict.fromkeys(d.drug.drug for i, d in enumerate(dosings) if i in added and d.drug)])
+    for i in list(arms):
+        if any(arm.label == label for arm in arms[i]):
+            arms[i] = [*arms[i], ArmLabel(combined, None, extension.id)]
+    for i in added:
+        arms[i] = [ArmLabel(combined, None, extension.id)]
 
 
 def _top_brackets(text: str) -> list[tuple[int, int]]:
