@@ -29,7 +29,7 @@ from extractor.components.dosing import (
     parse_dosings,
 )
 from extractor.components.dosing import rule as dosing_rule
-from extractor.components.regimen_arms import rule, sentence_arms
+from extractor.components.regimen_arms import Arms, rule, sentence_arms
 from extractor.own_trial import EXCLUDED_SECTIONS
 from extractor.per_paper import per_paper
 from extractor.sentence import Sentence
@@ -140,6 +140,11 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
                 dosing = replace(dosing, rule_id=arm_rule.id, confidence=arm_rule.confidence)
         items.extend([Item(dosing, arm.label, arm.n) for arm in labels] or [Item(dosing)])
     items = [end for item in items for end in _range_ends(text, item)]
+    respective = _respective_items(text, dosings, arms)
+    if respective:
+        # "5-fluorouracil and leucovorin (500 and 20 mg m−2, respectively)": each drug its dose.
+        given = {item.dosing.drug.start for item in respective if item.dosing.drug is not None}
+        items = [item for item in items if item.dosing.drug is None or item.dosing.drug.start not in given] + respective
     # A dose level takes the arms the sentence names for its drug ("Dose levels of X evaluated in group 2 were ...").
     by_start = {d.drug.start: arms.get(i, []) for i, d in enumerate(dosings) if d.drug is not None}
     levels = [Item(level.dosing, arm.label, arm.n) if arm else level
@@ -216,6 +221,27 @@ def _context_levels(sentence: Sentence) -> list[Item]:
     listed = {a.dose for a in amounts}
     amounts += [a for a in find_amounts(text) if a.dose_max is None and a.dose not in listed and _after_starting(text, a)]
     return [_level_item(DrugMention(a.start, a.end, drug, drug, False), a) for a in amounts]
+
+
+def _respective_items(text: str, dosings: list[Dosing], arms: Arms) -> list[Item]:
+    """Doses listed for the drugs named just before them, "respectively": the k-th dose the k-th drug's."""
+    cue = rule("regimen.cue.respectively.v1")
+    found: list[Item] = []
+    for group in find_dose_levels(text):
+        if group.amount.dose_max is not None or not cue.regex.match(text, group.end):
+            continue
+        named = sorted({d.drug.start: (i, d) for i, d in enumerate(dosings) if d.drug is not None
+                        and d.drug.end <= group.start}.values(), key=lambda pair: pair[1].drug.start if pair[1].drug else 0)
+        if len(named) < len(group.levels):
+            continue
+        chosen = named[-len(group.levels) :]
+        if any(d.amount is not None for _, d in chosen):
+            continue
+        for (i, dosing), level in zip(chosen, group.levels, strict=True):
+            amount = replace(group.amount, dose=level)
+            given = replace(dosing, amount=amount, frequency=amount.per, rule_id=cue.id, confidence=cue.confidence)
+            found.extend([Item(given, arm.label, arm.n) for arm in arms.get(i, [])] or [Item(given)])
+    return found
 
 
 def _range_ends(text: str, item: Item) -> list[Item]:
