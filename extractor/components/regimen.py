@@ -68,7 +68,7 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     codes = paper_code_names(sentence.doc)
     items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes) + _mtd_items(sentence)
     if sentence.table is None:
-        items += _context_levels(sentence)
+        items += _context_levels(sentence) + _study_drug_doses(sentence)
     for item in items:
         dosing, drug, amount = item.dosing, item.dosing.drug, item.dosing.amount
         if drug is None:
@@ -272,6 +272,31 @@ def _is_given(text: str, drug: DrugMention) -> bool:
                 or rule("regimen.cue.not_drug_after.v1").search(text[drug.end : drug.end + 30])
                 or rule("regimen.cue.measured.v1").search(before)
                 or dosing_rule("dose.prior_therapy.v1").search(before))
+
+
+def _study_drug_doses(sentence: Sentence) -> list[Item]:
+    """Doses a sentence naming no drug gives patients ("received 4 weekly 1000 mg doses", "were randomized
+    to 500 mg"), for the one drug the paper's title names."""
+    text = sentence.text
+    codes = paper_code_names(sentence.doc)
+    if (find_drugs(text, codes) or rule("regimen.cue.escalation.v1").regex.search(text)
+            or rule("regimen.cue.prior_sentence.v1").search(text)):
+        return []
+    drugs = {m.drug for m in find_drugs(sentence.doc.metadata.title or "", codes) if not m.supportive}
+    if len(drugs) != 1:
+        return []
+    drug = drugs.pop()
+    given = rule("regimen.cue.dose_given.v1")
+    found: list[Item] = []
+    for dosing in parse_dosings(text, codes):
+        amount = dosing.amount
+        if amount is None or dosing.drug is not None or amount.dose_max is not None:
+            continue
+        if not given.regex.search(text[max(0, amount.start - 40) : amount.start] + "\x00" + text[amount.end : amount.end + 12]):
+            continue
+        mention = DrugMention(amount.start, amount.end, drug, drug, False)
+        found.append(Item(replace(dosing, drug=mention, rule_id=given.id, confidence=given.confidence)))
+    return found
 
 
 def _mtd_items(sentence: Sentence) -> list[Item]:
