@@ -476,6 +476,10 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
     # given orally at a dose of 800 mg") stands outside the words that link a drug to its dose.
     aside = rule("dose.gap.aside.v1").regex.match(gap)
     gap = gap[aside.end() :] if aside else gap
+    if re.match(r"\s*\(", gap) and ")" not in gap:
+        # Inside the drug's own bracket a ';' parts its details ("fluorouracil (120 h intravenous
+        # infusion; 800 mg/m2 daily)"), it ends no clause.
+        gap = gap.replace(";", ",")
     if rule("dose.gap.broken.v1").regex.search(gap) or not rule("dose.gap.linked.v1").regex.match(gap):
         return []
     if (end < len(text) and rule("dose.gap.before_drug.v1").regex.match(text[first.end : end])
