@@ -140,8 +140,9 @@ def _units() -> tuple[dict[str, DoseUnit], dict[str, Frequency]]:
 
 
 def _unit_key(printed: str) -> str:
-    """A printed unit as units.yaml lists it: lower case, no spaces, every dash '-' ("mg m−2" -> "mgm-2")."""
-    return unify_dashes(re.sub(r"\s+", "", printed)).lower()
+    """A printed unit as units.yaml lists it: lower case, no spaces, dots, carets or brackets, every
+    dash '-' ("mg m−2" -> "mgm-2", "mg·kg−1" -> "mgkg-1", "mg/m(2)" -> "mg/m2")."""
+    return unify_dashes(re.sub(r"[\s·⋅.^()]+", "", printed)).lower()
 
 
 # A paper's own drug names: a code name printed as is (drug = its lower case), or (printed, drug)
@@ -354,7 +355,8 @@ def find_amounts(text: str) -> list[DoseAmount]:
     for match in rule("dose.amount.v1").regex.finditer(text):
         unit = units.get(_unit_key(match.group("unit")))
         dose = parse_number(match.group("dose"))
-        if unit is None or dose is None:
+        if unit is None or not dose:
+            # No unit of a dose, or a dose of nothing ("0 mg" of a placebo column).
             continue
         if unit in _UNIT_COUNTS and _DOT_THOUSANDS.fullmatch(match.group("dose")):
             # "10.000 IU" is ten thousand units, written the European way: no unit dose has three decimals.
