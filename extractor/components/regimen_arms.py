@@ -137,19 +137,47 @@ def _optional_arms(text: str, dosings: list[Dosing]) -> Arms:
 
 
 def _group_arms(text: str, dosings: list[Dosing]) -> Arms:
-    """"In group 1, patients received ...": the one arm a sentence names gets all its drugs."""
+    """"In group 1, patients received ...", "Group A received X; group B received Y", "the azasetron group
+    received X, and the ondansetron group received Y": the one arm a sentence names gets its drugs; when
+    its parts (at ';' or at a part opening with an arm that received drugs) name different arms, each
+    part's drugs go to the arm it or the part before it names."""
+    starts = sorted({0, *(m.start() + 1 for m in re.finditer(";", text)),
+                     *(m.start("label") for m in rule("regimen.arm.subject_part.v1").regex.finditer(text))})
+    parts = list(pairwise([*starts, len(text)]))
+    labels = [_clause_arm(text, dosings, start, end) for start, end in parts]
+    if len({label.label.lower() for label in labels if label is not None}) > 1:
+        current = None
+        arms: Arms = {}
+        for (start, end), label in zip(parts, labels, strict=True):
+            current = label or current
+            for i, dosing in enumerate(dosings):
+                if current is not None and dosing.drug is not None and start <= dosing.drug.start < end:
+                    arms[i] = [current]
+        return arms
+    whole = _clause_arm(text, dosings, 0, len(text))
+    return {i: [whole] for i, dosing in enumerate(dosings) if dosing.drug is not None} if whole else {}
+
+
+def _clause_arm(text: str, dosings: list[Dosing], start: int, end: int) -> ArmLabel | None:
+    """The one arm a clause names for its drugs, or None."""
+    clause = text[start:end]
+    subject_rule = rule("regimen.arm.subject.v1")
+    subject = subject_rule.regex.match(clause.lstrip(" ,"))
+    if subject is not None:
+        return ArmLabel(" ".join(subject.group("label").split()), None, subject_rule.id)
     group_rule = rule("regimen.arm.in_group.v1")
-    found = list(group_rule.regex.finditer(text))
+    found = list(group_rule.regex.finditer(clause))
     labels = {" ".join(m.group("label").split()) for m in found}
     if len(labels) != 1:
-        return {}
+        return None
     label = labels.pop()
-    first_drug = min((d.drug.start for d in dosings if d.drug is not None), default=len(text))
+    first_drug = min((d.drug.start - start for d in dosings if d.drug is not None and start <= d.drug.start < end),
+                     default=len(clause))
     # An arm named after the drugs is theirs only when numbered ("Dose levels of X evaluated in group 2
     # were ..."); "80 receiving X and 57 of those in the GM-CSF arm" compares arms.
     if found[0].start() > first_drug and not rule("regimen.arm.numbered.v1").regex.fullmatch(label):
-        return {}
-    return {i: [ArmLabel(label, None, group_rule.id)] for i, dosing in enumerate(dosings) if dosing.drug is not None}
+        return None
+    return ArmLabel(label, None, group_rule.id)
 
 
 def _digits_colon(text: str) -> str:
@@ -189,7 +217,8 @@ def _extended_block(text: str, dosings: list[Dosing], label: str, block_end: int
     """"DE (docetaxel ..., epirubicin ...) or DE and rh-endostatin (7.5 mg/m2 ...)": a later arm named as
     the block's label plus drugs holds the block's drugs and those drugs."""
     extension = rule("regimen.arm.block_extension.v1")
-    match = next((m for m in extension.regex.finditer(text, block_end) if m.group("label") == label), None)
+    match = next((m for m in extension.regex.finditer(text, block_end) if m.group("label").lower() == label.lower()),
+                 None)
     if match is None:
         return
     stop = text.find(";", match.end())
@@ -230,6 +259,9 @@ def _block_label(content: str, before: str) -> tuple[str, str] | None:
     if opening and not find_drugs(opening.group("label")):
         return opening.group("label"), "regimen.arm.block_label.v1"
     words = " ".join(re.split(r"[,;()]", before)[-1].split()[-_LABEL_WORDS:])
+    numbered = rule("regimen.arm.numbered_end.v1").regex.search(words)
+    if numbered:
+        return " ".join(numbered.group("label").split()), "regimen.arm.numbered_end.v1"
     acronyms = [m.group("label") for m in rule("regimen.arm.acronym.v1").regex.finditer(words)]
     if acronyms:
         return acronyms[-1], "regimen.arm.acronym.v1"
