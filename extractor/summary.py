@@ -137,9 +137,25 @@ def _arms(records: list[DrugRegimen]) -> list[SummaryArm]:
     for label, in_arm in grouped.items():
         sizes = [r.arm_n for r in in_arm if r.arm_n is not None]
         n = max(set(sizes), key=sizes.count) if sizes else None
-        drugs = _entries(SummaryDrug, in_arm, _drug)
+        drugs = _one_per_dose(_entries(SummaryDrug, in_arm, _drug))
         arms.append(SummaryArm(label=label, n=n, drugs=drugs))
     return arms
+
+
+def _one_per_dose(drugs: list[SummaryDrug]) -> list[SummaryDrug]:
+    """One entry per drug and dose in an arm: the same dose printed with a frequency in one place and
+    another in another ("single dose", "every 3 weeks") is one fact; the fullest entry is kept."""
+    best: dict[tuple[str, float | None, str | None], SummaryDrug] = {}
+    for entry in drugs:
+        key = (entry.drug, entry.dose, entry.unit)
+        kept = best.get(key)
+        if kept is None or _filled(entry) > _filled(kept):
+            best[key] = entry
+    return [entry for entry in drugs if best[(entry.drug, entry.dose, entry.unit)] is entry]
+
+
+def _filled(entry: SummaryDrug) -> int:
+    return sum(value is not None for value in (entry.frequency, entry.route))
 
 
 def _quote(record: EvidenceRecord) -> str:

@@ -172,3 +172,13 @@ def test_a_dose_range_is_written_without_a_dose() -> None:
     [arm] = build_summary(document, [ranged]).arms
     [drug] = arm.drugs
     assert (drug.drug, drug.dose, drug.unit, drug.route) == ("epirubicin", None, None, "IV")
+
+
+def test_an_arm_lists_one_entry_per_drug_and_dose() -> None:
+    from extractor.summary import _one_per_dose
+    from schemas.summary import SummaryDrug
+
+    once = SummaryDrug(drug="bevacizumab", dose=7.5, unit="mg/kg", frequency="single dose", route=None, quote="a")
+    fuller = SummaryDrug(drug="bevacizumab", dose=7.5, unit="mg/kg", frequency="every 3 weeks", route="IV", quote="b")
+    other = SummaryDrug(drug="bevacizumab", dose=15.0, unit="mg/kg", frequency=None, route=None, quote="c")
+    assert _one_per_dose([once, fuller, other]) == [fuller, other]

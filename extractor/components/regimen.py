@@ -35,6 +35,8 @@ from extractor.per_paper import per_paper
 from extractor.sentence import Sentence
 from schemas import Document, DrugRegimen, EvidenceRecord
 
+# Arm rules that give every drug of a sentence one arm the sentence names (weaker than a comparison).
+_ONE_ARM_RULES = frozenset({"regimen.arm.in_group.v1", "regimen.arm.subject.v1", "regimen.arm.part.v1"})
 # Sections whose doses do not count as the paper printing a drug's dose.
 _NO_DOSE_LOOKUP = frozenset({"references", "back"})
 # How far after a drug's name a printed dose is taken as its dose when asking whether the paper prints one.
@@ -50,6 +52,7 @@ class Item:
     dosing: Dosing
     arm: str | None = None
     arm_n: int | None = None
+    arm_rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     """Drugs given in the trial, stated in the sentence or table row, with their doses and arms."""
     index = paper_arms(sentence.doc)
     codes = paper_code_names(sentence.doc)
-    items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes) + _mtd_items(sentence)
+    items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes,
+                           randomised=randomised_paper(sentence.doc)) + _mtd_items(sentence)
     if sentence.table is None:
         items += _context_levels(sentence) + _study_drug_doses(sentence)
     for item in items:
@@ -74,6 +78,10 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
         if drug is None:
             continue
         arm, arm_n = (index.aliases.get(item.arm, item.arm), item.arm_n) if item.arm is not None else _looked_up(index, dosing)
+        if item.arm_rule in _ONE_ARM_RULES and not rule("regimen.arm.numbered.v1").regex.fullmatch(arm or ""):
+            # An arm a sentence names for all its drugs ("In the control group, ...") is the arm the
+            # paper first gave the same dose, when it gave one: one arm is not counted under two names.
+            arm, arm_n = next((found for found in [_looked_up(index, dosing)] if found[0] is not None), (arm, arm_n))
         yield DrugRegimen(
             arm=arm, arm_n=arm_n, drug=drug.drug, drug_as_printed=drug.printed,
             dose=amount.dose if amount else None, dose_max=amount.dose_max if amount else None,
@@ -82,13 +90,15 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
         )
 
 
-def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperName] = frozenset()) -> list[Item]:
-    """The regimen drugs of a sentence with the arms it names for them (``codes``: the paper's code names)."""
+def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperName] = frozenset(),
+                   randomised: bool = True) -> list[Item]:
+    """The regimen drugs of a sentence with the arms it names for them (``codes``: the paper's code names;
+    ``randomised``: the paper randomises, so "A with or without B" names two arms)."""
     parsed = parse_dosings(text, codes)
     dosings = [d for d in parsed if d.drug is not None]
     if not dosings or rule("regimen.cue.formulation.v1").search(text):
         return []
-    arms = sentence_arms(text, dosings)
+    arms = sentence_arms(text, dosings, randomised)
     escalation = rule("regimen.cue.escalation.v1")
     levels: list[Item] = []
     if escalation.regex.search(text):
@@ -138,7 +148,7 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             if dosing.rule_id != escalation.id:
                 arm_rule = rule(named[0].rule_id) if named else cue
                 dosing = replace(dosing, rule_id=arm_rule.id, confidence=arm_rule.confidence)
-        items.extend([Item(dosing, arm.label, arm.n) for arm in labels] or [Item(dosing)])
+        items.extend([Item(dosing, arm.label, arm.n, arm.rule_id) for arm in labels] or [Item(dosing)])
     items = [end for item in items for end in _range_ends(text, item)]
     respective = _respective_items(text, dosings, arms)
     if respective:
@@ -147,7 +157,7 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
         items = [item for item in items if item.dosing.drug is None or item.dosing.drug.start not in given] + respective
     # A dose level takes the arms the sentence names for its drug ("Dose levels of X evaluated in group 2 were ...").
     by_start = {d.drug.start: arms.get(i, []) for i, d in enumerate(dosings) if d.drug is not None}
-    levels = [Item(level.dosing, arm.label, arm.n) if arm else level
+    levels = [Item(level.dosing, arm.label, arm.n, arm.rule_id) if arm else level
               for level in levels for arm in (by_start.get(level.dosing.drug.start, []) if level.dosing.drug else []) or [None]]
     return levels + items
 
@@ -240,7 +250,7 @@ def _respective_items(text: str, dosings: list[Dosing], arms: Arms) -> list[Item
         for (i, dosing), level in zip(chosen, group.levels, strict=True):
             amount = replace(group.amount, dose=level)
             given = replace(dosing, amount=amount, frequency=amount.per, rule_id=cue.id, confidence=cue.confidence)
-            found.extend([Item(given, arm.label, arm.n) for arm in arms.get(i, [])] or [Item(given)])
+            found.extend([Item(given, arm.label, arm.n, arm.rule_id) for arm in arms.get(i, [])] or [Item(given)])
     return found
 
 
@@ -248,7 +258,7 @@ def _range_ends(text: str, item: Item) -> list[Item]:
     """"received X from 15 to 285 mg daily": the range's ends are doses given, one item each."""
     amount = item.dosing.amount
     if amount is None or amount.dose_max is None or not rule("regimen.cue.range_levels.v1").regex.search(
-            text[max(0, amount.start - 60) : amount.start]):
+            text[max(0, amount.start - 80) : amount.start]):
         return [item]
     return [replace(item, dosing=replace(item.dosing, amount=replace(amount, dose=dose, dose_max=None)))
             for dose in (amount.dose, amount.dose_max)]
@@ -345,10 +355,23 @@ def _drugs_printed_with_doses(document: Document) -> set[str]:
             amounts = find_amounts(text)
             if not amounts:
                 continue
+            before_drug = dosing_rule("dose.gap.before_drug.v1").regex
             for mention in find_drugs(text, codes):
-                if any(0 <= a.start - mention.end <= _DOSE_NEAR for a in amounts):
+                # A dose within a few words after the name, or right before it ("100 mg/m2 of cytarabine").
+                if any(0 <= a.start - mention.end <= _DOSE_NEAR or (a.end <= mention.start
+                       and before_drug.match(text[a.end : mention.start])) for a in amounts):
                     found.add(mention.drug)
     return found
+
+
+@per_paper
+def randomised_paper(document: Document) -> bool:
+    """True when the paper's title or own sections say its patients were randomised."""
+    cue = rule("regimen.cue.randomised_paper.v1").regex
+    if cue.search(document.metadata.title or ""):
+        return True
+    return any(cue.search(document.text, section.start, section.end) for section in document.sections
+               if section.label not in EXCLUDED_SECTIONS)
 
 
 @per_paper
@@ -362,6 +385,7 @@ def paper_arms(document: Document) -> ArmIndex:
     by_dose: dict[tuple[str, float, str], tuple[str, int | None]] = {}
     by_drug: dict[str, tuple[str, int | None]] = {}
     codes = paper_code_names(document)
+    randomised = randomised_paper(document)
     structures: list[list[tuple[str, frozenset[str]]]] = []
     aliases: dict[str, str] = {}
     for section in document.sections:
@@ -369,7 +393,7 @@ def paper_arms(document: Document) -> ArmIndex:
             continue
         for text in _CRUDE_SENTENCE.split(document.text[section.start : section.end]):
             arms: dict[str, set[str]] = {}
-            for item in sentence_items(text, codes=codes):
+            for item in sentence_items(text, codes=codes, randomised=randomised):
                 drug, amount = item.dosing.drug, item.dosing.amount
                 if item.arm is None or drug is None:
                     continue

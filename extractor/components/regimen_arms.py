@@ -34,9 +34,11 @@ def rule(rule_id: str) -> CompiledRule:
     return next(r for r in load_rules("regimen.yaml") if r.id == rule_id)
 
 
-def sentence_arms(text: str, dosings: list[Dosing]) -> Arms:
-    """Arms of the drugs of a sentence, by the first arm shape the sentence has."""
-    return (_pair_arms(text, dosings) or _labelled_arms(text, dosings) or _optional_arms(text, dosings)
+def sentence_arms(text: str, dosings: list[Dosing], randomised: bool = True) -> Arms:
+    """Arms of the drugs of a sentence, by the first arm shape the sentence has ("A with or without B"
+    names two arms only in a randomised paper: elsewhere B is optional in one arm)."""
+    return (_pair_arms(text, dosings) or _labelled_arms(text, dosings)
+            or (_optional_arms(text, dosings) if randomised else {})
             or _block_arms(text, dosings) or _colon_arms(text, dosings) or _group_arms(text, dosings)
             or _part_arms(text, dosings))
 
