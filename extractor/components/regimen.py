@@ -408,11 +408,34 @@ def paper_arms(document: Document) -> ArmIndex:
 
 def _align_arms(arms: list[tuple[str, frozenset[str]]], structures: list[list[tuple[str, frozenset[str]]]],
                 aliases: dict[str, str]) -> None:
-    """Alias the labels of a sentence's arms to those of an earlier sentence with the same arms' drugs."""
+    """Alias the labels of a sentence's arms to those of an earlier sentence naming the same arms: as
+    many arms, each told apart from the others by the same drugs (the abstract's "sorafenib or
+    placebo" and the methods' "Arm A: sorafenib 400 mg ... plus idarubicin ...; Arm B: ...")."""
     for earlier in structures:
-        if [drugs for _, drugs in earlier] == [drugs for _, drugs in arms]:
-            for (first, _), (label, _) in zip(earlier, arms, strict=True):
+        matched = _matching_arms(earlier, arms)
+        if matched is not None:
+            for first, label in matched:
                 if label != first:
                     aliases.setdefault(label, first)
             return
     structures.append(arms)
+
+
+def _matching_arms(earlier: list[tuple[str, frozenset[str]]],
+                   later: list[tuple[str, frozenset[str]]]) -> list[tuple[str, str]] | None:
+    """(earlier label, later label) for each arm when the two sentences name the same arms, else None."""
+    if len(earlier) != len(later):
+        return None
+    if [drugs for _, drugs in earlier] == [drugs for _, drugs in later]:
+        return [(first, label) for (first, _), (label, _) in zip(earlier, later, strict=True)]
+    shared_earlier = frozenset.intersection(*(drugs for _, drugs in earlier))
+    shared_later = frozenset.intersection(*(drugs for _, drugs in later))
+    own_earlier = {label: drugs - shared_earlier for label, drugs in earlier}
+    pairs = []
+    for label, drugs in later:
+        own = drugs - shared_later
+        same = [first for first, first_own in own_earlier.items() if first_own == own]
+        if len(same) != 1:
+            return None
+        pairs.append((same[0], label))
+    return pairs if len({first for first, _ in pairs}) == len(pairs) else None
