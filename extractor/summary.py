@@ -139,7 +139,12 @@ def _arms(records: list[DrugRegimen]) -> list[SummaryArm]:
         n = max(set(sizes), key=sizes.count) if sizes else None
         drugs = _one_per_dose(_entries(SummaryDrug, in_arm, _drug))
         arms.append(SummaryArm(label=label, n=n, drugs=drugs))
-    return arms
+    # A dose printed without its arm that an arm of the paper holds is that arm's, not a further fact.
+    armed = {(d.drug, d.dose, d.unit) for arm in arms if arm.label is not None for d in arm.drugs}
+    for i, arm in enumerate(arms):
+        if arm.label is None:
+            arms[i] = arm.model_copy(update={"drugs": [d for d in arm.drugs if (d.drug, d.dose, d.unit) not in armed]})
+    return [arm for arm in arms if arm.drugs]
 
 
 def _one_per_dose(drugs: list[SummaryDrug]) -> list[SummaryDrug]:

@@ -490,7 +490,7 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
         # "capecitabine chemotherapy was given ..., consisting of 50 mg/m2 intravenous epirubicin").
         return []
     # The first dose's words run to the next dose the drug keeps (an "or" alternative, a later dose).
-    chained = _alternatives(text, first, amounts[1:])
+    chained = _alternatives(text, first, amounts[1:], end)
     alternatives = [amount for amount, _ in chained]
     stop = alternatives[0].start if alternatives else end
     main = _dosing(text, drug, first, drug.end, stop, "dose.amount.v1")
@@ -506,13 +506,16 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
     return found
 
 
-def _alternatives(text: str, first: DoseAmount, rest: list[DoseAmount]) -> list[tuple[DoseAmount, str]]:
+def _alternatives(text: str, first: DoseAmount, rest: list[DoseAmount], end: int) -> list[tuple[DoseAmount, str]]:
     """The "or" alternatives and later doses chained to the first dose: "60 or 90 mg/m2", "1.5 g/m2 ...
     or 100 mg/m2", "1600 mg on days 1 and 8 of cycle 1 followed by 800 mg ... or 400 mg"; a dose after
-    another drug's dose ("(300 mg or 400 IU/day)" of the next, unknown drug) is none."""
+    another drug's dose ("(300 mg or 400 IU/day)" of the next, unknown drug) is none, and so is a dose
+    printed right before the next drug ("followed by 200 mg/m2 of cisplatin"), ``end`` its start."""
     found: list[tuple[DoseAmount, str]] = []
     previous = first
     for amount in rest:
+        if end < len(text) and rule("dose.gap.before_drug.v1").regex.match(text[amount.end : end]):
+            break
         gap = text[previous.end : amount.start]
         linked = next((rule_id for rule_id in ("dose.alternative.or.v1", "dose.alternative.sequence.v1")
                        if rule(rule_id).regex.search(gap)), None)

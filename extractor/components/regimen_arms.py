@@ -75,8 +75,12 @@ def _pair_arms(text: str, dosings: list[Dosing]) -> Arms:
                 arms[i] = [arm_a]
             elif dosing.drug is b_drug:
                 arms[i] = [arm_b]
-            elif (backbone and dosing.drug.start > b_end) or dosing.drug in leading:
+            elif backbone and dosing.drug.start > b_end:
                 arms[i] = [ArmLabel(arm.label, arm.n, shared.id) for arm in (arm_a, arm_b)]
+            elif dosing.drug in leading:
+                # A shared drug named without a dose is listed once, as for "A with or without B".
+                both = [ArmLabel(arm.label, arm.n, shared.id) for arm in (arm_a, arm_b)]
+                arms[i] = both if dosing.amount is not None else both[:1]
         return arms
     return {}
 
@@ -231,7 +235,8 @@ def _extended_block(text: str, dosings: list[Dosing], label: str, block_end: int
         return
     combined = " + ".join([label, *dict.fromkeys(d.drug.drug for i, d in enumerate(dosings) if i in added and d.drug)])
     for i in list(arms):
-        if any(arm.label == label for arm in arms[i]):
+        if any(arm.label == label for arm in arms[i]) and dosings[i].amount is not None:
+            # (a drug of the first arm named without a dose is listed once)
             arms[i] = [*arms[i], ArmLabel(combined, None, extension.id)]
     for i in added:
         arms[i] = [ArmLabel(combined, None, extension.id)]
