@@ -129,12 +129,29 @@ def _population(records: list[PopulationValue]) -> SummaryPopulation:
     return SummaryPopulation(**values, quote=quote)
 
 
+# Words of an arm label that do not tell arms apart ("sorafenib" and "the sorafenib arm" are one arm).
+_ARM_FILLER = frozenset({"the", "arm", "arms", "group", "groups", "cohort", "treatment"})
+
+
+def _arm_name(label: str | None) -> str | None:
+    """An arm label without the words that do not tell arms apart, for grouping."""
+    if label is None:
+        return None
+    words = [w for w in _ARM_WORD.findall(label.lower()) if w not in _ARM_FILLER]
+    return " ".join(words) or label.lower()
+
+
 def _arms(records: list[DrugRegimen]) -> list[SummaryArm]:
     grouped: dict[str | None, list[DrugRegimen]] = {}
+    labels: dict[str | None, str | None] = {}
     for record in records:
-        grouped.setdefault(record.arm, []).append(record)
+        name = _arm_name(record.arm)
+        # The first label printed for an arm names it.
+        labels.setdefault(name, record.arm)
+        grouped.setdefault(name, []).append(record)
     arms = []
-    for label, in_arm in grouped.items():
+    for name, in_arm in grouped.items():
+        label = labels[name]
         sizes = [r.arm_n for r in in_arm if r.arm_n is not None]
         n = max(set(sizes), key=sizes.count) if sizes else None
         drugs = _one_per_dose(_entries(SummaryDrug, in_arm, _drug))

@@ -182,3 +182,12 @@ def test_an_arm_lists_one_entry_per_drug_and_dose() -> None:
     fuller = SummaryDrug(drug="bevacizumab", dose=7.5, unit="mg/kg", frequency="every 3 weeks", route="IV", quote="b")
     other = SummaryDrug(drug="bevacizumab", dose=15.0, unit="mg/kg", frequency=None, route=None, quote="c")
     assert _one_per_dose([once, fuller, other]) == [fuller, other]
+
+
+def test_one_arm_named_with_and_without_the_word_arm_is_one_arm() -> None:
+    from extractor.summary import _arm_name
+
+    assert _arm_name("sorafenib") == _arm_name("the Sorafenib arm") == "sorafenib"
+    assert _arm_name("Arm A") == _arm_name("arm A") != _arm_name("arm B")
+    assert _arm_name("clofarabine") != _arm_name("clofarabine + cytarabine")
+    assert _arm_name(None) is None
