@@ -10,7 +10,6 @@ sentence of the paper that gives the same drug and dose an arm.
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from itertools import pairwise
 
 from extractor.components.dose_finding import dose_statements
 from extractor.components.dosing import (
@@ -23,8 +22,6 @@ from extractor.components.dosing import (
     find_amounts,
     find_dose_levels,
     find_drugs,
-    find_frequency,
-    find_route,
     paper_code_names,
     parse_dosings,
 )
@@ -116,12 +113,9 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
                                confidence=escalation.confidence) for d in dosings]
     else:
         leveled = set()
-    # A sentence printing a dose no drug could claim (a cap, a reduction) is about dose details, not the regimen.
-    dosed = any(d.drug is None for d in parsed) and not escalation.regex.search(text)
-    # Beside doses every drug claims, only a list of drugs named without doses is kept ("..., and
-    # high-dose cytarabine and methotrexate"): one such drug ("in combination with AZA"), or one whose
-    # route or frequency is printed without a dose, has its dose printed elsewhere.
-    listed = _undosed_lists(text, dosings) if any(d.amount is not None for d in dosings) else None
+    # A sentence printing a dose is about dosing: a drug it names without one has its dose printed
+    # elsewhere (or is a partner the sentence only mentions), so it gives no dose-less record.
+    dosed = bool(find_amounts(text)) and not escalation.regex.search(text)
     cue = rule("regimen.cue.intervention.v1")
     given = (not table_row and cue.search(text) is not None
              and rule("regimen.cue.laboratory.v1").search(text) is None)
@@ -142,9 +136,6 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
             if dosing.drug.supportive or not (named or auc or (given and not dosed)):
                 continue
-            if not (named or auc) and listed is not None and (
-                    dosing.drug.start not in listed or _administered(text, dosing.drug, dosings)):
-                continue
             if dosing.rule_id != escalation.id:
                 arm_rule = rule(named[0].rule_id) if named else cue
                 dosing = replace(dosing, rule_id=arm_rule.id, confidence=arm_rule.confidence)
@@ -160,24 +151,6 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
     levels = [Item(level.dosing, arm.label, arm.n, arm.rule_id) if arm else level
               for level in levels for arm in (by_start.get(level.dosing.drug.start, []) if level.dosing.drug else []) or [None]]
     return levels + items
-
-
-def _undosed_lists(text: str, dosings: list[Dosing]) -> set[int]:
-    """Starts of the drugs named without a dose that stand in a list of two or more such drugs."""
-    joined = rule("regimen.cue.list_gap.v1").regex
-    undosed = sorted((d.drug for d in dosings if d.drug is not None and d.amount is None), key=lambda m: m.start)
-    found: set[int] = set()
-    for first, second in pairwise(undosed):
-        if joined.match(text[first.end : second.start]):
-            found.update((first.start, second.start))
-    return found
-
-
-def _administered(text: str, drug: DrugMention, dosings: list[Dosing]) -> bool:
-    """True when the drug's own words (up to the next drug or ';') print a route or a frequency."""
-    following = [d.drug.start for d in dosings if d.drug is not None and d.drug.start >= drug.end]
-    words = text[drug.end : min(following, default=len(text))].split(";")[0]
-    return find_route(words)[0] or find_frequency(words)[0]
 
 
 def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
