@@ -130,7 +130,7 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
         if dosing.drug.drug in leveled and not _is_starting_dose(text, dosing, levels):
             continue
         if dosing.amount is None:
-            if rule("regimen.cue.prior_sentence.v1").search(text):
+            if rule("regimen.cue.prior_sentence.v1").search(text) or rule("regimen.cue.context_sentence.v1").search(text):
                 continue
             named = [arm for arm in labels if arm.named]
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
