@@ -153,29 +153,9 @@ _ABBREVIATION_REACH = 60
 
 
 def paper_code_names(document: Document) -> frozenset[PaperName]:
-    """Code names of investigational drugs the paper's title prints ("MDX-447", "ZK 304709") or prints
-    next to a dose ("ABT-888 40 mg"), and the drug abbreviations the paper defines ("lenalidomide (LEN)")."""
-    return title_code_names(document.metadata.title or "") | dosed_code_names(document) | paper_abbreviations(document)
-
-
-# Sections whose code names next to doses are not read (other work's drugs).
-_CODE_SKIPPED = frozenset({"references", "back"})
-
-
-@per_paper
-def dosed_code_names(document: Document) -> frozenset[str]:
-    """Code-name-shaped words the paper prints right before or after a dose ("ABT-888 40 mg")."""
-    data = load_yaml("code_names.yaml")
-    after, before = re.compile(data["dose_after"], re.IGNORECASE), re.compile(data["dose_before"], re.IGNORECASE)
-    found: set[str] = set()
-    for section in document.sections:
-        if section.label in _CODE_SKIPPED:
-            continue
-        text = document.text[section.start : section.end]
-        for start, end, code in _code_candidates(text):
-            if after.match(text[end : end + 60]) or before.search(text[max(0, start - 40) : start]):
-                found.add(code)
-    return frozenset(found)
+    """Code names of investigational drugs the paper's title prints ("MDX-447", "ZK 304709"), and the
+    drug abbreviations the paper defines ("lenalidomide (LEN)")."""
+    return title_code_names(document.metadata.title or "") | paper_abbreviations(document)
 
 
 @per_paper
@@ -210,24 +190,18 @@ def paper_abbreviations(document: Document) -> frozenset[tuple[str, str]]:
 @lru_cache(maxsize=64)
 def title_code_names(title: str) -> frozenset[str]:
     """The code-name-shaped words of a title that are no registry or cooperative-group id."""
-    return frozenset(code for _, _, code in _code_candidates(title))
-
-
-def _code_candidates(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, code) of the code-name-shaped words of a text that are no registry or
-    cooperative-group id and name no trial ("the BR9601 ... trial")."""
     data = load_yaml("code_names.yaml")
     not_drugs = {str(p).upper() for p in data["not_drugs"]}
-    found = []
-    for match in re.finditer(data["pattern"], text):
+    found = set()
+    for match in re.finditer(data["pattern"], title):
         prefix = re.match(r"[A-Z]+", match.group("code"))
         if prefix is None or prefix.group().upper() in not_drugs:
             continue
-        if (re.search(data["trial_name_before"], text[max(0, match.start() - 10) : match.start()], re.IGNORECASE)
-                and re.match(data["trial_name_after"], text[match.end() : match.end() + 80], re.IGNORECASE)):
+        if (re.search(data["trial_name_before"], title[: match.start()], re.IGNORECASE)
+                and re.match(data["trial_name_after"], title[match.end() :], re.IGNORECASE)):
             continue
-        found.append((match.start(), match.end(), match.group("code")))
-    return found
+        found.add(match.group("code"))
+    return frozenset(found)
 
 
 def find_drugs(text: str, codes: frozenset[PaperName] = frozenset()) -> list[DrugMention]:
