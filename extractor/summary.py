@@ -131,17 +131,55 @@ def _population(records: list[PopulationValue]) -> SummaryPopulation:
     return SummaryPopulation(**values, quote=quote)
 
 
+# Words of an arm label that do not tell arms apart ("sorafenib" and "the sorafenib arm" are one arm).
+_ARM_FILLER = frozenset({"the", "arm", "arms", "group", "groups", "cohort", "treatment"})
+
+
+def _arm_name(label: str | None) -> str | None:
+    """An arm label without the words that do not tell arms apart, for grouping."""
+    if label is None:
+        return None
+    words = [w for w in _ARM_WORD.findall(label.lower()) if w not in _ARM_FILLER]
+    return " ".join(words) or label.lower()
+
+
 def _arms(records: list[DrugRegimen]) -> list[SummaryArm]:
     grouped: dict[str | None, list[DrugRegimen]] = {}
+    labels: dict[str | None, str | None] = {}
     for record in records:
-        grouped.setdefault(record.arm, []).append(record)
+        name = _arm_name(record.arm)
+        # The first label printed for an arm names it.
+        labels.setdefault(name, record.arm)
+        grouped.setdefault(name, []).append(record)
     arms = []
-    for label, in_arm in grouped.items():
+    for name, in_arm in grouped.items():
+        label = labels[name]
         sizes = [r.arm_n for r in in_arm if r.arm_n is not None]
         n = max(set(sizes), key=sizes.count) if sizes else None
-        drugs = _entries(SummaryDrug, in_arm, _drug)
+        drugs = _one_per_dose(_entries(SummaryDrug, in_arm, _drug))
         arms.append(SummaryArm(label=label, n=n, drugs=drugs))
-    return arms
+    # A dose printed without its arm that an arm of the paper holds is that arm's, not a further fact.
+    armed = {(d.drug, d.dose, d.unit) for arm in arms if arm.label is not None for d in arm.drugs}
+    for i, arm in enumerate(arms):
+        if arm.label is None:
+            arms[i] = arm.model_copy(update={"drugs": [d for d in arm.drugs if (d.drug, d.dose, d.unit) not in armed]})
+    return [arm for arm in arms if arm.drugs]
+
+
+def _one_per_dose(drugs: list[SummaryDrug]) -> list[SummaryDrug]:
+    """One entry per drug and dose in an arm: the same dose printed with a frequency in one place and
+    another in another ("single dose", "every 3 weeks") is one fact; the fullest entry is kept."""
+    best: dict[tuple[str, float | None, str | None], SummaryDrug] = {}
+    for entry in drugs:
+        key = (entry.drug, entry.dose, entry.unit)
+        kept = best.get(key)
+        if kept is None or _filled(entry) > _filled(kept):
+            best[key] = entry
+    return [entry for entry in drugs if best[(entry.drug, entry.dose, entry.unit)] is entry]
+
+
+def _filled(entry: SummaryDrug) -> int:
+    return sum(value is not None for value in (entry.frequency, entry.route))
 
 
 def _quote(record: EvidenceRecord) -> str:

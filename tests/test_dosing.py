@@ -91,6 +91,8 @@ def test_a_concentration_is_no_dose_and_a_mutation_no_code_name() -> None:
     assert title_code_names("Osimertinib in T790M-positive NSCLC: AZD9291 and V600E") == frozenset({"AZD9291"})
     trial = "A predictor of benefit from anthracyclines in the BR9601 adjuvant breast cancer chemotherapy trial?"
     assert title_code_names(trial) == frozenset()
+    # A cooperative group's protocol number is no code name ("GIMEMA LAL 1913", "NOPHO ALL2008").
+    assert title_code_names("Imatinib after chemotherapy in the GIMEMA LAL 1913 protocol") == frozenset()
 
 
 def test_the_study_drug_of_a_paper_without_one_title_drug_is_the_one_it_escalates() -> None:
@@ -125,3 +127,21 @@ def test_a_dose_printed_in_any_section_but_the_references_drops_a_dose_less_entr
 
     kept = drop_undosed_printed_with_doses(document, [undosed("lenalidomide"), undosed("melphalan")])
     assert [r.drug for r in kept] == ["melphalan"]
+
+
+def test_a_dose_given_in_a_sentence_naming_no_drug_is_the_title_drugs() -> None:
+    from extractor.pipeline import extract_records
+
+    def regimens(text: str, title: str) -> list[tuple[str, float | None]]:
+        document = document_from_text(text, "methods")
+        document = document.model_copy(update={"metadata": document.metadata.model_copy(update={"title": title})})
+        return sorted((r.drug, r.dose) for r in extract_records(document) if r.kind == "regimen")
+
+    title = "Phase 2 study of single-agent ofatumumab in untreated follicular lymphoma"
+    assert regimens("Patients received 4 weekly 1000 mg doses followed by 4 doses every 8 weeks.", title) == [
+        ("ofatumumab", 1000.0)]
+    assert regimens("Fifteen patients were randomized to 500 mg before that arm closed.", title) == [("ofatumumab", 500.0)]
+    # A dose named for no patient, a title with two drugs, a sentence naming a drug: no study-drug dose.
+    assert regimens("The vial holds 1000 mg in 50 mL.", title) == []
+    assert regimens("Fifteen patients were randomized to 500 mg.", "Rituximab with or without ofatumumab") == []
+    assert all(drug != "ofatumumab" for drug, _ in regimens("Patients received 8 mg doses of ondansetron.", title))

@@ -186,3 +186,22 @@ def test_one_rate_with_its_arm_named_and_or_plus_is_listed_once() -> None:
     assert [t.arm for t in build_summary(DOCUMENT, both).time_to_event] == ["AZA plus sorafenib"]
     other = [rate("AZA plus sorafenib", "2-year OS was 67%"), rate("AZA alone", "Median OS was 6.2")]
     assert len(build_summary(DOCUMENT, other).time_to_event) == 2
+
+
+def test_an_arm_lists_one_entry_per_drug_and_dose() -> None:
+    from extractor.summary import _one_per_dose
+    from schemas.summary import SummaryDrug
+
+    once = SummaryDrug(drug="bevacizumab", dose=7.5, unit="mg/kg", frequency="single dose", route=None, quote="a")
+    fuller = SummaryDrug(drug="bevacizumab", dose=7.5, unit="mg/kg", frequency="every 3 weeks", route="IV", quote="b")
+    other = SummaryDrug(drug="bevacizumab", dose=15.0, unit="mg/kg", frequency=None, route=None, quote="c")
+    assert _one_per_dose([once, fuller, other]) == [fuller, other]
+
+
+def test_one_arm_named_with_and_without_the_word_arm_is_one_arm() -> None:
+    from extractor.summary import _arm_name
+
+    assert _arm_name("sorafenib") == _arm_name("the Sorafenib arm") == "sorafenib"
+    assert _arm_name("Arm A") == _arm_name("arm A") != _arm_name("arm B")
+    assert _arm_name("clofarabine") != _arm_name("clofarabine + cytarabine")
+    assert _arm_name(None) is None

@@ -140,8 +140,9 @@ def _units() -> tuple[dict[str, DoseUnit], dict[str, Frequency]]:
 
 
 def _unit_key(printed: str) -> str:
-    """A printed unit as units.yaml lists it: lower case, no spaces, every dash '-' ("mg m−2" -> "mgm-2")."""
-    return unify_dashes(re.sub(r"\s+", "", printed)).lower()
+    """A printed unit as units.yaml lists it: lower case, no spaces, dots, carets or brackets, every
+    dash '-' ("mg m−2" -> "mgm-2", "mg·kg−1" -> "mgkg-1", "mg/m(2)" -> "mg/m2")."""
+    return unify_dashes(re.sub(r"[\s·⋅.^()]+", "", printed)).lower()
 
 
 # A paper's own drug names: a code name printed as is (drug = its lower case), or (printed, drug)
@@ -328,7 +329,8 @@ def find_amounts(text: str) -> list[DoseAmount]:
     for match in rule("dose.amount.v1").regex.finditer(text):
         unit = units.get(_unit_key(match.group("unit")))
         dose = parse_number(match.group("dose"))
-        if unit is None or dose is None:
+        if unit is None or not dose:
+            # No unit of a dose, or a dose of nothing ("0 mg" of a placebo column).
             continue
         if unit in _UNIT_COUNTS and _DOT_THOUSANDS.fullmatch(match.group("dose")):
             # "10.000 IU" is ten thousand units, written the European way: no unit dose has three decimals.
@@ -446,6 +448,14 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
         return []
     first = amounts[0]
     gap = text[drug.end : first.start]
+    # A bracketed aside naming the maker or an abbreviation ("Sorafenib (Bayer, West Haven, CT, USA) was
+    # given orally at a dose of 800 mg") stands outside the words that link a drug to its dose.
+    aside = rule("dose.gap.aside.v1").regex.match(gap)
+    gap = gap[aside.end() :] if aside else gap
+    if re.match(r"\s*\(", gap) and ")" not in gap:
+        # Inside the drug's own bracket a ';' parts its details ("fluorouracil (120 h intravenous
+        # infusion; 800 mg/m2 daily)"), it ends no clause.
+        gap = gap.replace(";", ",")
     if rule("dose.gap.broken.v1").regex.search(gap) or not rule("dose.gap.linked.v1").regex.match(gap):
         return []
     if (end < len(text) and rule("dose.gap.before_drug.v1").regex.match(text[first.end : end])
@@ -453,8 +463,9 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
         # The dose stands right before the next drug: it is that drug's ("... and 1–2 mg/kg propofol",
         # "capecitabine chemotherapy was given ..., consisting of 50 mg/m2 intravenous epirubicin").
         return []
-    # The first dose's words run to the next dose the drug keeps (an "or" alternative).
-    alternatives = [a for a in amounts[1:] if rule("dose.alternative.or.v1").regex.search(text[first.end : a.start])]
+    # The first dose's words run to the next dose the drug keeps (an "or" alternative, a later dose).
+    chained = _alternatives(text, first, amounts[1:], end)
+    alternatives = [amount for amount, _ in chained]
     stop = alternatives[0].start if alternatives else end
     main = _dosing(text, drug, first, drug.end, stop, "dose.amount.v1")
     found = [main]
@@ -465,7 +476,28 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
         found.append(replace(main, amount=bracketed, rule_id=paren.id, confidence=paren.confidence))
     for j, alternative in enumerate(alternatives):
         next_stop = alternatives[j + 1].start if j + 1 < len(alternatives) else end
-        found.append(_dosing(text, drug, alternative, alternative.start, next_stop, "dose.alternative.or.v1"))
+        found.append(_dosing(text, drug, alternative, alternative.start, next_stop, chained[j][1]))
+    return found
+
+
+def _alternatives(text: str, first: DoseAmount, rest: list[DoseAmount], end: int) -> list[tuple[DoseAmount, str]]:
+    """The "or" alternatives and later doses chained to the first dose: "60 or 90 mg/m2", "1.5 g/m2 ...
+    or 100 mg/m2", "1600 mg on days 1 and 8 of cycle 1 followed by 800 mg ... or 400 mg"; a dose after
+    another drug's dose ("(300 mg or 400 IU/day)" of the next, unknown drug) is none, and so is a dose
+    printed right before the next drug ("followed by 200 mg/m2 of cisplatin"), ``end`` its start."""
+    found: list[tuple[DoseAmount, str]] = []
+    previous = first
+    for amount in rest:
+        if end < len(text) and rule("dose.gap.before_drug.v1").regex.match(text[amount.end : end]):
+            break
+        gap = text[previous.end : amount.start]
+        linked = next((rule_id for rule_id in ("dose.alternative.or.v1", "dose.alternative.sequence.v1")
+                       if rule(rule_id).regex.search(gap)), None)
+        if linked is not None:
+            found.append((amount, linked))
+            previous = amount
+        elif amount is not rest[0] or not rule("dose.alternative.paren.v1").regex.match(text[first.end : amount.start]):
+            break
     return found
 
 
@@ -490,7 +522,9 @@ def _doses_before(text: str, drug: DrugMention, amounts: list[DoseAmount], floor
 def _dosing(text: str, drug: DrugMention | None, amount: DoseAmount, start: int, end: int, rule_id: str) -> Dosing:
     """A dose with the route, frequency and schedule printed between ``start`` and ``end``."""
     end = _adjective_start(text, end)
-    words = text[start : min(end, amount.end + _ATTRIBUTE_REACH)]
+    # A dose listed after this one ("75 mg/m2 docetaxel and 400 mg daily celecoxib") has its own words.
+    listed = rule("dose.next_listed.v1").regex.search(text, amount.end, min(end, amount.end + _ATTRIBUTE_REACH))
+    words = text[start : listed.start() if listed else min(end, amount.end + _ATTRIBUTE_REACH)]
     found_route, route = (False, None)
     if drug is not None:
         adjective = _adjective_start(text, drug.start)

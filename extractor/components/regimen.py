@@ -26,12 +26,14 @@ from extractor.components.dosing import (
     parse_dosings,
 )
 from extractor.components.dosing import rule as dosing_rule
-from extractor.components.regimen_arms import rule, sentence_arms
+from extractor.components.regimen_arms import Arms, rule, sentence_arms
 from extractor.own_trial import EXCLUDED_SECTIONS
 from extractor.per_paper import per_paper
 from extractor.sentence import Sentence
 from schemas import Document, DrugRegimen, EvidenceRecord
 
+# Arm rules that give every drug of a sentence one arm the sentence names (weaker than a comparison).
+_ONE_ARM_RULES = frozenset({"regimen.arm.in_group.v1", "regimen.arm.subject.v1", "regimen.arm.part.v1"})
 # Sections whose doses do not count as the paper printing a drug's dose.
 _NO_DOSE_LOOKUP = frozenset({"references", "back"})
 # How far after a drug's name a printed dose is taken as its dose when asking whether the paper prints one.
@@ -47,28 +49,36 @@ class Item:
     dosing: Dosing
     arm: str | None = None
     arm_n: int | None = None
+    arm_rule: str | None = None
 
 
 @dataclass(frozen=True)
 class ArmIndex:
-    """Arms a paper gives its drugs: (drug, dose, unit) -> (arm, n), and drug -> (arm, n)."""
+    """Arms a paper gives its drugs: (drug, dose, unit) -> (arm, n), drug -> (arm, n), and the label
+    another sentence gives an arm -> the label it was first given."""
 
     by_dose: dict[tuple[str, float, str], tuple[str, int | None]]
     by_drug: dict[str, tuple[str, int | None]]
+    aliases: dict[str, str]
 
 
 def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     """Drugs given in the trial, stated in the sentence or table row, with their doses and arms."""
     index = paper_arms(sentence.doc)
     codes = paper_code_names(sentence.doc)
-    items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes) + _mtd_items(sentence)
+    items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes,
+                           randomised=randomised_paper(sentence.doc)) + _mtd_items(sentence)
     if sentence.table is None:
-        items += _context_levels(sentence)
+        items += _context_levels(sentence) + _study_drug_doses(sentence)
     for item in items:
         dosing, drug, amount = item.dosing, item.dosing.drug, item.dosing.amount
         if drug is None:
             continue
-        arm, arm_n = (item.arm, item.arm_n) if item.arm is not None else _looked_up(index, dosing)
+        arm, arm_n = (index.aliases.get(item.arm, item.arm), item.arm_n) if item.arm is not None else _looked_up(index, dosing)
+        if item.arm_rule in _ONE_ARM_RULES and not rule("regimen.arm.numbered.v1").regex.fullmatch(arm or ""):
+            # An arm a sentence names for all its drugs ("In the control group, ...") is the arm the
+            # paper first gave the same dose, when it gave one: one arm is not counted under two names.
+            arm, arm_n = next((found for found in [_looked_up(index, dosing)] if found[0] is not None), (arm, arm_n))
         yield DrugRegimen(
             arm=arm, arm_n=arm_n, drug=drug.drug, drug_as_printed=drug.printed,
             dose=amount.dose if amount else None, dose_max=amount.dose_max if amount else None,
@@ -77,18 +87,25 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
         )
 
 
-def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperName] = frozenset()) -> list[Item]:
-    """The regimen drugs of a sentence with the arms it names for them (``codes``: the paper's code names)."""
-    dosings = [d for d in parse_dosings(text, codes) if d.drug is not None]
+def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperName] = frozenset(),
+                   randomised: bool = True) -> list[Item]:
+    """The regimen drugs of a sentence with the arms it names for them (``codes``: the paper's code names;
+    ``randomised``: the paper randomises, so "A with or without B" names two arms)."""
+    parsed = parse_dosings(text, codes)
+    dosings = [d for d in parsed if d.drug is not None]
     if not dosings or rule("regimen.cue.formulation.v1").search(text):
         return []
-    arms = sentence_arms(text, dosings)
+    arms = sentence_arms(text, dosings, randomised)
     escalation = rule("regimen.cue.escalation.v1")
     levels: list[Item] = []
     if escalation.regex.search(text):
         # An escalation sentence gives each dose level it lists ("doses of 75, 100 or 150 mg/m2 of X").
         levels = _level_items(text, dosings)
         leveled = {item.dosing.drug.drug for item in levels if item.dosing.drug is not None}
+        if not leveled:
+            # Without a list, a dose printed as the starting dose is the escalated drug's first level.
+            levels = [Item(d) for d in dosings if d.amount is not None and _starting(text, d.amount)]
+            leveled = {item.dosing.drug.drug for item in levels if item.dosing.drug is not None}
         # Beside a listed escalation the other drugs' doses are fixed partners; without one, every
         # dose of the sentence may be a level reached, so its drugs are kept without a dose.
         if not leveled:
@@ -96,20 +113,24 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
                                confidence=escalation.confidence) for d in dosings]
     else:
         leveled = set()
-    # A sentence printing a dose no drug could claim (a cap, a reduction) is about dose details, not the regimen.
+    # A sentence printing a dose is about dosing: a drug it names without one has its dose printed
+    # elsewhere (or is a partner the sentence only mentions), so it gives no dose-less record.
     dosed = bool(find_amounts(text)) and not escalation.regex.search(text)
     cue = rule("regimen.cue.intervention.v1")
     given = (not table_row and cue.search(text) is not None
              and rule("regimen.cue.laboratory.v1").search(text) is None)
+    premedication = [m.span() for m in rule("regimen.cue.premedication.v1").regex.finditer(text)]
     items: list[Item] = []
     for i, dosing in enumerate(dosings):
         labels = arms.get(i, [])
         if dosing.drug is None or not _is_given(text, dosing.drug):
             continue
+        if any(start < dosing.drug.start < end for start, end in premedication):
+            continue
         if dosing.drug.drug in leveled and not _is_starting_dose(text, dosing, levels):
             continue
         if dosing.amount is None:
-            if rule("regimen.cue.prior_sentence.v1").search(text):
+            if rule("regimen.cue.prior_sentence.v1").search(text) or rule("regimen.cue.context_sentence.v1").search(text):
                 continue
             named = [arm for arm in labels if arm.named]
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
@@ -118,7 +139,17 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             if dosing.rule_id != escalation.id:
                 arm_rule = rule(named[0].rule_id) if named else cue
                 dosing = replace(dosing, rule_id=arm_rule.id, confidence=arm_rule.confidence)
-        items.extend([Item(dosing, arm.label, arm.n) for arm in labels] or [Item(dosing)])
+        items.extend([Item(dosing, arm.label, arm.n, arm.rule_id) for arm in labels] or [Item(dosing)])
+    items = [end for item in items for end in _range_ends(text, item)]
+    respective = _respective_items(text, dosings, arms)
+    if respective:
+        # "5-fluorouracil and leucovorin (500 and 20 mg m−2, respectively)": each drug its dose.
+        given = {item.dosing.drug.start for item in respective if item.dosing.drug is not None}
+        items = [item for item in items if item.dosing.drug is None or item.dosing.drug.start not in given] + respective
+    # A dose level takes the arms the sentence names for its drug ("Dose levels of X evaluated in group 2 were ...").
+    by_start = {d.drug.start: arms.get(i, []) for i, d in enumerate(dosings) if d.drug is not None}
+    levels = [Item(level.dosing, arm.label, arm.n, arm.rule_id) if arm else level
+              for level in levels for arm in (by_start.get(level.dosing.drug.start, []) if level.dosing.drug else []) or [None]]
     return levels + items
 
 
@@ -175,6 +206,43 @@ def _context_levels(sentence: Sentence) -> list[Item]:
     return [_level_item(DrugMention(a.start, a.end, drug, drug, False), a) for a in amounts]
 
 
+def _respective_items(text: str, dosings: list[Dosing], arms: Arms) -> list[Item]:
+    """Doses listed for the drugs named just before them, "respectively": the k-th dose the k-th drug's."""
+    cue = rule("regimen.cue.respectively.v1")
+    found: list[Item] = []
+    for group in find_dose_levels(text):
+        if group.amount.dose_max is not None or not cue.regex.match(text, group.end):
+            continue
+        named = sorted({d.drug.start: (i, d) for i, d in enumerate(dosings) if d.drug is not None
+                        and d.drug.end <= group.start}.values(), key=lambda pair: pair[1].drug.start if pair[1].drug else 0)
+        if len(named) < len(group.levels):
+            continue
+        chosen = named[-len(group.levels) :]
+        if any(d.amount is not None for _, d in chosen):
+            continue
+        for (i, dosing), level in zip(chosen, group.levels, strict=True):
+            amount = replace(group.amount, dose=level)
+            given = replace(dosing, amount=amount, frequency=amount.per, rule_id=cue.id, confidence=cue.confidence)
+            found.extend([Item(given, arm.label, arm.n, arm.rule_id) for arm in arms.get(i, [])] or [Item(given)])
+    return found
+
+
+def _range_ends(text: str, item: Item) -> list[Item]:
+    """"received X from 15 to 285 mg daily": the range's ends are doses given, one item each."""
+    amount = item.dosing.amount
+    if amount is None or amount.dose_max is None or not rule("regimen.cue.range_levels.v1").regex.search(
+            text[max(0, amount.start - 80) : amount.start]):
+        return [item]
+    return [replace(item, dosing=replace(item.dosing, amount=replace(amount, dose=dose, dose_max=None)))
+            for dose in (amount.dose, amount.dose_max)]
+
+
+def _starting(text: str, amount: DoseAmount) -> bool:
+    """True for an amount printed as the starting dose, before it or after it ("4 mg as the initial dose level")."""
+    return _after_starting(text, amount) or rule("regimen.cue.starting_dose_after.v1").regex.match(
+        text, amount.end) is not None
+
+
 def _after_starting(text: str, amount: DoseAmount) -> bool:
     """True for an amount printed as the starting dose ("The starting dose was 600 mg/m2/day")."""
     return rule("regimen.cue.starting_dose.v1").search(text[max(0, amount.start - 60) : amount.start]) is not None
@@ -187,6 +255,31 @@ def _is_given(text: str, drug: DrugMention) -> bool:
                 or rule("regimen.cue.not_drug_after.v1").search(text[drug.end : drug.end + 30])
                 or rule("regimen.cue.measured.v1").search(before)
                 or dosing_rule("dose.prior_therapy.v1").search(before))
+
+
+def _study_drug_doses(sentence: Sentence) -> list[Item]:
+    """Doses a sentence naming no drug gives patients ("received 4 weekly 1000 mg doses", "were randomized
+    to 500 mg"), for the one drug the paper's title names."""
+    text = sentence.text
+    codes = paper_code_names(sentence.doc)
+    if (find_drugs(text, codes) or rule("regimen.cue.escalation.v1").regex.search(text)
+            or rule("regimen.cue.prior_sentence.v1").search(text)):
+        return []
+    drugs = {m.drug for m in find_drugs(sentence.doc.metadata.title or "", codes) if not m.supportive}
+    if len(drugs) != 1:
+        return []
+    drug = drugs.pop()
+    given = rule("regimen.cue.dose_given.v1")
+    found: list[Item] = []
+    for dosing in parse_dosings(text, codes):
+        amount = dosing.amount
+        if amount is None or dosing.drug is not None or amount.dose_max is not None:
+            continue
+        if not given.regex.search(text[max(0, amount.start - 40) : amount.start] + "\x00" + text[amount.end : amount.end + 12]):
+            continue
+        mention = DrugMention(amount.start, amount.end, drug, drug, False)
+        found.append(Item(replace(dosing, drug=mention, rule_id=given.id, confidence=given.confidence)))
+    return found
 
 
 def _mtd_items(sentence: Sentence) -> list[Item]:
@@ -235,26 +328,87 @@ def _drugs_printed_with_doses(document: Document) -> set[str]:
             amounts = find_amounts(text)
             if not amounts:
                 continue
+            before_drug = dosing_rule("dose.gap.before_drug.v1").regex
             for mention in find_drugs(text, codes):
-                if any(0 <= a.start - mention.end <= _DOSE_NEAR for a in amounts):
+                # A dose within a few words after the name, or right before it ("100 mg/m2 of cytarabine").
+                if any(0 <= a.start - mention.end <= _DOSE_NEAR or (a.end <= mention.start
+                       and before_drug.match(text[a.end : mention.start])) for a in amounts):
                     found.add(mention.drug)
     return found
 
 
 @per_paper
+def randomised_paper(document: Document) -> bool:
+    """True when the paper's title or own sections say its patients were randomised."""
+    cue = rule("regimen.cue.randomised_paper.v1").regex
+    if cue.search(document.metadata.title or ""):
+        return True
+    return any(cue.search(document.text, section.start, section.end) for section in document.sections
+               if section.label not in EXCLUDED_SECTIONS)
+
+
+@per_paper
 def paper_arms(document: Document) -> ArmIndex:
-    """Arms the paper's own-trial sentences name for its drugs, the first naming winning."""
+    """Arms the paper's own-trial sentences name for its drugs, the first naming winning.
+
+    A sentence naming two or more arms whose drugs match, arm by arm, those of arms an earlier
+    sentence named (the abstract's "exemestane ± celecoxib", the methods' "(EXE arm)" and
+    "(EXE–COXIB arm)") names the same arms: its labels become aliases of the first ones.
+    """
     by_dose: dict[tuple[str, float, str], tuple[str, int | None]] = {}
     by_drug: dict[str, tuple[str, int | None]] = {}
+    codes = paper_code_names(document)
+    randomised = randomised_paper(document)
+    structures: list[list[tuple[str, frozenset[str]]]] = []
+    aliases: dict[str, str] = {}
     for section in document.sections:
         if section.label in EXCLUDED_SECTIONS:
             continue
         for text in _CRUDE_SENTENCE.split(document.text[section.start : section.end]):
-            for item in sentence_items(text):
+            arms: dict[str, set[str]] = {}
+            for item in sentence_items(text, codes=codes, randomised=randomised):
                 drug, amount = item.dosing.drug, item.dosing.amount
                 if item.arm is None or drug is None:
                     continue
+                arms.setdefault(item.arm, set()).add(drug.drug)
                 by_drug.setdefault(drug.drug, (item.arm, item.arm_n))
                 if amount is not None:
                     by_dose.setdefault((drug.drug, amount.dose, amount.unit), (item.arm, item.arm_n))
-    return ArmIndex(by_dose, by_drug)
+            if len(arms) >= 2:
+                _align_arms([(label, frozenset(drugs)) for label, drugs in arms.items()], structures, aliases)
+    return ArmIndex(by_dose, by_drug, aliases)
+
+
+def _align_arms(arms: list[tuple[str, frozenset[str]]], structures: list[list[tuple[str, frozenset[str]]]],
+                aliases: dict[str, str]) -> None:
+    """Alias the labels of a sentence's arms to those of an earlier sentence naming the same arms: as
+    many arms, each told apart from the others by the same drugs (the abstract's "sorafenib or
+    placebo" and the methods' "Arm A: sorafenib 400 mg ... plus idarubicin ...; Arm B: ...")."""
+    for earlier in structures:
+        matched = _matching_arms(earlier, arms)
+        if matched is not None:
+            for first, label in matched:
+                if label != first:
+                    aliases.setdefault(label, first)
+            return
+    structures.append(arms)
+
+
+def _matching_arms(earlier: list[tuple[str, frozenset[str]]],
+                   later: list[tuple[str, frozenset[str]]]) -> list[tuple[str, str]] | None:
+    """(earlier label, later label) for each arm when the two sentences name the same arms, else None."""
+    if len(earlier) != len(later):
+        return None
+    if [drugs for _, drugs in earlier] == [drugs for _, drugs in later]:
+        return [(first, label) for (first, _), (label, _) in zip(earlier, later, strict=True)]
+    shared_earlier = frozenset.intersection(*(drugs for _, drugs in earlier))
+    shared_later = frozenset.intersection(*(drugs for _, drugs in later))
+    own_earlier = {label: drugs - shared_earlier for label, drugs in earlier}
+    pairs = []
+    for label, drugs in later:
+        own = drugs - shared_later
+        same = [first for first, first_own in own_earlier.items() if first_own == own]
+        if len(same) != 1:
+            return None
+        pairs.append((same[0], label))
+    return pairs if len({first for first, _ in pairs}) == len(pairs) else None

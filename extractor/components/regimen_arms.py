@@ -1,4 +1,5 @@
-"""Arms a sentence names for its drugs: "A vs B", bracketed drug lists, colon-labelled lists."""
+"""Arms a sentence names for its drugs: "A vs B", labels in brackets after an arm's drugs, "A with or
+without B", bracketed drug lists, colon-labelled lists, and the one arm or part a sentence is about."""
 
 import re
 from dataclasses import dataclass
@@ -33,9 +34,12 @@ def rule(rule_id: str) -> CompiledRule:
     return next(r for r in load_rules("regimen.yaml") if r.id == rule_id)
 
 
-def sentence_arms(text: str, dosings: list[Dosing]) -> Arms:
-    """Arms of the drugs of a sentence, by the first arm shape the sentence has."""
-    return (_pair_arms(text, dosings) or _block_arms(text, dosings) or _colon_arms(text, dosings)
+def sentence_arms(text: str, dosings: list[Dosing], randomised: bool = True) -> Arms:
+    """Arms of the drugs of a sentence, by the first arm shape the sentence has ("A with or without B"
+    names two arms only in a randomised paper: elsewhere B is optional in one arm)."""
+    return (_pair_arms(text, dosings) or _labelled_arms(text, dosings)
+            or (_optional_arms(text, dosings) if randomised else {})
+            or _block_arms(text, dosings) or _colon_arms(text, dosings) or _group_arms(text, dosings)
             or _part_arms(text, dosings))
 
 
@@ -45,10 +49,16 @@ def _pair_arms(text: str, dosings: list[Dosing]) -> Arms:
     for (a_start, a_end, a_drug), (b_start, b_end, b_drug) in pairwise(_arm_mentions(text, dosings)):
         gap = pair_rule.regex.match(text[a_end:b_start])
         before = text[max(0, a_start - 120) : a_start]
-        if gap is None or not rule("regimen.arm.pair_cue.v1").regex.search(_digits_colon(before)):
+        if gap is None or rule("regimen.arm.combo_after.v1").regex.match(text[b_end:]):
             continue
-        if (rule("regimen.arm.combo_before.v1").regex.search(before)
-                or rule("regimen.arm.combo_after.v1").regex.match(text[b_end:])):
+        # "fulvestrant 500 mg (...) and dovitinib (500 mg) or placebo": the drugs joined before the
+        # drug compared with placebo are the backbone both arms receive.
+        joined = rule("regimen.arm.combo_before.v1").regex.search(before) is not None
+        leading = _leading_backbone(text, dosings, a_start) if joined and b_drug is None else []
+        if joined and (not leading or rule("regimen.arm.combo_gap.v1").regex.search(text[a_end:b_start])):
+            continue
+        first = leading[0].start if leading else a_start
+        if not rule("regimen.arm.pair_cue.v1").regex.search(_digits_colon(text[max(0, first - 120) : first])):
             continue
         after_b = rule("regimen.arm.pair_n.v1").regex.match(text[b_end:])
         arm_a = ArmLabel(a_drug.drug if a_drug else "placebo", int(gap.group("n")) if gap.group("n") else None,
@@ -67,8 +77,113 @@ def _pair_arms(text: str, dosings: list[Dosing]) -> Arms:
                 arms[i] = [arm_b]
             elif backbone and dosing.drug.start > b_end:
                 arms[i] = [ArmLabel(arm.label, arm.n, shared.id) for arm in (arm_a, arm_b)]
+            elif dosing.drug in leading:
+                # A shared drug named without a dose is listed once, as for "A with or without B".
+                both = [ArmLabel(arm.label, arm.n, shared.id) for arm in (arm_a, arm_b)]
+                arms[i] = both if dosing.amount is not None else both[:1]
         return arms
     return {}
+
+
+def _leading_backbone(text: str, dosings: list[Dosing], a_start: int) -> list[DrugMention]:
+    """The drugs of the clause (since the last ';' or ':') before an arm drug joined to it
+    ("received fulvestrant 500 mg (...) and dovitinib")."""
+    clause_start = max(text.rfind(";", 0, a_start), text.rfind(":", 0, a_start)) + 1
+    drugs = sorted({d.drug.start: d.drug for d in dosings if d.drug is not None and clause_start <= d.drug.start
+                    and d.drug.end <= a_start}.values(), key=lambda m: m.start)
+    return drugs
+
+
+def _labelled_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"25 mg exemestane alone (EXE arm) or ... (EXE–COXIB arm)": each label takes the drugs since the one before."""
+    label_rule = rule("regimen.arm.trailing_label.v1")
+    labels = list(label_rule.regex.finditer(text))
+    if len(labels) < 2:
+        return {}
+    arms: Arms = {}
+    previous = 0
+    for label in labels:
+        n = parse_int(label.group("n")) if label.group("n") else None
+        for i, dosing in enumerate(dosings):
+            if dosing.drug is not None and previous <= dosing.drug.start < label.start():
+                arms[i] = [ArmLabel(" ".join(label.group("label").split()), n, label_rule.id)]
+        previous = label.end()
+    return arms
+
+
+def _optional_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"A with or without B", "A alone or with B", "A ± B": A's drugs in both arms, B's in the second."""
+    cue_rule = rule("regimen.arm.optional.v1")
+    drugs = sorted({d.drug.start: d.drug for d in dosings if d.drug is not None}.values(), key=lambda m: m.start)
+    for cue in cue_rule.regex.finditer(text):
+        clause_start = text.rfind(";", 0, cue.start()) + 1
+        clause_end = text.find(";", cue.end())
+        clause_end = len(text) if clause_end < 0 else clause_end
+        backbone = [m for m in drugs if clause_start <= m.start and m.end <= cue.start()]
+        added = [m for m in drugs if cue.end() <= m.start < clause_end]
+        if not backbone or not added or not rule("regimen.arm.optional_gap.v1").regex.match(
+                text[cue.end() : added[0].start]):
+            continue
+        # Arms are given, not judged: "X 4 mg with or without Y has encouraging activity" names none.
+        if rule("regimen.cue.intervention.v1").regex.search(text[clause_start : backbone[0].start]) is None:
+            continue
+        alone = " + ".join(dict.fromkeys(m.drug for m in backbone))
+        combined = " + ".join(dict.fromkeys([alone, *(m.drug for m in added)]))
+        starts = {m.start for m in backbone}, {m.start for m in added}
+        arms: Arms = {}
+        for i, dosing in enumerate(dosings):
+            if dosing.drug is not None and dosing.drug.start in starts[0]:
+                # A backbone drug named without a dose is listed once, with the backbone.
+                both = [ArmLabel(alone, None, cue_rule.id), ArmLabel(combined, None, cue_rule.id)]
+                arms[i] = both if dosing.amount is not None else both[:1]
+            elif dosing.drug is not None and dosing.drug.start in starts[1]:
+                arms[i] = [ArmLabel(combined, None, cue_rule.id)]
+        return arms
+    return {}
+
+
+def _group_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"In group 1, patients received ...", "Group A received X; group B received Y", "the azasetron group
+    received X, and the ondansetron group received Y": the one arm a sentence names gets its drugs; when
+    its parts (at ';' or at a part opening with an arm that received drugs) name different arms, each
+    part's drugs go to the arm it or the part before it names."""
+    starts = sorted({0, *(m.start() + 1 for m in re.finditer(";", text)),
+                     *(m.start("label") for m in rule("regimen.arm.subject_part.v1").regex.finditer(text))})
+    parts = list(pairwise([*starts, len(text)]))
+    labels = [_clause_arm(text, dosings, start, end) for start, end in parts]
+    if len({label.label.lower() for label in labels if label is not None}) > 1:
+        current = None
+        arms: Arms = {}
+        for (start, end), label in zip(parts, labels, strict=True):
+            current = label or current
+            for i, dosing in enumerate(dosings):
+                if current is not None and dosing.drug is not None and start <= dosing.drug.start < end:
+                    arms[i] = [current]
+        return arms
+    whole = _clause_arm(text, dosings, 0, len(text))
+    return {i: [whole] for i, dosing in enumerate(dosings) if dosing.drug is not None} if whole else {}
+
+
+def _clause_arm(text: str, dosings: list[Dosing], start: int, end: int) -> ArmLabel | None:
+    """The one arm a clause names for its drugs, or None."""
+    clause = text[start:end]
+    subject_rule = rule("regimen.arm.subject.v1")
+    subject = subject_rule.regex.match(clause.lstrip(" ,"))
+    if subject is not None:
+        return ArmLabel(" ".join(subject.group("label").split()), None, subject_rule.id)
+    group_rule = rule("regimen.arm.in_group.v1")
+    found = list(group_rule.regex.finditer(clause))
+    labels = {" ".join(m.group("label").split()) for m in found}
+    if len(labels) != 1:
+        return None
+    label = labels.pop()
+    first_drug = min((d.drug.start - start for d in dosings if d.drug is not None and start <= d.drug.start < end),
+                     default=len(clause))
+    # An arm named after the drugs is theirs only when numbered ("Dose levels of X evaluated in group 2
+    # were ..."); "80 receiving X and 57 of those in the GM-CSF arm" compares arms.
+    if found[0].start() > first_drug and not rule("regimen.arm.numbered.v1").regex.fullmatch(label):
+        return None
+    return ArmLabel(label, None, group_rule.id)
 
 
 def _digits_colon(text: str) -> str:
@@ -100,7 +215,31 @@ def _block_arms(text: str, dosings: list[Dosing]) -> Arms:
         for i, dosing in enumerate(dosings):
             if _inside(dosing, start, end):
                 arms[i] = [ArmLabel(named[0], None, named[1])]
+        _extended_block(text, dosings, named[0], end, arms)
     return arms
+
+
+def _extended_block(text: str, dosings: list[Dosing], label: str, block_end: int, arms: Arms) -> None:
+    """"DE (docetaxel ..., epirubicin ...) or DE and rh-endostatin (7.5 mg/m2 ...)": a later arm named as
+    the block's label plus drugs holds the block's drugs and those drugs."""
+    extension = rule("regimen.arm.block_extension.v1")
+    match = next((m for m in extension.regex.finditer(text, block_end) if m.group("label").lower() == label.lower()),
+                 None)
+    if match is None:
+        return
+    stop = text.find(";", match.end())
+    stop = len(text) if stop < 0 else stop
+    added = [i for i, d in enumerate(dosings) if d.drug is not None and match.end() <= d.drug.start < stop
+             and i not in arms]
+    if not added or dosings[added[0]].drug is None or text[match.end() : dosings[added[0]].drug.start].strip():
+        return
+    combined = " + ".join([label, *dict.fromkeys(d.drug.drug for i, d in enumerate(dosings) if i in added and d.drug)])
+    for i in list(arms):
+        if any(arm.label == label for arm in arms[i]) and dosings[i].amount is not None:
+            # (a drug of the first arm named without a dose is listed once)
+            arms[i] = [*arms[i], ArmLabel(combined, None, extension.id)]
+    for i in added:
+        arms[i] = [ArmLabel(combined, None, extension.id)]
 
 
 def _top_brackets(text: str) -> list[tuple[int, int]]:
@@ -127,6 +266,9 @@ def _block_label(content: str, before: str) -> tuple[str, str] | None:
     if opening and not find_drugs(opening.group("label")):
         return opening.group("label"), "regimen.arm.block_label.v1"
     words = " ".join(re.split(r"[,;()]", before)[-1].split()[-_LABEL_WORDS:])
+    numbered = rule("regimen.arm.numbered_end.v1").regex.search(words)
+    if numbered:
+        return " ".join(numbered.group("label").split()), "regimen.arm.numbered_end.v1"
     acronyms = [m.group("label") for m in rule("regimen.arm.acronym.v1").regex.finditer(words)]
     if acronyms:
         return acronyms[-1], "regimen.arm.acronym.v1"
