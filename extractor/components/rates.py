@@ -32,6 +32,10 @@ _CELL_N_PCT = re.compile(
     r"^(?P<n>\d+)[*\u2020\u2021\u00a7\u00b6]?\s*[(\[]\s*(?P<lt><)?\s*(?P<pct>\d+(?:[.\u00b7]\d+)?)\s*(?P<sign>%)?\s*[)\]]$"
 )
 _CELL_N_OF = re.compile(r"^(?P<n>\d+)\s*/\s*(?P<of>\d+)(?:\s*\(\s*(?P<pct>\d+(?:[.\u00b7]\d+)?)\s*%?\s*\))?$")
+# '47.06% (8/17)': a rate with the count and denominator after it.
+_CELL_PCT_N_OF = re.compile(r"^(?P<pct>\d+(?:[.\u00b7]\d+)?)\s*%?\s*\(\s*(?P<n>\d+)\s*/\s*(?P<of>\d+)\s*\)$")
+# A confidence interval printed after a count in square brackets: '13 (27.7) [15.6–42.6]'.
+_CELL_CI = re.compile(r"\s*\[\s*\d+(?:[.\u00b7]\d+)?\s*%?\s*(?:[\u2010-\u2014\-]|to|,)\s*\d+(?:[.\u00b7]\d+)?\s*%?\s*\]$")
 _CELL_PLAIN = re.compile(r"^(?P<num>\d+(?:[.\u00b7]\d+)?)\s*(?P<sign>%)?[*\u2020\u2021\u00a7\u00b6]?$")
 _TRAILING_VALUE = re.compile(
     r"\s+([<>\u2264\u2265]?\d[\d.,\u00b7]*[*\u2020\u2021\u00a7\u00b6]?%?(?:\s*[(\[][^()\[\]]*[)\]])?|NA|NR|[-\u2013\u2014]{1,2})\s*$"
@@ -301,7 +305,7 @@ def table_row(sentence: Sentence, label_ok: Callable[[str], bool]) -> tuple[str,
         label = cells[0].text
         raw = [(c.text.strip(), c.column if c.column is not None else i) for i, c in enumerate(sentence.row.cells)][1:]
         raw = [(text, col) for text, col in raw if text]
-        headers = _header_columns(sentence)
+        headers = header_columns(sentence)
     else:
         label, values = _split_row(sentence.text)
         raw = [(v, None) for v in values]
@@ -328,6 +332,37 @@ def table_row(sentence: Sentence, label_ok: Callable[[str], bool]) -> tuple[str,
     return label, out
 
 
+@dataclass(frozen=True)
+class HeadedCell:
+    """A non-empty cell of a table row with what the header cells above its column say."""
+
+    text: str
+    headers: tuple[str, ...]
+    statistic: bool
+    percent: bool
+    count: bool
+
+
+def headed_cells(sentence: Sentence) -> list[HeadedCell]:
+    """The filled cells of a table row with the header texts above each (top first); [] for a
+    row without cells, such as a table printed as text lines."""
+    if sentence.row is None or sentence.table is None:
+        return []
+    headers = header_columns(sentence)
+    out = []
+    for i, cell in enumerate(sentence.row.cells):
+        if not cell.text.strip():
+            continue
+        texts = tuple(headers.get(cell.column if cell.column is not None else i, []))
+        out.append(HeadedCell(
+            text=cell.text.strip(), headers=texts,
+            statistic=any(_STAT_HEADER.match(t) for t in texts),
+            percent=any(_PCT_HINT.search(t) and not re.search(r"\bn\b|\bno\.", t, re.IGNORECASE) for t in texts),
+            count=any(_N_HINT.match(t) for t in texts),
+        ))
+    return out
+
+
 def section_row_label(sentence: Sentence) -> str:
     """The nearest row above this one that only labels a block of rows ("Best overall response, n (%)"), or ''."""
     if sentence.table is None or sentence.row is None:
@@ -343,8 +378,9 @@ def section_row_label(sentence: Sentence) -> str:
 
 
 def parse_cell(text: str, any_pct: bool, plain_pct: bool, plain_n: bool) -> Count | None:
-    """A table cell as a count: '6 (16)', '5 (2%)', '16/25 (64)', '64' under a % header."""
-    text = " ".join(text.split())
+    """A table cell as a count: '6 (16)', '5 (2%)', '16/25 (64)', '47.1% (8/17)', '64' under a % header;
+    a bracketed confidence interval after the count ('13 (27.7) [15.6–42.6]') is left out."""
+    text = _CELL_CI.sub("", " ".join(text.split()))
     if match := _CELL_N_PCT.match(text):
         if not (match["sign"] or any_pct):
             return None
@@ -355,6 +391,10 @@ def parse_cell(text: str, any_pct: bool, plain_pct: bool, plain_n: bool) -> Coun
         n, of = int(match["n"]), int(match["of"])
         pct = parse_number(match["pct"]) if match["pct"] else None
         return Count(n=n, of=of, percent=pct) if 0 < n <= of else None
+    if (match := _CELL_PCT_N_OF.match(text)) and (pct := parse_number(match["pct"])) is not None:
+        n, of = int(match["n"]), int(match["of"])
+        # The percent must be the count's share of the denominator, or the cell is no such rate.
+        return Count(n=n, of=of, percent=pct) if 0 < n <= of and abs(pct - 100 * n / of) < 1.5 else None
     if match := _CELL_PLAIN.match(text):
         value = parse_number(match["num"])
         if value is None or value == 0:
@@ -366,7 +406,7 @@ def parse_cell(text: str, any_pct: bool, plain_pct: bool, plain_n: bool) -> Coun
     return None
 
 
-def _header_columns(sentence: Sentence) -> dict[int, list[str]]:
+def header_columns(sentence: Sentence) -> dict[int, list[str]]:
     """Grid column -> texts of the header cells above it, top row first."""
     assert sentence.table is not None
     columns: dict[int, list[str]] = {}
