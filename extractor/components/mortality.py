@@ -107,7 +107,9 @@ def _from_prose(sentence: Sentence) -> list[Found]:
             if v_index in used or value.shape == "pair" or is_hypothetical(masked, (w_index, v_index)):
                 continue
             used.add(v_index)
-            items = value_items(masked, value, v_index, w_index, used)
+            # A count before its window ('21 (5%) of 457 ... and 22 (5%) of 438 ... died within 90 days')
+            # is compared with the counts right after it.
+            items = value_items(masked, value, v_index, min(w_index, v_index), used)
             groups.append((masked.tokens[w_index].label, items, rule.id, rule.confidence * value.confidence))
     resolved = resolve_arms([g[1] for g in groups], order_from([g[1] for g in groups]))
     found: list[Found] = []

@@ -175,19 +175,31 @@ def clean_arm(label: str | None) -> str | None:
 
 def arm_near(masked: Masked, index: int, weak: bool = True) -> str | None:
     """The arm label printed right after or right before a value, if any; ``weak`` admits bare labels."""
+    # Bare numbers are part of a label ('in the EPI 120 arm'): the arm rules read them unmasked.
+    after, before = _unmask_numbers(masked, masked.after(index)), _unmask_numbers(masked, masked.before(index))
     for rule in rules_with("rates.yaml", "arm_after"):
         if rule.rule.fields.get("weak") and not weak:
             continue
-        match = rule.regex.search(masked.after(index))
+        match = rule.regex.search(after)
         if match and (arm := clean_arm(match.group("arm"))):
             return arm
     for rule in rules_with("rates.yaml", "arm_before"):
         if rule.rule.fields.get("weak") and not weak:
             continue
-        match = rule.regex.search(masked.before(index))
+        match = rule.regex.search(before)
         if match and (arm := clean_arm(match.group("arm"))):
             return arm
     return None
+
+
+_BARE_NUMBER = re.compile(f"{OPEN}N(\\d+){CLOSE}")
+
+
+def _unmask_numbers(masked: Masked, text: str) -> str:
+    """A stretch of the masked sentence with its bare-number markers read back as printed."""
+    if f"{OPEN}N" not in text:
+        return text
+    return _BARE_NUMBER.sub(lambda m: masked.source[masked.tokens[int(m[1])].start : masked.tokens[int(m[1])].end], text)
 
 
 def chain(masked: Masked, first: int, end: int, used: set[int]) -> list[int]:
@@ -203,7 +215,8 @@ def chain(masked: Masked, first: int, end: int, used: set[int]) -> list[int]:
                 continue
             candidate = int(match.group("v"))
             needs_arms = rule.rule.fields.get("needs_arms")
-            if needs_arms and not respectively and not (arm_near(masked, previous) and arm_near(masked, candidate)):
+            trusted = respectively and needs_arms != "always"
+            if needs_arms and not trusted and not (arm_near(masked, previous) and arm_near(masked, candidate)):
                 continue
             index = candidate
             break
