@@ -206,7 +206,7 @@ def chain(masked: Masked, first: int, end: int, used: set[int]) -> list[int]:
     """Values after masked position ``end`` compared with value ``first`` ('71% vs 66%')."""
     found: list[int] = []
     respectively = re.search(r"\brespectively\b", masked.text) is not None
-    previous, pos = first, end
+    previous, pos, compared = first, end, False
     while True:
         index = None
         for rule in rules_with("rates.yaml", "chain"):
@@ -215,6 +215,10 @@ def chain(masked: Masked, first: int, end: int, used: set[int]) -> list[int]:
                 continue
             candidate = int(match.group("v"))
             needs_arms = rule.rule.fields.get("needs_arms")
+            if needs_arms and compared:
+                # '8% vs 4% (HR 2.1) and 11% vs 6%': after a comparison, 'and' starts the next comparison.
+                continue
+            compared = compared or not needs_arms
             trusted = respectively and needs_arms != "always"
             if needs_arms and not trusted and not (arm_near(masked, previous) and arm_near(masked, candidate)):
                 continue
