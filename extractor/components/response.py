@@ -438,10 +438,15 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
     """One outcome with one value, then the values compared with it."""
     for rule in rules_with(RULES, "shape"):
         bare = bool(rule.rule.fields.get("bare"))
+        value_shape = rule.rule.fields.get("value_shape")
+        # Counts printed before their outcome, compared with the counts right after the first.
+        anchor_first = bool(rule.rule.fields.get("chain_from_value"))
         for match in rule.regex.finditer(masked.text):
             o_index, v_index = int(match["o"]), int(match["v"])
             value = masked.tokens[v_index]
             if v_index in used or value.shape == "pair" or is_hypothetical(masked, (o_index, v_index)):
+                continue
+            if value_shape is not None and value.shape != value_shape:
                 continue
             if _COORDINATED_OUTCOME.search(masked.before(o_index)):
                 # "overall and complete remission rate (72% vs 51%; 7% vs 0%)": the values are of two outcomes.
@@ -449,7 +454,7 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
             if bare and _in_breakdown(masked, v_index):
                 continue
             used.add(v_index)
-            items = value_items(masked, value, v_index, o_index, used)
+            items = value_items(masked, value, v_index, v_index if anchor_first else o_index, used)
             if len(items) > 1 and _COORDINATED_OTHER.match(masked.after(o_index)):
                 # "The ORR and DCR ... were 8 of 17 and 10 of 17, respectively": the first is the outcome's.
                 items = items[:1]
