@@ -161,3 +161,14 @@ def test_a_confidence_interval_after_the_count_and_in_the_label() -> None:
         "Table 2 Efficacy", ["", "Drug (n = 47)", "Placebo (n = 50)"],
         ["Overall response rate (CR + PR) [95% CI], n (%)", "13 (27.7) [15.6–42.6]", "5 (10.0) [3.3–21.8]"])
     assert _responses(document) == {("drug", "ORR", 13, None, 27.7), ("placebo", "ORR", 5, None, 10.0)}
+
+
+def test_a_responders_row_of_a_response_table() -> None:
+    document = _one_table_document(
+        "Table 2 Tumour response", ["", "Arm A (n = 42) n (%)", "Arm B (n = 44) n (%)"],
+        ["Responding (complete and partial)", "17 (40)", "18 (41)"])
+    assert _responses(document) == {("Arm A", "ORR", 17, None, 40.0), ("Arm B", "ORR", 18, None, 41.0)}
+    baseline = _one_table_document(
+        "Table 1 Patient characteristics", ["", "Arm A (n = 42)", "Arm B (n = 44)"],
+        ["Responders", "17 (40)", "18 (41)"])
+    assert _responses(baseline) == set()

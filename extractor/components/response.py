@@ -356,7 +356,10 @@ def _table_label_outcome(label: str) -> str | None:
         for outcome, entry in lexicon[section].items()
         for a in entry.get("abbreviations", [])
     }
-    return abbreviations.get(label.lower())
+    if label.lower() in abbreviations:
+        return abbreviations[label.lower()]
+    return next((outcome for outcome, phrases in lexicon["table_labels"].items()
+                 if any(re.fullmatch(p, label, re.IGNORECASE) for p in phrases)), None)
 
 
 @dataclass
