@@ -27,7 +27,7 @@ from schemas import EarlyMortality
 RULES = "mortality.yaml"
 _UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "wk": "week", "wks": "week",
           "month": "month", "months": "month"}
-_WITHIN = re.compile(r"\bwithin\s+(?:the\s+first\s+)?(\d+)\s+(days?|weeks?)\b", re.IGNORECASE)
+_WITHIN = re.compile(r"\bwithin\s+(?:the\s+first\s+)?(\d+)\s+(days?|weeks?)\b|\(\s*(day)\s+(\d+)\s*\)", re.IGNORECASE)
 
 
 def extract_mortality(sentence: Sentence) -> Iterator[EarlyMortality]:
@@ -65,8 +65,9 @@ def window_tokens(text: str) -> list[Token]:
                 window = f"{first};{second}" if first and second else None
             if window == "early":
                 # An early death is a mortality fact only with the window it names ("within 30 days").
+                # "Early death (within 30 days)", "Early mortality (day 30)".
                 within = _WITHIN.search(text)
-                window = _window({"num": within.group(1), "unit": within.group(2)}) if within else None
+                window = _window({"num": within[1] or within[4], "unit": within[2] or within[3]}) if within else None
             if window:
                 found.append(Token(rule.rule.fields["token"], match.start(), match.end(), label=window,
                                    rule_id=rule.id, confidence=rule.confidence))

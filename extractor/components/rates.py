@@ -192,6 +192,9 @@ def arm_near(masked: Masked, index: int, weak: bool = True) -> str | None:
     return None
 
 
+_RESPECTIVE = re.compile(
+    r"\brespectively\b|\b(?:in|for)\s+the\s+[A-Za-z][\w+\-/]*(?:\s+[A-Za-z][\w+\-/]*)?\s+and\s+(?:the\s+)?"
+    r"[A-Za-z][\w+\-/]*(?:\s+[A-Za-z][\w+\-/]*)?\s+(?:arms|groups)\b")
 _BARE_NUMBER = re.compile(f"{OPEN}N(\\d+){CLOSE}")
 
 
@@ -205,7 +208,8 @@ def _unmask_numbers(masked: Masked, text: str) -> str:
 def chain(masked: Masked, first: int, end: int, used: set[int]) -> list[int]:
     """Values after masked position ``end`` compared with value ``first`` ('71% vs 66%')."""
     found: list[int] = []
-    respectively = re.search(r"\brespectively\b", masked.text) is not None
+    # "65% and 58% for the DA60 and DA90 arms" names the arms in the order of its numbers, as "respectively" does.
+    respectively = _RESPECTIVE.search(masked.text) is not None
     previous, pos, compared = first, end, False
     while True:
         index = None
