@@ -170,5 +170,29 @@ def test_a_responders_row_of_a_response_table() -> None:
     assert _responses(document) == {("Arm A", "ORR", 17, None, 40.0), ("Arm B", "ORR", 18, None, 41.0)}
     baseline = _one_table_document(
         "Table 1 Patient characteristics", ["", "Arm A (n = 42)", "Arm B (n = 44)"],
-        ["Responders", "17 (40)", "18 (41)"])
+        ["Responding (complete and partial)", "17 (40)", "18 (41)"])
     assert _responses(baseline) == set()
+
+
+def test_a_bare_responders_row_is_no_objective_response() -> None:
+    # A "Responders" row may count stable disease as well.
+    document = _one_table_document(
+        "Table 2 Summary of efficacy outcomes", ["", "Arm A n (%)", "Arm B n (%)"], ["Responders", "11 (65)", "10 (50)"])
+    assert _responses(document) == set()
+
+
+def test_a_row_label_saying_its_numbers_are_cases() -> None:
+    document = _one_table_document(
+        "Table 2 Responses to induction chemotherapy", ["Response", "Arm A (n=59)", "Arm B (n=56)"],
+        ["PR (cases)", "50", "49"])
+    assert _responses(document) == {("Arm A", "PR", 50, None, None), ("Arm B", "PR", 49, None, None)}
+
+
+def test_a_response_table_stratified_by_prior_therapy() -> None:
+    document = _one_table_document(
+        "Table 4 Objective tumour response (overall or stratified by prior therapy)", ["", "Drug n (%)", "Control n (%)"],
+        ["ORR (CR + PR)", "70 (19.4)", "34 (9.4)"])
+    assert _responses(document) == {("drug", "ORR", 70, None, 19.4), ("control", "ORR", 34, None, 9.4)}
+    prior = _one_table_document(
+        "Table 1 Prior therapy", ["", "Drug n (%)", "Control n (%)"], ["CR", "70 (19.4)", "34 (9.4)"])
+    assert _responses(prior) == set()

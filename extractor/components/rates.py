@@ -335,6 +335,8 @@ def table_row(sentence: Sentence, label_ok: Callable[[str], bool]) -> tuple[str,
     if not raw or not label_ok(label):
         return None
     label_pct = bool(re.search(r",\s*%\s*$|\(\s*%\s*\)\s*$|\brate\s*\(?%\)?\s*$", label))
+    # 'PR (cases) 50 49': a label that says its numbers are patients makes plain numbers counts.
+    label_n = bool(re.search(r"\(\s*(?:n|no\.?|cases|patients)\s*\)\s*$", label, re.IGNORECASE))
     any_pct = "%" in sentence.header or label_pct or "%" in section_row_label(sentence)
     out: list[RowValue] = []
     for text, col in raw:
@@ -342,7 +344,7 @@ def table_row(sentence: Sentence, label_ok: Callable[[str], bool]) -> tuple[str,
         if any(_STAT_HEADER.match(t) for t in texts):
             continue
         col_pct = label_pct or any(_PCT_HINT.search(t) and not re.search(r"\bn\b|\bno\.", t, re.IGNORECASE) for t in texts)
-        col_n = any(_N_HINT.match(t) for t in texts)
+        col_n = label_n or any(_N_HINT.match(t) for t in texts)
         count = parse_cell(text, any_pct=any_pct, plain_pct=col_pct, plain_n=col_n)
         if count is not None:
             arm = next((a for t in texts if (a := clean_arm(t))), None)
