@@ -196,3 +196,10 @@ def test_a_response_table_stratified_by_prior_therapy() -> None:
     prior = _one_table_document(
         "Table 1 Prior therapy", ["", "Drug n (%)", "Control n (%)"], ["CR", "70 (19.4)", "34 (9.4)"])
     assert _responses(prior) == set()
+
+
+def test_a_footnote_mark_before_the_unit_suffix() -> None:
+    document = _one_table_document(
+        "Table 2 Tumor response according to RECIST", ["Response", "Drug A (n = 78) n (%)", "Drug B (n = 77) n (%)"],
+        ["Overall response rate*, %", "13 (16.7%)", "17 (22.1%)"])
+    assert _responses(document) == {("Drug A", "ORR", 13, None, 16.7), ("Drug B", "ORR", 17, None, 22.1)}

@@ -172,7 +172,8 @@ def _from_table(sentence: Sentence) -> list[Found]:
     windows: list[Token] = []
 
     def label_ok(label: str) -> bool:
-        label = rule.regex.sub("", label).strip()
+        # A footnote mark before the unit suffix ('30-day mortality*, n (%)') is left out too.
+        label = re.sub(r"[*\u2020\u2021\u00a7\u00b6]+", "", rule.regex.sub("", label)).strip()
         tokens = [t for t in window_tokens(label)
                   if t.kind == "W" and ";" not in t.label and t.start == 0 and t.end == len(label)]
         windows.extend(tokens)

@@ -164,7 +164,7 @@ def clean_arm(label: str | None) -> str | None:
         return None
     text = re.sub(r"\(?\s*\b[nN]\s*=\s*\d+\s*\)?|\(\s*%\s*\)|\bn\s*\(\s*%\s*\)|\(\s*n\s*\)", " ", label)
     text = re.sub(r"\s(?:group|arm|cohort)\s*$", " ", " " + text.strip())
-    text = " ".join(text.split()).strip(" ,:;")
+    text = " ".join(_FOOTNOTE.sub("", text.strip()).split()).strip(" ,:;")
     words = text.lower().split()
     if not words or all(w in _NOT_ARMS for w in words) or words[0] in {"the", "and", "or"} or _NOT_ARM_HEADER.match(text):
         return None
@@ -349,8 +349,9 @@ def table_row(sentence: Sentence, label_ok: Callable[[str], bool]) -> tuple[str,
         if count is not None:
             arm = next((a for t in texts if (a := clean_arm(t))), None)
             out.append(RowValue(arm, count))
-    arms = [v.arm for v in out]
-    if len(out) < 2 or not all(arms) or len(set(arms)) < len(arms):
+    # Arms named by two or more columns, each once; a 'Total' column stays the whole population (None).
+    named = [v.arm for v in out if v.arm]
+    if len(named) < 2 or len(set(named)) < len(named):
         out = [replace(v, arm=None) for v in out]
     return label, out
 

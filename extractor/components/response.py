@@ -235,7 +235,8 @@ def _from_table(sentence: Sentence) -> list[Found]:
     outcome: list[str] = []
 
     def label_ok(label: str) -> bool:
-        name = _table_label_outcome(rule.regex.sub("", label).strip())
+        # A footnote mark before the unit suffix ('Overall response rate*, %') is left out too.
+        name = _table_label_outcome(_FOOTNOTE_MARKS.sub("", rule.regex.sub("", label)).strip())
         if name is not None:
             outcome.append(name)
         return name is not None
