@@ -203,3 +203,9 @@ def test_a_footnote_mark_before_the_unit_suffix() -> None:
         "Table 2 Tumor response according to RECIST", ["Response", "Drug A (n = 78) n (%)", "Drug B (n = 77) n (%)"],
         ["Overall response rate*, %", "13 (16.7%)", "17 (22.1%)"])
     assert _responses(document) == {("Drug A", "ORR", 13, None, 16.7), ("Drug B", "ORR", 17, None, 22.1)}
+
+
+def test_outcome_rate_columns_by_subgroup() -> None:
+    document = _one_table_document(
+        "Table 3 Response by cytogenetic risk", ["Risk group", "CR rate (%)", "CRi rate (%)"], ["Adverse", "45", "10"])
+    assert _responses(document) == {("adverse", "CR", None, None, 45.0), ("adverse", "CRi", None, None, 10.0)}

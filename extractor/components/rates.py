@@ -16,9 +16,10 @@ _NOT_ARMS = frozenset({
     "rate", "rates", "was", "were", "is", "are", "had", "respectively", "overall", "total", "vs", "versus", "than",
     "p", "hr", "ci", "median", "n", "no", "number", "group", "arm", "arms", "cohort",
 })
+# A credible interval is 'CrI' as printed: 'CRi' (a response) is no statistic.
 _STAT_HEADER = re.compile(
     r"^\s*(?:(?:adjusted\s+|unadjusted\s+)?(?:HR|OR|RR|hazard|odds|risk ratio|relative risk|difference)\b.*|"
-    r"(?:\d+\s*%\s*)?(?:CI|CrI|confidence interval)\b.*|P(?:[\s\-]?values?)?[*\u2020\u2021a-d]?)\s*$",
+    r"(?:\d+\s*%\s*)?(?:CI|(?-i:CrI)|confidence interval)\b.*|P(?:[\s\-]?values?)?[*\u2020\u2021a-d]?)\s*$",
     re.IGNORECASE,
 )
 _NOT_ARM_HEADER = re.compile(

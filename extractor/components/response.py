@@ -286,6 +286,7 @@ def _from_outcome_columns(sentence: Sentence, unit_suffix: re.Pattern[str]) -> l
 
 
 _WHOLE_NUMBER = re.compile(r"^\d+$")
+_RATE_WORD = re.compile(r"(?<=[A-Za-z])\s+rates?$", re.IGNORECASE)
 _FOOTNOTE_MARKS = re.compile(r"[*\u2020\u2021\u00a7\u00b6]+")
 
 
@@ -296,6 +297,10 @@ def _column_outcome(cell: HeadedCell, text: str, unit_suffix: re.Pattern[str]) -
     for header in cell.headers:
         stripped = unit_suffix.sub("", _FOOTNOTE_MARKS.sub("", header)).strip()
         tokens = _header_tokens(stripped, text)
+        if tokens and tokens[-1].end != len(stripped) and _RATE_WORD.search(stripped):
+            # 'CR rate (%)' names the outcome as 'CR' does ('Response rate' is an outcome whole).
+            stripped = _RATE_WORD.sub("", stripped)
+            tokens = _header_tokens(stripped, text)
         if not tokens:
             continue
         if len(tokens) > 1 or tokens[0].end != len(stripped):
