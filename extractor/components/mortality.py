@@ -6,6 +6,7 @@ from functools import cache
 
 from extractor.components.rates import (
     Count,
+    Masked,
     Token,
     is_design_statement,
     is_hypothetical,
@@ -26,7 +27,7 @@ from schemas import EarlyMortality
 RULES = "mortality.yaml"
 _UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "wk": "week", "wks": "week",
           "month": "month", "months": "month"}
-_WITHIN = re.compile(r"\bwithin\s+(?:the\s+first\s+)?(\d+)\s+(days?|weeks?)\b", re.IGNORECASE)
+_WITHIN = re.compile(r"\bwithin\s+(?:the\s+first\s+)?(\d+)\s+(days?|weeks?)\b|\(\s*(day)\s+(\d+)\s*\)", re.IGNORECASE)
 
 
 def extract_mortality(sentence: Sentence) -> Iterator[EarlyMortality]:
@@ -64,8 +65,9 @@ def window_tokens(text: str) -> list[Token]:
                 window = f"{first};{second}" if first and second else None
             if window == "early":
                 # An early death is a mortality fact only with the window it names ("within 30 days").
+                # "Early death (within 30 days)", "Early mortality (day 30)".
                 within = _WITHIN.search(text)
-                window = _window({"num": within.group(1), "unit": within.group(2)}) if within else None
+                window = _window({"num": within[1] or within[4], "unit": within[2] or within[3]}) if within else None
             if window:
                 found.append(Token(rule.rule.fields["token"], match.start(), match.end(), label=window,
                                    rule_id=rule.id, confidence=rule.confidence))
@@ -107,8 +109,12 @@ def _from_prose(sentence: Sentence) -> list[Found]:
             if v_index in used or value.shape == "pair" or is_hypothetical(masked, (w_index, v_index)):
                 continue
             used.add(v_index)
-            items = value_items(masked, value, v_index, w_index, used)
-            groups.append((masked.tokens[w_index].label, items, rule.id, rule.confidence * value.confidence))
+            # A count before its window ('21 (5%) of 457 ... and 22 (5%) of 438 ... died within 90 days')
+            # is compared with the counts right after it.
+            items = value_items(masked, value, v_index, min(w_index, v_index), used)
+            label, confidence = masked.tokens[w_index].label, rule.confidence * value.confidence
+            per_window = _compared_per_window(masked, label.split(";"), items, v_index, used)
+            groups += [(window, window_items, rule.id, confidence) for window, window_items in per_window]
     resolved = resolve_arms([g[1] for g in groups], order_from([g[1] for g in groups]))
     found: list[Found] = []
     for (window, _, rule_id, confidence), items in zip(groups, resolved, strict=True):
@@ -124,6 +130,41 @@ def _from_prose(sentence: Sentence) -> list[Found]:
     return found
 
 
+# What may stand between two comparisons given per window: their statistics and 'and'.
+_STATISTICS = re.compile(
+    r"\b(?:hazard|odds|risk)\s+ratios?|\b(?:HR|OR|RR|CI|P|p|and|respectively)\b|\d+(?:\s*%)?|[\s.,;:()\[\]=<>\u2264\u2265\u2010-\u2014-]")
+
+
+def _compared_per_window(masked: Masked, windows: list[str], items: list[tuple[Count, str | None]], v_index: int,
+                         used: set[int]) -> list[tuple[str, list[tuple[Count, str | None]]]]:
+    """'The 30- and 60-day mortality was higher in X: 7% versus 3%; ..., and 9% versus 5%; ..., respectively':
+    one comparison per window, in the order the windows are named. Any other multi-window group is
+    returned whole (its numbers are assigned, or dropped, later)."""
+    joined = ";".join(windows)
+    if len(windows) < 2 or len(items) < 2 or not re.search(r"\brespectively\b", masked.source):
+        return [(joined, items)]
+    comparisons, taken = [items], set(used)
+    for index, token in enumerate(masked.tokens):
+        if len(comparisons) == len(windows):
+            break
+        if index <= v_index or index in taken or token.kind != "V" or token.shape != "single":
+            continue
+        previous = max(i for i in taken if masked.tokens[i].kind == "V")
+        between = masked.text[masked.spans[previous][1] : masked.spans[index][0]]
+        if _STATISTICS.sub("", between).strip(" ,;:()[]=<>"):
+            # Words between the comparisons other than their statistics: the later numbers are of something else.
+            return [(joined, items)]
+        taken.add(index)
+        later = value_items(masked, token, index, index, taken)
+        if len(later) != len(items):
+            return [(joined, items)]
+        comparisons.append(later)
+    if len(comparisons) != len(windows):
+        return [(joined, items)]
+    used |= taken
+    return list(zip(windows, comparisons, strict=True))
+
+
 def _from_table(sentence: Sentence) -> list[Found]:
     if any(r.regex.search(sentence.header) for r in rules_with(RULES, "table_caption_excluded")):
         return []
@@ -131,7 +172,8 @@ def _from_table(sentence: Sentence) -> list[Found]:
     windows: list[Token] = []
 
     def label_ok(label: str) -> bool:
-        label = rule.regex.sub("", label).strip()
+        # A footnote mark before the unit suffix ('30-day mortality*, n (%)') is left out too.
+        label = re.sub(r"[*\u2020\u2021\u00a7\u00b6]+", "", rule.regex.sub("", label)).strip()
         tokens = [t for t in window_tokens(label)
                   if t.kind == "W" and ";" not in t.label and t.start == 0 and t.end == len(label)]
         windows.extend(tokens)

@@ -16,9 +16,10 @@ _NOT_ARMS = frozenset({
     "rate", "rates", "was", "were", "is", "are", "had", "respectively", "overall", "total", "vs", "versus", "than",
     "p", "hr", "ci", "median", "n", "no", "number", "group", "arm", "arms", "cohort",
 })
+# A credible interval is 'CrI' as printed: 'CRi' (a response) is no statistic.
 _STAT_HEADER = re.compile(
     r"^\s*(?:(?:adjusted\s+|unadjusted\s+)?(?:HR|OR|RR|hazard|odds|risk ratio|relative risk|difference)\b.*|"
-    r"(?:\d+\s*%\s*)?(?:CI|CrI|confidence interval)\b.*|P(?:[\s\-]?values?)?[*\u2020\u2021a-d]?)\s*$",
+    r"(?:\d+\s*%\s*)?(?:CI|(?-i:CrI)|confidence interval)\b.*|P(?:[\s\-]?values?)?[*\u2020\u2021a-d]?)\s*$",
     re.IGNORECASE,
 )
 _NOT_ARM_HEADER = re.compile(
@@ -32,6 +33,10 @@ _CELL_N_PCT = re.compile(
     r"^(?P<n>\d+)[*\u2020\u2021\u00a7\u00b6]?\s*[(\[]\s*(?P<lt><)?\s*(?P<pct>\d+(?:[.\u00b7]\d+)?)\s*(?P<sign>%)?\s*[)\]]$"
 )
 _CELL_N_OF = re.compile(r"^(?P<n>\d+)\s*/\s*(?P<of>\d+)(?:\s*\(\s*(?P<pct>\d+(?:[.\u00b7]\d+)?)\s*%?\s*\))?$")
+# '47.06% (8/17)': a rate with the count and denominator after it.
+_CELL_PCT_N_OF = re.compile(r"^(?P<pct>\d+(?:[.\u00b7]\d+)?)\s*%?\s*\(\s*(?P<n>\d+)\s*/\s*(?P<of>\d+)\s*\)$")
+# A confidence interval printed after a count in square brackets: '13 (27.7) [15.6–42.6]'.
+_CELL_CI = re.compile(r"\s*\[\s*\d+(?:[.\u00b7]\d+)?\s*%?\s*(?:[\u2010-\u2014\-]|to|,)\s*\d+(?:[.\u00b7]\d+)?\s*%?\s*\]$")
 _CELL_PLAIN = re.compile(r"^(?P<num>\d+(?:[.\u00b7]\d+)?)\s*(?P<sign>%)?[*\u2020\u2021\u00a7\u00b6]?$")
 _TRAILING_VALUE = re.compile(
     r"\s+([<>\u2264\u2265]?\d[\d.,\u00b7]*[*\u2020\u2021\u00a7\u00b6]?%?(?:\s*[(\[][^()\[\]]*[)\]])?|NA|NR|[-\u2013\u2014]{1,2})\s*$"
@@ -160,7 +165,7 @@ def clean_arm(label: str | None) -> str | None:
         return None
     text = re.sub(r"\(?\s*\b[nN]\s*=\s*\d+\s*\)?|\(\s*%\s*\)|\bn\s*\(\s*%\s*\)|\(\s*n\s*\)", " ", label)
     text = re.sub(r"\s(?:group|arm|cohort)\s*$", " ", " " + text.strip())
-    text = " ".join(text.split()).strip(" ,:;")
+    text = " ".join(_FOOTNOTE.sub("", text.strip()).split()).strip(" ,:;")
     words = text.lower().split()
     if not words or all(w in _NOT_ARMS for w in words) or words[0] in {"the", "and", "or"} or _NOT_ARM_HEADER.match(text):
         return None
@@ -171,26 +176,42 @@ def clean_arm(label: str | None) -> str | None:
 
 def arm_near(masked: Masked, index: int, weak: bool = True) -> str | None:
     """The arm label printed right after or right before a value, if any; ``weak`` admits bare labels."""
+    # Bare numbers are part of a label ('in the EPI 120 arm'): the arm rules read them unmasked.
+    after, before = _unmask_numbers(masked, masked.after(index)), _unmask_numbers(masked, masked.before(index))
     for rule in rules_with("rates.yaml", "arm_after"):
         if rule.rule.fields.get("weak") and not weak:
             continue
-        match = rule.regex.search(masked.after(index))
+        match = rule.regex.search(after)
         if match and (arm := clean_arm(match.group("arm"))):
             return arm
     for rule in rules_with("rates.yaml", "arm_before"):
         if rule.rule.fields.get("weak") and not weak:
             continue
-        match = rule.regex.search(masked.before(index))
+        match = rule.regex.search(before)
         if match and (arm := clean_arm(match.group("arm"))):
             return arm
     return None
 
 
+_RESPECTIVE = re.compile(
+    r"\brespectively\b|\b(?:in|for)\s+the\s+[A-Za-z][\w+\-/]*(?:\s+[A-Za-z][\w+\-/]*)?\s+and\s+(?:the\s+)?"
+    r"[A-Za-z][\w+\-/]*(?:\s+[A-Za-z][\w+\-/]*)?\s+(?:arms|groups)\b")
+_BARE_NUMBER = re.compile(f"{OPEN}N(\\d+){CLOSE}")
+
+
+def _unmask_numbers(masked: Masked, text: str) -> str:
+    """A stretch of the masked sentence with its bare-number markers read back as printed."""
+    if f"{OPEN}N" not in text:
+        return text
+    return _BARE_NUMBER.sub(lambda m: masked.source[masked.tokens[int(m[1])].start : masked.tokens[int(m[1])].end], text)
+
+
 def chain(masked: Masked, first: int, end: int, used: set[int]) -> list[int]:
     """Values after masked position ``end`` compared with value ``first`` ('71% vs 66%')."""
     found: list[int] = []
-    respectively = re.search(r"\brespectively\b", masked.text) is not None
-    previous, pos = first, end
+    # "65% and 58% for the DA60 and DA90 arms" names the arms in the order of its numbers, as "respectively" does.
+    respectively = _RESPECTIVE.search(masked.text) is not None
+    previous, pos, compared = first, end, False
     while True:
         index = None
         for rule in rules_with("rates.yaml", "chain"):
@@ -199,7 +220,12 @@ def chain(masked: Masked, first: int, end: int, used: set[int]) -> list[int]:
                 continue
             candidate = int(match.group("v"))
             needs_arms = rule.rule.fields.get("needs_arms")
-            if needs_arms and not respectively and not (arm_near(masked, previous) and arm_near(masked, candidate)):
+            if needs_arms and compared:
+                # '8% vs 4% (HR 2.1) and 11% vs 6%': after a comparison, 'and' starts the next comparison.
+                continue
+            compared = compared or not needs_arms
+            trusted = respectively and needs_arms != "always"
+            if needs_arms and not trusted and not (arm_near(masked, previous) and arm_near(masked, candidate)):
                 continue
             index = candidate
             break
@@ -301,7 +327,7 @@ def table_row(sentence: Sentence, label_ok: Callable[[str], bool]) -> tuple[str,
         label = cells[0].text
         raw = [(c.text.strip(), c.column if c.column is not None else i) for i, c in enumerate(sentence.row.cells)][1:]
         raw = [(text, col) for text, col in raw if text]
-        headers = _header_columns(sentence)
+        headers = header_columns(sentence)
     else:
         label, values = _split_row(sentence.text)
         raw = [(v, None) for v in values]
@@ -310,6 +336,8 @@ def table_row(sentence: Sentence, label_ok: Callable[[str], bool]) -> tuple[str,
     if not raw or not label_ok(label):
         return None
     label_pct = bool(re.search(r",\s*%\s*$|\(\s*%\s*\)\s*$|\brate\s*\(?%\)?\s*$", label))
+    # 'PR (cases) 50 49': a label that says its numbers are patients makes plain numbers counts.
+    label_n = bool(re.search(r"\(\s*(?:n|no\.?|cases|patients)\s*\)\s*$", label, re.IGNORECASE))
     any_pct = "%" in sentence.header or label_pct or "%" in section_row_label(sentence)
     out: list[RowValue] = []
     for text, col in raw:
@@ -317,15 +345,47 @@ def table_row(sentence: Sentence, label_ok: Callable[[str], bool]) -> tuple[str,
         if any(_STAT_HEADER.match(t) for t in texts):
             continue
         col_pct = label_pct or any(_PCT_HINT.search(t) and not re.search(r"\bn\b|\bno\.", t, re.IGNORECASE) for t in texts)
-        col_n = any(_N_HINT.match(t) for t in texts)
+        col_n = label_n or any(_N_HINT.match(t) for t in texts)
         count = parse_cell(text, any_pct=any_pct, plain_pct=col_pct, plain_n=col_n)
         if count is not None:
             arm = next((a for t in texts if (a := clean_arm(t))), None)
             out.append(RowValue(arm, count))
-    arms = [v.arm for v in out]
-    if len(out) < 2 or not all(arms) or len(set(arms)) < len(arms):
+    # Arms named by two or more columns, each once; a 'Total' column stays the whole population (None).
+    named = [v.arm for v in out if v.arm]
+    if len(named) < 2 or len(set(named)) < len(named):
         out = [replace(v, arm=None) for v in out]
     return label, out
+
+
+@dataclass(frozen=True)
+class HeadedCell:
+    """A non-empty cell of a table row with what the header cells above its column say."""
+
+    text: str
+    headers: tuple[str, ...]
+    statistic: bool
+    percent: bool
+    count: bool
+
+
+def headed_cells(sentence: Sentence) -> list[HeadedCell]:
+    """The filled cells of a table row with the header texts above each (top first); [] for a
+    row without cells, such as a table printed as text lines."""
+    if sentence.row is None or sentence.table is None:
+        return []
+    headers = header_columns(sentence)
+    out = []
+    for i, cell in enumerate(sentence.row.cells):
+        if not cell.text.strip():
+            continue
+        texts = tuple(headers.get(cell.column if cell.column is not None else i, []))
+        out.append(HeadedCell(
+            text=cell.text.strip(), headers=texts,
+            statistic=any(_STAT_HEADER.match(t) for t in texts),
+            percent=any(_PCT_HINT.search(t) and not re.search(r"\bn\b|\bno\.", t, re.IGNORECASE) for t in texts),
+            count=any(_N_HINT.match(t) for t in texts),
+        ))
+    return out
 
 
 def section_row_label(sentence: Sentence) -> str:
@@ -343,8 +403,9 @@ def section_row_label(sentence: Sentence) -> str:
 
 
 def parse_cell(text: str, any_pct: bool, plain_pct: bool, plain_n: bool) -> Count | None:
-    """A table cell as a count: '6 (16)', '5 (2%)', '16/25 (64)', '64' under a % header."""
-    text = " ".join(text.split())
+    """A table cell as a count: '6 (16)', '5 (2%)', '16/25 (64)', '47.1% (8/17)', '64' under a % header;
+    a bracketed confidence interval after the count ('13 (27.7) [15.6–42.6]') is left out."""
+    text = _CELL_CI.sub("", " ".join(text.split()))
     if match := _CELL_N_PCT.match(text):
         if not (match["sign"] or any_pct):
             return None
@@ -355,6 +416,10 @@ def parse_cell(text: str, any_pct: bool, plain_pct: bool, plain_n: bool) -> Coun
         n, of = int(match["n"]), int(match["of"])
         pct = parse_number(match["pct"]) if match["pct"] else None
         return Count(n=n, of=of, percent=pct) if 0 < n <= of else None
+    if (match := _CELL_PCT_N_OF.match(text)) and (pct := parse_number(match["pct"])) is not None:
+        n, of = int(match["n"]), int(match["of"])
+        # The percent must be the count's share of the denominator, or the cell is no such rate.
+        return Count(n=n, of=of, percent=pct) if 0 < n <= of and abs(pct - 100 * n / of) < 1.5 else None
     if match := _CELL_PLAIN.match(text):
         value = parse_number(match["num"])
         if value is None or value == 0:
@@ -366,7 +431,7 @@ def parse_cell(text: str, any_pct: bool, plain_pct: bool, plain_n: bool) -> Coun
     return None
 
 
-def _header_columns(sentence: Sentence) -> dict[int, list[str]]:
+def header_columns(sentence: Sentence) -> dict[int, list[str]]:
     """Grid column -> texts of the header cells above it, top row first."""
     assert sentence.table is not None
     columns: dict[int, list[str]] = {}

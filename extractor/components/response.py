@@ -8,15 +8,19 @@ from typing import Any, cast
 
 from extractor.components.rates import (
     Count,
+    HeadedCell,
     Masked,
     Token,
     arm_near,
     arm_order,
+    clean_arm,
+    headed_cells,
     is_design_statement,
     is_hypothetical,
     mask,
     non_overlapping,
     order_from,
+    parse_cell,
     previous_sentence,
     resolve_arms,
     rules_with,
@@ -95,6 +99,18 @@ def _other_responses() -> tuple[tuple[re.Pattern[str], Prefilter], ...]:
 
 
 def outcome_tokens(text: str) -> list[Token]:
+    """Outcome mentions of a text that may be counts of responders (not 'time to CR')."""
+    tokens = outcome_mentions(text)
+    lexicon = _lexicon()
+    before = re.compile(lexicon["not_a_count_before"], re.IGNORECASE)
+    after = re.compile(lexicon["not_a_count_after"], re.IGNORECASE)
+    # Searched in a window ending at the mention (the cues are a few words long): a search of the
+    # whole text before each mention costs the square of a sentence's length.
+    return [t for t in tokens if not before.search(text, max(0, t.start - CUE_WINDOW), t.start)
+            and not after.search(text[t.end : t.end + CUE_WINDOW])]
+
+
+def outcome_mentions(text: str) -> list[Token]:
     """Outcome mentions of a text: composites joined, bracketed abbreviations folded in."""
     other = [m.span() for regex, prefilter in _other_responses() if prefilter.may_match(text) for m in regex.finditer(text)]
     found = [
@@ -107,14 +123,7 @@ def outcome_tokens(text: str) -> list[Token]:
     tokens = non_overlapping(found)
     tokens = _fold_brackets(text, tokens)
     tokens = _join_composites(text, tokens)
-    tokens = _fold_brackets(text, tokens)
-    lexicon = _lexicon()
-    before = re.compile(lexicon["not_a_count_before"], re.IGNORECASE)
-    after = re.compile(lexicon["not_a_count_after"], re.IGNORECASE)
-    # Searched in a window ending at the mention (the cues are a few words long): a search of the
-    # whole text before each mention costs the square of a sentence's length.
-    return [t for t in tokens if not before.search(text, max(0, t.start - CUE_WINDOW), t.start)
-            and not after.search(text[t.end : t.end + CUE_WINDOW])]
+    return _fold_brackets(text, tokens)
 
 
 def _fold_brackets(text: str, tokens: list[Token]) -> list[Token]:
@@ -226,15 +235,118 @@ def _from_table(sentence: Sentence) -> list[Found]:
     outcome: list[str] = []
 
     def label_ok(label: str) -> bool:
-        name = _table_label_outcome(rule.regex.sub("", label).strip())
+        # A footnote mark before the unit suffix ('Overall response rate*, %') is left out too.
+        name = _table_label_outcome(_FOOTNOTE_MARKS.sub("", rule.regex.sub("", label)).strip())
         if name is not None:
             outcome.append(name)
         return name is not None
 
     row = table_row(sentence, label_ok)
     if row is None:
-        return []
+        return [] if outcome else _from_outcome_columns(sentence, rule.regex)
     return [Found(outcome[0], v.count, v.arm, rule.id, rule.confidence) for v in row[1]]
+
+
+def _from_outcome_columns(sentence: Sentence, unit_suffix: re.Pattern[str]) -> list[Found]:
+    """A row of a table whose columns are outcomes ('Group | n | CR | PR | Response rate') and whose
+    label is an arm or a subgroup ('Trial 17 1 7 ... 47.06% (8/17)', 'Premenopausal 14 (100.0) 6 (46.2)')."""
+    cells = headed_cells(sentence)
+    if len(cells) < 2 or _column_outcome(cells[0], sentence.doc.text, unit_suffix) is not None:
+        return []
+    rule = rules_with(RULES, "table_column")[0]
+    label_parts: list[str] = []
+    of: int | None = None
+    columns: list[tuple[str, str | None, HeadedCell]] = []
+    for cell in cells:
+        found = _column_outcome(cell, sentence.doc.text, unit_suffix) if not cell.statistic else None
+        if found is not None:
+            columns.append((*found, cell))
+        elif cell.count and _WHOLE_NUMBER.match(cell.text):
+            of = int(cell.text)
+        elif not columns and of is None and not cell.statistic:
+            # The cells left of the first count are the row's label, digits too ('1-3' lymph nodes).
+            label_parts.append(cell.text)
+    label = _FOOTNOTE_MARKS.sub("", " ".join(label_parts)).strip()
+    if not columns or not label or outcome_tokens(label):
+        return []
+    any_pct = "%" in sentence.header
+    out = []
+    for name, header_arm, cell in columns:
+        count = parse_cell(cell.text, any_pct=any_pct, plain_pct=cell.percent, plain_n=False)
+        if count is None and of is not None and _WHOLE_NUMBER.match(cell.text) and 0 < int(cell.text) <= of:
+            # A plain number under an outcome column of a row that prints its patients is a count of them.
+            count = Count(n=int(cell.text), of=of)
+        if count is None or (count.of is not None and of is not None and count.of != of):
+            continue
+        # A subgroup row under a block label ('ER status' / 'Positive') is named with both.
+        block = clean_arm(section_row_label(sentence))
+        arm = ", ".join(a for a in (header_arm, block, clean_arm(label)) if a) or None
+        out.append(Found(name, count, arm, rule.id, rule.confidence))
+    return out
+
+
+_WHOLE_NUMBER = re.compile(r"^\d+$")
+_RATE_WORD = re.compile(r"(?<=[A-Za-z])\s+rates?$", re.IGNORECASE)
+_FOOTNOTE_MARKS = re.compile(r"[*\u2020\u2021\u00a7\u00b6]+")
+
+
+def _column_outcome(cell: HeadedCell, text: str, unit_suffix: re.Pattern[str]) -> tuple[str, str | None] | None:
+    """The outcome the header of a cell's column names, with the arm printed before it in the
+    same header cell ('DE (n = 31) OR (%)'), or None."""
+    found = []
+    for header in cell.headers:
+        stripped = unit_suffix.sub("", _FOOTNOTE_MARKS.sub("", header)).strip()
+        tokens = _header_tokens(stripped, text)
+        if tokens and tokens[-1].end != len(stripped) and _RATE_WORD.search(stripped):
+            # 'CR rate (%)' names the outcome as 'CR' does ('Response rate' is an outcome whole).
+            stripped = _RATE_WORD.sub("", stripped)
+            tokens = _header_tokens(stripped, text)
+        if not tokens:
+            continue
+        if len(tokens) > 1 or tokens[0].end != len(stripped):
+            return None
+        prefix = stripped[: tokens[0].start]
+        if rules_with(RULES, "table_column")[0].regex.search(prefix):
+            return None
+        found.append((tokens[0].label, clean_arm(prefix)))
+    return found[0] if len(found) == 1 else None
+
+
+def _header_tokens(header: str, text: str) -> list[Token]:
+    """Outcome mentions of a header, the abbreviations the paper defines as responses included."""
+    tokens = _promote_overall(header, outcome_tokens(header))
+    if tokens:
+        return tokens
+    defined = defined_response_abbreviations(text)
+    return [Token("O", m.start(), m.end(), label=defined[m["abbr"]], parts=(defined[m["abbr"]],))
+            for m in _ABBREVIATION_WORD.finditer(header) if m["abbr"] in defined]
+
+
+_ABBREVIATION_WORD = re.compile(r"(?<![\w\-])(?P<abbr>[A-Z][A-Za-z]{1,5})(?![\w\-])")
+_DEFINITION = re.compile(r"\(\s*(?P<abbr>[A-Z][A-Za-z]{1,5})\s*\)")
+
+
+@lru_cache(maxsize=8)
+def defined_response_abbreviations(text: str) -> dict[str, str]:
+    """Abbreviations a paper defines for an outcome the lexicon spells out ('objective response (OR)'):
+    abbreviation -> outcome; one the paper also defines otherwise ('odds ratio (OR)') is left out."""
+    known = {a for section in ("outcomes", "components") for entry in _lexicon()[section].values()
+             for a in entry.get("abbreviations", [])}
+    response: dict[str, str] = {}
+    other: set[str] = set()
+    for match in _DEFINITION.finditer(text):
+        abbr = match["abbr"]
+        if abbr in known:
+            continue
+        before = text[max(0, match.start() - 80) : match.start()].rstrip()
+        tokens = outcome_mentions(before)
+        long = before[tokens[-1].start :] if tokens and tokens[-1].end == len(before) else ""
+        initials = "".join(w[0] for w in re.split(r"[\s\-]+", long) if w).upper()
+        if long and initials == abbr.upper():
+            response[abbr] = tokens[-1].label
+        else:
+            other.add(abbr)
+    return {abbr: outcome for abbr, outcome in response.items() if abbr not in other}
 
 
 def _table_label_outcome(label: str) -> str | None:
@@ -250,7 +362,10 @@ def _table_label_outcome(label: str) -> str | None:
         for outcome, entry in lexicon[section].items()
         for a in entry.get("abbreviations", [])
     }
-    return abbreviations.get(label.lower())
+    if label.lower() in abbreviations:
+        return abbreviations[label.lower()]
+    return next((outcome for outcome, phrases in lexicon["table_labels"].items()
+                 if any(re.fullmatch(p, label, re.IGNORECASE) for p in phrases)), None)
 
 
 @dataclass
@@ -332,10 +447,15 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
     """One outcome with one value, then the values compared with it."""
     for rule in rules_with(RULES, "shape"):
         bare = bool(rule.rule.fields.get("bare"))
+        value_shape = rule.rule.fields.get("value_shape")
+        # Counts printed before their outcome, compared with the counts right after the first.
+        anchor_first = bool(rule.rule.fields.get("chain_from_value"))
         for match in rule.regex.finditer(masked.text):
             o_index, v_index = int(match["o"]), int(match["v"])
             value = masked.tokens[v_index]
             if v_index in used or value.shape == "pair" or is_hypothetical(masked, (o_index, v_index)):
+                continue
+            if value_shape is not None and value.shape != value_shape:
                 continue
             if _COORDINATED_OUTCOME.search(masked.before(o_index)):
                 # "overall and complete remission rate (72% vs 51%; 7% vs 0%)": the values are of two outcomes.
@@ -343,7 +463,7 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
             if bare and _in_breakdown(masked, v_index):
                 continue
             used.add(v_index)
-            items = value_items(masked, value, v_index, o_index, used)
+            items = value_items(masked, value, v_index, v_index if anchor_first else o_index, used)
             if len(items) > 1 and _COORDINATED_OTHER.match(masked.after(o_index)):
                 # "The ORR and DCR ... were 8 of 17 and 10 of 17, respectively": the first is the outcome's.
                 items = items[:1]
