@@ -52,13 +52,15 @@ async def test_facets_list_the_values_present_with_study_counts(ds: Datasette, d
     result = await _json(ds, "/-/pool.json?endpoint=OS")
     drugs = _facet(result, "drug")
     assert drugs == _eligible_studies(db_path)
-    assert (drugs["cytarabine"], drugs["capecitabine"], drugs["sorafenib"]) == (4, 3, 2)
+    # Gold round 3 added an AML trial of vosaroxin with low-dose cytarabine (hg01): cytarabine 4 -> 5.
+    assert (drugs["cytarabine"], drugs["capecitabine"], drugs["sorafenib"]) == (5, 3, 2)
     db = sqlite_utils.Database(db_path)
     endpoints = {r["endpoint"]: r["n"] for r in db.query(
         "select endpoint, count(distinct study_id) as n from meta_hazard_ratios where problem is null "
         "and analysis in ('primary', 'adjusted') and endpoint is not null group by endpoint")}
     assert _facet(result, "endpoint") == endpoints
-    assert (endpoints["OS"], endpoints["PFS"]) == (17, 9)  # OS: 15 + ARCHER 1050 and LUX-Lung 7 (corpus/meta_analyses)
+    # OS: 15 + ARCHER 1050 and LUX-Lung 7 (corpus/meta_analyses) + the vosaroxin AML trial of gold round 3 (hg01)
+    assert (endpoints["OS"], endpoints["PFS"]) == (18, 9)
     analyses = _facet(result, "analysis")
     assert analyses == {r["analysis"]: r["n"] for r in db.query(
         "select analysis, count(distinct study_id) as n from meta_hazard_ratios where endpoint = 'OS' "
@@ -70,7 +72,7 @@ async def test_facets_list_the_values_present_with_study_counts(ds: Datasette, d
     narrowed = await _json(ds, "/-/pool.json?endpoint=OS&drug=capecitabine")
     assert _facet(narrowed, "endpoint")["OS"] == 3 and _facet(narrowed, "drug") == drugs
     page = (await ds.client.get("/-/pool?endpoint=OS")).text
-    assert "<a href='/-/pool?endpoint=OS&amp;drug=cytarabine'>cytarabine</a> (4)" in page
+    assert "<a href='/-/pool?endpoint=OS&amp;drug=cytarabine'>cytarabine</a> (5)" in page
 
 
 async def test_narrowing_by_drug_pools_the_papers_of_that_drug(ds: Datasette, db_path: Path) -> None:
@@ -100,13 +102,13 @@ async def test_narrowing_by_disease_pools_the_papers_naming_it(ds: Datasette, db
     whole = await _json(ds, "/-/pool.json?endpoint=OS")
     named = paper_diseases(db, {s["paper_id"] for s in whole["studies"]})
     aml = {s["study_id"] for s in whole["studies"] if "acute myeloid leukemia" in named.get(s["paper_id"], ())}
-    assert _facet(whole, "disease")["acute myeloid leukemia"] == len(aml) == 6
+    assert _facet(whole, "disease")["acute myeloid leukemia"] == len(aml) == 7  # 6 before gold round 3 (hg01)
     assert _facet(whole, "disease")["gastric or oesophageal cancer"] == 2  # REAL3 and ST03
     narrowed = await _json(ds, "/-/pool.json?endpoint=OS&disease=acute+myeloid+leukemia")
     assert {s["study_id"] for s in narrowed["studies"]} == aml
     assert "ISRCTN11036523" in aml and "NCT00824785" not in aml
     page = (await ds.client.get("/-/pool?endpoint=OS")).text
-    assert "<a href='/-/pool?endpoint=OS&amp;disease=acute+myeloid+leukemia'>acute myeloid leukemia</a> (6)" in page
+    assert "<a href='/-/pool?endpoint=OS&amp;disease=acute+myeloid+leukemia'>acute myeloid leukemia</a> (7)" in page
 
 
 async def test_exclude_leaves_a_study_out_and_pools_the_rest(ds: Datasette) -> None:
