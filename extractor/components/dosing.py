@@ -447,7 +447,9 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
     if not amounts:
         return []
     first = amounts[0]
-    gap = text[drug.end : first.start]
+    listed = _listed_doses(text, first)
+    # Bare numbers listed before the dose ("45 or 90 mg/m2") are its alternatives, not words of the gap.
+    gap = text[drug.end : min([first.start] + [a.start for a in listed])]
     # A bracketed aside naming the maker or an abbreviation ("Sorafenib (Bayer, West Haven, CT, USA) was
     # given orally at a dose of 800 mg") stands outside the words that link a drug to its dose.
     aside = rule("dose.gap.aside.v1").regex.match(gap)
@@ -477,7 +479,29 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
     for j, alternative in enumerate(alternatives):
         next_stop = alternatives[j + 1].start if j + 1 < len(alternatives) else end
         found.append(_dosing(text, drug, alternative, alternative.start, next_stop, chained[j][1]))
-    return found
+    return _with_listed(main, listed) + found[1:]
+
+
+def _listed_doses(text: str, amount: DoseAmount) -> list[DoseAmount]:
+    """The bare numbers of an "or"/"and" list printed right before a dose and sharing its unit ("45 or
+    90 mg/m2": 45 mg/m2), each as an amount at the number; none when the list is no such list."""
+    for group in find_dose_levels(text):
+        if group.amount.start != amount.start or group.start >= amount.start or amount.dose_max is not None:
+            continue
+        numbers = list(_NUMBER.finditer(text, group.start, amount.start))
+        if (not numbers or not rule("dose.alternative.list.v1").regex.match(text[numbers[-1].end() : amount.start])
+                or rule("dose.alternative.list_before.v1").regex.search(text[max(0, group.start - 20) : group.start])
+                or rule("dose.alternative.list_respectively.v1").regex.match(text[amount.end : amount.end + 60])):
+            return []
+        return [replace(amount, start=number.start(), end=number.end(), dose=value)
+                for number in numbers if (value := parse_number(number.group())) and value != amount.dose]
+    return []
+
+
+def _with_listed(dosing: Dosing, listed: list[DoseAmount]) -> list[Dosing]:
+    """A dosing and one more for each listed alternative dose, with the same route, frequency and schedule."""
+    source = rule("dose.alternative.list.v1")
+    return [replace(dosing, amount=amount, rule_id=source.id, confidence=source.confidence) for amount in listed] + [dosing]
 
 
 def _alternatives(text: str, first: DoseAmount, rest: list[DoseAmount], end: int) -> list[tuple[DoseAmount, str]]:
@@ -493,6 +517,9 @@ def _alternatives(text: str, first: DoseAmount, rest: list[DoseAmount], end: int
         gap = text[previous.end : amount.start]
         linked = next((rule_id for rule_id in ("dose.alternative.or.v1", "dose.alternative.sequence.v1")
                        if rule(rule_id).regex.search(gap)), None)
+        if linked is None and rule("dose.alternative.and.v1").regex.search(gap) and rule(
+                "dose.alternative.and_after.v1").regex.match(text[amount.end : amount.end + 40]):
+            linked = "dose.alternative.and.v1"
         if linked is not None:
             found.append((amount, linked))
             previous = amount
@@ -509,13 +536,17 @@ def _bracketed_alternative(text: str, first: DoseAmount, rest: list[DoseAmount])
 
 
 def _doses_before(text: str, drug: DrugMention, amounts: list[DoseAmount], floor: int) -> list[tuple[DoseAmount, str]]:
-    """Doses printed right before the drug ("400 mg sorafenib"), with an alternative before them ("60 or 90 mg/m2 of")."""
+    """Doses printed right before the drug ("400 mg sorafenib"), with an alternative before them ("60 mg/m2 or
+    90 mg/m2 of", "60 or 90 mg/m2 of")."""
     before = [a for a in amounts if floor <= a.start and a.end <= drug.start]
     if not before or not rule("dose.gap.before_drug.v1").regex.match(text[before[-1].end : drug.start]):
         return []
     found = [(before[-1], "dose.gap.before_drug.v1")]
     if len(before) > 1 and re.fullmatch(r"\s*or\s+", text[before[-2].end : before[-1].start]):
         found.insert(0, (before[-2], "dose.alternative.or.v1"))
+    else:
+        found[:0] = [(amount, "dose.alternative.list.v1") for amount in _listed_doses(text, before[-1])
+                     if amount.start >= floor]
     return found
 
 
