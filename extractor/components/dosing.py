@@ -30,6 +30,8 @@ _BRACKET = re.compile(r"[()\[\]]")
 _NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.\u00b7]\d+)?|[.\u00b7]\d+")
 # A drug this many words before a dose that stands right before the next drug does not claim it.
 _FAR_WORDS = 4
+# The most words between a drug and a list of its alternative doses ("X at a dose of 45 or 90 mg/m2").
+_LISTED_WORDS = 4
 # How far past a dose its route, frequency and schedule may be printed.
 _ATTRIBUTE_REACH = 120
 # Rule id of a drug named without a dose; the component that keeps such a drug names its own rule.
@@ -448,7 +450,11 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
         return []
     first = amounts[0]
     listed = _listed_doses(text, first)
-    # Bare numbers listed before the dose ("45 or 90 mg/m2") are its alternatives, not words of the gap.
+    # Bare numbers listed before the dose ("45 or 90 mg/m2") are its alternatives, not words of the gap,
+    # when they stand a few words after the drug ("daunorubicin at 45 or 90 mg/m2"); further off they are
+    # a list the sentence gives something else ("X was evaluated in a dose-ranging study of 10, 20 or 40 mg").
+    if listed and len(text[drug.end : listed[0].start].split()) > _LISTED_WORDS:
+        listed = []
     gap = text[drug.end : min([first.start] + [a.start for a in listed])]
     # A bracketed aside naming the maker or an abbreviation ("Sorafenib (Bayer, West Haven, CT, USA) was
     # given orally at a dose of 800 mg") stands outside the words that link a drug to its dose.
