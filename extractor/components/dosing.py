@@ -9,6 +9,7 @@ the words around each dose.
 """
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
@@ -48,6 +49,8 @@ class DrugMention:
     printed: str
     drug: str
     supportive: bool
+    # One of the drugs of a regimen acronym ("FCR"): a dose printed after the acronym is none of its drugs'.
+    regimen: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,69 @@ def paper_abbreviations(document: Document) -> frozenset[tuple[str, str]]:
     return frozenset((abbreviation, drugs.pop()) for abbreviation, drugs in found.items() if len(drugs) == 1)
 
 
+# How far before a regimen acronym's bracket its drug list may start.
+_REGIMEN_REACH = 400
+
+
+@per_paper
+def paper_regimens(document: Document) -> frozenset[tuple[str, str]]:
+    """(acronym, drug) for each drug of a regimen the paper names by an acronym it defines: "fludarabine,
+    cyclophosphamide, and rituximab (FCR)" gives (FCR, fludarabine), (FCR, cyclophosphamide), (FCR,
+    rituximab); "ABVD (doxorubicin, bleomycin, vinblastine, and dacarbazine)" likewise.
+
+    The list must hold two or more drugs joined only by ",", "and", "plus", "+", "/" or "-", and at
+    least half of its names must start with a letter of the acronym (which carries two capitals and is
+    no drug name), so a trial name after a list ("(CLL8)") is none. An acronym defined earlier counts as
+    its drugs ("bortezomib plus MP (VMP)"). An acronym the paper defines with two drug lists is none.
+    """
+    text = document.text
+    found: dict[str, set[str]] = {}
+    clashes: set[str] = set()
+    for bracket in re.finditer(r"\(", text):
+        known = frozenset((acronym, drug) for acronym, drugs in found.items() for drug in drugs)
+        after = rule("dose.regimen_acronym.after.v1").regex.match(text, bracket.start())
+        if after is not None:
+            start = max(0, bracket.start() - _REGIMEN_REACH)
+            mentions = find_drugs(text[start : bracket.start()], known)
+            listed = _regimen_list(text[start : bracket.start()], mentions, len(text[start : bracket.start()]))
+            _define(after.group("abbr"), listed, found, clashes)
+        before = rule("dose.regimen_acronym.before.v1").regex.search(text, max(0, bracket.start() - 25), bracket.end())
+        if before is not None:
+            close = text.find(")", bracket.end())
+            inside = text[bracket.end() : close] if 0 < close - bracket.end() < _REGIMEN_REACH else ""
+            mentions = find_drugs(inside, known)
+            if mentions and not inside[: mentions[0].start].strip():
+                _define(before.group("abbr"), _regimen_list(inside, mentions, len(inside.rstrip())), found, clashes)
+    return frozenset((acronym, drug) for acronym, drugs in found.items() if acronym not in clashes for drug in drugs)
+
+
+def _regimen_list(text: str, mentions: list[DrugMention], end: int) -> list[DrugMention]:
+    """The drug names that end the text at ``end`` (the bracket), each joined to the next by a regimen joint."""
+    listed: list[DrugMention] = []
+    stop = end
+    joint = rule("dose.regimen_acronym.joint.v1").regex
+    for mention in reversed(mentions):
+        gap = text[mention.end : stop]
+        if (not listed and gap.strip()) or (listed and not joint.match(gap)):
+            break
+        listed.insert(0, mention)
+        stop = mention.start
+    return listed
+
+
+def _define(acronym: str, listed: list[DrugMention], found: dict[str, set[str]], clashes: set[str]) -> None:
+    """Record a regimen acronym for the drugs listed with it, when it passes paper_regimens' checks."""
+    drugs = {m.drug for m in listed if not m.supportive}
+    letters = acronym.lower()
+    initials = sum(m.printed[:1].lower() in letters for m in listed)
+    if (len(drugs) < 2 or sum(c.isupper() for c in acronym) < 2 or 2 * initials < len(listed)
+            or _lexicon_drugs(acronym) or find_route(acronym)[0] or find_frequency(acronym)[0]):
+        return
+    if acronym in found and found[acronym] != drugs:
+        clashes.add(acronym)
+    found.setdefault(acronym, set()).update(drugs)
+
+
 @lru_cache(maxsize=64)
 def title_code_names(title: str) -> frozenset[str]:
     """The code-name-shaped words of a title that are no registry or cooperative-group id."""
@@ -213,10 +279,16 @@ def find_drugs(text: str, codes: frozenset[PaperName] = frozenset()) -> list[Dru
     """
     found = _lexicon_drugs(text)
     found += [m for m in _stem_drugs(text) if not any(o.start < m.end and m.start < o.end for o in found)]
-    for name in codes:
+    # A name standing for several drugs is a regimen acronym (paper_regimens): one mention per drug.
+    meanings = Counter(name[0] for name in codes if not isinstance(name, str))
+    for name in sorted(codes, key=str):
         printed, drug = (name, name.lower()) if isinstance(name, str) else name
+        regimen = meanings[printed] > 1
         for match in re.finditer(rf"(?<![\w\-]){re.escape(printed)}(?![\w\-])", text):
-            if any(m.start < match.end() and match.start() < m.end for m in found):
+            if any(m.start < match.end() and match.start() < m.end
+                   and not (regimen and m.printed == printed) for m in found):
+                continue
+            if regimen and _defining(text, match, found):
                 continue
             previous = max((m for m in found if m.end <= match.start()), key=lambda m: m.end, default=None)
             if previous is not None and previous.drug == drug and re.fullmatch(r"\s*\(\s*", text[previous.end : match.start()]):
@@ -226,8 +298,18 @@ def find_drugs(text: str, codes: frozenset[PaperName] = frozenset()) -> list[Dru
                     found.remove(previous)
                     found.append(replace(previous, end=match.end() + closing.end()))
                     continue
-            found.append(DrugMention(match.start(), match.end(), printed, drug, False))
+            found.append(DrugMention(match.start(), match.end(), printed, drug, False, regimen))
     return sorted(found, key=lambda m: m.start)
+
+
+def _defining(text: str, match: re.Match[str], found: list[DrugMention]) -> bool:
+    """True for a regimen acronym printed where the paper defines it: in brackets right after a drug
+    name ("... and rituximab (FCR)") or right before a bracket opening with one ("ABVD (doxorubicin, ...")."""
+    before = re.search(r"\(\s*$", text[: match.start()])
+    if before is not None and any(m.end <= before.start() and not text[m.end : before.start()].strip() for m in found):
+        return True
+    after = re.match(r"\s*\(\s*", text[match.end() :])
+    return after is not None and any(m.start == match.end() + after.end() for m in found)
 
 
 @cache
@@ -429,6 +511,10 @@ def parse_dosings(text: str, codes: frozenset[PaperName] = frozenset()) -> tuple
     claimed: set[int] = set()
     dosings: list[Dosing] = []
     for i, drug in enumerate(drugs):
+        if drug.regimen:
+            # A regimen acronym names its drugs, not their doses: a dose after it is another drug's.
+            dosings.append(Dosing(drug, None, None, None, None, NO_DOSE, 0.0))
+            continue
         limit = drugs[i + 1].start if i + 1 < len(drugs) else len(text)
         end = clause_end(text, drug.end, depths, limit)
         found = _drug_doses(text, drug, [a for a in amounts if drug.end <= a.start and a.end <= end], end)
