@@ -202,9 +202,13 @@ def _continued(text: str, first: Dosing, dosings: list[Dosing]) -> list[Dosing]:
     found: list[Dosing] = []
     previous = first
     for dosing in dosings:
-        if dosing.amount is None or previous.amount is None or dosing.start <= previous.amount.end:
+        if dosing.amount is None or previous.amount is None:
             continue
-        gap = text[previous.amount.end : dosing.start]
+        # A further dose of the same drug ("50 mg/m2 (schedule A) and 120 mg/m2") starts at its amount.
+        start = dosing.amount.start if dosing.drug is not None and dosing.drug.start < previous.amount.end else dosing.start
+        if start <= previous.amount.end:
+            continue
+        gap = text[previous.amount.end : start]
         if not rule("mtd.list.next.v1").regex.fullmatch(gap):
             break
         if rule("mtd.list.clause.v1").regex.match(text[dosing.amount.end :]):

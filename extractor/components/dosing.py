@@ -9,6 +9,7 @@ the words around each dose.
 """
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
@@ -30,6 +31,8 @@ _BRACKET = re.compile(r"[()\[\]]")
 _NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.\u00b7]\d+)?|[.\u00b7]\d+")
 # A drug this many words before a dose that stands right before the next drug does not claim it.
 _FAR_WORDS = 4
+# The most words between a drug and a list of its alternative doses ("X at a dose of 45 or 90 mg/m2").
+_LISTED_WORDS = 4
 # How far past a dose its route, frequency and schedule may be printed.
 _ATTRIBUTE_REACH = 120
 # Rule id of a drug named without a dose; the component that keeps such a drug names its own rule.
@@ -46,6 +49,8 @@ class DrugMention:
     printed: str
     drug: str
     supportive: bool
+    # One of the drugs of a regimen acronym ("FCR"): a dose printed after the acronym is none of its drugs'.
+    regimen: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,69 @@ def paper_abbreviations(document: Document) -> frozenset[tuple[str, str]]:
     return frozenset((abbreviation, drugs.pop()) for abbreviation, drugs in found.items() if len(drugs) == 1)
 
 
+# How far before a regimen acronym's bracket its drug list may start.
+_REGIMEN_REACH = 400
+
+
+@per_paper
+def paper_regimens(document: Document) -> frozenset[tuple[str, str]]:
+    """(acronym, drug) for each drug of a regimen the paper names by an acronym it defines: "fludarabine,
+    cyclophosphamide, and rituximab (FCR)" gives (FCR, fludarabine), (FCR, cyclophosphamide), (FCR,
+    rituximab); "ABVD (doxorubicin, bleomycin, vinblastine, and dacarbazine)" likewise.
+
+    The list must hold two or more drugs joined only by ",", "and", "plus", "+", "/" or "-", and at
+    least half of its names must start with a letter of the acronym (which carries two capitals and is
+    no drug name), so a trial name after a list ("(CLL8)") is none. An acronym defined earlier counts as
+    its drugs ("bortezomib plus MP (VMP)"). An acronym the paper defines with two drug lists is none.
+    """
+    text = document.text
+    found: dict[str, set[str]] = {}
+    clashes: set[str] = set()
+    for bracket in re.finditer(r"\(", text):
+        known = frozenset((acronym, drug) for acronym, drugs in found.items() for drug in drugs)
+        after = rule("dose.regimen_acronym.after.v1").regex.match(text, bracket.start())
+        if after is not None:
+            start = max(0, bracket.start() - _REGIMEN_REACH)
+            mentions = find_drugs(text[start : bracket.start()], known)
+            listed = _regimen_list(text[start : bracket.start()], mentions, len(text[start : bracket.start()]))
+            _define(after.group("abbr"), listed, found, clashes)
+        before = rule("dose.regimen_acronym.before.v1").regex.search(text, max(0, bracket.start() - 25), bracket.end())
+        if before is not None:
+            close = text.find(")", bracket.end())
+            inside = text[bracket.end() : close] if 0 < close - bracket.end() < _REGIMEN_REACH else ""
+            mentions = find_drugs(inside, known)
+            if mentions and not inside[: mentions[0].start].strip():
+                _define(before.group("abbr"), _regimen_list(inside, mentions, len(inside.rstrip())), found, clashes)
+    return frozenset((acronym, drug) for acronym, drugs in found.items() if acronym not in clashes for drug in drugs)
+
+
+def _regimen_list(text: str, mentions: list[DrugMention], end: int) -> list[DrugMention]:
+    """The drug names that end the text at ``end`` (the bracket), each joined to the next by a regimen joint."""
+    listed: list[DrugMention] = []
+    stop = end
+    joint = rule("dose.regimen_acronym.joint.v1").regex
+    for mention in reversed(mentions):
+        gap = text[mention.end : stop]
+        if (not listed and gap.strip()) or (listed and not joint.match(gap)):
+            break
+        listed.insert(0, mention)
+        stop = mention.start
+    return listed
+
+
+def _define(acronym: str, listed: list[DrugMention], found: dict[str, set[str]], clashes: set[str]) -> None:
+    """Record a regimen acronym for the drugs listed with it, when it passes paper_regimens' checks."""
+    drugs = {m.drug for m in listed if not m.supportive}
+    letters = acronym.lower()
+    initials = sum(m.printed[:1].lower() in letters for m in listed)
+    if (len(drugs) < 2 or sum(c.isupper() for c in acronym) < 2 or 2 * initials < len(listed)
+            or _lexicon_drugs(acronym) or find_route(acronym)[0] or find_frequency(acronym)[0]):
+        return
+    if acronym in found and found[acronym] != drugs:
+        clashes.add(acronym)
+    found.setdefault(acronym, set()).update(drugs)
+
+
 @lru_cache(maxsize=64)
 def title_code_names(title: str) -> frozenset[str]:
     """The code-name-shaped words of a title that are no registry or cooperative-group id."""
@@ -211,10 +279,16 @@ def find_drugs(text: str, codes: frozenset[PaperName] = frozenset()) -> list[Dru
     """
     found = _lexicon_drugs(text)
     found += [m for m in _stem_drugs(text) if not any(o.start < m.end and m.start < o.end for o in found)]
-    for name in codes:
+    # A name standing for several drugs is a regimen acronym (paper_regimens): one mention per drug.
+    meanings = Counter(name[0] for name in codes if not isinstance(name, str))
+    for name in sorted(codes, key=str):
         printed, drug = (name, name.lower()) if isinstance(name, str) else name
+        regimen = meanings[printed] > 1
         for match in re.finditer(rf"(?<![\w\-]){re.escape(printed)}(?![\w\-])", text):
-            if any(m.start < match.end() and match.start() < m.end for m in found):
+            if any(m.start < match.end() and match.start() < m.end
+                   and not (regimen and m.printed == printed) for m in found):
+                continue
+            if regimen and _defining(text, match, found):
                 continue
             previous = max((m for m in found if m.end <= match.start()), key=lambda m: m.end, default=None)
             if previous is not None and previous.drug == drug and re.fullmatch(r"\s*\(\s*", text[previous.end : match.start()]):
@@ -224,8 +298,18 @@ def find_drugs(text: str, codes: frozenset[PaperName] = frozenset()) -> list[Dru
                     found.remove(previous)
                     found.append(replace(previous, end=match.end() + closing.end()))
                     continue
-            found.append(DrugMention(match.start(), match.end(), printed, drug, False))
+            found.append(DrugMention(match.start(), match.end(), printed, drug, False, regimen))
     return sorted(found, key=lambda m: m.start)
+
+
+def _defining(text: str, match: re.Match[str], found: list[DrugMention]) -> bool:
+    """True for a regimen acronym printed where the paper defines it: in brackets right after a drug
+    name ("... and rituximab (FCR)") or right before a bracket opening with one ("ABVD (doxorubicin, ...")."""
+    before = re.search(r"\(\s*$", text[: match.start()])
+    if before is not None and any(m.end <= before.start() and not text[m.end : before.start()].strip() for m in found):
+        return True
+    after = re.match(r"\s*\(\s*", text[match.end() :])
+    return after is not None and any(m.start == match.end() + after.end() for m in found)
 
 
 @cache
@@ -427,6 +511,10 @@ def parse_dosings(text: str, codes: frozenset[PaperName] = frozenset()) -> tuple
     claimed: set[int] = set()
     dosings: list[Dosing] = []
     for i, drug in enumerate(drugs):
+        if drug.regimen:
+            # A regimen acronym names its drugs, not their doses: a dose after it is another drug's.
+            dosings.append(Dosing(drug, None, None, None, None, NO_DOSE, 0.0))
+            continue
         limit = drugs[i + 1].start if i + 1 < len(drugs) else len(text)
         end = clause_end(text, drug.end, depths, limit)
         found = _drug_doses(text, drug, [a for a in amounts if drug.end <= a.start and a.end <= end], end)
@@ -447,7 +535,13 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
     if not amounts:
         return []
     first = amounts[0]
-    gap = text[drug.end : first.start]
+    listed = _listed_doses(text, first)
+    # Bare numbers listed before the dose ("45 or 90 mg/m2") are its alternatives, not words of the gap,
+    # when they stand a few words after the drug ("daunorubicin at 45 or 90 mg/m2"); further off they are
+    # a list the sentence gives something else ("X was evaluated in a dose-ranging study of 10, 20 or 40 mg").
+    if listed and len(text[drug.end : listed[0].start].split()) > _LISTED_WORDS:
+        listed = []
+    gap = text[drug.end : min([first.start] + [a.start for a in listed])]
     # A bracketed aside naming the maker or an abbreviation ("Sorafenib (Bayer, West Haven, CT, USA) was
     # given orally at a dose of 800 mg") stands outside the words that link a drug to its dose.
     aside = rule("dose.gap.aside.v1").regex.match(gap)
@@ -477,7 +571,29 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
     for j, alternative in enumerate(alternatives):
         next_stop = alternatives[j + 1].start if j + 1 < len(alternatives) else end
         found.append(_dosing(text, drug, alternative, alternative.start, next_stop, chained[j][1]))
-    return found
+    return _with_listed(main, listed) + found[1:]
+
+
+def _listed_doses(text: str, amount: DoseAmount) -> list[DoseAmount]:
+    """The bare numbers of an "or"/"and" list printed right before a dose and sharing its unit ("45 or
+    90 mg/m2": 45 mg/m2), each as an amount at the number; none when the list is no such list."""
+    for group in find_dose_levels(text):
+        if group.amount.start != amount.start or group.start >= amount.start or amount.dose_max is not None:
+            continue
+        numbers = list(_NUMBER.finditer(text, group.start, amount.start))
+        if (not numbers or not rule("dose.alternative.list.v1").regex.match(text[numbers[-1].end() : amount.start])
+                or rule("dose.alternative.list_before.v1").regex.search(text[max(0, group.start - 20) : group.start])
+                or rule("dose.alternative.list_respectively.v1").regex.match(text[amount.end : amount.end + 60])):
+            return []
+        return [replace(amount, start=number.start(), end=number.end(), dose=value)
+                for number in numbers if (value := parse_number(number.group())) and value != amount.dose]
+    return []
+
+
+def _with_listed(dosing: Dosing, listed: list[DoseAmount]) -> list[Dosing]:
+    """A dosing and one more for each listed alternative dose, with the same route, frequency and schedule."""
+    source = rule("dose.alternative.list.v1")
+    return [replace(dosing, amount=amount, rule_id=source.id, confidence=source.confidence) for amount in listed] + [dosing]
 
 
 def _alternatives(text: str, first: DoseAmount, rest: list[DoseAmount], end: int) -> list[tuple[DoseAmount, str]]:
@@ -493,6 +609,9 @@ def _alternatives(text: str, first: DoseAmount, rest: list[DoseAmount], end: int
         gap = text[previous.end : amount.start]
         linked = next((rule_id for rule_id in ("dose.alternative.or.v1", "dose.alternative.sequence.v1")
                        if rule(rule_id).regex.search(gap)), None)
+        if linked is None and rule("dose.alternative.and.v1").regex.search(gap) and rule(
+                "dose.alternative.and_after.v1").regex.match(text[amount.end : amount.end + 40]):
+            linked = "dose.alternative.and.v1"
         if linked is not None:
             found.append((amount, linked))
             previous = amount
@@ -509,13 +628,17 @@ def _bracketed_alternative(text: str, first: DoseAmount, rest: list[DoseAmount])
 
 
 def _doses_before(text: str, drug: DrugMention, amounts: list[DoseAmount], floor: int) -> list[tuple[DoseAmount, str]]:
-    """Doses printed right before the drug ("400 mg sorafenib"), with an alternative before them ("60 or 90 mg/m2 of")."""
+    """Doses printed right before the drug ("400 mg sorafenib"), with an alternative before them ("60 mg/m2 or
+    90 mg/m2 of", "60 or 90 mg/m2 of")."""
     before = [a for a in amounts if floor <= a.start and a.end <= drug.start]
     if not before or not rule("dose.gap.before_drug.v1").regex.match(text[before[-1].end : drug.start]):
         return []
     found = [(before[-1], "dose.gap.before_drug.v1")]
     if len(before) > 1 and re.fullmatch(r"\s*or\s+", text[before[-2].end : before[-1].start]):
         found.insert(0, (before[-2], "dose.alternative.or.v1"))
+    else:
+        found[:0] = [(amount, "dose.alternative.list.v1") for amount in _listed_doses(text, before[-1])
+                     if amount.start >= floor]
     return found
 
 

@@ -23,6 +23,7 @@ from extractor.components.dosing import (
     find_dose_levels,
     find_drugs,
     paper_code_names,
+    paper_regimens,
     parse_dosings,
 )
 from extractor.components.dosing import rule as dosing_rule
@@ -65,7 +66,8 @@ class ArmIndex:
 def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     """Drugs given in the trial, stated in the sentence or table row, with their doses and arms."""
     index = paper_arms(sentence.doc)
-    codes = paper_code_names(sentence.doc)
+    # The paper's regimen acronyms ("FCR") stand for their drugs here, not in the dose-finding reading.
+    codes = paper_code_names(sentence.doc) | paper_regimens(sentence.doc)
     items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes,
                            randomised=randomised_paper(sentence.doc)) + _mtd_items(sentence)
     if sentence.table is None:
@@ -357,7 +359,7 @@ def paper_arms(document: Document) -> ArmIndex:
     """
     by_dose: dict[tuple[str, float, str], tuple[str, int | None]] = {}
     by_drug: dict[str, tuple[str, int | None]] = {}
-    codes = paper_code_names(document)
+    codes = paper_code_names(document) | paper_regimens(document)
     randomised = randomised_paper(document)
     structures: list[list[tuple[str, frozenset[str]]]] = []
     aliases: dict[str, str] = {}
