@@ -21,7 +21,7 @@ from publish.names import safe_path
 from publish.partitions import load_partitions
 from publish.processing import PaperResult, chunked, read_files
 from publish.rows import PaperRows, Row, paper_rows
-from publish.search import ensure_search, rebuild_search
+from publish.search import ensure_search, index_new_rows, last_rowids, rebuild_search
 from publish.tables import (
     PAPERS,
     PROVENANCE,
@@ -167,6 +167,8 @@ def write_papers(
         ensure_schema(db, indexes=not empty)
         stored = {row[0] for row in db.execute(f"select paper_id from [{PAPERS}]").fetchall()}
         specs = {spec.name: spec for spec in all_specs()}
+        # Only added papers: the full-text indexes take their new rows; a replaced paper: they are rebuilt.
+        before, replaced = last_rowids(db), False
         for batch in chunked(items, batch_size):
             # The same paper twice in one batch: the later one wins, as it would across batches.
             papers = {paper.paper_id: paper for paper in batch}
@@ -176,6 +178,7 @@ def write_papers(
                     rows[name].extend(new_rows)
             with db.conn:
                 for paper_id in stored.intersection(papers):
+                    replaced = True
                     _delete_paper(db, tables, paper_id)
                 # Tables in schema order: papers before the rows pointing to them.
                 for name in tables:
@@ -184,7 +187,10 @@ def write_papers(
                         counts[name] += len(rows[name])
             stored.update(papers)
         ensure_indexes(db)
-        rebuild_search(db)
+        if replaced:
+            rebuild_search(db)
+        else:
+            index_new_rows(db, before, FTS_COLUMNS)
     finally:
         if not isinstance(db_path, Database):
             db.close()
@@ -430,7 +436,9 @@ def _build_locked(
             failed: set[str] = set()
             stats: list[tuple[str, FileStat, str]] = []
             known, to_read = _known_by_stat(db, files, unchanged, rehash)
-            results = chain(known, read_files(to_read, workers=workers, unchanged=unchanged),
+            # A pool of workers costs seconds to start (each loads spaCy and the rules): not for fewer files than
+            # workers, as when one paper was added.
+            results = chain(known, read_files(to_read, workers=min(workers, len(to_read)), unchanged=unchanged),
                             load_partitions([Path(p) for p in partitions], workers=workers))
             summary.rows = write_papers(db, _accepted(results, summary, on_error, unchanged, seen, progress, failed,
                                                       stats))

@@ -62,3 +62,24 @@ def rebuild_search(db: Database) -> None:
     """Rebuild both full-text indexes (sections and passages) from the rows now in the database."""
     db.table(SECTIONS).rebuild_fts()
     db.execute(f"INSERT INTO [{PASSAGES_FTS}]([{PASSAGES_FTS}]) VALUES('rebuild')")
+
+
+def last_rowids(db: Database) -> dict[str, int]:
+    """The highest rowid of sections and passages now: rows written later are the new ones (see index_new_rows)."""
+    return {table: db.execute(f"select coalesce(max(rowid), 0) from [{table}]").fetchone()[0]
+            for table in (SECTIONS, PASSAGES)}
+
+
+def index_new_rows(db: Database, after: dict[str, int], columns: list[str]) -> None:
+    """Add to both full-text indexes only the sections and passages written after ``after`` (last_rowids).
+
+    For a build that only added papers: the index work follows the new papers, not the whole
+    corpus. A build that replaced or removed a paper rebuilds instead (an external-content index
+    forgets a row only when told its old text).
+    """
+    listed = ", ".join(f"[{c}]" for c in columns)
+    with db.conn:
+        db.execute(f"INSERT INTO [{SECTIONS}_fts](rowid, {listed}) SELECT rowid, {listed} FROM [{SECTIONS}] "
+                   "WHERE rowid > ?", [after[SECTIONS]])
+        db.execute(f"INSERT INTO [{PASSAGES_FTS}](rowid, text) SELECT rowid, text FROM [{PASSAGE_TEXTS}] "
+                   "WHERE rowid > ?", [after[PASSAGES]])

@@ -186,3 +186,23 @@ def test_files_unchanged_by_stat_are_not_read_and_derived_tables_not_rewritten(
     assert build_database(db, [D01, paper], derived_inputs="corrections v2").papers == 0
     assert build_database(db, [D01, paper], derived_inputs="corrections v2", rehash=True).papers == 1
     assert reads.take()[0] == ["d01_borthakur_phase1_haematologica2011.txt", "d05.txt"]
+
+
+def test_added_papers_are_indexed_without_rebuilding_the_search_indexes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "evidence.db"
+    build_database(db, [D01])
+
+    def no_rebuild(database):  # type: ignore[no-untyped-def]
+        raise AssertionError("only a paper was added: no index rebuild")
+
+    monkeypatch.setattr(publish.database, "rebuild_search", no_rebuild)
+    assert build_database(db, [D01, D05]).papers == 1
+    database = sqlite_utils.Database(db)
+    # FTS5 checks an external-content index against its content: it raises when they differ.
+    database.execute("INSERT INTO sections_fts(sections_fts) VALUES('integrity-check')")
+    database.execute("INSERT INTO passages_fts(passages_fts) VALUES('integrity-check')")
+    for word, stem in (("myelodysplastic", D01.stem), ("CLAG", D05.stem)):
+        found = database.execute("select distinct p.stem from passages_fts f join passage_texts t on t.rowid = f.rowid "
+                                 "join papers p on p.paper_id = t.paper_id where passages_fts match ?", [word]).fetchall()
+        assert found == [(stem,)]
