@@ -90,7 +90,9 @@ def endpoint_mentions(text: str) -> list[Mention]:
             endpoint, kind = None, OTHER_TTE
         if mentions and _is_bracketed_alias(text, mentions[-1], match.start(), endpoint):
             last = mentions[-1]
-            close = re.match(r"[^)\]]*[)\]]", text[match.end() :])
+            # "overall survival (OS; 89% vs 81%; P = .001)": a bracket that goes on to the values
+            # ends the mention at its alias, so the values stay the endpoint's.
+            close = re.match(r"[^)\];%]*[)\]]", text[match.end() :])
             end = match.end() + (close.end() if close else 0)
             mentions[-1] = Mention(last.start, end, last.endpoint, last.kind)
             continue

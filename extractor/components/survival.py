@@ -63,6 +63,30 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
     if sentence.table is not None and sentence.row is not None:
         yield from _table_records(sentence)
         return
+    yield from _sentence_timepoint(sentence.text, list(_prose_records(sentence)))
+
+
+def _sentence_timepoint(text: str, records: list[TimeToEvent]) -> list[TimeToEvent]:
+    """Rates left without a timepoint take the one timepoint the sentence gives its other rates
+    ("3-year EFS rates were 85% and 92%, and OS rates were 93% and 97%") or, when none has one,
+    the timepoint closing the sentence ("EFS (81% vs 72%) and survival (89% vs 83%) at 5 years")."""
+    rates = [r for r in records if r.measure == "rate"]
+    if not any(r.timepoint is None for r in rates):
+        return records
+    printed = {r.timepoint for r in rates if r.timepoint is not None}
+    if not printed:
+        closing = rule("timepoint_closing").regex.search(text)
+        printed = {_timepoint(closing)} if closing else set()
+    printed.discard(None)
+    if len(printed) != 1:
+        return records
+    timepoint = printed.pop()
+    return [r.model_copy(update={"timepoint": timepoint}) if r.measure == "rate" and r.timepoint is None else r
+            for r in records]
+
+
+def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
+    """Medians and rates of a prose sentence, each with the timepoint printed for it."""
     text = sentence.text
     # Every record is a value of an endpoint mention: none can be named, none can be found.
     if not may_mention_endpoint(text) or rule("hypothetical").search(text):
