@@ -1,8 +1,9 @@
 """Measure the extractor on hand-keyed sentences: bench/audit/<category>_shapes.jsonl.
 
 Each line holds one sentence of a public trial abstract (not in the corpus), its section, the
-split it belongs to ("work": used to write rules; "heldout": only measured) and the facts of
-the category a careful annotator records from it (FORMAT.md keys). Usage:
+split it belongs to ("work": used to write rules; "heldout": only measured), its batch (batch 2
+was collected after the first rules were written, and split apart) and the facts of the category a
+careful annotator records from it (FORMAT.md keys). Usage:
 
     python bench/audit/shapes_measure.py [population|time_to_event] [--show]
 """
@@ -44,7 +45,8 @@ def measure(category: str, show: bool = False) -> dict[str, dict[str, int]]:
                 found += 1
             else:
                 missed.append(key)
-        t = totals.setdefault(row["split"], {"keyed": 0, "found": 0, "wrong": 0})
+        group = f"{row['split']}-b{row.get('batch', 1)}"
+        t = totals.setdefault(group, {"keyed": 0, "found": 0, "wrong": 0})
         t["keyed"] += len(want)
         t["found"] += found
         t["wrong"] += len(free)
@@ -58,5 +60,5 @@ if __name__ == "__main__":
     for category in args or list(KINDS):
         for split, t in sorted(measure(category, "--show" in sys.argv).items()):
             recall = t["found"] / t["keyed"] if t["keyed"] else 0.0
-            print(f"{category:14} {split:8} keyed {t['keyed']:3}  found {t['found']:3}  "
+            print(f"{category:14} {split:11} keyed {t['keyed']:3}  found {t['found']:3}  "
                   f"wrong {t['wrong']:3}  recall {recall:.2f}")

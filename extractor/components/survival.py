@@ -81,6 +81,10 @@ def _sentence_timepoint(text: str, records: list[TimeToEvent]) -> list[TimeToEve
     if len(printed) != 1:
         return records
     timepoint = printed.pop()
+    # "60-day survival (91.7%) ... 5-year RFS (76.9%)" or "after a median follow-up of 5.8 years":
+    # another time printed in the sentence, so the one timepoint may not be the rate's.
+    if any(_time_of(m) != timepoint for m in rule("time_expression").regex.finditer(text)):
+        return records
     return [r.model_copy(update={"timepoint": timepoint}) if r.measure == "rate" and r.timepoint is None else r
             for r in records]
 
@@ -323,6 +327,13 @@ def _timepoint_before(text: str, mention: Mention) -> str | None:
     match = rule("timepoint_before").regex.search(text[max(0, mention.start - 40) : mention.start])
     match = match or rule("timepoint_clause_lead").regex.search(text[max(0, mention.start - 50) : mention.start])
     return _timepoint(match) if match else None
+
+
+def _time_of(match: re.Match[str]) -> str | None:
+    """A printed time as a timepoint ('60-day' -> '60 days'), days too."""
+    number = parse_number(match.group("n"))
+    unit = {"y": "year", "m": "month", "w": "week", "d": "day"}[match.group("unit")[0].lower()]
+    return None if number is None else f"{number:g} {unit}{'' if number == 1 else 's'}"
 
 
 def _timepoint(match: re.Match[str], after: str | None = None) -> str | None:
