@@ -103,6 +103,7 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
                 and not (m.kind != ENDPOINT and _TIMEPOINT_OF.search(text[max(0, m.start - 40) : m.start]))]
     lead = rule("timepoint_lead").search(text)
     lead_timepoint = _timepoint(lead, after=lead.group("after")) if lead else None
+    taken: set[int] = set()
     for group, reach_end in _groups(text, mentions, limit):
         if any(m.kind != ENDPOINT for m in group) or rule("mean_before").regex.search(text[: group[0].start]):
             continue
@@ -142,9 +143,45 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
                     if not listed or len(values) % len(listed):
                         continue
                     timepoint = listed[i % len(listed)]
+                taken.add(value.start)
                 yield _record(sentence, mention.endpoint, "rate", value, timepoint, rule("rate"))
             elif mention.endpoint in MEDIAN_ENDPOINTS and not rule("time_after_event").regex.match(text, value.end):
+                taken.add(value.start)
                 yield _record(sentence, mention.endpoint, "median", value, None, rule("median"))
+    yield from _rates_before_endpoints(sentence, mentions, lead_timepoint, taken)
+
+
+def _rates_before_endpoints(
+    sentence: Sentence, mentions: list[Mention], lead_timepoint: str | None, taken: set[int],
+) -> Iterator[TimeToEvent]:
+    """Rates printed right before 'for' and their endpoint, no endpoint named before them: "Five-year
+    survival probabilities were 44.3% (95% CI, 37.7% to 50.7%) for overall survival, 44.8% for
+    relapse-free survival, and 31.5% for event-free survival"."""
+    text = sentence.text
+    if rule("rate_before_blocker").regex.search(text):
+        return
+    lead = rule("timepoint_rates_lead").regex.search(text)
+    shared = _timepoint(lead) if lead else lead_timepoint
+    ci_named = rule("ci_named").regex.search(text) is not None
+    for mention in mentions:
+        if mention.kind != ENDPOINT or mention.endpoint is None:
+            continue
+        before = rule("rate_before_endpoint").regex.search(text, max(0, mention.start - 100), mention.start)
+        if before is None or before.start("value") in taken:
+            continue
+        value = parse_number(before.group("value"))
+        if value is None or not 0 < value <= 100:
+            continue
+        low = high = level = None
+        ci = rule("ci").regex.match(before.group("ci")) if before.group("ci") else None
+        if ci and (ci.group("level") or ci_named):
+            low, high = _ci_bounds(ci)
+            level = parse_number(ci.group("level")) if ci.group("level") else 95.0
+            if low is None or not low <= value <= (high if high is not None else value):
+                low = high = level = None
+        found = Value(before.start("value"), before.end("value"), value, "%", low, high, level)
+        timepoint = _timepoint_before(text, mention) or shared
+        yield _record(sentence, mention.endpoint, "rate", found, timepoint, rule("rate_before_endpoint"))
 
 
 # "after 12 months of follow-up": the follow-up names the timepoint, it ends no endpoint's reach.
