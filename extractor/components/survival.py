@@ -69,13 +69,15 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
 def _sentence_timepoint(text: str, records: list[TimeToEvent]) -> list[TimeToEvent]:
     """Rates left without a timepoint take the one timepoint the sentence gives its other rates
     ("3-year EFS rates were 85% and 92%, and OS rates were 93% and 97%") or, when none has one,
-    the timepoint closing the sentence ("EFS (81% vs 72%) and survival (89% vs 83%) at 5 years")."""
+    the timepoint closing the sentence ("EFS (81% vs 72%) and survival (89% vs 83%) at 5 years") or
+    leading its rates ("The 5-year rates of overall, relapse-free, and event-free survival were ...")."""
     rates = [r for r in records if r.measure == "rate"]
     if not any(r.timepoint is None for r in rates):
         return records
     printed = {r.timepoint for r in rates if r.timepoint is not None}
     if not printed:
-        closing = rule("timepoint_closing").regex.search(text)
+        # "... at 5 years." closing the sentence, or "The 5-year rates of overall, relapse-free, ...".
+        closing = rule("timepoint_closing").regex.search(text) or rule("timepoint_rates_lead").regex.search(text)
         printed = {_timepoint(closing)} if closing else set()
     printed.discard(None)
     if len(printed) != 1:
