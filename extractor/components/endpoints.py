@@ -90,12 +90,18 @@ def endpoint_mentions(text: str) -> list[Mention]:
             endpoint, kind = None, OTHER_TTE
         if mentions and _is_bracketed_alias(text, mentions[-1], match.start(), endpoint):
             last = mentions[-1]
-            close = re.match(r"[^)\]]*[)\]]", text[match.end() :])
+            # "overall survival (OS; 89% vs 81%; P = .001)": a bracket that goes on to the values
+            # ends the mention at its alias, so the values stay the endpoint's.
+            close = re.match(r"[^)\];%]*[)\]]", text[match.end() :])
             end = match.end() + (close.end() if close else 0)
             mentions[-1] = Mention(last.start, end, last.endpoint, last.kind)
             continue
         mentions.append(Mention(match.start(), match.end(), endpoint, kind))
-    return mentions
+    # "overall and event-free survival were 75% and 63%": 'overall' names overall survival.
+    taken = [(m.start, m.end) for m in mentions]
+    elliptical = [Mention(m.start(), m.end(), "OS", ENDPOINT) for m in _elliptical_overall().finditer(text)
+                  if not any(start < m.end() and m.start() < end for start, end in taken)]
+    return sorted(mentions + elliptical, key=lambda m: m.start) if elliptical else mentions
 
 
 def _is_bracketed_alias(text: str, previous: Mention, start: int, endpoint: Endpoint | None) -> bool:
@@ -160,6 +166,11 @@ def row_outcome(sentence: Sentence) -> Mention | None:
         if mention_at(row_label(above)) is not None:
             return None
     return None
+
+
+@cache
+def _elliptical_overall() -> re.Pattern[str]:
+    return next(r.regex for r in load_rules("survival.yaml") if r.rule.fields.get("role") == "elliptical_overall")
 
 
 @cache

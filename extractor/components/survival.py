@@ -63,6 +63,36 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
     if sentence.table is not None and sentence.row is not None:
         yield from _table_records(sentence)
         return
+    yield from _sentence_timepoint(sentence.text, list(_prose_records(sentence)))
+
+
+def _sentence_timepoint(text: str, records: list[TimeToEvent]) -> list[TimeToEvent]:
+    """Rates left without a timepoint take the one timepoint the sentence gives its other rates
+    ("3-year EFS rates were 85% and 92%, and OS rates were 93% and 97%") or, when none has one,
+    the timepoint closing the sentence ("EFS (81% vs 72%) and survival (89% vs 83%) at 5 years") or
+    leading its rates ("The 5-year rates of overall, relapse-free, and event-free survival were ...")."""
+    rates = [r for r in records if r.measure == "rate"]
+    if not any(r.timepoint is None for r in rates):
+        return records
+    printed = {r.timepoint for r in rates if r.timepoint is not None}
+    if not printed:
+        # "... at 5 years." closing the sentence, or "The 5-year rates of overall, relapse-free, ...".
+        closing = rule("timepoint_closing").regex.search(text) or rule("timepoint_rates_lead").regex.search(text)
+        printed = {_timepoint(closing)} if closing else set()
+    printed.discard(None)
+    if len(printed) != 1:
+        return records
+    timepoint = printed.pop()
+    # "60-day survival (91.7%) ... 5-year RFS (76.9%)" or "after a median follow-up of 5.8 years":
+    # another time printed in the sentence, so the one timepoint may not be the rate's.
+    if any(_time_of(m) != timepoint for m in rule("time_expression").regex.finditer(text)):
+        return records
+    return [r.model_copy(update={"timepoint": timepoint}) if r.measure == "rate" and r.timepoint is None else r
+            for r in records]
+
+
+def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
+    """Medians and rates of a prose sentence, each with the timepoint printed for it."""
     text = sentence.text
     # Every record is a value of an endpoint mention: none can be named, none can be found.
     if not may_mention_endpoint(text) or rule("hypothetical").search(text):
@@ -75,6 +105,7 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
                 and not (m.kind != ENDPOINT and _TIMEPOINT_OF.search(text[max(0, m.start - 40) : m.start]))]
     lead = rule("timepoint_lead").search(text)
     lead_timepoint = _timepoint(lead, after=lead.group("after")) if lead else None
+    taken: set[int] = set()
     for group, reach_end in _groups(text, mentions, limit):
         if any(m.kind != ENDPOINT for m in group) or rule("mean_before").regex.search(text[: group[0].start]):
             continue
@@ -114,9 +145,45 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
                     if not listed or len(values) % len(listed):
                         continue
                     timepoint = listed[i % len(listed)]
+                taken.add(value.start)
                 yield _record(sentence, mention.endpoint, "rate", value, timepoint, rule("rate"))
             elif mention.endpoint in MEDIAN_ENDPOINTS and not rule("time_after_event").regex.match(text, value.end):
+                taken.add(value.start)
                 yield _record(sentence, mention.endpoint, "median", value, None, rule("median"))
+    yield from _rates_before_endpoints(sentence, mentions, lead_timepoint, taken)
+
+
+def _rates_before_endpoints(
+    sentence: Sentence, mentions: list[Mention], lead_timepoint: str | None, taken: set[int],
+) -> Iterator[TimeToEvent]:
+    """Rates printed right before 'for' and their endpoint, no endpoint named before them: "Five-year
+    survival probabilities were 44.3% (95% CI, 37.7% to 50.7%) for overall survival, 44.8% for
+    relapse-free survival, and 31.5% for event-free survival"."""
+    text = sentence.text
+    if rule("rate_before_blocker").regex.search(text):
+        return
+    lead = rule("timepoint_rates_lead").regex.search(text)
+    shared = _timepoint(lead) if lead else lead_timepoint
+    ci_named = rule("ci_named").regex.search(text) is not None
+    for mention in mentions:
+        if mention.kind != ENDPOINT or mention.endpoint is None:
+            continue
+        before = rule("rate_before_endpoint").regex.search(text, max(0, mention.start - 100), mention.start)
+        if before is None or before.start("value") in taken:
+            continue
+        value = parse_number(before.group("value"))
+        if value is None or not 0 < value <= 100:
+            continue
+        low = high = level = None
+        ci = rule("ci").regex.match(before.group("ci")) if before.group("ci") else None
+        if ci and (ci.group("level") or ci_named):
+            low, high = _ci_bounds(ci)
+            level = parse_number(ci.group("level")) if ci.group("level") else 95.0
+            if low is None or not low <= value <= (high if high is not None else value):
+                low = high = level = None
+        found = Value(before.start("value"), before.end("value"), value, "%", low, high, level)
+        timepoint = _timepoint_before(text, mention) or shared
+        yield _record(sentence, mention.endpoint, "rate", found, timepoint, rule("rate_before_endpoint"))
 
 
 # "after 12 months of follow-up": the follow-up names the timepoint, it ends no endpoint's reach.
@@ -299,6 +366,13 @@ def _timepoint_before(text: str, mention: Mention) -> str | None:
     match = rule("timepoint_before").regex.search(text[max(0, mention.start - 40) : mention.start])
     match = match or rule("timepoint_clause_lead").regex.search(text[max(0, mention.start - 50) : mention.start])
     return _timepoint(match) if match else None
+
+
+def _time_of(match: re.Match[str]) -> str | None:
+    """A printed time as a timepoint ('60-day' -> '60 days'), days too."""
+    number = parse_number(match.group("n"))
+    unit = {"y": "year", "m": "month", "w": "week", "d": "day"}[match.group("unit")[0].lower()]
+    return None if number is None else f"{number:g} {unit}{'' if number == 1 else 's'}"
 
 
 def _timepoint(match: re.Match[str], after: str | None = None) -> str | None:
