@@ -119,6 +119,9 @@ def outcome_mentions(text: str) -> list[Token]:
         if term.prefilter.may_match(text)
         for m in term.regex.finditer(text)
         if not any(s < m.end() and m.start() < e for s, e in other)
+        # "14% a complete hematologic response and 17% no response": in a sentence grading responses of
+        # another kind (cytogenetic, molecular), "no response" is of that kind too.
+        and not (other and term.outcome == "NR" and m.group().lower().startswith("no "))
     ]
     tokens = non_overlapping(found)
     tokens = _fold_brackets(text, tokens)
