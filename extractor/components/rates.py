@@ -195,7 +195,9 @@ def arm_near(masked: Masked, index: int, weak: bool = True) -> str | None:
 
 _RESPECTIVE = re.compile(
     r"\brespectively\b|\b(?:in|for)\s+the\s+[A-Za-z][\w+\-/]*(?:\s+[A-Za-z][\w+\-/]*)?\s+and\s+(?:the\s+)?"
-    r"[A-Za-z][\w+\-/]*(?:\s+[A-Za-z][\w+\-/]*)?\s+(?:arms|groups)\b")
+    r"[A-Za-z][\w+\-/]*(?:\s+[A-Za-z][\w+\-/]*)?\s+(?:arms|groups)\b"
+    # "73.1% (19/26) and 57.1% (8/14) in each arm": the numbers follow the arms as named.
+    r"|\bin\s+(?:each|the\s+respective)\s+(?:arms?|groups?)\b")
 _BARE_NUMBER = re.compile(f"{OPEN}N(\\d+){CLOSE}")
 
 
