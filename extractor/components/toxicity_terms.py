@@ -182,6 +182,9 @@ def lookup(text: str) -> str | None:
         return terms[text]
     if text.endswith("s") and text[:-1] in terms:
         return terms[text[:-1]]
+    if text.endswith("ies") and text[:-3] + "y" in terms:
+        # "hepatic toxicities", "neuropathies".
+        return terms[text[:-3] + "y"]
     return _lab_term(text)
 
 
