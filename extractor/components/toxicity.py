@@ -477,20 +477,29 @@ _ELLIPTIC_CLAUSE = re.compile(r"[;:]\s*(?:and\s+)?[^;:,.()]{3,60}?\s+in\s*$", re
 
 
 def _graded_values(content: str, offset: int) -> list[ProseValue]:
-    """A bracket of values each led by its grade: "(any grade, 45%; grade 3, 5%)", "(all grades: 68%; grade 3/4: 7%)"."""
+    """A bracket of values each led or closed by its grade: "(any grade, 45%; grade 3, 5%)",
+    "(all grades: 68%; grade 3/4: 7%)", "(n = 173, 52% any-grade; n = 15, 5% grade 3)"."""
     found: list[ProseValue] = []
     at = 0
     for part in content.split(";"):
         spans = grade_spans(part)
         lead = spans[0] if spans and not part[: spans[0].start].strip() else None
-        if lead is None or lead.band is None:
+        trail = spans[-1] if spans and not part[spans[-1].end :].strip() and lead is None else None
+        if lead is not None and lead.band is not None:
+            rest = part[lead.end :]
+            rest_at = len(rest) - len(re.sub(r"^\s*[,:]?\s*", "", rest))
+            values, _ = _parse_values(rest[rest_at:], offset + at + lead.end + rest_at)
+            band = lead.band
+        elif trail is not None and trail.band is not None:
+            head = part[: trail.start].rstrip()
+            head_at = len(head) - len(head.lstrip())
+            values, _ = _parse_values(head.strip(), offset + at + head_at)
+            band = trail.band
+        else:
             return []
-        rest = part[lead.end :]
-        rest_at = len(rest) - len(re.sub(r"^\s*[,:]?\s*", "", rest))
-        values, _ = _parse_values(rest[rest_at:], offset + at + lead.end + rest_at)
         if len(values) != 1:
             return []
-        found.append(replace(values[0], grade=lead.band))
+        found.append(replace(values[0], grade=band))
         at += len(part) + 1
     return found if len(found) > 1 else []
 
