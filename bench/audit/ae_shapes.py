@@ -1,9 +1,12 @@
 """Measure adverse-event extraction on hand-keyed abstract sentences (adverse_events_shapes.jsonl).
 
-Each line holds a sentence of a real trial abstract, its section, the source URL, the facts an
-annotator following corpus/gold/FORMAT.md records, and its split ("work" or "heldout", a seeded
-third of the sources kept back from rule writing). A predicted fact matches a keyed fact as the
-evaluation matches adverse events: term, grade, and counts agree.
+Each line holds a sentence of a real trial abstract (stored public pages, none a copy of a corpus
+paper, no reserved drug), its section, the source URL, the facts an annotator following
+corpus/gold/FORMAT.md records (terms as the lexicons write them: "neuropathy" is "peripheral
+neuropathy", "bleeding" "hemorrhage"), and its split: "heldout" for a third of the sources drawn
+with random.Random(20261207) before any rule was written (and one of the four sources added later,
+drawn with seed 20261208), never read to write rules; "work" for the rest. A predicted fact matches
+a keyed fact as the evaluation matches adverse events: term, grade, and counts agree.
 
     PYTHONPATH=. python bench/audit/ae_shapes.py [--show work]
 """

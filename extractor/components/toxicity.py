@@ -199,7 +199,8 @@ def _developed(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, in
     """'120 (36%) developed PN', 'There were two cases of pneumonitis': patients counted with a
     known event, of any grade when the sentence grades nothing before it."""
     for rule_id, match in ((r, m) for r in _COUNTED_EVENT_RULES for m in rule(r).regex.finditer(sentence.text)):
-        term = known_prefix(match.group("tail"), bounded=True)
+        # The event opens the tail: "one case of subcutaneous hemorrhage" names no known event.
+        term = known_prefix(match.group("tail"), bounded=True, skip=0)
         n = _count(match.group("n"))
         clear, arm = _arm_for(sentence, match.start())
         if term is None or not n or not clear or term.term.startswith(("any ", "serious ")):
