@@ -3,10 +3,10 @@
 Each line holds a sentence of a real trial abstract (stored public pages, none a copy of a corpus
 paper, no reserved drug), its section, the source URL, the facts an annotator following
 corpus/gold/FORMAT.md records (terms as the lexicons write them: "neuropathy" is "peripheral
-neuropathy", "bleeding" "hemorrhage"), and its split: "heldout" for a third of the sources drawn
-with random.Random(20261207) before any rule was written (and one of the four sources added later,
-drawn with seed 20261208), never read to write rules; "work" for the rest. A predicted fact matches
-a keyed fact as the evaluation matches adverse events: term, grade, and counts agree.
+neuropathy", "bleeding" "hemorrhage"), and its split: "heldout" for a third of the sources, drawn
+before any rule was written (random.Random(20261207); sources added in later rounds had their own
+seeded draws, 20261208 and 20261209), never read to write rules; "work" for the rest. A predicted
+fact matches a keyed fact as the evaluation matches adverse events: term, grade, and counts agree.
 
     PYTHONPATH=. python bench/audit/ae_shapes.py [--show work]
 """

@@ -546,10 +546,10 @@ def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
     g = match.groupdict()
     n_text = (g.get("n7") or g.get("n8") or g.get("n6") or g.get("n9") or g.get("n11") or g.get("n4") or g.get("n")
               or g.get("n2") or g.get("n3"))
-    pct_text = g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10") or g.get("pct9") or g.get("pct5") or g.get(
-        "pct4") or (
+    pct_text = g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10") or g.get("pct9") or g.get(
+        "pct12") or g.get("pct5") or g.get("pct4") or (
         g.get("pct") if not g.get("lt") else None) or (g.get("pct2") if not g.get("lt2") else None)
-    arm_text = g.get("arm") or g.get("arm5")
+    arm_text = g.get("arm") or g.get("arm5") or g.get("arm12")
     arm = clean_arm(arm_text) if arm_text else None
     percent = parse_number(pct_text) if pct_text else None
     return ProseValue(n=_count(n_text), of=_count(g.get("of8") or g.get("of6") or g.get("of9") or g.get("of")), percent=percent,
