@@ -192,6 +192,7 @@ def _overlapping(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         pos = match.end("gradetext")
 
 
+_AT_LEAST_ONE = re.compile(r"\s*at\s+least\s+(?:one|1)\s*", re.IGNORECASE)
 _COUNTED_EVENT_RULES = ("toxicity.prose.count_developed.v1", "toxicity.prose.cases_of.v1")
 
 
@@ -199,14 +200,25 @@ def _developed(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, in
     """'120 (36%) developed PN', 'There were two cases of pneumonitis': patients counted with a
     known event, of any grade when the sentence grades nothing before it."""
     for rule_id, match in ((r, m) for r in _COUNTED_EVENT_RULES for m in rule(r).regex.finditer(sentence.text)):
+        tail = match.group("tail")
+        spans = grade_spans(tail)
+        # "at least one grade 3 or higher adverse event": the grade the tail opens with is the event's.
+        own = spans[0] if spans and spans[0].band and _AT_LEAST_ONE.fullmatch(tail[: spans[0].start]) else None
+        if spans and own is None:
+            continue
+        if own is not None:
+            tail = tail[: own.start] + tail[own.end :]
         # The event opens the tail: "one case of subcutaneous hemorrhage" names no known event.
-        term = known_prefix(match.group("tail"), bounded=True, skip=0)
+        term = known_prefix(tail, bounded=True, skip=0)
         n = _count(match.group("n"))
         clear, arm = _arm_for(sentence, match.start())
-        if term is None or not n or not clear or term.term.startswith(("any ", "serious ")):
+        if term is None or not n or not clear:
             continue
-        grade = _grade_before(sentence.text, match.start())
-        if grade is None or grade_spans(match.group("tail")):
+        if term.term.startswith(("any ", "serious ")) and (
+                own is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(tail)):
+            continue
+        grade = own.band if own is not None else _grade_before(sentence.text, match.start())
+        if grade is None:
             continue
         pct = match.groupdict().get("pct")
         yield _record(sentence, rule_id, term.term, grade, arm, n=n, of=_count(match.groupdict().get("of")),
