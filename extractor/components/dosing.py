@@ -384,6 +384,13 @@ class DoseLevels:
 
 def find_dose_levels(text: str) -> list[DoseLevels]:
     """Dose lists and dose ranges of a text, each with its unit (from the amount that closes it)."""
+    return list(_dose_levels(text))
+
+
+@lru_cache(maxsize=256)
+def _dose_levels(text: str) -> tuple[DoseLevels, ...]:
+    # Asked once per dose of a sentence (_listed_doses): remembered per text, so a sentence of many
+    # doses costs what it holds, not its doses squared.
     amounts = find_amounts(text)
     found: list[DoseLevels] = []
     listed: set[int] = set()
@@ -398,7 +405,7 @@ def find_dose_levels(text: str) -> list[DoseLevels]:
     for amount in amounts:
         if amount.dose_max is not None and amount.start not in listed:
             found.append(DoseLevels(amount.start, amount.end, (amount.dose, amount.dose_max), amount))
-    return sorted(found, key=lambda level: level.start)
+    return tuple(sorted(found, key=lambda level: level.start))
 
 
 # Units counted in units, whose doses run to thousands; "10.000" before one is a European thousands separator.
@@ -408,6 +415,11 @@ _DOT_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
 
 def find_amounts(text: str) -> list[DoseAmount]:
     """Dose amounts of a text whose unit is a dose unit, left to right."""
+    return list(_amounts(text))
+
+
+@lru_cache(maxsize=256)
+def _amounts(text: str) -> tuple[DoseAmount, ...]:
     units, per_forms = _units()
     found = []
     for match in rule("dose.amount.v1").regex.finditer(text):
@@ -422,7 +434,7 @@ def find_amounts(text: str) -> list[DoseAmount]:
         high = parse_number(match.group("dose_max")) if match.group("dose_max") else None
         per = per_forms.get(_unit_key(match.group("per") or ""))
         found.append(DoseAmount(match.start(), match.end(), dose, high, unit, per))
-    return found
+    return tuple(found)
 
 
 def find_route(text: str) -> tuple[bool, Route | None]:

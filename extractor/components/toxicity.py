@@ -24,6 +24,10 @@ from schemas.vocab import GradeBand
 
 # Prose in these sections describes planned grading, not observed events.
 _SKIPPED_SECTIONS = frozenset({"methods"})
+# Sentences whose numbers are no adverse-event frequencies of the trial's patients: dose-limiting
+# toxicities, conditions before treatment, shares of cycles or infusions.
+_NOT_EVENT_RULES = ("toxicity.prose.not_adverse_events.v1", "toxicity.prose.baseline.v1",
+                    "toxicity.prose.per_administration.v1")
 # Where the phrase naming the event of a value group starts: punctuation, or a sentence-ending stop.
 _PHRASE_START = re.compile(r"[;:()\[\],]|\.(?!\d)")
 # Verbs and conjunctions after which the rest of the phrase is the predicate, not the subject.
@@ -50,9 +54,10 @@ def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
         yield from table_adverse_events(sentence)
         return
     text = sentence.text
-    if sentence.section in _SKIPPED_SECTIONS or rule("toxicity.prose.not_adverse_events.v1").search(text):
+    if sentence.section in _SKIPPED_SECTIONS or any(rule(r).search(text) for r in _NOT_EVENT_RULES):
         return
-    if not rule("toxicity.prose.context.v1").search(text) and not _known_subject_occurred(text):
+    if not rule("toxicity.prose.context.v1").search(text) and not _known_subject_occurred(text) and not any(
+            _developed(sentence)):
         return
     seen: set[tuple[object, ...]] = set()
     for record in _prose_records(sentence):
@@ -75,7 +80,7 @@ def _known_subject_occurred(text: str) -> bool:
 
 # The words of a sentence up to its first "in" (where "... occurred in" may end); an abbreviation
 # the sentence defines ("Infusion-related reactions (IRRs) occurred in ...") may stand in them.
-_OPENING_CLAUSE = re.compile(r"(?:[^.;:()]|\([A-Za-z\-]{2,10}\))" r"{3,80}?\bin\b")
+_OPENING_CLAUSE = re.compile(r"(?:[^.;:()]|\([A-Za-z\-]{2,10}\))" r"{3,80}?\b(?:in|by)\b")
 
 
 def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
@@ -84,7 +89,7 @@ def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
         yield from deaths
         return
     used: list[tuple[int, int]] = []
-    for shape in (_worst_grade, _count_grade_term, _incidence_of, _stopped_for, _died_of):
+    for shape in (_worst_grade, _count_grade_term, _developed, _incidence_of, _stopped_for, _died_of):
         for record, span in shape(sentence):
             used.append(span)
             yield record
@@ -187,6 +192,39 @@ def _overlapping(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         pos = match.end("gradetext")
 
 
+_AT_LEAST_ONE = re.compile(r"\s*at\s+least\s+(?:one|1)\s*", re.IGNORECASE)
+_COUNTED_EVENT_RULES = ("toxicity.prose.count_developed.v1", "toxicity.prose.cases_of.v1")
+
+
+def _developed(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    """'120 (36%) developed PN', 'There were two cases of pneumonitis': patients counted with a
+    known event, of any grade when the sentence grades nothing before it."""
+    for rule_id, match in ((r, m) for r in _COUNTED_EVENT_RULES for m in rule(r).regex.finditer(sentence.text)):
+        tail = match.group("tail")
+        spans = grade_spans(tail)
+        # "at least one grade 3 or higher adverse event": the grade the tail opens with is the event's.
+        own = spans[0] if spans and spans[0].band and _AT_LEAST_ONE.fullmatch(tail[: spans[0].start]) else None
+        if spans and own is None:
+            continue
+        if own is not None:
+            tail = tail[: own.start] + tail[own.end :]
+        # The event opens the tail: "one case of subcutaneous hemorrhage" names no known event.
+        term = known_prefix(tail, bounded=True, skip=0)
+        n = _count(match.group("n"))
+        clear, arm = _arm_for(sentence, match.start())
+        if term is None or not n or not clear:
+            continue
+        if term.term.startswith(("any ", "serious ")) and (
+                own is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(tail)):
+            continue
+        grade = own.band if own is not None else _grade_before(sentence.text, match.start())
+        if grade is None:
+            continue
+        pct = match.groupdict().get("pct")
+        yield _record(sentence, rule_id, term.term, grade, arm, n=n, of=_count(match.groupdict().get("of")),
+                      percent=parse_number(pct) if pct else None), match.span()
+
+
 def _died_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
     """Deaths from one known adverse event: that event at grade 5."""
     rule_id = "toxicity.prose.died_of.v1"
@@ -213,6 +251,8 @@ def _incidence_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int,
                       percent=parse_number(match.group("pct"))), match.span()
 
 
+_VALUES_OF_PATIENTS = re.compile(r"[\d.\u00b7]+\s*%\s+(?:of\s+(?:the\s+)?(?:patients|subjects|participants)\s+)?",
+                                 re.IGNORECASE)
 _PER_ARM = re.compile(r"\s+(?:of\s+(?:the\s+)?patients\s+)?in\s+the\s+\S+(?:\s+\S+)?\s+(?:arm|group)\b", re.IGNORECASE)
 
 
@@ -272,6 +312,17 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
     for start, values in groups:
         phrase = _phrase(text, start)
         ended = stopped is not None and stopped.start() < start
+        listed = _respective_list(text, start, len(values)) if not ended and len(values) > 1 and not any(
+            v.arm or v.grade for v in values) else None
+        if listed is not None:
+            # "Grade 3 or 4 neutropenia, anemia and thrombocytopenia occurred in 23%, 3% and 20%, respectively".
+            grade = _grade_before(text, start)
+            arm_of = _group_arms(sentence, values[:1], previous_arms, mentions, arms_follow)
+            if grade is not None and arm_of is not None:
+                for value, each in zip(values, listed, strict=True):
+                    if value.n or value.percent:
+                        yield _record(sentence, rule_id, each.term, grade, arm_of[0], value.n, value.of, value.percent)
+            continue
         term = _group_term(text, phrase, start, mentions, ended)
         if term is None:
             continue
@@ -334,6 +385,45 @@ def _respective_terms(text: str, phrase: tuple[int, str], start: int) -> tuple[T
     return first[0], last[0]
 
 
+# A list of events "A, B(,) and/or C" closing the clause before a group of values.
+_LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", re.IGNORECASE)
+
+
+def _respective_list(text: str, start: int, count: int) -> list[Term] | None:
+    """The events of a list 'A, B and C' whose values follow, one each, with 'respectively'
+    ("neutropenia, anemia and thrombocytopenia occurred in 23%, 3% and 20%, respectively";
+    "renal or hepatic toxicities ... in 3% and 22%, respectively": a noun closing the list may
+    belong to each item); None unless the list names exactly as many known events as there are values."""
+    if not re.search(r"\brespectively\b", text[start : start + 120], re.IGNORECASE):
+        return None
+    clause_start = max(text.rfind(";", 0, start), text.rfind(":", 0, start)) + 1
+    clause = text[clause_start:start]
+    occurred = rule("toxicity.prose.occurred_in.v1").regex.search(clause)
+    if occurred is None:
+        return None
+    clause = clause[: occurred.start()]
+    items = [item for item in _LIST_SEPARATOR.split(clause) if item.strip()]
+    if len(items) < count:
+        return None
+    last_words = items[-1].split()
+    shared = last_words[-1] if len(last_words) > 1 else None
+    terms: list[Term] = []
+    for position, item in enumerate(items[-count:]):
+        found = known_suffix(item)
+        if position > 0 and found is not None and item[: found[1]].strip():
+            found = None
+        if found is None or (shared and position < count - 1 and len(item.split()) == 1):
+            with_noun = known_suffix(f"{item} {shared}") if shared else None
+            found = with_noun if with_noun is not None and not f"{item} {shared}"[: with_noun[1]].strip() else found
+        if found is None or found[0].term.startswith(("any ", "serious ")):
+            return None
+        terms.append(found[0])
+    before = items[-count - 1] if len(items) > count else ""
+    if known_suffix(before) is not None or len({t.term for t in terms}) < count:
+        return None
+    return terms
+
+
 # "... occurred in 8 (31%) patients each": the count belongs to each event named before it.
 _EACH = re.compile(r"^[^.;]{0,40}?\b(?:patients|subjects|participants|cases)?\s*each\b", re.IGNORECASE)
 
@@ -374,7 +464,8 @@ def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
         if any(s <= match.start() < e for s, e in spans) or text[: match.start()].rstrip().endswith(("(", "[")):
             continue
         values, end = _parse_values(text[match.start() :], match.start(), whole=False)
-        if values and (len(values) > 1 or occurred.search(text[: match.start()])):
+        if values and (len(values) > 1 or occurred.search(text[: match.start()]) or _ELLIPTIC_CLAUSE.search(
+                text[: match.start()])):
             found.append((match.start(), values))
             spans.append((match.start(), end))
     for open_at, close_at in _brackets(text):
@@ -394,21 +485,34 @@ def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
     return sorted(found, key=lambda g: g[0])
 
 
+# "...; grade 3 diarrhea in 3 patients": a clause naming an event and its count, with no verb.
+_ELLIPTIC_CLAUSE = re.compile(r"[;:]\s*(?:and\s+)?[^;:,.()]{3,60}?\s+in\s*$", re.IGNORECASE)
+
+
 def _graded_values(content: str, offset: int) -> list[ProseValue]:
-    """A bracket of values each led by its grade: "(any grade, 45%; grade 3, 5%)", "(all grades: 68%; grade 3/4: 7%)"."""
+    """A bracket of values each led or closed by its grade: "(any grade, 45%; grade 3, 5%)",
+    "(all grades: 68%; grade 3/4: 7%)", "(n = 173, 52% any-grade; n = 15, 5% grade 3)"."""
     found: list[ProseValue] = []
     at = 0
     for part in content.split(";"):
         spans = grade_spans(part)
         lead = spans[0] if spans and not part[: spans[0].start].strip() else None
-        if lead is None or lead.band is None:
+        trail = spans[-1] if spans and not part[spans[-1].end :].strip() and lead is None else None
+        if lead is not None and lead.band is not None:
+            rest = part[lead.end :]
+            rest_at = len(rest) - len(re.sub(r"^\s*[,:]?\s*", "", rest))
+            values, _ = _parse_values(rest[rest_at:], offset + at + lead.end + rest_at)
+            band = lead.band
+        elif trail is not None and trail.band is not None:
+            head = part[: trail.start].rstrip()
+            head_at = len(head) - len(head.lstrip())
+            values, _ = _parse_values(head.strip(), offset + at + head_at)
+            band = trail.band
+        else:
             return []
-        rest = part[lead.end :]
-        rest_at = len(rest) - len(re.sub(r"^\s*[,:]?\s*", "", rest))
-        values, _ = _parse_values(rest[rest_at:], offset + at + lead.end + rest_at)
         if len(values) != 1:
             return []
-        found.append(replace(values[0], grade=lead.band))
+        found.append(replace(values[0], grade=band))
         at += len(part) + 1
     return found if len(found) > 1 else []
 
@@ -452,13 +556,15 @@ def _parse_values(content: str, offset: int, whole: bool = True) -> tuple[list[P
 
 def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
     g = match.groupdict()
-    n_text = g.get("n7") or g.get("n8") or g.get("n6") or g.get("n4") or g.get("n") or g.get("n2") or g.get("n3")
-    pct_text = g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10") or g.get("pct5") or g.get("pct4") or (
+    n_text = (g.get("n7") or g.get("n8") or g.get("n6") or g.get("n9") or g.get("n11") or g.get("n4") or g.get("n")
+              or g.get("n2") or g.get("n3"))
+    pct_text = g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10") or g.get("pct9") or g.get(
+        "pct12") or g.get("pct5") or g.get("pct4") or (
         g.get("pct") if not g.get("lt") else None) or (g.get("pct2") if not g.get("lt2") else None)
-    arm_text = g.get("arm") or g.get("arm5")
+    arm_text = g.get("arm") or g.get("arm5") or g.get("arm12")
     arm = clean_arm(arm_text) if arm_text else None
     percent = parse_number(pct_text) if pct_text else None
-    return ProseValue(n=_count(n_text), of=_count(g.get("of8") or g.get("of6") or g.get("of")), percent=percent,
+    return ProseValue(n=_count(n_text), of=_count(g.get("of8") or g.get("of6") or g.get("of9") or g.get("of")), percent=percent,
                       arm=arm, start=offset + match.start())
 
 
@@ -473,6 +579,8 @@ def _phrase(text: str, start: int) -> tuple[int, str]:
     counted = rule("toxicity.prose.count_tail.v1").regex.search(phrase)
     if counted:
         phrase = phrase[: counted.start()]
+    # "...; any-grade febrile neutropenia in 37% versus 17%": the verb of the clause before is left out.
+    phrase = re.sub(r"(?<=\w)\s+in\s*$", "", phrase, flags=re.IGNORECASE)
     return begin, phrase.rstrip()
 
 
@@ -487,6 +595,10 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
                 ended: bool = False) -> Term | None:
     begin, words = phrase
     found = known_suffix(words)
+    spans = grade_spans(words)
+    if found is None and spans and spans[-1].band is not None and not words[spans[-1].end :].strip():
+        # "Hematologic toxicity grade 4 occurred in 14 of 40 patients": the grade follows the event.
+        found = known_suffix(words[: spans[-1].start].rstrip())
     if found is not None:
         term, at = found
         return None if _NEGATED.search(words[:at]) else term
@@ -579,7 +691,10 @@ def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str
             return before
         # "with sorafenib versus placebo were rash (16% vs 1%)"; "... in arms A and B, respectively".
         respectively = re.search(r"\brespectively\b", sentence.text, re.IGNORECASE) is not None
-        pairs = [p for p in arm_pairs(sentence) if p.start < values[0].start or respectively]
+        # "in 25.6% and 20% of the patients in imatinib and dasatinib groups": the pair right after the values.
+        closing = _VALUES_OF_PATIENTS.match(sentence.text, values[-1].start)
+        pairs = [p for p in arm_pairs(sentence)
+                 if p.start < values[0].start or respectively or (closing is not None and p.start == closing.end())]
         if len(values) == 2 and pairs:
             return list(pairs[-1].labels if pairs[-1].start < values[0].start else pairs[0].labels)
         return None

@@ -182,6 +182,9 @@ def lookup(text: str) -> str | None:
         return terms[text]
     if text.endswith("s") and text[:-1] in terms:
         return terms[text[:-1]]
+    if text.endswith("ies") and text[:-3] + "y" in terms:
+        # "hepatic toxicities", "neuropathies".
+        return terms[text[:-3] + "y"]
     return _lab_term(text)
 
 
@@ -219,11 +222,12 @@ _TERM_END = frozenset({"and", "or", "in", "with", "requiring", "that", "which", 
                        "resulting", "while", "whereas", "was", "were", "but", "at", "of", "due", "following", "for"})
 
 
-def known_prefix(phrase: str, max_words: int = 6, bounded: bool = False) -> Term | None:
-    """The longest known term within the first words of a phrase (parentheticals dropped); with
-    ``bounded``, only a term the phrase ends after ("erythema", not "erythema multiforme")."""
+def known_prefix(phrase: str, max_words: int = 6, bounded: bool = False, skip: int = 2) -> Term | None:
+    """The longest known term within the first words of a phrase (parentheticals dropped), after at
+    most ``skip`` leading words; with ``bounded``, only a term the phrase ends after ("erythema", not
+    "erythema multiforme")."""
     words = _PARENTHETICAL.sub("", phrase).split()
-    for first in range(min(3, len(words))):
+    for first in range(min(skip + 1, len(words))):
         for size in range(min(max_words, len(words) - first), 0, -1):
             term = normalise_term(" ".join(words[first : first + size]))
             if term is None or not term.known:
