@@ -31,7 +31,7 @@ def test_metadata_from_citation_meta_tags(page: Document) -> None:
     assert page.metadata.pmid == "31234567"
     assert page.metadata.year == 2020
     assert page.metadata.first_author == "Okafor"  # "Surname, Given": the first citation_author
-    assert page.metadata.title is not None and page.metadata.title.startswith("Venetoclax plus azacitidine")
+    assert page.metadata.title is not None and page.metadata.title.startswith("Selinexor plus azacitidine")
 
 
 def test_furniture_is_dropped(page: Document) -> None:
@@ -71,9 +71,9 @@ def test_evidence_from_the_page_only_from_its_own_trial(page: Document) -> None:
     ids = [r.identifier for r in records if r.kind == "registry_id"]
     assert ids == ["NCT02993523"]
     medians = {(r.arm, r.value) for r in records if r.kind == "time_to_event"}
-    assert medians == {("venetoclax", 14.7), ("control", 9.6)}
+    assert medians == {("selinexor", 14.7), ("control", 9.6)}
     events = {(r.arm, r.term, r.n) for r in records if r.kind == "adverse_event"}
-    assert ("venetoclax", "febrile neutropenia", 118) in events
+    assert ("selinexor", "febrile neutropenia", 118) in events
     assert all(r.provenance[0].section not in ("introduction", "discussion", "references") for r in records)
 
 
@@ -126,7 +126,7 @@ def test_pmc_table_caption_printed_as_a_heading(pmc_page: Document) -> None:
     header, sub, *body = table.rows
     assert header.header and sub.header and not any(r.header for r in body)
     assert [(c.text, c.column, c.colspan) for c in header.cells] == [
-        ("Event", 0, 1), ("Azacitidine (n = 236)", 1, 2), ("Placebo (n = 233)", 3, 2)]
+        ("Event", 0, 1), ("Lenalidomide (n = 236)", 1, 2), ("Placebo (n = 233)", 3, 2)]
     assert [c.column for c in sub.cells] == [1, 2, 3, 4]
     assert [c.text for c in body[0].cells] == ["Neutropenia", "97", "41", "55", "24"]
     for row in table.rows:
@@ -138,4 +138,4 @@ def test_pmc_prefixed_reference_links_are_citations(pmc_page: Document) -> None:
     assert [pmc_page.text[c.start : c.end] for c in pmc_page.citations] == ["[1", "2]", "[3]", "[3]"]
     # Another study's median (cited) is not evidence of this trial; this trial's are.
     medians = {(r.arm, r.value) for r in extract_records(pmc_page) if r.kind == "time_to_event"}
-    assert medians == {("azacitidine", 24.7), ("placebo", 14.8)}
+    assert medians == {("lenalidomide", 24.7), ("placebo", 14.8)}
