@@ -109,8 +109,9 @@ def _phase(records: list[TrialPhase]) -> str | None:
 
 
 _ARM_WORD = re.compile(r"[a-z0-9]+")
-# Words joining the drugs of an arm, printed either way ('chemotherapy and/plus bevacizumab').
-_ARM_JOINERS = frozenset({"and", "plus", "with"})
+# Words of an arm label that do not tell arms apart: those joining its drugs, printed either way
+# ('chemotherapy and/plus bevacizumab'), and those naming it an arm ('sorafenib', 'the sorafenib arm').
+_ARM_NOISE = frozenset({"and", "plus", "with", "the", "arm", "arms", "group", "groups", "cohort", "treatment"})
 _RANDOMIZED = re.compile(r"\brandomi[sz]|\brandomly\b", re.IGNORECASE)
 
 
@@ -131,16 +132,16 @@ def _population(records: list[PopulationValue]) -> SummaryPopulation:
     return SummaryPopulation(**values, quote=quote)
 
 
-# Words of an arm label that do not tell arms apart ("sorafenib" and "the sorafenib arm" are one arm).
-_ARM_FILLER = frozenset({"the", "arm", "arms", "group", "groups", "cohort", "treatment"})
+def _arm_words(label: str) -> list[str]:
+    """The words of an arm label that tell arms apart, in order."""
+    return [w for w in _ARM_WORD.findall(label.lower()) if w not in _ARM_NOISE]
 
 
 def _arm_name(label: str | None) -> str | None:
     """An arm label without the words that do not tell arms apart, for grouping."""
     if label is None:
         return None
-    words = [w for w in _ARM_WORD.findall(label.lower()) if w not in _ARM_FILLER]
-    return " ".join(words) or label.lower()
+    return " ".join(_arm_words(label)) or label.lower()
 
 
 def _arms(records: list[DrugRegimen]) -> list[SummaryArm]:
@@ -210,9 +211,8 @@ def _subsumes(fuller: dict[str, Any], row: dict[str, Any]) -> bool:
 def _same_arm(fuller: Any, arm: Any) -> bool:
     if not isinstance(fuller, str) or not isinstance(arm, str):
         return False
-    words = set(_ARM_WORD.findall(arm.lower())) - _ARM_JOINERS
-    fuller_words = set(_ARM_WORD.findall(fuller.lower())) - _ARM_JOINERS
-    return bool(words) and words <= fuller_words
+    words = set(_arm_words(arm))
+    return bool(words) and words <= set(_arm_words(fuller))
 
 
 def _drug(r: DrugRegimen) -> dict[str, Any]:
