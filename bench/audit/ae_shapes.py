@@ -13,28 +13,14 @@ fact matches a keyed fact as the evaluation matches adverse events: term, grade,
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
-from typing import Any
 
+from bench.audit.shapes import print_totals, shape_document
+from extractor.evaluate import MATCHERS, match
 from extractor.pipeline import extract_records
-from tests.conftest import document_from_text
 
 SHAPES = Path(__file__).with_name("adverse_events_shapes.jsonl")
-
-
-def _close(a: float | None, b: float | None, tolerance: float) -> bool:
-    return a is not None and b is not None and abs(a - b) <= tolerance
-
-
-def _counts_agree(got: dict[str, Any], want: dict[str, Any]) -> bool:
-    for field, tolerance in (("n", 0.01), ("of", 0.01), ("percent", 0.5)):
-        if got.get(field) is not None and want.get(field) is not None and not _close(got[field], want[field], tolerance):
-            return False
-    return any(got.get(f) is not None and want.get(f) is not None for f in ("n", "percent"))
-
-
-def _match(got: dict[str, Any], want: dict[str, Any]) -> bool:
-    return got["term"] == want["term"] and got["grade"] == want["grade"] and _counts_agree(got, want)
 
 
 def main() -> None:
@@ -42,36 +28,20 @@ def main() -> None:
     parser.add_argument("--show", choices=["work", "heldout", "none"], default="none",
                         help="print the misses and wrong facts of one split")
     args = parser.parse_args()
-    totals: dict[str, dict[str, int]] = {}
+    totals: dict[str, Counter[str]] = {}
     for line in SHAPES.read_text(encoding="utf-8").splitlines():
         case = json.loads(line)
-        document = document_from_text(case["text"], case["section"])
-        predicted = [r.model_dump() for r in extract_records(document) if r.kind == "adverse_event"]
-        unmatched = list(predicted)
-        missed = []
-        for want in case["expected"]:
-            hit = next((p for p in unmatched if _match(p, want)), None)
-            if hit is None:
-                missed.append(want)
-            else:
-                unmatched.remove(hit)
-        t = totals.setdefault(case["split"], {"sentences": 0, "keyed": 0, "found": 0, "predicted": 0, "wrong": 0})
-        t["sentences"] += 1
-        t["keyed"] += len(case["expected"])
-        t["found"] += len(case["expected"]) - len(missed)
-        t["predicted"] += len(predicted)
-        t["wrong"] += len(unmatched)
-        if args.show == case["split"] and (missed or unmatched):
+        predicted = [r.model_dump() for r in extract_records(shape_document(case)) if r.kind == "adverse_event"]
+        counts, missed, wrong = match(case["expected"], predicted, MATCHERS["adverse_events"])
+        totals.setdefault(case["split"], Counter()).update(gold=len(case["expected"]), pred=len(predicted),
+                                                           tp=counts.tp)
+        if args.show == case["split"] and (missed or wrong):
             print(f"{case['id']}: {case['text']}")
             for m in missed:
                 print(f"   MISS  {m}")
-            for w in unmatched:
-                print(f"   WRONG {({k: w[k] for k in ('term', 'grade', 'n', 'of', 'percent', 'arm')})}")
-    for split, t in sorted(totals.items()):
-        recall = t["found"] / t["keyed"] if t["keyed"] else 0.0
-        precision = (t["predicted"] - t["wrong"]) / t["predicted"] if t["predicted"] else 1.0
-        print(f"{split:8s} sentences {t['sentences']:3d}  keyed {t['keyed']:3d}  found {t['found']:3d}  "
-              f"recall {recall:.2f}  predicted {t['predicted']:3d}  wrong {t['wrong']:3d}  precision {precision:.2f}")
+            for w in wrong:
+                print(f"   WRONG {({k: w.get(k) for k in ('term', 'grade', 'n', 'of', 'percent', 'arm')})}")
+    print_totals(totals)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from bench.audit.shapes import print_totals, shape_document
 from extractor.pipeline import extract_records
-from schemas import DocumentMetadata
-from tests.conftest import document_from_text
 
 SHAPES = Path(__file__).with_name("drugs_shapes.jsonl")
 
@@ -29,9 +28,7 @@ def main(show: bool = False) -> None:
     totals: dict[str, Counter[str]] = {"work": Counter(), "heldout": Counter()}
     for line in SHAPES.read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
-        context = item.get("context", "")
-        document = document_from_text(context + item["text"], item["section"]).model_copy(
-            update={"metadata": DocumentMetadata(title=item["title"])})
+        context, document = item.get("context", ""), shape_document(item)
         # Sets, not lists: a drug two arms share is one fact here (the key has no arm).
         predicted = {_key(r.drug, r.dose, r.unit) for r in extract_records(document)
                      if r.kind == "regimen" and r.provenance[0].start >= len(context)}
@@ -44,12 +41,7 @@ def main(show: bool = False) -> None:
                 print(f"   MISS  {key}")
             for key in (predicted - expected):
                 print(f"   WRONG {key}")
-    for name, total in totals.items():
-        recall = total["tp"] / total["gold"] if total["gold"] else 0.0
-        precision = total["tp"] / total["pred"] if total["pred"] else 0.0
-        print(f"{name:8s} gold {total['gold']:3d} pred {total['pred']:3d} tp {total['tp']:3d} "
-              f"recall {recall:.3f} precision {precision:.3f} wrong {total['pred'] - total['tp']}")
-
+    print_totals(totals)
 
 if __name__ == "__main__":
     main(show="--show" in sys.argv)

@@ -17,10 +17,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.audit.shapes import print_totals, shape_document
 from extractor.evaluate import MATCHERS, match
 from extractor.pipeline import extract_records
-from schemas import DocumentMetadata
-from tests.conftest import document_from_text
 
 SHAPES = Path(__file__).with_name("responses_shapes.jsonl")
 CATEGORIES = {"response": "responses", "mortality": "mortality"}
@@ -39,9 +38,7 @@ def main(show: bool = False) -> None:
     totals: dict[str, Counter[str]] = {"work": Counter(), "heldout": Counter()}
     for line in SHAPES.read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
-        context = item.get("context", "")
-        document = document_from_text(context + item["text"], item["section"]).model_copy(
-            update={"metadata": DocumentMetadata(title=item["title"])})
+        context, document = item.get("context", ""), shape_document(item)
         predicted = [_fact(r) for r in extract_records(document)
                      if r.kind in CATEGORIES and r.provenance[0].start >= len(context)]
         total = totals[item["set"]]
@@ -56,12 +53,7 @@ def main(show: bool = False) -> None:
                     print(f"   MISS  {fact}")
                 for fact in extra:
                     print(f"   WRONG {fact}")
-    for name, total in totals.items():
-        recall = total["tp"] / total["gold"] if total["gold"] else 0.0
-        precision = total["tp"] / total["pred"] if total["pred"] else 0.0
-        print(f"{name:8s} gold {total['gold']:3d} pred {total['pred']:3d} tp {total['tp']:3d} "
-              f"recall {recall:.3f} precision {precision:.3f} wrong {total['pred'] - total['tp']}")
-
+    print_totals(totals)
 
 if __name__ == "__main__":
     main(show="--show" in sys.argv)

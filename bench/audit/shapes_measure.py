@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.audit.shapes import shape_document
 from extractor.evaluate import normalise_timepoint
 from extractor.pipeline import extract_records
-from tests.conftest import document_from_text
 
 HERE = Path(__file__).parent
 KINDS = {"population": "population", "time_to_event": "time_to_event"}
@@ -34,7 +34,7 @@ def measure(category: str, show: bool = False) -> dict[str, dict[str, int]]:
     totals: dict[str, dict[str, int]] = {}
     for line in (HERE / f"{category}_shapes.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        document = document_from_text(row["text"], row["section"])
+        document = shape_document(row)
         got = [_key(category, r.model_dump()) for r in extract_records(document) if r.kind == KINDS[category]]
         want = [_key(category, f) for f in row["expected"]]
         found, free = 0, list(got)
