@@ -272,8 +272,7 @@ def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
 
 def dlt_terms(listed: str) -> list[tuple[str, GradeBand | None]]:
     """(term, grade) of a printed list: lower-case terms without grades, counts and bracketed notes."""
-    # "T1 in one patient at 100 mg, T2 in a second patient at 175 mg": who had each item is no list end.
-    text = rule("dlt.item.patient.v1").regex.sub("", _without_brackets(listed))
+    text = _without_brackets(listed)
     end = rule("dlt.list.end.v1").regex.search(text)
     text = text[: end.start()] if end else text
     if rule("dlt.definition.v1").regex.search(text):
