@@ -16,7 +16,6 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from bench.audit.shapes import print_totals, shape_document
 from extractor.evaluate import MATCHERS, match

@@ -68,7 +68,7 @@ def window_tokens(text: str) -> list[Token]:
                 # "Early death (within 30 days)", "Early mortality (day 30)".
                 within = _WITHIN.search(text)
                 window = _window({"num": within[1] or within[4], "unit": within[2] or within[3]}) if within else None
-            if window:
+            if window and not any(r.regex.search(text[: match.start()]) for r in rules_with(RULES, "window_context_excluded")):
                 found.append(Token(rule.rule.fields["token"], match.start(), match.end(), label=window,
                                    rule_id=rule.id, confidence=rule.confidence))
     return non_overlapping(found)
@@ -115,6 +115,10 @@ def _from_prose(sentence: Sentence) -> list[Found]:
             label, confidence = masked.tokens[w_index].label, rule.confidence * value.confidence
             per_window = _compared_per_window(masked, label.split(";"), items, v_index, used)
             groups += [(window, window_items, rule.id, confidence) for window, window_items in per_window]
+            if len(per_window) == 1 and len(items) == 1 and ";" not in label:
+                breakdown = _breakdown(masked, v_index, used)
+                if breakdown:
+                    groups.append((label, breakdown, rule.id, confidence))
     resolved = resolve_arms([g[1] for g in groups], order_from([g[1] for g in groups]))
     found: list[Found] = []
     for (window, _, rule_id, confidence), items in zip(groups, resolved, strict=True):
@@ -128,6 +132,38 @@ def _from_prose(sentence: Sentence) -> list[Found]:
             continue
         found += [(window, count, arm, rule_id, confidence) for count, arm in items]
     return found
+
+
+def _breakdown(masked: Masked, v_index: int, used: set[int]) -> list[tuple[Count, str | None]]:
+    """'The 30-day mortality was 12% (younger patients, 5%; older patients, 19%)': the subgroup values
+    bracketed right after a whole-population value, each with its label; none when any part is unclear."""
+    match = rules_with(RULES, "breakdown")[0].regex.match(masked.after(v_index))
+    if match is None:
+        return []
+    part, excluded = rules_with(RULES, "breakdown_part")[0], rules_with(RULES, "breakdown_label_excluded")
+    items: list[tuple[Count, str | None]] = []
+    indexes: list[int] = []
+    for segment in match["body"].split(";"):
+        found = part.regex.fullmatch(segment.strip())
+        if found is None:
+            return []
+        # A number in a label ('aged 65 years or older') is masked as a bare number: printed back.
+        label = re.sub(r"\u27e6N(\d+)\u27e7", lambda m: _printed(masked, int(m[1])), found["label"]).strip(" ,:")
+        index = int(found["v"])
+        token = masked.tokens[index]
+        if not label or any(r.regex.search(label) for r in excluded) or index in used or token.shape != "single":
+            return []
+        items.append((token.counts[0], label))
+        indexes.append(index)
+    if len({label for _, label in items}) != len(items):
+        return []
+    used.update(indexes)
+    return items
+
+
+def _printed(masked: Masked, index: int) -> str:
+    token = masked.tokens[index]
+    return masked.source[token.start : token.end]
 
 
 # What may stand between two comparisons given per window: their statistics and 'and'.
