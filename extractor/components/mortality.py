@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cache
 
 from extractor.components.rates import (
@@ -61,7 +62,7 @@ def window_tokens(text: str) -> list[Token]:
             window = rule.rule.fields.get("window") or _window(groups)
             if groups.get("num2"):
                 second = _window({"num": groups["num2"], "unit": groups["unit2"]})
-                first = _window({"num": groups["num"], "unit": groups["unit"] or groups["unit2"]})
+                first = _window({"num": groups["num"], "unit": groups.get("unit") or groups["unit2"]})
                 window = f"{first};{second}" if first and second else None
             if window == "early":
                 # An early death is a mortality fact only with the window it names ("within 30 days").
@@ -107,6 +108,18 @@ def _from_prose(sentence: Sentence) -> list[Found]:
             w_index, v_index = int(match["w"]), int(match["v"])
             value = masked.tokens[v_index]
             if v_index in used or value.shape == "pair" or is_hypothetical(masked, (w_index, v_index)):
+                continue
+            if match.groupdict().get("v2"):
+                # 'two induction deaths (3%)': the count and its bracketed percent are one fact.
+                p_index = int(match["v2"])
+                bracketed = masked.tokens[p_index]
+                if (p_index in used or bracketed.shape != "single" or bracketed.counts[0].n is not None
+                        or value.counts[0].n is None or value.counts[0].percent is not None):
+                    continue
+                used |= {v_index, p_index}
+                count = replace(value.counts[0], percent=bracketed.counts[0].percent)
+                groups.append((masked.tokens[w_index].label, [(count, None)], rule.id,
+                               rule.confidence * value.confidence))
                 continue
             used.add(v_index)
             # A count before its window ('21 (5%) of 457 ... and 22 (5%) of 438 ... died within 90 days')
