@@ -132,6 +132,11 @@ def _from_prose(sentence: Sentence) -> list[Found]:
                 breakdown = _breakdown(masked, v_index, used)
                 if breakdown:
                     groups.append((label, breakdown, rule.id, confidence))
+                else:
+                    # '16%, 31%, 55%, and 71%, respectively': one window, a number per arm or subgroup.
+                    listed = _listed(masked, v_index, used)
+                    if listed:
+                        groups[-1] = (label, [(items[0][0], None), *listed], rule.id, confidence)
     resolved = resolve_arms([g[1] for g in groups], order_from([g[1] for g in groups]))
     found: list[Found] = []
     for (window, _, rule_id, confidence), items in zip(groups, resolved, strict=True):
@@ -172,6 +177,18 @@ def _breakdown(masked: Masked, v_index: int, used: set[int]) -> list[tuple[Count
         return []
     used.update(indexes)
     return items
+
+
+def _listed(masked: Masked, v_index: int, used: set[int]) -> list[tuple[Count, str | None]]:
+    """The values listed right after value ``v_index`` ('..., 31%, 55%, and 71%, respectively'), all single."""
+    match = rules_with(RULES, "value_list")[0].regex.match(masked.after(v_index))
+    if match is None:
+        return []
+    indexes = [int(i) for i in re.findall(r"\u27e6V(\d+)\u27e7", match["rest"])]
+    if any(i in used or masked.tokens[i].shape != "single" for i in indexes):
+        return []
+    used.update(indexes)
+    return [(masked.tokens[i].counts[0], None) for i in indexes]
 
 
 def _printed(masked: Masked, index: int) -> str:
