@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cache
 
 from extractor.components.rates import (
@@ -61,14 +62,14 @@ def window_tokens(text: str) -> list[Token]:
             window = rule.rule.fields.get("window") or _window(groups)
             if groups.get("num2"):
                 second = _window({"num": groups["num2"], "unit": groups["unit2"]})
-                first = _window({"num": groups["num"], "unit": groups["unit"] or groups["unit2"]})
+                first = _window({"num": groups["num"], "unit": groups.get("unit") or groups["unit2"]})
                 window = f"{first};{second}" if first and second else None
             if window == "early":
                 # An early death is a mortality fact only with the window it names ("within 30 days").
                 # "Early death (within 30 days)", "Early mortality (day 30)".
                 within = _WITHIN.search(text)
                 window = _window({"num": within[1] or within[4], "unit": within[2] or within[3]}) if within else None
-            if window:
+            if window and not any(r.regex.search(text[: match.start()]) for r in rules_with(RULES, "window_context_excluded")):
                 found.append(Token(rule.rule.fields["token"], match.start(), match.end(), label=window,
                                    rule_id=rule.id, confidence=rule.confidence))
     return non_overlapping(found)
@@ -108,6 +109,18 @@ def _from_prose(sentence: Sentence) -> list[Found]:
             value = masked.tokens[v_index]
             if v_index in used or value.shape == "pair" or is_hypothetical(masked, (w_index, v_index)):
                 continue
+            if match.groupdict().get("v2"):
+                # 'two induction deaths (3%)': the count and its bracketed percent are one fact.
+                p_index = int(match["v2"])
+                bracketed = masked.tokens[p_index]
+                if (p_index in used or bracketed.shape != "single" or bracketed.counts[0].n is not None
+                        or value.counts[0].n is None or value.counts[0].percent is not None):
+                    continue
+                used |= {v_index, p_index}
+                count = replace(value.counts[0], percent=bracketed.counts[0].percent)
+                groups.append((masked.tokens[w_index].label, [(count, None)], rule.id,
+                               rule.confidence * value.confidence))
+                continue
             used.add(v_index)
             # A count before its window ('21 (5%) of 457 ... and 22 (5%) of 438 ... died within 90 days')
             # is compared with the counts right after it.
@@ -115,6 +128,15 @@ def _from_prose(sentence: Sentence) -> list[Found]:
             label, confidence = masked.tokens[w_index].label, rule.confidence * value.confidence
             per_window = _compared_per_window(masked, label.split(";"), items, v_index, used)
             groups += [(window, window_items, rule.id, confidence) for window, window_items in per_window]
+            if len(per_window) == 1 and len(items) == 1 and ";" not in label:
+                breakdown = _breakdown(masked, v_index, used)
+                if breakdown:
+                    groups.append((label, breakdown, rule.id, confidence))
+                else:
+                    # '16%, 31%, 55%, and 71%, respectively': one window, a number per arm or subgroup.
+                    listed = _listed(masked, v_index, used)
+                    if listed:
+                        groups[-1] = (label, [(items[0][0], None), *listed], rule.id, confidence)
     resolved = resolve_arms([g[1] for g in groups], order_from([g[1] for g in groups]))
     found: list[Found] = []
     for (window, _, rule_id, confidence), items in zip(groups, resolved, strict=True):
@@ -128,6 +150,50 @@ def _from_prose(sentence: Sentence) -> list[Found]:
             continue
         found += [(window, count, arm, rule_id, confidence) for count, arm in items]
     return found
+
+
+def _breakdown(masked: Masked, v_index: int, used: set[int]) -> list[tuple[Count, str | None]]:
+    """'The 30-day mortality was 12% (younger patients, 5%; older patients, 19%)': the subgroup values
+    bracketed right after a whole-population value, each with its label; none when any part is unclear."""
+    match = rules_with(RULES, "breakdown")[0].regex.match(masked.after(v_index))
+    if match is None:
+        return []
+    part, excluded = rules_with(RULES, "breakdown_part")[0], rules_with(RULES, "breakdown_label_excluded")
+    items: list[tuple[Count, str | None]] = []
+    indexes: list[int] = []
+    for segment in match["body"].split(";"):
+        found = part.regex.fullmatch(segment.strip())
+        if found is None:
+            return []
+        # A number in a label ('aged 65 years or older') is masked as a bare number: printed back.
+        label = re.sub(r"\u27e6N(\d+)\u27e7", lambda m: _printed(masked, int(m[1])), found["label"]).strip(" ,:")
+        index = int(found["v"])
+        token = masked.tokens[index]
+        if not label or any(r.regex.search(label) for r in excluded) or index in used or token.shape != "single":
+            return []
+        items.append((token.counts[0], label))
+        indexes.append(index)
+    if len({label for _, label in items}) != len(items):
+        return []
+    used.update(indexes)
+    return items
+
+
+def _listed(masked: Masked, v_index: int, used: set[int]) -> list[tuple[Count, str | None]]:
+    """The values listed right after value ``v_index`` ('..., 31%, 55%, and 71%, respectively'), all single."""
+    match = rules_with(RULES, "value_list")[0].regex.match(masked.after(v_index))
+    if match is None:
+        return []
+    indexes = [int(i) for i in re.findall(r"\u27e6V(\d+)\u27e7", match["rest"])]
+    if any(i in used or masked.tokens[i].shape != "single" for i in indexes):
+        return []
+    used.update(indexes)
+    return [(masked.tokens[i].counts[0], None) for i in indexes]
+
+
+def _printed(masked: Masked, index: int) -> str:
+    token = masked.tokens[index]
+    return masked.source[token.start : token.end]
 
 
 # What may stand between two comparisons given per window: their statistics and 'and'.
