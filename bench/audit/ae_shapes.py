@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from bench.audit.shapes import print_totals, shape_document
+from bench.audit.shapes import print_mismatches, print_totals, shape_document
 from extractor.evaluate import MATCHERS, match
 from extractor.pipeline import extract_records
 
@@ -36,11 +36,8 @@ def main() -> None:
         totals.setdefault(case["split"], Counter()).update(gold=len(case["expected"]), pred=len(predicted),
                                                            tp=counts.tp)
         if args.show == case["split"] and (missed or wrong):
-            print(f"{case['id']}: {case['text']}")
-            for m in missed:
-                print(f"   MISS  {m}")
-            for w in wrong:
-                print(f"   WRONG {({k: w.get(k) for k in ('term', 'grade', 'n', 'of', 'percent', 'arm')})}")
+            print_mismatches(case, missed, [{k: w.get(k) for k in ("term", "grade", "n", "of", "percent", "arm")}
+                                            for w in wrong], 400)
     print_totals(totals)
 
 

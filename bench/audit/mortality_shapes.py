@@ -17,7 +17,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bench.audit.shapes import print_totals, shape_document
+from bench.audit.shapes import print_mismatches, print_totals, shape_document
 from extractor.evaluate import MATCHERS, match
 from extractor.pipeline import extract_records
 
@@ -36,11 +36,7 @@ def main(show: bool = False, heldout: bool = False) -> None:
         counts, misses, extra = match(gold, predicted, MATCHERS["mortality"])
         totals[item["set"]].update(gold=len(gold), pred=len(predicted), tp=counts.tp)
         if show and (misses or extra) and (heldout or item["set"] == "work"):
-            print(f"{item['id']} [{item['set']}] {item['text'][:140]}")
-            for fact in misses:
-                print(f"   MISS  {fact}")
-            for fact in extra:
-                print(f"   WRONG {fact}")
+            print_mismatches(item, misses, extra, 140)
     print_totals(totals)
 
 

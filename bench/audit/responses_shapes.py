@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.audit.shapes import print_totals, shape_document
+from bench.audit.shapes import print_mismatches, print_totals, shape_document
 from extractor.evaluate import MATCHERS, match
 from extractor.pipeline import extract_records
 
@@ -48,11 +48,7 @@ def main(show: bool = False) -> None:
             counts, misses, extra = match(gold, pred, MATCHERS[category])
             total.update(gold=len(gold), pred=len(pred), tp=counts.tp)
             if show and (misses or extra):
-                print(f"{item['id']} [{item['set']}] {item['text'][:120]}")
-                for fact in misses:
-                    print(f"   MISS  {fact}")
-                for fact in extra:
-                    print(f"   WRONG {fact}")
+                print_mismatches(item, misses, extra)
     print_totals(totals)
 
 if __name__ == "__main__":

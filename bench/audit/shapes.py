@@ -25,3 +25,12 @@ def print_totals(totals: dict[str, Counter[str]]) -> None:
         precision = total["tp"] / total["pred"] if total["pred"] else 1.0
         print(f"{name:8s} gold {total['gold']:3d} pred {total['pred']:3d} tp {total['tp']:3d} "
               f"recall {recall:.3f} precision {precision:.3f} wrong {total['pred'] - total['tp']}")
+
+
+def print_mismatches(item: dict[str, Any], misses: list[Any], wrong: list[Any], width: int = 120) -> None:
+    """A keyed sentence whose facts the extractor missed or got wrong, each fact on its own line."""
+    print(f"{item['id']} [{item.get('set') or item.get('split')}] {item['text'][:width]}")
+    for fact in misses:
+        print(f"   MISS  {fact}")
+    for fact in wrong:
+        print(f"   WRONG {fact}")
