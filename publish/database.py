@@ -35,6 +35,7 @@ from publish.unchanged import (
     derived_state,
     forget_papers,
     known_files,
+    known_paper,
     remember_files,
     store_state,
     stored_state,
@@ -287,10 +288,10 @@ def _all_unchanged(target: Path, files: list[Path], keep_others: bool, state: st
         db.close()
     seen = set()
     for path in files:
-        remembered = known.get(safe_path(path))
-        if remembered is None or FileStat.of(path) != remembered[0]:
+        paper = known_paper(path, safe_path(path), known)
+        if paper is None:
             return None
-        seen.add(remembered[1])
+        seen.add(paper)
     if not keep_others and seen != set(current):
         return None
     return len(seen)
@@ -306,9 +307,9 @@ def _known_by_stat(db: Database, files: list[Path], unchanged: frozenset[str], r
     results, to_read = [], []
     for path in files:
         name = safe_path(path)
-        remembered = known.get(name)
-        if remembered is not None and FileStat.of(path) == remembered[0]:
-            results.append(PaperResult(name, paper_id=remembered[1], unchanged=True))
+        paper = known_paper(path, name, known)
+        if paper is not None:
+            results.append(PaperResult(name, paper_id=paper, unchanged=True))
         else:
             to_read.append(path)
     return results, to_read

@@ -68,6 +68,12 @@ def known_files(db: Database, current: Iterable[str]) -> dict[str, tuple[FileSta
             for row in db.table(FILE_STATS).rows if row["paper_id"] in papers}
 
 
+def known_paper(path: str | Path, name: str, known: dict[str, tuple[FileStat, str]]) -> str | None:
+    """The paper a file holds when its stat is the one remembered under its name (known_files), else None."""
+    remembered = known.get(name)
+    return remembered[1] if remembered is not None and FileStat.of(path) == remembered[0] else None
+
+
 def remember_files(db: Database, read: Iterable[tuple[str, FileStat, str]]) -> None:
     """Store (path, stat before reading, paper id) of the files read; a path read again replaces its row."""
     rows = [{"path": path, "size": s.size, "mtime_ns": s.mtime_ns, "inode": s.inode, "paper_id": paper}
