@@ -90,13 +90,6 @@ def test_meta_tables_are_shaped_for_r(db_path: Path) -> None:
     assert no_ci and all(r["se_log_hr"] is None for r in no_ci)
 
 
-@pytest.fixture
-async def ds(db_path: Path) -> Datasette:
-    datasette = make_datasette(db_path)
-    await datasette.invoke_startup()
-    return datasette
-
-
 async def test_paper_page_highlights_the_span(ds: Datasette, db_path: Path) -> None:
     row = next(sqlite_utils.Database(db_path).query("select * from registry_ids limit 1"))
     response = await ds.client.get(f"/-/paper/{row['paper_id']}?start={row['start']}&end={row['end']}")

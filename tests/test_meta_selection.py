@@ -164,15 +164,6 @@ def test_rejected_and_corrected_records_reach_the_meta_tables_and_pools(tmp_path
     assert REAL3_OS in {e["record_id"] for e in result["excluded"] if e["reason"] == "rejected by curator"}
 
 
-@pytest.fixture
-async def ds(db_path: Path) -> Datasette:
-    from publish.serve import make_datasette
-
-    datasette = make_datasette(db_path)
-    await datasette.invoke_startup()
-    return datasette
-
-
 async def test_pool_page_lists_studies_rule_permalink_and_csv_for_r(ds: Datasette) -> None:
     page = await ds.client.get("/-/pool?endpoint=OS")
     assert page.status_code == 200

@@ -25,7 +25,6 @@ from datasette.app import Datasette
 from scipy.stats import chi2
 
 from publish.database import build_database
-from publish.serve import make_datasette
 from tests.conftest import PAPERS
 
 TRIALS = {  # paper file -> (HR, CI low, CI high) as printed in the abstract
@@ -43,13 +42,6 @@ def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     summary = build_database(path, [PAPERS / name for name in TRIALS])
     assert summary.papers == len(TRIALS) and not summary.errors
     return path
-
-
-@pytest.fixture
-async def ds(db_path: Path) -> Datasette:
-    datasette = make_datasette(db_path)
-    await datasette.invoke_startup()
-    return datasette
 
 
 async def test_the_pool_reproduces_the_published_estimate(ds: Datasette, db_path: Path) -> None:
