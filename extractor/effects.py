@@ -28,18 +28,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from extractor.lexicons import load_yaml
+from extractor.patterns import load_rules
 from schemas.records import EvidenceRecord, HazardRatio, Response, TimeToEvent
 
 WordKind = Literal["prognostic", "subgroup", "subgroup_named", "adjusted", "subgroup_arm", "per_protocol", "updated",
                    "control"]
-# "in patients with FLT3-ITD", "among patients aged 65 years or older", "for patients who received HCT": the
-# words naming a subgroup, up to punctuation or the value's own words.
-_SUBGROUP_PHRASE = re.compile(
-    r"(?:\b(?:in|among|for|of)\s+(?:the\s+)?)(?P<label>(?:patients?|subjects?|those|women|men)\s+(?:with|who|aged|without|"
-    r"older|younger|under|over)\b[^,;:()\[\]]{1,60}?)(?=\s*[,;:(\[]|\s+(?:the|was|were|had|showed|HR|hazard|is|are)\b|$)",
-    re.IGNORECASE)
-
-
 class AnalysisWords(BaseModel):
     """The word lists of lexicons/analysis_words.yaml (unknown keys are an error)."""
 
@@ -51,6 +44,13 @@ class AnalysisWords(BaseModel):
     per_protocol: list[str]
     updated: list[str]
     control: list[str]
+
+
+@cache
+def _subgroup_phrase() -> re.Pattern[str]:
+    """The rule naming a subgroup's patients (patterns/effects.yaml)."""
+    (rule,) = (r for r in load_rules("effects.yaml") if r.rule.fields.get("role") == "subgroup_phrase")
+    return rule.regex
 
 
 @cache
@@ -86,7 +86,7 @@ def analysis_set(before: str, arm: str | None = None, *, phrases: bool = True) -
     "in patients with ...": a response or median of the whole population is often stated that way.
     """
     if has_words("subgroup" if phrases else "subgroup_named", before):
-        found = list(_SUBGROUP_PHRASE.finditer(before))
+        found = list(_subgroup_phrase().finditer(before))
         return "subgroup", found[-1].group("label").strip() if found else None
     if arm and (has_words("subgroup", arm) or has_words("subgroup_arm", arm)):
         return "subgroup", arm
