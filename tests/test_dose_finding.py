@@ -24,3 +24,16 @@ def test_rd_is_read_only_where_the_paper_defines_it() -> None:
     assert _rp2d(defined, title) == [("cyclophosphamide", 500.0)]
     undefined = "The RD of cyclophosphamide was determined as 500 mg/m2."
     assert _rp2d(undefined, title) == []
+
+
+def test_a_code_name_bracketed_after_the_title_drug_is_the_same_study_drug() -> None:
+    text = "The maximum tolerated dose was 20 mg/m2/d in heavily pretreated patients."
+    title = "A phase I study of everolimus (RAD001) given daily to patients with advanced solid tumours"
+    assert _rp2d(text, title) == [("everolimus", 20.0)]
+    # Two drugs named side by side are two drugs: no study drug for a dose printed without one.
+    assert _rp2d(text + " ", "A phase I study of everolimus and sorafenib in advanced solid tumours") == []
+
+
+def test_a_bare_recommended_dose_fixed_at_a_dose_in_a_dose_finding_paper() -> None:
+    text = "Toxicity was mild, and the recommended dose of gefitinib was fixed at 250 mg."
+    assert _rp2d(text, "Gefitinib with weekly docetaxel: a phase I dose-finding study") == [("gefitinib", 250.0)]

@@ -23,7 +23,7 @@ def print_totals(totals: dict[str, Counter[str]]) -> None:
     for name, total in sorted(totals.items()):
         recall = total["tp"] / total["gold"] if total["gold"] else 0.0
         precision = total["tp"] / total["pred"] if total["pred"] else 1.0
-        print(f"{name:8s} gold {total['gold']:3d} pred {total['pred']:3d} tp {total['tp']:3d} "
+        print(f"{name:20s} gold {total['gold']:3d} pred {total['pred']:3d} tp {total['tp']:3d} "
               f"recall {recall:.3f} precision {precision:.3f} wrong {total['pred'] - total['tp']}")
 
 

@@ -65,7 +65,10 @@ def _prefilter(rule_ids: tuple[str, ...]) -> Prefilter:
 
 
 def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
-    """MTD or RP2D stated in the sentence; a dose printed without its drug is the study drug's."""
+    """MTD or RP2D stated in the sentence; a dose printed without its drug is the study drug's. A sentence
+    giving an earlier study's result (mtd.prior.v1) states none."""
+    if rule("mtd.prior.v1").regex.search(sentence.text):
+        return
     extra = paper_mentions(sentence.doc)
     for kind, dosing, rule_id in dose_statements(sentence.text, paper_code_names(sentence.doc), extra):
         amount = dosing.amount
@@ -232,9 +235,9 @@ def _stated_before(text: str, mention: DoseMention, dosings: list[Dosing]) -> li
 
 
 def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
-    """Toxicities named as dose-limiting in the sentence."""
+    """Toxicities named as dose-limiting in the sentence (none where it gives an earlier study's, mtd.prior.v1)."""
     text = sentence.text
-    if not _prefilter(("dlt.mention.v1",)).may_match(text):
+    if not _prefilter(("dlt.mention.v1",)).may_match(text) or rule("mtd.prior.v1").regex.search(text):
         return
     seen: set[str] = set()
     for mention in rule("dlt.mention.v1").regex.finditer(text):
@@ -272,7 +275,8 @@ def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
 
 def dlt_terms(listed: str) -> list[tuple[str, GradeBand | None]]:
     """(term, grade) of a printed list: lower-case terms without grades, counts and bracketed notes."""
-    text = _without_brackets(listed)
+    # "one patient at 10 mg/d (grade 3 stomatitis)": the bracketed toxicities stand for the item.
+    text = _without_brackets(rule("dlt.item.at_dose.v1").regex.sub(lambda m: m.group("terms"), listed))
     end = rule("dlt.list.end.v1").regex.search(text)
     text = text[: end.start()] if end else text
     if rule("dlt.definition.v1").regex.search(text):

@@ -703,7 +703,11 @@ def study_drug(document: Document) -> str | None:
 
 def _title_drugs(document: Document) -> frozenset[str]:
     title = document.metadata.title or ""
-    return frozenset(m.drug for m in find_drugs(title, title_code_names(title)) if not m.supportive)
+    mentions = [m for m in find_drugs(title, title_code_names(title)) if not m.supportive]
+    # "Temsirolimus (CCI-779)": a name bracketed right after another is that drug's other name, no second drug.
+    return frozenset(m.drug for i, m in enumerate(mentions)
+                     if not (i and re.fullmatch(r"\s*\(\s*", title[mentions[i - 1].end : m.start])
+                             and re.match(r"\s*\)", title[m.end :])))
 
 
 @per_paper
