@@ -70,10 +70,17 @@ def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
     if rule("mtd.prior.v1").regex.search(sentence.text):
         return
     extra = paper_mentions(sentence.doc)
-    for kind, dosing, rule_id in dose_statements(sentence.text, paper_code_names(sentence.doc), extra):
+    codes = paper_code_names(sentence.doc)
+    dosed = [d for d in parse_dosings(sentence.text, codes) if d.drug is not None and d.amount is not None]
+    for kind, dosing, rule_id in dose_statements(sentence.text, codes, extra):
         amount = dosing.amount
         drug = dosing.drug.drug if dosing.drug is not None else context_drug(sentence.text, sentence.doc)
         if amount is None or drug is None:
+            continue
+        if dosing.drug is None and any(d.drug is not None and d.drug.drug == drug and d.amount is not None
+                                       and d.amount.start > amount.end for d in dosed):
+            # "35 mg/m2 Caelyx on day 1 with 0.5 mg/m2 topotecan": the sentence's one named drug has its own
+            # dose printed later, so the dose before it is another drug's (a name the lexicon does not know).
             continue
         mention_rule = rule(rule_id)
         yield MaximumToleratedDose(
@@ -292,6 +299,9 @@ def dlt_terms(listed: str) -> list[tuple[str, GradeBand | None]]:
         term = us_spelling(clean_text(item))
         if not term or len(term.split()) > _MAX_TERM_WORDS or re.search(r"[\d%=<>≥≤]|\bdlts?\b", term):
             continue
+        if _is_drug(term):
+            # "the dose-limiting toxicity of docetaxel": whose toxicity, no toxicity.
+            continue
         modifier = rule("dlt.item.modifier.v1").regex.match(term)
         if modifier and _known(term[modifier.end() :]):
             term = term[modifier.end() :]
@@ -320,6 +330,11 @@ def _shared_head(term: str, rest: list[str]) -> str | None:
     if len(words) < 2 or not _known(following):
         return None
     return f"{term} {words[-1]}"
+
+
+def _is_drug(term: str) -> bool:
+    """The term is a drug name and nothing more ("docetaxel", "sorafenib in combination" is not)."""
+    return any(m.start == 0 and m.end == len(term) for m in find_drugs(term))
 
 
 def _is_count(term: str) -> bool:
