@@ -37,3 +37,14 @@ def test_a_code_name_bracketed_after_the_title_drug_is_the_same_study_drug() -> 
 def test_a_bare_recommended_dose_fixed_at_a_dose_in_a_dose_finding_paper() -> None:
     text = "Toxicity was mild, and the recommended dose of gefitinib was fixed at 250 mg."
     assert _rp2d(text, "Gefitinib with weekly docetaxel: a phase I dose-finding study") == [("gefitinib", 250.0)]
+
+
+def test_a_supportive_drug_dose_is_no_rp2d_unless_the_paper_studies_it() -> None:
+    text = "The recommended dose of G-CSF was 5 ug/kg daily from day 6."
+    assert _rp2d(text, "A phase I dose-escalation study of cytarabine with G-CSF priming") == [("filgrastim", 5.0)]
+    assert _rp2d(text + " ", "A phase I dose-escalation study of cytarabine in relapsed AML") == []
+
+
+def test_a_partner_drug_given_at_its_recommended_dose_is_no_rp2d() -> None:
+    text = "Dexamethasone was given at its recommended dose of 40 mg weekly."
+    assert _rp2d(text, "A phase I dose-finding study of pomalidomide with dexamethasone") == []

@@ -5,11 +5,11 @@ bench/audit/mtd_shapes.jsonl holds one sentence a line: its source URL, the page
 one (naming the study drug, as a paper's title does), the section, an optional context (a sentence before it
 that defines an abbreviation such as "RD"; records quoting only the context are not counted), the facts a
 careful annotator records from it following corpus/gold/FORMAT.md and GUIDE.md ("mtd": drug, dose, unit;
-"dlts": term) and a note on near-misses. Two batches: "g-mtd" (the keyed sentences of an earlier round, less
-those whose abstract is a corpus paper) and "w" (17 further abstracts, keyed before the extractor was run on
-them). In each batch a seeded third of the abstracts is held out ("set": "heldout"): measured, never read
-to write rules. Batch w: sorted abstract names shuffled with random.Random(20261210), the first
-ceil(n/3) held out.
+"dlts": term) and a note on near-misses. Batches: "g-mtd" (the keyed sentences of an earlier round,
+less those whose abstract is a corpus paper), "w" and "w2" (17 and 6 further abstracts, keyed before the
+extractor was run on them; a seeded third of the abstracts of each held out, "set": "heldout": measured,
+never read to write rules; sorted abstract names shuffled with random.Random(20261210) and (20261211), the
+first ceil(n/3) held out) and "w3" (5 abstracts collected after the w2 rules, all held out).
 
     PYTHONPATH=. python bench/audit/mtd_shapes.py [--show] [--heldout]
 """

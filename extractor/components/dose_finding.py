@@ -77,6 +77,9 @@ def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
         drug = dosing.drug.drug if dosing.drug is not None else context_drug(sentence.text, sentence.doc)
         if amount is None or drug is None:
             continue
+        if dosing.drug is not None and dosing.drug.supportive and not _in_title(dosing.drug.drug, sentence.doc):
+            # "The recommended dose of G-CSF was 5 ug/kg": supportive care is no study drug of the paper.
+            continue
         if dosing.drug is None and any(d.drug is not None and d.drug.drug == drug and d.amount is not None
                                        and d.amount.start > amount.end for d in dosed):
             # "35 mg/m2 Caelyx on day 1 with 0.5 mg/m2 topotecan": the sentence's one named drug has its own
@@ -87,6 +90,12 @@ def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
             dose_kind=kind, drug=drug, dose=amount.dose, unit=amount.unit, frequency=dosing.frequency,
             provenance=[sentence.provenance(mention_rule.id, min(mention_rule.confidence, dosing.confidence))],
         )
+
+
+def _in_title(drug: str, document: Document) -> bool:
+    """The paper's title names the drug (a supportive-care drug that is the study drug: "dexrazoxane")."""
+    title = document.metadata.title or ""
+    return any(m.drug == drug for m in find_drugs(title, paper_code_names(document)))
 
 
 @per_paper
