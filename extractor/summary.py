@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from extractor.components.dose_finding import distinct_dlts
 from schemas import (
     AdverseEvent,
     DoseLimitingToxicity,
@@ -66,7 +67,7 @@ def build_summary(document: Document, records: list[EvidenceRecord]) -> Evidence
         time_to_event=_entries(SummaryTimeToEvent, _of(records, TimeToEvent), _time_to_event),
         hazard_ratios=_entries(SummaryHazardRatio, _of(records, HazardRatio), _hazard_ratio),
         mtd=_entries(SummaryDose, _of(records, MaximumToleratedDose), _dose),
-        dlts=_entries(SummaryDlt, _of(records, DoseLimitingToxicity), lambda r: {"term": r.term}),
+        dlts=_entries(SummaryDlt, distinct_dlts(_of(records, DoseLimitingToxicity)), lambda r: {"term": r.term}),
         adverse_events=_entries(SummaryAdverseEvent, _of(records, AdverseEvent), _adverse_event),
         mortality=_entries(SummaryMortality, _of(records, EarlyMortality), _mortality),
     )

@@ -48,3 +48,13 @@ def test_a_supportive_drug_dose_is_no_rp2d_unless_the_paper_studies_it() -> None
 def test_a_partner_drug_given_at_its_recommended_dose_is_no_rp2d() -> None:
     text = "Dexamethasone was given at its recommended dose of 40 mg weekly."
     assert _rp2d(text, "A phase I dose-finding study of pomalidomide with dexamethasone") == []
+
+
+def test_a_dlt_printed_again_in_other_words_is_listed_once() -> None:
+    from extractor.summary import build_summary
+
+    text = ("Dose-limiting toxicities were grade 4 increased aspartate aminotransferase and grade 3 hypertension.\n"
+            "The DLTs included grade 4 increased AST, grade 3 hypertension and grade 3 rash.")
+    document = document_from_text(text, "results")
+    summary = build_summary(document, extract_records(document))
+    assert [d.term for d in summary.dlts] == ["increased aspartate aminotransferase", "hypertension", "rash"]

@@ -322,6 +322,20 @@ def dlt_terms(listed: str) -> list[tuple[str, GradeBand | None]]:
     return terms
 
 
+def distinct_dlts(records: list[DoseLimitingToxicity]) -> list[DoseLimitingToxicity]:
+    """The paper's DLT records, one per toxicity: a term the AE lexicons read as one already listed ("increased
+    AST" after "increased aspartate aminotransferase", abstract then results) is the same DLT, kept as first printed."""
+    seen: set[str] = set()
+    kept = []
+    for record in records:
+        known = normalise_term(record.term)
+        key = known.term if known is not None and known.known else record.term.lower()
+        if key not in seen:
+            seen.add(key)
+            kept.append(record)
+    return kept
+
+
 def _known(term: str) -> bool:
     """The AE lexicons know the term (after its course words: "transient hypertension")."""
     modifier = rule("dlt.item.modifier.v1").regex.match(term)
