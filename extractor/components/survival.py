@@ -404,7 +404,9 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
     assert table is not None and row is not None
     outcome = row_outcome(sentence)
     label = row_label(row)
-    if outcome is None or outcome.endpoint is None or rule("table_skip_column").regex.search(label):
+    # 'Median PFS (95% CI)' names the CI its cells print, not a row of CIs.
+    if (outcome is None or outcome.endpoint is None
+            or rule("table_skip_column").regex.search(rule("table_label_ci").regex.sub("", label))):
         return
     headers = column_headers(table)
     caption = " ".join(filter(None, [table.label, table.caption]))
@@ -427,7 +429,9 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
             low = high = level = None
         arm = _header_arm(head)
         if rule("table_median").regex.search(label + " " + head):
-            unit_match = rule("table_unit").regex.search(label + " " + head)
+            # The unit in the row or column label, else in the row heading the block ('PFS, months') or the caption.
+            unit_match = next(filter(None, (rule("table_unit").regex.search(text) for text in (
+                label + " " + head, section_row_label(sentence), caption))), None)
             unit = _unit(unit_match.group("unit")) if unit_match else None
             if unit is None or unit == "%" or outcome.endpoint not in MEDIAN_ENDPOINTS:
                 continue
