@@ -103,7 +103,7 @@ def test_a_median_row_labelled_with_its_ci_takes_the_unit_of_the_block_row() -> 
     ])
     got = sorted((r.arm, r.endpoint, r.value, r.unit, r.ci_low) for r in extract_records(document)
                  if isinstance(r, TimeToEvent))
-    assert got == [("Drug X", "PFS", 8.2, "months", 6.1), ("Drug Y", "PFS", 5.0, "months", None)]
+    assert got == [("Drug X", "PFS", 8.2, "months", 6.1), ("Drug Y", "PFS", 5.0, "months", 4.1)]
 
 
 def test_a_row_of_cis_and_a_median_row_with_no_unit_anywhere_give_no_median() -> None:
@@ -123,3 +123,11 @@ def test_rate_cells_with_footnote_marks_are_read() -> None:
     ])
     got = sorted((r.value, r.timepoint) for r in extract_records(document) if isinstance(r, TimeToEvent))
     assert got == [(52.5, "1 year"), (88.0, "1 year")]
+
+
+def test_two_values_under_one_spanning_header_give_no_medians() -> None:
+    document = _table_document("Table 2 Duration of response", [
+        ["", "Drug X", "Drug X", "Placebo", "Placebo"],
+        ["Median duration of response, months", "5.5", "14.8", "9.7", "10.9"],
+    ])
+    assert [r for r in extract_records(document) if isinstance(r, TimeToEvent)] == []

@@ -416,6 +416,11 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
     # A row that only names a timepoint ('Two-year analysis') heads the rows below it.
     section_time = rule("timepoint_section").regex.match(section_row_label(sentence))
     ci_cells = _ci_row(sentence)
+    # Two values under one header cell (a header spanning sub-columns the header rows do not name,
+    # 'Drug X' over 'amplified' and 'nonamplified'): which arm each value is cannot be read.
+    valued = [headers.get(c, "") for c, cell in row_cells(row)[1:] if rule("table_cell").regex.match(cell.text)]
+    if len([h for h in valued if h]) != len({h for h in valued if h}):
+        return
     for column, cell in row_cells(row)[1:]:
         head = headers.get(column, "")
         if rule("table_skip_column").regex.search(head):
@@ -425,7 +430,8 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
         if match is None or value is None:
             continue
         low, high, level = _cell_ci(match) if match.group("low") else ci_cells.get(column, (None, None, None))
-        if low is None or high is None or not low <= value <= high:
+        # An upper limit not estimable ('12.1 (8.6–NE)') leaves the lower one, as prose reads it.
+        if low is None or not low <= value or (high is not None and value > high):
             low = high = level = None
         arm = _header_arm(head)
         if rule("table_median").regex.search(label + " " + head):
@@ -457,7 +463,7 @@ def _header_arm(head: str) -> str | None:
 def _cell_ci(match: re.Match[str]) -> tuple[float | None, float | None, float | None]:
     low, high = parse_number(match.group("low")), parse_number(match.group("high"))
     value = parse_number(match.group("value"))
-    if low is None or high is None or value is None or not low <= value <= high:
+    if value is None or low is None or not low <= value or (high is not None and value > high):
         return None, None, None
     return low, high, parse_number(match.group("level")) if match.group("level") else 95.0
 
