@@ -27,6 +27,7 @@ from schemas.vocab import Endpoint, Measure, TimeUnit
 # The first number must follow its endpoint closely; later ones (other arms) may sit further on.
 MAX_FIRST_GAP = 100
 MAX_NEXT_GAP = 120
+MAX_BRACKET_GAP = 200
 # A median is a time to an event; a cumulative incidence of relapse is reported as a rate.
 MEDIAN_ENDPOINTS = frozenset({"OS", "EFS", "DFS", "RFS", "PFS", "DOR"})
 _LIST_NUMBER = re.compile(r"\d+(?:[.\u00b7]\d+)?")
@@ -233,6 +234,10 @@ def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> lis
             continue
         gap = text[position : token.start()]
         reach = MAX_NEXT_GAP if values else MAX_FIRST_GAP + discount
+        if not values and rule("bracket_pair").regex.match(text, token.end()) and gap.rstrip().endswith("("):
+            # '... longer in patients treated with X compared with those treated with Y (8.4 months vs 5.6
+            # months, P=0.011)': the compared pair closes a long clause naming both groups.
+            reach = MAX_BRACKET_GAP
         if len(gap) > reach or rule("gap_blocker").regex.search(gap):
             break
         unit = _unit(token.group("unit") or token.groupdict().get("unit_b"))
