@@ -131,3 +131,24 @@ def test_two_values_under_one_spanning_header_give_no_medians() -> None:
         ["Median duration of response, months", "5.5", "14.8", "9.7", "10.9"],
     ])
     assert [r for r in extract_records(document) if isinstance(r, TimeToEvent)] == []
+
+
+def test_timepoint_rows_under_a_block_row_naming_rates_are_rates() -> None:
+    document = _table_document("Table 3 Efficacy", [
+        ["", "Drug X (n=120)", "Drug Y (n=60)"],
+        ["Estimated OS probability, % (95% CI)"],
+        ["At 12 months", "81.0 (74.2, 86.1)", "70.3 (58.9, 79.1)"],
+        ["At 24 months", "60.2 (52.0, 67.4)", "44.9 (33.1, 56.0)"],
+    ])
+    got = sorted((r.arm, r.value, r.timepoint) for r in extract_records(document) if isinstance(r, TimeToEvent))
+    assert got == [("Drug X", 60.2, "24 months"), ("Drug X", 81.0, "12 months"),
+                   ("Drug Y", 44.9, "24 months"), ("Drug Y", 70.3, "12 months")]
+
+
+def test_timepoint_rows_under_a_block_row_of_counts_are_no_rates() -> None:
+    document = _table_document("Table 3 Efficacy", [
+        ["", "Drug X (n=120)", "Drug Y (n=60)"],
+        ["Overall survival, deaths n"],
+        ["At 12 months", "21", "17"],
+    ])
+    assert [r for r in extract_records(document) if isinstance(r, TimeToEvent)] == []

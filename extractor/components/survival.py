@@ -421,6 +421,8 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
     # A row that only names a timepoint ('Two-year analysis') heads the rows below it.
     section_time = rule("timepoint_section").regex.match(section_row_label(sentence))
     ci_cells = _ci_row(sentence)
+    # The row heading a block of timepoint rows may say they are rates ('Estimated OS probability, %').
+    block = section_row_label(sentence)
     # Two values under one header cell (a header spanning sub-columns the header rows do not name,
     # 'Drug X' over 'amplified' and 'nonamplified'): which arm each value is cannot be read.
     valued = [headers.get(c, "") for c, cell in row_cells(row)[1:] if rule("table_cell").regex.match(cell.text)]
@@ -448,7 +450,7 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
                 continue
             found = Value(cell.start, cell.end, value, unit, low, high, level, arm)
             yield _record(sentence, outcome.endpoint, "median", found, None, rule("table_median"))
-        elif rule("table_rate").regex.search(label + " " + head) and 0 < value <= 100:
+        elif rule("table_rate").regex.search(label + " " + head + " " + block) and 0 < value <= 100:
             time = label_time or section_time or rule("timepoint_caption").regex.search(head) or rule(
                 "timepoint_caption").regex.search(caption)
             found = Value(cell.start, cell.end, value, "%", low, high, level, arm)
