@@ -9,7 +9,8 @@ timepoint; arm is kept for reading, not matched). Passages with `"expected": []`
 sample-size calculations, cited trials, per-arm counts, safety or QoL populations, eligibility ages,
 time to progression or to treatment failure (not in the endpoint vocabulary). A seeded third of the
 ARTICLES is held out (`"set": "heldout"`; seed and split in bench/audit/README.md): measured, never
-read to write rules. Facts are matched as the eval matches them (extractor.evaluate).
+read to write rules. Batch 2 (`"batch": 2`, 10 more articles, split with seed 20261208) was keyed after the
+rules of batch 1 were written. Facts are matched as the eval matches them (extractor.evaluate).
 
     PYTHONPATH=. python bench/audit/fulltext_shapes.py [--show] [--heldout]
 """
@@ -65,14 +66,15 @@ def predicted(document: Document, category: str) -> list[dict[str, Any]]:
 
 def main(show: bool = False, heldout: bool = False) -> None:
     for category in CATEGORIES:
-        totals: dict[str, Counter[str]] = {"work": Counter(), "heldout": Counter()}
+        totals: dict[str, Counter[str]] = {}
         for line in SHAPES.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
             document = table_document(item) if item.get("table") else shape_document(item)
             gold = [f for f in item["expected"] if f["kind"] == category]
             got = predicted(document, category)
             counts, misses, extra = match(gold, got, MATCHERS[category])
-            totals[item["set"]].update(gold=len(gold), pred=len(got), tp=counts.tp)
+            group = f"{item['set']}-b{item.get('batch', 1)}"
+            totals.setdefault(group, Counter()).update(gold=len(gold), pred=len(got), tp=counts.tp)
             if show and (misses or extra) and (heldout or item["set"] == "work"):
                 short = [{k: v for k, v in f.items() if k in ("field", "endpoint", "measure", "value", "timepoint")}
                          for f in extra]
