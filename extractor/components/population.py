@@ -7,7 +7,7 @@ from functools import cache
 from extractor.components.endpoints import column_headers, next_row, row_cells, row_label
 from extractor.components.rates import section_row_label
 from extractor.numbers import parse_number
-from extractor.patterns import load_rules
+from extractor.patterns import CompiledRule, load_rules
 from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
 from schemas import PopulationValue
@@ -75,7 +75,11 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
 
 
 def _table_rule(role: str) -> re.Pattern[str]:
-    return next(r.regex for r in load_rules("population.yaml") if r.rule.fields.get("role") == role)
+    return _table_source(role).regex
+
+
+def _table_source(role: str) -> CompiledRule:
+    return next(r for r in load_rules("population.yaml") if r.rule.fields.get("role") == role)
 
 
 def _table_ages(sentence: Sentence) -> Iterator[PopulationValue]:
@@ -98,19 +102,20 @@ def _table_ages(sentence: Sentence) -> Iterator[PopulationValue]:
     match = _table_rule("table_age_cell").match(cell.text) if cell is not None else None
     if match is None:
         return
-    values = {"age_median": parse_number(match.group("median"))}
+    values: dict[PopulationField, float | None] = {"age_median": parse_number(match.group("median"))}
     if match.group("low") and _table_rule("table_range_label").search(label):
-        values.update(age_min=parse_number(match.group("low")), age_max=parse_number(match.group("high")))
+        values["age_min"], values["age_max"] = parse_number(match.group("low")), parse_number(match.group("high"))
     below = next_row(sentence)
     if in_block and below is not None and _table_rule("table_range_label").match(row_label(below)):
         ranged = next((_table_rule("table_range_cell").match(c.text) for i, c in row_cells(below)[1:] if i == column), None)
         if ranged:
-            values.update(age_min=parse_number(ranged.group("low")), age_max=parse_number(ranged.group("high")))
-    if not _plausible_ages(values):  # type: ignore[arg-type]
+            values["age_min"], values["age_max"] = parse_number(ranged.group("low")), parse_number(ranged.group("high"))
+    if not _plausible_ages(values):
         return
+    source = _table_source("table_age_row")
     for name, value in values.items():
         if value is not None:
-            yield _value(sentence, name, value, "population.table_age.v1", 0.7)  # type: ignore[arg-type]
+            yield _value(sentence, name, value, source.id, source.confidence)
 
 
 def _population_column(headers: dict[int, str], columns: list[int]) -> int | None:
