@@ -152,3 +152,11 @@ def test_timepoint_rows_under_a_block_row_of_counts_are_no_rates() -> None:
         ["At 12 months", "21", "17"],
     ])
     assert [r for r in extract_records(document) if isinstance(r, TimeToEvent)] == []
+
+
+def test_a_recurrence_rate_row_with_no_timepoint_gives_nothing() -> None:
+    document = _table_document("Table 2 Outcomes", [
+        ["", "Drug X group", "Drug Y group"],
+        ["Recurrence rate (%)", "20.0", "31.5"],
+    ])
+    assert [r for r in extract_records(document) if isinstance(r, TimeToEvent)] == []

@@ -146,6 +146,9 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
                     if not listed or len(values) % len(listed):
                         continue
                     timepoint = listed[i % len(listed)]
+                if timepoint is None and rule("timed_rate_name").regex.fullmatch(text, mention.start, mention.end):
+                    # 'The relapse rate was 30%': a crude share relapsing, not a risk of relapse by a timepoint.
+                    continue
                 taken.add(value.start)
                 yield _record(sentence, mention.endpoint, "rate", value, timepoint, rule("rate"))
             elif mention.endpoint in MEDIAN_ENDPOINTS and not rule("time_after_event").regex.match(text, value.end):
@@ -453,6 +456,8 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
         elif rule("table_rate").regex.search(label + " " + head + " " + block) and 0 < value <= 100:
             time = label_time or section_time or rule("timepoint_caption").regex.search(head) or rule(
                 "timepoint_caption").regex.search(caption)
+            if time is None and own is not None and rule("timed_rate_name").regex.fullmatch(label, own.start, own.end):
+                continue
             found = Value(cell.start, cell.end, value, "%", low, high, level, arm)
             yield _record(sentence, outcome.endpoint, "rate", found, _timepoint(time) if time else None,
                           rule("table_rate"))
