@@ -92,3 +92,71 @@ def test_a_block_row_that_is_not_only_a_timepoint_gives_none() -> None:
     ])
     got = sorted((r.arm, r.value, r.timepoint) for r in extract_records(document) if isinstance(r, TimeToEvent))
     assert got == [("Arm A", 41.0, None), ("Arm B", 30.0, None)]
+
+
+def test_a_median_row_labelled_with_its_ci_takes_the_unit_of_the_block_row() -> None:
+    document = _table_document("Table 2 Progression-free survival by central review", [
+        ["", "Drug X", "Drug Y"],
+        ["PFS, months"],
+        ["Median PFS (95% CI)", "8.2 (6.1–9.9)", "5.0 (4.1–NE)"],
+        ["HR (95% CI)", "0.61 (0.45–0.83)"],
+    ])
+    got = sorted((r.arm, r.endpoint, r.value, r.unit, r.ci_low) for r in extract_records(document)
+                 if isinstance(r, TimeToEvent))
+    assert got == [("Drug X", "PFS", 8.2, "months", 6.1), ("Drug Y", "PFS", 5.0, "months", 4.1)]
+
+
+def test_a_row_of_cis_and_a_median_row_with_no_unit_anywhere_give_no_median() -> None:
+    document = _table_document("Table 2 Outcomes", [
+        ["", "Drug X", "Drug Y"],
+        ["Overall survival"],
+        ["95% CI", "6.1–9.9", "4.1–6.0"],
+        ["Median OS (95% CI)", "8.2 (6.1–9.9)", "5.0 (4.1–6.0)"],
+    ])
+    assert [r for r in extract_records(document) if isinstance(r, TimeToEvent)] == []
+
+
+def test_rate_cells_with_footnote_marks_are_read() -> None:
+    document = _table_document("Table 1 Survival at one year", [
+        ["Group", "Drug X group", "Drug Y group"],
+        ["One-year survival rate (%)", "88.0", "52.5**"],
+    ])
+    got = sorted((r.value, r.timepoint) for r in extract_records(document) if isinstance(r, TimeToEvent))
+    assert got == [(52.5, "1 year"), (88.0, "1 year")]
+
+
+def test_two_values_under_one_spanning_header_give_no_medians() -> None:
+    document = _table_document("Table 2 Duration of response", [
+        ["", "Drug X", "Drug X", "Placebo", "Placebo"],
+        ["Median duration of response, months", "5.5", "14.8", "9.7", "10.9"],
+    ])
+    assert [r for r in extract_records(document) if isinstance(r, TimeToEvent)] == []
+
+
+def test_timepoint_rows_under_a_block_row_naming_rates_are_rates() -> None:
+    document = _table_document("Table 3 Efficacy", [
+        ["", "Drug X (n=120)", "Drug Y (n=60)"],
+        ["Estimated OS probability, % (95% CI)"],
+        ["At 12 months", "81.0 (74.2, 86.1)", "70.3 (58.9, 79.1)"],
+        ["At 24 months", "60.2 (52.0, 67.4)", "44.9 (33.1, 56.0)"],
+    ])
+    got = sorted((r.arm, r.value, r.timepoint) for r in extract_records(document) if isinstance(r, TimeToEvent))
+    assert got == [("Drug X", 60.2, "24 months"), ("Drug X", 81.0, "12 months"),
+                   ("Drug Y", 44.9, "24 months"), ("Drug Y", 70.3, "12 months")]
+
+
+def test_timepoint_rows_under_a_block_row_of_counts_are_no_rates() -> None:
+    document = _table_document("Table 3 Efficacy", [
+        ["", "Drug X (n=120)", "Drug Y (n=60)"],
+        ["Overall survival, deaths n"],
+        ["At 12 months", "21", "17"],
+    ])
+    assert [r for r in extract_records(document) if isinstance(r, TimeToEvent)] == []
+
+
+def test_a_recurrence_rate_row_with_no_timepoint_gives_nothing() -> None:
+    document = _table_document("Table 2 Outcomes", [
+        ["", "Drug X group", "Drug Y group"],
+        ["Recurrence rate (%)", "20.0", "31.5"],
+    ])
+    assert [r for r in extract_records(document) if isinstance(r, TimeToEvent)] == []

@@ -1,10 +1,13 @@
 """Patients enrolled and evaluable, median age and range."""
 
+import re
 from collections.abc import Iterator
 from functools import cache
 
+from extractor.components.endpoints import column_headers, next_row, row_cells, row_label
+from extractor.components.rates import section_row_label
 from extractor.numbers import parse_number
-from extractor.patterns import load_rules
+from extractor.patterns import CompiledRule, load_rules
 from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
 from schemas import PopulationValue
@@ -23,8 +26,11 @@ def _prefilter() -> Prefilter:
 
 
 def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
-    """Population numbers stated in a prose sentence (tables hold arm-level baselines)."""
-    if sentence.table is not None or not _prefilter().may_match(sentence.text):
+    """Population numbers stated in a prose sentence, and the median age of a baseline table's row."""
+    if sentence.table is not None:
+        yield from _table_ages(sentence)
+        return
+    if not _prefilter().may_match(sentence.text):
         return
     age_done = False
     rules = load_rules("population.yaml")
@@ -66,6 +72,62 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
                 for name, value in values.items():
                     if value is not None:
                         yield _value(sentence, name, value, rule.id, rule.confidence)
+
+
+def _table_rule(role: str) -> re.Pattern[str]:
+    return _table_source(role).regex
+
+
+def _table_source(role: str) -> CompiledRule:
+    return next(r for r in load_rules("population.yaml") if r.rule.fields.get("role") == role)
+
+
+def _table_ages(sentence: Sentence) -> Iterator[PopulationValue]:
+    """The median age (and range) of the whole population in a baseline table: the row 'Age, median (range)'
+    or a 'Median' row in an 'Age' block (its range in a 'Range' row below), read in the table's one column
+    of patients or in its 'Total' column. Tables of arms alone give nothing (GUIDE.md: whole population only)."""
+    table, row = sentence.table, sentence.row
+    if table is None or row is None or row.header:
+        return
+    label = row_label(row)
+    in_block = _table_rule("table_median_row").search(label) and _table_rule("table_age_block").search(
+        section_row_label(sentence))
+    if not (_table_rule("table_age_row").search(label) or in_block):
+        return
+    headers = column_headers(table)
+    if not any(_table_rule("table_baseline").search(text) for text in (table.caption or "", *headers.values())):
+        return
+    column = _population_column(headers, [c for c, _ in row_cells(row)[1:]])
+    cell = next((cell for c, cell in row_cells(row)[1:] if c == column), None)
+    match = _table_rule("table_age_cell").match(cell.text) if cell is not None else None
+    if match is None:
+        return
+    values: dict[PopulationField, float | None] = {"age_median": parse_number(match.group("median"))}
+    if match.group("low") and _table_rule("table_range_label").search(label):
+        values["age_min"], values["age_max"] = parse_number(match.group("low")), parse_number(match.group("high"))
+    below = next_row(sentence)
+    if in_block and below is not None and _table_rule("table_range_label").match(row_label(below)):
+        ranged = next((_table_rule("table_range_cell").match(c.text) for i, c in row_cells(below)[1:] if i == column), None)
+        if ranged:
+            values["age_min"], values["age_max"] = parse_number(ranged.group("low")), parse_number(ranged.group("high"))
+    if not _plausible_ages(values):
+        return
+    source = _table_source("table_age_row")
+    for name, value in values.items():
+        if value is not None:
+            yield _value(sentence, name, value, source.id, source.confidence)
+
+
+def _population_column(headers: dict[int, str], columns: list[int]) -> int | None:
+    """The column of the whole population: the one 'Total'/'All patients' column, else the only column
+    that is not a statistic ('n', '%', 'P'); None when several arms stand side by side."""
+    totals = [c for c in columns if _table_rule("table_total_column").match(headers.get(c, ""))]
+    if totals:
+        return totals[0] if len(totals) == 1 else None
+    named = [c for c in dict.fromkeys(columns) if not _table_rule("table_stat_column").match(headers.get(c, ""))]
+    if len(named) > 1 or not columns:
+        return None
+    return named[0] if named else columns[0]
 
 
 def _plausible_ages(values: dict[PopulationField, float | None]) -> bool:

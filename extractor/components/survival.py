@@ -27,6 +27,7 @@ from schemas.vocab import Endpoint, Measure, TimeUnit
 # The first number must follow its endpoint closely; later ones (other arms) may sit further on.
 MAX_FIRST_GAP = 100
 MAX_NEXT_GAP = 120
+MAX_BRACKET_GAP = 200
 # A median is a time to an event; a cumulative incidence of relapse is reported as a rate.
 MEDIAN_ENDPOINTS = frozenset({"OS", "EFS", "DFS", "RFS", "PFS", "DOR"})
 _LIST_NUMBER = re.compile(r"\d+(?:[.\u00b7]\d+)?")
@@ -145,6 +146,9 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
                     if not listed or len(values) % len(listed):
                         continue
                     timepoint = listed[i % len(listed)]
+                if timepoint is None and rule("timed_rate_name").regex.fullmatch(text, mention.start, mention.end):
+                    # 'The relapse rate was 30%': a crude share relapsing, not a risk of relapse by a timepoint.
+                    continue
                 taken.add(value.start)
                 yield _record(sentence, mention.endpoint, "rate", value, timepoint, rule("rate"))
             elif mention.endpoint in MEDIAN_ENDPOINTS and not rule("time_after_event").regex.match(text, value.end):
@@ -233,6 +237,10 @@ def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> lis
             continue
         gap = text[position : token.start()]
         reach = MAX_NEXT_GAP if values else MAX_FIRST_GAP + discount
+        if not values and rule("bracket_pair").regex.match(text, token.end()) and gap.rstrip().endswith("("):
+            # '... longer in patients treated with X compared with those treated with Y (8.4 months vs 5.6
+            # months, P=0.011)': the compared pair closes a long clause naming both groups.
+            reach = MAX_BRACKET_GAP
         if len(gap) > reach or rule("gap_blocker").regex.search(gap):
             break
         unit = _unit(token.group("unit") or token.groupdict().get("unit_b"))
@@ -404,7 +412,9 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
     assert table is not None and row is not None
     outcome = row_outcome(sentence)
     label = row_label(row)
-    if outcome is None or outcome.endpoint is None or rule("table_skip_column").regex.search(label):
+    # 'Median PFS (95% CI)' names the CI its cells print, not a row of CIs.
+    if (outcome is None or outcome.endpoint is None
+            or rule("table_skip_column").regex.search(rule("table_label_ci").regex.sub("", label))):
         return
     headers = column_headers(table)
     caption = " ".join(filter(None, [table.label, table.caption]))
@@ -414,6 +424,13 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
     # A row that only names a timepoint ('Two-year analysis') heads the rows below it.
     section_time = rule("timepoint_section").regex.match(section_row_label(sentence))
     ci_cells = _ci_row(sentence)
+    # The row heading a block of timepoint rows may say they are rates ('Estimated OS probability, %').
+    block = section_row_label(sentence)
+    # Two values under one header cell (a header spanning sub-columns the header rows do not name,
+    # 'Drug X' over 'amplified' and 'nonamplified'): which arm each value is cannot be read.
+    valued = [headers.get(c, "") for c, cell in row_cells(row)[1:] if rule("table_cell").regex.match(cell.text)]
+    if len([h for h in valued if h]) != len({h for h in valued if h}):
+        return
     for column, cell in row_cells(row)[1:]:
         head = headers.get(column, "")
         if rule("table_skip_column").regex.search(head):
@@ -423,19 +440,24 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
         if match is None or value is None:
             continue
         low, high, level = _cell_ci(match) if match.group("low") else ci_cells.get(column, (None, None, None))
-        if low is None or high is None or not low <= value <= high:
+        # An upper limit not estimable ('12.1 (8.6–NE)') leaves the lower one, as prose reads it.
+        if low is None or not low <= value or (high is not None and value > high):
             low = high = level = None
         arm = _header_arm(head)
         if rule("table_median").regex.search(label + " " + head):
-            unit_match = rule("table_unit").regex.search(label + " " + head)
+            # The unit in the row or column label, else in the row heading the block ('PFS, months') or the caption.
+            unit_match = next(filter(None, (rule("table_unit").regex.search(text) for text in (
+                label + " " + head, section_row_label(sentence), caption))), None)
             unit = _unit(unit_match.group("unit")) if unit_match else None
             if unit is None or unit == "%" or outcome.endpoint not in MEDIAN_ENDPOINTS:
                 continue
             found = Value(cell.start, cell.end, value, unit, low, high, level, arm)
             yield _record(sentence, outcome.endpoint, "median", found, None, rule("table_median"))
-        elif rule("table_rate").regex.search(label + " " + head) and 0 < value <= 100:
+        elif rule("table_rate").regex.search(label + " " + head + " " + block) and 0 < value <= 100:
             time = label_time or section_time or rule("timepoint_caption").regex.search(head) or rule(
                 "timepoint_caption").regex.search(caption)
+            if time is None and own is not None and rule("timed_rate_name").regex.fullmatch(label, own.start, own.end):
+                continue
             found = Value(cell.start, cell.end, value, "%", low, high, level, arm)
             yield _record(sentence, outcome.endpoint, "rate", found, _timepoint(time) if time else None,
                           rule("table_rate"))
@@ -453,7 +475,7 @@ def _header_arm(head: str) -> str | None:
 def _cell_ci(match: re.Match[str]) -> tuple[float | None, float | None, float | None]:
     low, high = parse_number(match.group("low")), parse_number(match.group("high"))
     value = parse_number(match.group("value"))
-    if low is None or high is None or value is None or not low <= value <= high:
+    if value is None or low is None or not low <= value or (high is not None and value > high):
         return None, None, None
     return low, high, parse_number(match.group("level")) if match.group("level") else 95.0
 
