@@ -38,6 +38,9 @@ from extractor.lexicons import load_tsv
     ("Haematological toxicity", "hematological toxicity"),
     ("Motor Neuropathy", "motor neuropathy"),
     ("Pain in injection area", "injection site pain"),
+    ("Patients with NCI-CTC toxicity grade 3 or 4 AEs", "any adverse event"),
+    ("Patients with grade 3/4 toxicity", "any adverse event"),
+    ("Patients with serious adverse events", "serious adverse event"),
     ("Redness at the injection site", "injection site redness"),
     ("Ostealgia / Myosalgia", "bone pain/myalgia"),
     ("Astriction", "constipation"),
@@ -73,13 +76,14 @@ def test_unknown_term_kept_as_printed() -> None:
     ("grade III-IV", "3-4"), ("grade 3 or 4", "3-4"), ("Grade 3–5", ">=3"), ("grade ≥3", ">=3"),
     ("≥ grade 3", ">=3"), ("grade 3 or higher", ">=3"), ("Any grade", "any"), ("All grades", "any"),
     ("grade 5", "5"), ("% grade 3–4", "3-4"),
+    (">Grade 3 (%)", ">=3"), ("grade > 2", ">=3"), ("worse than grade 3", ">=3"), ("grade >0", "any"),
 ])
 def test_grade_bands(text: str, band: str) -> None:
     assert grade_band(text) == band
 
 
 @pytest.mark.parametrize("text", ["Mean grade", "grade <3", "grade 0", "at least 10% of patients", "grade ≤2",
-                                  "grade 2–3"])
+                                  "grade 2–3", "grade > 4", "worse than grade 1", "> grade 1"])
 def test_not_grade_bands(text: str) -> None:
     assert grade_band(text) is None
 

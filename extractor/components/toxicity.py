@@ -303,7 +303,7 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
     rule_id = "toxicity.prose.value.v1"
     text = sentence.text
     mentions = arm_mentions(sentence)
-    groups = [g for g in _find_groups(text) if not any(s <= g[0] < e for s, e in used)]
+    groups = [g for g in _find_groups(text, paper_arms(sentence.doc)) if not any(s <= g[0] < e for s, e in used)]
     if not groups:
         return
     previous_arms: list[str] = []
@@ -452,9 +452,9 @@ def _shared_with(text: str, phrase: tuple[int, str], start: int, grade: GradeBan
     return first[0], bands[-1] if bands else grade
 
 
-def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
-    """Bracketed groups holding only values, bare 'N [P%] vs N [P%]' pairs, and values after
-    'occurred in', left to right."""
+def _find_groups(text: str, known: frozenset[str] = frozenset()) -> list[tuple[int, list[ProseValue]]]:
+    """Bracketed groups holding only values (or values each naming one of the paper's arms, ``known``),
+    bare 'N [P%] vs N [P%]' pairs, and values after 'occurred in', left to right."""
     value_regex = rule("toxicity.prose.value.v1").regex
     occurred = rule("toxicity.prose.occurred_in.v1").regex
     found: list[tuple[int, list[ProseValue]]] = []
@@ -479,10 +479,49 @@ def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
             # "65 (31%)": the bracket holds the percent of the count printed before it.
             with_count, _ = _parse_values(text[count.start() : close_at + 1], count.start())
             values = with_count or values
-        values = values or _graded_values(content, open_at + 1)
+        values = values or _graded_values(content, open_at + 1) or _armed_values(content, open_at + 1, known)
         if values:
             found.append((open_at, values))
     return sorted(found, key=lambda g: g[0])
+
+
+def _armed_values(content: str, offset: int, known: frozenset[str]) -> list[ProseValue]:
+    """A bracket whose values name the paper's arms they belong to: "(38.1% in Arm A and 59.0% in
+    Arm B)", "(29.1%, simvastatin; 28.9%, placebo)", "(18%, ILF)", "(63% and 56% for DZ and D)";
+    [] unless every value is one and every arm named is an arm of the paper."""
+    if not known:
+        return []
+    paired = rule("toxicity.prose.bracket_values_for_arms.v1").regex.match(content)
+    if paired is not None:
+        values, _ = _parse_values(paired.group("values"), offset)
+        arms = [_paper_arm(paired.group(g), known) for g in ("a", "b")]
+        if len(values) == 2 and all(arms) and not any(v.arm for v in values):
+            return [replace(v, arm=a) for v, a in zip(values, arms, strict=True)]
+    found: list[ProseValue] = []
+    at = 0
+    for part in rule("toxicity.prose.bracket_part_separator.v1").regex.split(content):
+        at = content.find(part, at)
+        values, _ = _parse_values(part, offset + at)
+        if len(values) == 1 and values[0].arm is not None:
+            found.append(values[0])
+            continue
+        labelled = rule("toxicity.prose.bracket_arm_value.v1").regex.match(part.strip())
+        values, _ = _parse_values(labelled.group("value"), offset + at) if labelled else ([], 0)
+        arm = _paper_arm(labelled.group("arm"), known) if labelled else None
+        if len(values) != 1 or arm is None or values[0].arm is not None:
+            return []
+        found.append(replace(values[0], arm=arm))
+    return found
+
+
+def _paper_arm(words: str, known: frozenset[str]) -> str | None:
+    """The words as an arm label when they name an arm of the paper ("simvastatin plus FOLFIRI" names
+    the arm "simvastatin"), else None."""
+    label = clean_arm(words)
+    if label is None:
+        return None
+    lowered = label.lower()
+    return label if lowered in known or any(lowered.startswith(f"{arm} ") for arm in known) else None
 
 
 # "...; grade 3 diarrhea in 3 patients": a clause naming an event and its count, with no verb.
@@ -689,6 +728,11 @@ def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str
         before = [m.label for m in mentions if m.start < values[0].start]
         if len(before) == len(values) and len(set(before)) == len(before):
             return before
+        # "hypocalcemia (76% vs 30%) ... more frequent in the DZ group than in the D group": the
+        # sentence names its arms only after the values, in order.
+        after = [m.label for m in mentions if m.start > values[-1].start]
+        if not before and len(after) == len(values) == len(mentions) and len({a.lower() for a in after}) == len(after):
+            return after
         # "with sorafenib versus placebo were rash (16% vs 1%)"; "... in arms A and B, respectively".
         respectively = re.search(r"\brespectively\b", sentence.text, re.IGNORECASE) is not None
         # "in 25.6% and 20% of the patients in imatinib and dasatinib groups": the pair right after the values.
