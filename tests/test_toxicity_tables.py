@@ -490,3 +490,19 @@ def test_above_grade_header_is_grade_3_or_more_and_patients_with_graded_aes_is_a
         _event("headache", "3-4", "Drug A", 4, 10.0),
         _event("headache", "3-4", "Drug B", 3, 7.0),
     ]
+
+
+def test_percentage_of_patients_header_spanning_the_arms_makes_bare_numbers_percents() -> None:
+    # "Percentage of patients in each category" spanning both arms names the unit, not an arm, and
+    # the bare numbers below it are percents (its "patients" names no count).
+    header: list[list[Head]] = [
+        [("", 1, 0), ("Drug A+5-FU (N=56)", 1, 1), ("Drug B+5-FU (N=58)", 1, 2)],
+        [("Adverse event category", 1, 0), ("Percentage of patients in each category", 2, 1)],
+    ]
+    body = [["Neutropenia", "9", "57"], ["Diarrhoea", "18", "0"]]
+    events = _events(_document("Grade 3 or 4 toxicity according to NCIC-CTC", header, body))
+    assert events == [
+        _event("neutropenia", "3-4", "Drug A+5-FU", None, 9.0),
+        _event("neutropenia", "3-4", "Drug B+5-FU", None, 57.0),
+        _event("diarrhea", "3-4", "Drug A+5-FU", None, 18.0),
+    ]
