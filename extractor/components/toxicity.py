@@ -33,6 +33,7 @@ _PHRASE_START = re.compile(r"[;:()\[\],]|\.(?!\d)")
 # Verbs and conjunctions after which the rest of the phrase is the predicate, not the subject.
 _PREDICATE = re.compile(r"\b(?:were|was|are|is|but|than|occurred|developed)\b", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:no|not|without|nor)\s+$", re.IGNORECASE)
+_RELATIVE = re.compile(r"^\s*(?:which|that)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -634,6 +635,12 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
                 ended: bool = False) -> Term | None:
     begin, words = phrase
     found = known_suffix(words)
+    if found is None and _RELATIVE.match(words):
+        # "... with the exception of neutropenia, which was reported by 57% of patients": the event
+        # closes the words before the relative pronoun.
+        before = text[:begin].rstrip(" ,")
+        named = known_suffix(before)
+        return None if named is None or _NEGATED.search(before[: len(before) - len(before[named[1]:])]) else named[0]
     spans = grade_spans(words)
     if found is None and spans and spans[-1].band is not None and not words[spans[-1].end :].strip():
         # "Hematologic toxicity grade 4 occurred in 14 of 40 patients": the grade follows the event.
