@@ -34,6 +34,10 @@ _PHRASE_START = re.compile(r"[;:()\[\],]|\.(?!\d)")
 _PREDICATE = re.compile(r"\b(?:were|was|are|is|but|than|occurred|developed)\b", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:no|not|without|nor)\s+$", re.IGNORECASE)
 _RELATIVE = re.compile(r"^\s*(?:which|that)\s*$", re.IGNORECASE)
+# A number printed as a value ("85%", "(12"), and a severity named in words instead of a grade band.
+_VALUE = re.compile(r"\d\s*%|[(\[]\s*\d")
+_SEVERE = re.compile(r"\b(?:severe|serious)\s+(?:[\w\-]+\s+){0,2}(?:toxicit|adverse|side|events?|complications|aes?\b)",
+                     re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -340,7 +344,7 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
             continue
         # Treatment-related deaths are grade 5 whatever grade the sentence named before them.
         grade = "5" if term.term == "treatment-related death" else _group_grade(text, phrase, start)
-        if grade is None:
+        if grade is None or (grade == "any" and _severe_not_graded(text, start, term)):
             continue
         others = tuple(s for s, _ in groups if s != start)
         respective = _respective_terms(text, phrase, start) if len(values) == 2 and not any(
@@ -719,7 +723,35 @@ def _group_grade(text: str, phrase: tuple[int, str], start: int) -> GradeBand | 
         return inside[-1].band
     if rule("toxicity.prose.all_grades.v1").regex.search(words):
         return "any"
-    return _grade_before(text, start)
+    band = _grade_before(text, start)
+    clause = _last_clause_break(text, start)
+    graded = [s for s in grade_spans(text[:start]) if s.band is not None]
+    if band is not None and clause >= 0 and graded and graded[-1].end <= clause and _VALUE.search(
+            text, graded[-1].end, clause):
+        # "Grade 3/4 neutropenia in 85% of patients; febrile neutropenia in 21%": the grade was the
+        # event's before the semicolon, which printed its own values.
+        return None
+    return band
+
+
+def _severe_not_graded(text: str, start: int, term: Term) -> bool:
+    """"The most frequent serious hematologic toxicities were neutropenia (16%)": events called severe
+    or serious, with no grade band printed, are not of any grade (unless the event is the aggregate)."""
+    return (not term.term.startswith(("serious ", "any ")) and _SEVERE.search(text[:start]) is not None
+            and rule("toxicity.prose.all_grades.v1").regex.search(text[:start]) is None)
+
+
+def _last_clause_break(text: str, position: int) -> int:
+    """Offset of the last semicolon before a position outside brackets, or -1."""
+    depth, found = 0, -1
+    for i, char in enumerate(text[:position]):
+        if char in "([":
+            depth += 1
+        elif char in ")]" and depth:
+            depth -= 1
+        elif char == ";" and depth == 0:
+            found = i
+    return found
 
 
 def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str],
