@@ -34,6 +34,7 @@ _PHRASE_START = re.compile(r"[;:()\[\],]|\.(?!\d)")
 _PREDICATE = re.compile(r"\b(?:were|was|are|is|but|than|occurred|developed)\b", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:no|not|without|nor)\s+$", re.IGNORECASE)
 _RELATIVE = re.compile(r"^\s*(?:which|that)\s*$", re.IGNORECASE)
+_TEMPORARY = re.compile(r"\btemporar(?:y|ily)\s+(?:\w+\s+)?discontinu", re.IGNORECASE)
 # A number printed as a value ("85%", "(12"), and a severity named in words instead of a grade band.
 _VALUE = re.compile(r"\d\s*%|[(\[]\s*\d")
 _SEVERE = re.compile(r"\b(?:severe|serious)\s+(?:[\w\-]+\s+){0,2}(?:toxicit|adverse|side|events?|complications|aes?\b)",
@@ -331,6 +332,9 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
         term = _group_term(text, phrase, start, mentions, ended)
         if term is None:
             continue
+        if ended and _TEMPORARY.search(text):
+            # "temporary discontinuations due to AEs (66 vs. 51%)": interruptions, not discontinuations.
+            continue
         if ended:
             term = _leading_to_discontinuation(term)
         if values[0].grade is not None:
@@ -477,6 +481,8 @@ def _find_groups(text: str, known: frozenset[str] = frozenset()) -> list[tuple[i
         if any(s <= open_at < e for s, e in spans):
             continue
         content = rule("toxicity.prose.group_p_value.v1").regex.sub("", text[open_at + 1 : close_at])
+        # "(16 vs. 11%)": the percent sign printed once stands for both values.
+        content = rule("toxicity.prose.shared_percent.v1").regex.sub(r"\g<first>%\g<rest>", content)
         values, _ = _parse_values(content, open_at + 1)
         count = rule("toxicity.prose.count_of_before_bracket.v1").regex.search(text, 0, open_at) or rule(
             "toxicity.prose.count_before_bracket.v1").regex.search(text, 0, open_at)
