@@ -34,6 +34,7 @@ _PHRASE_START = re.compile(r"[;:()\[\],]|\.(?!\d)")
 _PREDICATE = re.compile(r"\b(?:were|was|are|is|but|than|occurred|developed)\b", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:no|not|without|nor)\s+$", re.IGNORECASE)
 _RELATIVE = re.compile(r"^\s*(?:which|that)\s*$", re.IGNORECASE)
+_RESPECTIVELY_ASIDE = re.compile(r",\s*respectively\s*,", re.IGNORECASE)
 _TEMPORARY = re.compile(r"\btemporar(?:y|ily)\s+(?:\w+\s+)?discontinu", re.IGNORECASE)
 # A number printed as a value ("85%", "(12"), and a severity named in words instead of a grade band.
 _VALUE = re.compile(r"\d\s*%|[(\[]\s*\d")
@@ -351,6 +352,16 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
         if grade is None or (grade == "any" and _severe_not_graded(text, start, term)):
             continue
         others = tuple(s for s, _ in groups if s != start)
+        bands = _respective_grades(text, phrase, start) if len(values) == 2 and not any(
+            v.arm for v in values) else None
+        if bands is not None:
+            # "Grade 3 and 4 mucositis occurred, respectively, in 12 (25%) and three (6%) patients".
+            arm_of = _group_arms(sentence, values[:1], previous_arms, mentions, arms_follow, others)
+            if arm_of is not None:
+                for value, band in zip(values, bands, strict=True):
+                    if value.n or value.percent:
+                        yield _record(sentence, rule_id, term.term, band, arm_of[0], value.n, value.of, value.percent)
+            continue
         respective = _respective_terms(text, phrase, start) if len(values) == 2 and not any(
             v.arm for v in values) else None
         if respective is not None:
@@ -372,6 +383,21 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
                 yield _record(sentence, rule_id, term.term, grade, arm, value.n, value.of, value.percent)
                 if shared is not None:
                     yield _record(sentence, rule_id, shared[0].term, shared[1], arm, value.n, value.of, value.percent)
+
+
+def _respective_grades(text: str, phrase: tuple[int, str], start: int) -> tuple[GradeBand, GradeBand] | None:
+    """Two single grades 'grade 3 and 4' naming one event whose two values follow, 'respectively',
+    one per grade; None otherwise."""
+    if not re.search(r"\brespectively\b", text[max(0, start - 40) : start + 80], re.IGNORECASE):
+        return None
+    _, words = phrase
+    pair = rule("toxicity.prose.respective_grades.v1").regex.search(words)
+    if pair is None:
+        return None
+    first, second = grade_band(f"grade {pair.group('a')}"), grade_band(f"grade {pair.group('b')}")
+    if first is None or second is None or first == second:
+        return None
+    return first, second
 
 
 def _respective_terms(text: str, phrase: tuple[int, str], start: int) -> tuple[Term, Term] | None:
@@ -620,6 +646,8 @@ def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
 
 def _phrase(text: str, start: int) -> tuple[int, str]:
     """Where the phrase before a group starts, and the phrase (without an 'occurred in' ending)."""
+    # "X occurred, respectively, in ...": the commas around "respectively" do not end the phrase.
+    text = _RESPECTIVELY_ASIDE.sub(lambda m: " " * len(m.group()), text)
     bounds = [m.end() for m in _PHRASE_START.finditer(text, 0, start)]
     begin = bounds[-1] if bounds else 0
     phrase = text[begin:start]
