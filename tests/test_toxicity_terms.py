@@ -41,6 +41,8 @@ from extractor.lexicons import load_tsv
     ("Patients with NCI-CTC toxicity grade 3 or 4 AEs", "any adverse event"),
     ("Patients with grade 3/4 toxicity", "any adverse event"),
     ("Patients with serious adverse events", "serious adverse event"),
+    ("GI perforation", "gastrointestinal perforation"),
+    ("GI bleeding", "gastrointestinal bleeding"),
     ("Redness at the injection site", "injection site redness"),
     ("Ostealgia / Myosalgia", "bone pain/myalgia"),
     ("Astriction", "constipation"),
