@@ -105,3 +105,18 @@ def test_arm_labels(header: str, arm: str) -> None:
 def test_lexicon_rows() -> None:
     assert all(len(row) == 2 and row[0] == row[0].lower() for row in load_tsv("ae_terms.tsv"))
     assert all(len(row) == 3 and row[2] in {"increased", "decreased"} for row in load_tsv("ae_lab_tests.tsv"))
+
+
+@pytest.mark.parametrize(("title", "arms"), [
+    ("Irinotecan plus 5-FU (IF) vs etoposide plus 5-FU (EF) in gastric cancer", {"if", "ef"}),
+    ("Cytarabine in acute myeloid leukaemia (AML) or myelodysplastic syndrome (MDS)", set()),
+    ("Phase II study of FOLFOX (mFOLFOX6) in colorectal cancer", set()),
+])
+def test_a_title_comparing_abbreviated_regimens_names_the_arms(title: str, arms: set[str]) -> None:
+    from extractor.components.toxicity_arms import paper_arms
+    from schemas import DocumentMetadata
+    from tests.conftest import document_from_text
+
+    # A text of its own per case: the arms are worked out once per paper id.
+    document = document_from_text(f"Toxicity was mild ({title}).").model_copy(update={"metadata": DocumentMetadata(title=title)})
+    assert set(paper_arms(document)) == arms
