@@ -230,3 +230,24 @@ def test_printable_text_without_double_spaces_needs_no_whitespace_collapsing() -
     for piece in ["Overall survival", " was ", "6.2\u00a0months", "\n (95%\tCI)", "  ", "end"]:
         inline.add(piece)
     assert inline.finish()[0] == "Overall survival was 6.2 months (95% CI) end"
+
+
+def test_floats_wrap_of_nlm_2_articles_is_read_like_floats_group(tmp_path: Path) -> None:
+    """Older PMC articles (NLM Archiving DTD 2.x) keep their tables in <floats-wrap> after the back
+    matter: the tables are read and take the section that cites them, as with <floats-group>."""
+    xml = (
+        "<article><front><article-meta><title-group><article-title>A randomised trial</article-title>"
+        "</title-group></article-meta></front><body><sec><title>Results</title>"
+        '<p>Toxicity is shown in <xref ref-type="table" rid="tbl2">Table 2</xref>.</p></sec></body>'
+        "<back><ref-list><ref><mixed-citation>Doe J. Old trial. 1999.</mixed-citation></ref></ref-list></back>"
+        '<floats-wrap><table-wrap id="tbl2"><label>Table 2</label><caption><title>Grade 3-4 toxicity</title>'
+        "</caption><table><thead><tr><th/><th>Arm A (n=40)</th></tr></thead>"
+        "<tbody><tr><td>Neutropenia</td><td>12 (30%)</td></tr></tbody></table></table-wrap></floats-wrap>"
+        "</article>"
+    )
+    path = tmp_path / "floats.nxml"
+    path.write_text(xml, encoding="utf-8")
+    document = parse_paper(path)
+    table = next(t for t in document.tables if t.label == "Table 2")
+    assert table.section == "results"
+    assert "Neutropenia 12 (30%)" in _row_texts(table, document)

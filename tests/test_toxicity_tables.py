@@ -465,3 +465,44 @@ def test_a_short_known_label_names_its_row() -> None:
     assert [(e["term"], e["grade"], e["n"]) for e in events] == [
         ("any adverse event", "any", 447), ("any adverse event", ">=3", 217), ("fatigue", "any", 198),
         ("fatigue", ">=3", 50)]
+
+
+def test_above_grade_header_is_grade_3_or_more_and_patients_with_graded_aes_is_a_summary_row() -> None:
+    # "> Grade 3 (%)" beside "All grades (%)" counts grade 3 or worse; "Patients with NCI-CTC grade 3
+    # or 4 AEs" is the any-adverse-event row of a grade 3-4 table.
+    header: list[list[Head]] = [
+        [("Toxicity", 1, 0), ("Drug A (N = 40)", 2, 1), ("Drug B (N = 28)", 2, 3)],
+        [("", 1, 0), ("All grades (%)", 1, 1), (">Grade 3 (%)", 1, 2), ("All grades (%)", 1, 3), (">Grade 3 (%)", 1, 4)],
+    ]
+    body = [["Mucositis", "12.5", "5.0", "10.7", "0"]]
+    events = _events(_document("Frequency of common toxicities", header, body))
+    assert events == [
+        _event("mucositis", "any", "Drug A", None, 12.5),
+        _event("mucositis", ">=3", "Drug A", None, 5.0),
+        _event("mucositis", "any", "Drug B", None, 10.7),
+    ]
+    header = [[("AEs", 1, 0), ("Drug A (n = 40)", 1, 1), ("Drug B (n = 44)", 1, 2)]]
+    body = [["Patients with NCI-CTC toxicity grade 3 or 4 AEs", "30 (75%)", "26 (59%)"], ["Headache", "4 (10%)", "3 (7%)"]]
+    events = _events(_document("Patients with grade 3/4 adverse events in ≥10% of patients", header, body))
+    assert events == [
+        _event("any adverse event", "3-4", "Drug A", 30, 75.0),
+        _event("any adverse event", "3-4", "Drug B", 26, 59.0),
+        _event("headache", "3-4", "Drug A", 4, 10.0),
+        _event("headache", "3-4", "Drug B", 3, 7.0),
+    ]
+
+
+def test_percentage_of_patients_header_spanning_the_arms_makes_bare_numbers_percents() -> None:
+    # "Percentage of patients in each category" spanning both arms names the unit, not an arm, and
+    # the bare numbers below it are percents (its "patients" names no count).
+    header: list[list[Head]] = [
+        [("", 1, 0), ("Drug A+5-FU (N=56)", 1, 1), ("Drug B+5-FU (N=58)", 1, 2)],
+        [("Adverse event category", 1, 0), ("Percentage of patients in each category", 2, 1)],
+    ]
+    body = [["Neutropenia", "9", "57"], ["Diarrhoea", "18", "0"]]
+    events = _events(_document("Grade 3 or 4 toxicity according to NCIC-CTC", header, body))
+    assert events == [
+        _event("neutropenia", "3-4", "Drug A+5-FU", None, 9.0),
+        _event("neutropenia", "3-4", "Drug B+5-FU", None, 57.0),
+        _event("diarrhea", "3-4", "Drug A+5-FU", None, 18.0),
+    ]

@@ -38,6 +38,11 @@ from extractor.lexicons import load_tsv
     ("Haematological toxicity", "hematological toxicity"),
     ("Motor Neuropathy", "motor neuropathy"),
     ("Pain in injection area", "injection site pain"),
+    ("Patients with NCI-CTC toxicity grade 3 or 4 AEs", "any adverse event"),
+    ("Patients with grade 3/4 toxicity", "any adverse event"),
+    ("Patients with serious adverse events", "serious adverse event"),
+    ("GI perforation", "gastrointestinal perforation"),
+    ("GI bleeding", "gastrointestinal bleeding"),
     ("Redness at the injection site", "injection site redness"),
     ("Ostealgia / Myosalgia", "bone pain/myalgia"),
     ("Astriction", "constipation"),
@@ -73,13 +78,14 @@ def test_unknown_term_kept_as_printed() -> None:
     ("grade III-IV", "3-4"), ("grade 3 or 4", "3-4"), ("Grade 3–5", ">=3"), ("grade ≥3", ">=3"),
     ("≥ grade 3", ">=3"), ("grade 3 or higher", ">=3"), ("Any grade", "any"), ("All grades", "any"),
     ("grade 5", "5"), ("% grade 3–4", "3-4"),
+    (">Grade 3 (%)", ">=3"), ("grade > 2", ">=3"), ("worse than grade 3", ">=3"), ("grade >0", "any"),
 ])
 def test_grade_bands(text: str, band: str) -> None:
     assert grade_band(text) == band
 
 
 @pytest.mark.parametrize("text", ["Mean grade", "grade <3", "grade 0", "at least 10% of patients", "grade ≤2",
-                                  "grade 2–3"])
+                                  "grade 2–3", "grade > 4", "worse than grade 1", "> grade 1"])
 def test_not_grade_bands(text: str) -> None:
     assert grade_band(text) is None
 
@@ -99,3 +105,18 @@ def test_arm_labels(header: str, arm: str) -> None:
 def test_lexicon_rows() -> None:
     assert all(len(row) == 2 and row[0] == row[0].lower() for row in load_tsv("ae_terms.tsv"))
     assert all(len(row) == 3 and row[2] in {"increased", "decreased"} for row in load_tsv("ae_lab_tests.tsv"))
+
+
+@pytest.mark.parametrize(("title", "arms"), [
+    ("Irinotecan plus 5-FU (IF) vs etoposide plus 5-FU (EF) in gastric cancer", {"if", "ef"}),
+    ("Cytarabine in acute myeloid leukaemia (AML) or myelodysplastic syndrome (MDS)", set()),
+    ("Phase II study of FOLFOX (mFOLFOX6) in colorectal cancer", set()),
+])
+def test_a_title_comparing_abbreviated_regimens_names_the_arms(title: str, arms: set[str]) -> None:
+    from extractor.components.toxicity_arms import paper_arms
+    from schemas import DocumentMetadata
+    from tests.conftest import document_from_text
+
+    # A text of its own per case: the arms are worked out once per paper id.
+    document = document_from_text(f"Toxicity was mild ({title}).").model_copy(update={"metadata": DocumentMetadata(title=title)})
+    assert set(paper_arms(document)) == arms

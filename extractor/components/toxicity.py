@@ -33,6 +33,13 @@ _PHRASE_START = re.compile(r"[;:()\[\],]|\.(?!\d)")
 # Verbs and conjunctions after which the rest of the phrase is the predicate, not the subject.
 _PREDICATE = re.compile(r"\b(?:were|was|are|is|but|than|occurred|developed)\b", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:no|not|without|nor)\s+$", re.IGNORECASE)
+_RELATIVE = re.compile(r"^\s*(?:which|that)\s*$", re.IGNORECASE)
+_RESPECTIVELY_ASIDE = re.compile(r",\s*respectively\s*,", re.IGNORECASE)
+_TEMPORARY = re.compile(r"\btemporar(?:y|ily)\s+(?:\w+\s+)?discontinu", re.IGNORECASE)
+# A number printed as a value ("85%", "(12"), and a severity named in words instead of a grade band.
+_VALUE = re.compile(r"\d\s*%|[(\[]\s*\d")
+_SEVERE = re.compile(r"\b(?:severe|serious)\s+(?:[\w\-]+\s+){0,2}(?:toxicit|adverse|side|events?|complications|aes?\b)",
+                     re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -303,7 +310,7 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
     rule_id = "toxicity.prose.value.v1"
     text = sentence.text
     mentions = arm_mentions(sentence)
-    groups = [g for g in _find_groups(text) if not any(s <= g[0] < e for s, e in used)]
+    groups = [g for g in _find_groups(text, paper_arms(sentence.doc)) if not any(s <= g[0] < e for s, e in used)]
     if not groups:
         return
     previous_arms: list[str] = []
@@ -326,6 +333,9 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
         term = _group_term(text, phrase, start, mentions, ended)
         if term is None:
             continue
+        if ended and _TEMPORARY.search(text):
+            # "temporary discontinuations due to AEs (66 vs. 51%)": interruptions, not discontinuations.
+            continue
         if ended:
             term = _leading_to_discontinuation(term)
         if values[0].grade is not None:
@@ -339,9 +349,19 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
             continue
         # Treatment-related deaths are grade 5 whatever grade the sentence named before them.
         grade = "5" if term.term == "treatment-related death" else _group_grade(text, phrase, start)
-        if grade is None:
+        if grade is None or (grade == "any" and _severe_not_graded(text, start, term)):
             continue
         others = tuple(s for s, _ in groups if s != start)
+        bands = _respective_grades(text, phrase, start) if len(values) == 2 and not any(
+            v.arm for v in values) else None
+        if bands is not None:
+            # "Grade 3 and 4 mucositis occurred, respectively, in 12 (25%) and three (6%) patients".
+            arm_of = _group_arms(sentence, values[:1], previous_arms, mentions, arms_follow, others)
+            if arm_of is not None:
+                for value, band in zip(values, bands, strict=True):
+                    if value.n or value.percent:
+                        yield _record(sentence, rule_id, term.term, band, arm_of[0], value.n, value.of, value.percent)
+            continue
         respective = _respective_terms(text, phrase, start) if len(values) == 2 and not any(
             v.arm for v in values) else None
         if respective is not None:
@@ -363,6 +383,21 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
                 yield _record(sentence, rule_id, term.term, grade, arm, value.n, value.of, value.percent)
                 if shared is not None:
                     yield _record(sentence, rule_id, shared[0].term, shared[1], arm, value.n, value.of, value.percent)
+
+
+def _respective_grades(text: str, phrase: tuple[int, str], start: int) -> tuple[GradeBand, GradeBand] | None:
+    """Two single grades 'grade 3 and 4' naming one event whose two values follow, 'respectively',
+    one per grade; None otherwise."""
+    if not re.search(r"\brespectively\b", text[max(0, start - 40) : start + 80], re.IGNORECASE):
+        return None
+    _, words = phrase
+    pair = rule("toxicity.prose.respective_grades.v1").regex.search(words)
+    if pair is None:
+        return None
+    first, second = grade_band(f"grade {pair.group('a')}"), grade_band(f"grade {pair.group('b')}")
+    if first is None or second is None or first == second:
+        return None
+    return first, second
 
 
 def _respective_terms(text: str, phrase: tuple[int, str], start: int) -> tuple[Term, Term] | None:
@@ -452,9 +487,9 @@ def _shared_with(text: str, phrase: tuple[int, str], start: int, grade: GradeBan
     return first[0], bands[-1] if bands else grade
 
 
-def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
-    """Bracketed groups holding only values, bare 'N [P%] vs N [P%]' pairs, and values after
-    'occurred in', left to right."""
+def _find_groups(text: str, known: frozenset[str] = frozenset()) -> list[tuple[int, list[ProseValue]]]:
+    """Bracketed groups holding only values (or values each naming one of the paper's arms, ``known``),
+    bare 'N [P%] vs N [P%]' pairs, and values after 'occurred in', left to right."""
     value_regex = rule("toxicity.prose.value.v1").regex
     occurred = rule("toxicity.prose.occurred_in.v1").regex
     found: list[tuple[int, list[ProseValue]]] = []
@@ -472,6 +507,8 @@ def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
         if any(s <= open_at < e for s, e in spans):
             continue
         content = rule("toxicity.prose.group_p_value.v1").regex.sub("", text[open_at + 1 : close_at])
+        # "(16 vs. 11%)": the percent sign printed once stands for both values.
+        content = rule("toxicity.prose.shared_percent.v1").regex.sub(r"\g<first>%\g<rest>", content)
         values, _ = _parse_values(content, open_at + 1)
         count = rule("toxicity.prose.count_of_before_bracket.v1").regex.search(text, 0, open_at) or rule(
             "toxicity.prose.count_before_bracket.v1").regex.search(text, 0, open_at)
@@ -479,10 +516,49 @@ def _find_groups(text: str) -> list[tuple[int, list[ProseValue]]]:
             # "65 (31%)": the bracket holds the percent of the count printed before it.
             with_count, _ = _parse_values(text[count.start() : close_at + 1], count.start())
             values = with_count or values
-        values = values or _graded_values(content, open_at + 1)
+        values = values or _graded_values(content, open_at + 1) or _armed_values(content, open_at + 1, known)
         if values:
             found.append((open_at, values))
     return sorted(found, key=lambda g: g[0])
+
+
+def _armed_values(content: str, offset: int, known: frozenset[str]) -> list[ProseValue]:
+    """A bracket whose values name the paper's arms they belong to: "(38.1% in Arm A and 59.0% in
+    Arm B)", "(29.1%, simvastatin; 28.9%, placebo)", "(18%, ILF)", "(63% and 56% for DZ and D)";
+    [] unless every value is one and every arm named is an arm of the paper."""
+    if not known:
+        return []
+    paired = rule("toxicity.prose.bracket_values_for_arms.v1").regex.match(content)
+    if paired is not None:
+        values, _ = _parse_values(paired.group("values"), offset)
+        arms = [_paper_arm(paired.group(g), known) for g in ("a", "b")]
+        if len(values) == 2 and all(arms) and not any(v.arm for v in values):
+            return [replace(v, arm=a) for v, a in zip(values, arms, strict=True)]
+    found: list[ProseValue] = []
+    at = 0
+    for part in rule("toxicity.prose.bracket_part_separator.v1").regex.split(content):
+        at = content.find(part, at)
+        values, _ = _parse_values(part, offset + at)
+        if len(values) == 1 and values[0].arm is not None:
+            found.append(values[0])
+            continue
+        labelled = rule("toxicity.prose.bracket_arm_value.v1").regex.match(part.strip())
+        values, _ = _parse_values(labelled.group("value"), offset + at) if labelled else ([], 0)
+        arm = _paper_arm(labelled.group("arm"), known) if labelled else None
+        if len(values) != 1 or arm is None or values[0].arm is not None:
+            return []
+        found.append(replace(values[0], arm=arm))
+    return found
+
+
+def _paper_arm(words: str, known: frozenset[str]) -> str | None:
+    """The words as an arm label when they name an arm of the paper ("simvastatin plus FOLFIRI" names
+    the arm "simvastatin"), else None."""
+    label = clean_arm(words)
+    if label is None:
+        return None
+    lowered = label.lower()
+    return label if lowered in known or any(lowered.startswith(f"{arm} ") for arm in known) else None
 
 
 # "...; grade 3 diarrhea in 3 patients": a clause naming an event and its count, with no verb.
@@ -570,6 +646,8 @@ def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
 
 def _phrase(text: str, start: int) -> tuple[int, str]:
     """Where the phrase before a group starts, and the phrase (without an 'occurred in' ending)."""
+    # "X occurred, respectively, in ...": the commas around "respectively" do not end the phrase.
+    text = _RESPECTIVELY_ASIDE.sub(lambda m: " " * len(m.group()), text)
     bounds = [m.end() for m in _PHRASE_START.finditer(text, 0, start)]
     begin = bounds[-1] if bounds else 0
     phrase = text[begin:start]
@@ -595,6 +673,12 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
                 ended: bool = False) -> Term | None:
     begin, words = phrase
     found = known_suffix(words)
+    if found is None and _RELATIVE.match(words):
+        # "... with the exception of neutropenia, which was reported by 57% of patients": the event
+        # closes the words before the relative pronoun.
+        before = text[:begin].rstrip(" ,")
+        named = known_suffix(before)
+        return None if named is None or _NEGATED.search(before[: len(before) - len(before[named[1]:])]) else named[0]
     spans = grade_spans(words)
     if found is None and spans and spans[-1].band is not None and not words[spans[-1].end :].strip():
         # "Hematologic toxicity grade 4 occurred in 14 of 40 patients": the grade follows the event.
@@ -673,7 +757,35 @@ def _group_grade(text: str, phrase: tuple[int, str], start: int) -> GradeBand | 
         return inside[-1].band
     if rule("toxicity.prose.all_grades.v1").regex.search(words):
         return "any"
-    return _grade_before(text, start)
+    band = _grade_before(text, start)
+    clause = _last_clause_break(text, start)
+    graded = [s for s in grade_spans(text[:start]) if s.band is not None]
+    if band is not None and clause >= 0 and graded and graded[-1].end <= clause and _VALUE.search(
+            text, graded[-1].end, clause):
+        # "Grade 3/4 neutropenia in 85% of patients; febrile neutropenia in 21%": the grade was the
+        # event's before the semicolon, which printed its own values.
+        return None
+    return band
+
+
+def _severe_not_graded(text: str, start: int, term: Term) -> bool:
+    """"The most frequent serious hematologic toxicities were neutropenia (16%)": events called severe
+    or serious, with no grade band printed, are not of any grade (unless the event is the aggregate)."""
+    return (not term.term.startswith(("serious ", "any ")) and _SEVERE.search(text[:start]) is not None
+            and rule("toxicity.prose.all_grades.v1").regex.search(text[:start]) is None)
+
+
+def _last_clause_break(text: str, position: int) -> int:
+    """Offset of the last semicolon before a position outside brackets, or -1."""
+    depth, found = 0, -1
+    for i, char in enumerate(text[:position]):
+        if char in "([":
+            depth += 1
+        elif char in ")]" and depth:
+            depth -= 1
+        elif char == ";" and depth == 0:
+            found = i
+    return found
 
 
 def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str],
@@ -689,6 +801,11 @@ def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str
         before = [m.label for m in mentions if m.start < values[0].start]
         if len(before) == len(values) and len(set(before)) == len(before):
             return before
+        # "hypocalcemia (76% vs 30%) ... more frequent in the DZ group than in the D group": the
+        # sentence names its arms only after the values, in order.
+        after = [m.label for m in mentions if m.start > values[-1].start]
+        if not before and len(after) == len(values) == len(mentions) and len({a.lower() for a in after}) == len(after):
+            return after
         # "with sorafenib versus placebo were rash (16% vs 1%)"; "... in arms A and B, respectively".
         respectively = re.search(r"\brespectively\b", sentence.text, re.IGNORECASE) is not None
         # "in 25.6% and 20% of the patients in imatinib and dasatinib groups": the pair right after the values.

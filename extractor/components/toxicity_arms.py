@@ -38,6 +38,10 @@ def _labels(document: Document) -> set[str]:
                     label = clean_arm(cell.text)
                     if label:
                         labels.add(label)
+    # A title comparing two regimens by their abbreviations: "... (ILF) vs 5-FU, leucovorin and etoposide (ELF)".
+    title = document.metadata.title or ""
+    for match in rule("toxicity.arm.title_pair.v1").regex.finditer(title):
+        labels.update(label for label in (clean_arm(match.group("a")), clean_arm(match.group("b"))) if label)
     # "in the X group" also names subgroups ("in the inhibited group"); only "arm" is kept here.
     for match in rule("toxicity.arm.mention.v1").regex.finditer(document.text):
         if match.group("arm3"):

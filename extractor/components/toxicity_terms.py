@@ -18,10 +18,12 @@ _EXCLUDING = re.compile(r"[(\[]\s*(excluding|except|other than)\s+([^()\[\]]+)[)
 _ATTRIBUTION = re.compile(
     r"\b(?:treatment|drug|study[\s-]drug)[\s-](?:related|emergent)\s+(?=(?:adverse|aes?\b|serious|toxicit))"
 )
-# "Total number of patients with at least one adverse event" is "any adverse event".
+# "Total number of patients with at least one adverse event" is "any adverse event"; so is "Patients
+# with (NCI-CTC toxicity) grade 3 or 4 AEs" once its grade is taken off.
 _AT_LEAST_ONE = re.compile(
-    r"^(?:(?:total\s+)?(?:number\s+of\s+)?(?:patients|subjects|participants)\s+with\s+)?"
-    r"(?:at\s+least\s+(?:one|1)|any|>=\s*1|[\u2265\u2a7e]\s*1)\s+(?=(?:treatment-emergent\s+)?(?:adverse|ae|serious|toxicit))"
+    r"^(?:(?:total\s+)?(?:number\s+of\s+)?(?:patients|subjects|participants)\s+with\s+"
+    r"(?:(?:nci[\s-]*)?ctc(?:ae)?\s+(?:toxicity\s+)?)?(?:(?:at\s+least\s+(?:one|1)|any|>=\s*1|[\u2265\u2a7e]\s*1)\s+)?"
+    r"|(?:at\s+least\s+(?:one|1)|any|>=\s*1|[\u2265\u2a7e]\s*1)\s+)(?=(?:treatment-emergent\s+)?(?:adverse|ae|serious|toxicit))"
 )
 _DIRECTIONS = {
     "increased": "increased", "increase": "increased", "elevated": "increased", "elevation": "increased",
@@ -285,6 +287,8 @@ def _band(match: re.Match[str], grade_rule: CompiledRule) -> GradeBand | None:
         return None
     if fields.get("op") == "at_least":
         return {1: "any", 3: ">=3", 5: "5"}.get(low)
+    if fields.get("op") == "above":
+        return {0: "any", 2: ">=3", 3: ">=3"}.get(low)
     return _BANDS.get((low, high))
 
 

@@ -120,7 +120,10 @@ class JatsReader(TextBuilder):
         body = _child(article, "body")
         if body is not None:
             self._fragment(list(body))
+        # JATS floats-group; the NLM 2.x DTDs named it floats-wrap (older PMC articles).
         floats = _child(article, "floats-group")
+        if floats is None:
+            floats = _child(article, "floats-wrap")
         for node in [] if floats is None else list(floats):
             if local_name(node):
                 self._float(node)
