@@ -2,11 +2,11 @@
 
 from extractor.pipeline import extract_records
 from schemas import PopulationValue
-from tests.test_survival_tables import _table_document
+from tests.table_documents import table_document
 
 
 def _ages(caption: str, rows: list[list[str]]) -> list[tuple[str, float]]:
-    records = extract_records(_table_document(caption, rows))
+    records = extract_records(table_document(caption, rows))
     return sorted((r.field, r.value) for r in records if isinstance(r, PopulationValue))
 
 

@@ -6,8 +6,9 @@ import pytest
 
 from extractor.parsers import parse_paper
 from extractor.pipeline import extract_records
-from schemas import Document, EarlyMortality, Response, Section, Table, TableCell, TableRow
+from schemas import Document, EarlyMortality, Response
 from tests.conftest import PAPERS
+from tests.table_documents import table_document
 
 Row = tuple[str | None, str, int | None, int | None, float | None]
 
@@ -70,21 +71,7 @@ def test_plain_text_table_with_footnote_marks_and_mortality_rows() -> None:
 
 
 def _one_table_document(caption: str, header: list[str], row: list[str], prose: str = "") -> Document:
-    lines = [caption, " ".join(header), " ".join(row), *([prose] if prose else [])]
-    text = "\n".join(lines)
-
-    def cells(line_index: int, texts: list[str], header_row: bool) -> TableRow:
-        start = sum(len(line) + 1 for line in lines[:line_index])
-        out, pos = [], start
-        for column, cell in enumerate(texts):
-            out.append(TableCell(text=cell, start=pos, end=pos + len(cell), header=header_row, column=column))
-            pos += len(cell) + 1
-        return TableRow(cells=out, start=start, end=start + len(lines[line_index]), header=header_row)
-
-    table = Table(label=None, caption=caption, section="results", start=0, end=len(lines[0]) + len(lines[1]) + len(lines[2]) + 2,
-                  rows=[cells(1, header, True), cells(2, row, False)])
-    return Document(paper_id="0" * 16, source_path="<test>", stem="test", format="text", text=text,
-                    sections=[Section(label="results", title=None, start=0, end=len(text))], tables=[table])
+    return table_document(caption, [header, row], prose)
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,9 @@ import pytest
 
 from extractor.parsers import parse_paper
 from extractor.pipeline import extract_records
-from schemas import Document, EvidenceRecord, HazardRatio, Section, Table, TableCell, TableRow, TimeToEvent
+from schemas import EvidenceRecord, HazardRatio, TimeToEvent
 from tests.conftest import PAPERS
+from tests.table_documents import table_document
 
 
 @cache
@@ -54,25 +55,8 @@ def test_rate_rows_of_response_are_not_time_to_event() -> None:
     assert _from_row("PMC2855860", HazardRatio, "Objective response rate") == []
 
 
-def _table_document(caption: str, rows: list[list[str]]) -> Document:
-    """A document of one table: the first row its header; a row of one cell labels a block of rows."""
-    text = "\n".join([caption, *(" ".join(row) for row in rows)])
-    start = len(caption) + 1
-    table_rows = []
-    for index, row in enumerate(rows):
-        cells, pos = [], start
-        for column, cell in enumerate(row):
-            cells.append(TableCell(text=cell, start=pos, end=pos + len(cell), header=index == 0, column=column))
-            pos += len(cell) + 1
-        table_rows.append(TableRow(cells=cells, start=start, end=pos - 1, header=index == 0))
-        start = pos
-    table = Table(label=None, caption=caption, section="results", start=0, end=len(text), rows=table_rows)
-    return Document(paper_id="0" * 16, source_path="<test>", stem="test", format="text", text=text,
-                    sections=[Section(label="results", title=None, start=0, end=len(text))], tables=[table])
-
-
 def test_rows_below_a_timepoint_row_take_its_timepoint() -> None:
-    document = _table_document("Table 3 Survival by arm", [
+    document = table_document("Table 3 Survival by arm", [
         ["Endpoint", "Arm A, %", "Arm B, %", "HR (95% CI)"],
         ["Two-year analysis"],
         ["Overall survival", "81", "70", "0.62 (0.40-0.95)"],
@@ -85,7 +69,7 @@ def test_rows_below_a_timepoint_row_take_its_timepoint() -> None:
 
 
 def test_a_block_row_that_is_not_only_a_timepoint_gives_none() -> None:
-    document = _table_document("Table 3 Survival by arm", [
+    document = table_document("Table 3 Survival by arm", [
         ["Endpoint", "Arm A, %", "Arm B, %"],
         ["Patients relapsing within 2 years"],
         ["Overall survival", "41", "30"],
@@ -95,7 +79,7 @@ def test_a_block_row_that_is_not_only_a_timepoint_gives_none() -> None:
 
 
 def test_a_median_row_labelled_with_its_ci_takes_the_unit_of_the_block_row() -> None:
-    document = _table_document("Table 2 Progression-free survival by central review", [
+    document = table_document("Table 2 Progression-free survival by central review", [
         ["", "Drug X", "Drug Y"],
         ["PFS, months"],
         ["Median PFS (95% CI)", "8.2 (6.1–9.9)", "5.0 (4.1–NE)"],
@@ -107,7 +91,7 @@ def test_a_median_row_labelled_with_its_ci_takes_the_unit_of_the_block_row() -> 
 
 
 def test_a_row_of_cis_and_a_median_row_with_no_unit_anywhere_give_no_median() -> None:
-    document = _table_document("Table 2 Outcomes", [
+    document = table_document("Table 2 Outcomes", [
         ["", "Drug X", "Drug Y"],
         ["Overall survival"],
         ["95% CI", "6.1–9.9", "4.1–6.0"],
@@ -117,7 +101,7 @@ def test_a_row_of_cis_and_a_median_row_with_no_unit_anywhere_give_no_median() ->
 
 
 def test_rate_cells_with_footnote_marks_are_read() -> None:
-    document = _table_document("Table 1 Survival at one year", [
+    document = table_document("Table 1 Survival at one year", [
         ["Group", "Drug X group", "Drug Y group"],
         ["One-year survival rate (%)", "88.0", "52.5**"],
     ])
@@ -126,7 +110,7 @@ def test_rate_cells_with_footnote_marks_are_read() -> None:
 
 
 def test_two_values_under_one_spanning_header_give_no_medians() -> None:
-    document = _table_document("Table 2 Duration of response", [
+    document = table_document("Table 2 Duration of response", [
         ["", "Drug X", "Drug X", "Placebo", "Placebo"],
         ["Median duration of response, months", "5.5", "14.8", "9.7", "10.9"],
     ])
@@ -134,7 +118,7 @@ def test_two_values_under_one_spanning_header_give_no_medians() -> None:
 
 
 def test_timepoint_rows_under_a_block_row_naming_rates_are_rates() -> None:
-    document = _table_document("Table 3 Efficacy", [
+    document = table_document("Table 3 Efficacy", [
         ["", "Drug X (n=120)", "Drug Y (n=60)"],
         ["Estimated OS probability, % (95% CI)"],
         ["At 12 months", "81.0 (74.2, 86.1)", "70.3 (58.9, 79.1)"],
@@ -146,7 +130,7 @@ def test_timepoint_rows_under_a_block_row_naming_rates_are_rates() -> None:
 
 
 def test_timepoint_rows_under_a_block_row_of_counts_are_no_rates() -> None:
-    document = _table_document("Table 3 Efficacy", [
+    document = table_document("Table 3 Efficacy", [
         ["", "Drug X (n=120)", "Drug Y (n=60)"],
         ["Overall survival, deaths n"],
         ["At 12 months", "21", "17"],
@@ -155,7 +139,7 @@ def test_timepoint_rows_under_a_block_row_of_counts_are_no_rates() -> None:
 
 
 def test_a_recurrence_rate_row_with_no_timepoint_gives_nothing() -> None:
-    document = _table_document("Table 2 Outcomes", [
+    document = table_document("Table 2 Outcomes", [
         ["", "Drug X group", "Drug Y group"],
         ["Recurrence rate (%)", "20.0", "31.5"],
     ])
