@@ -70,3 +70,13 @@ def test_an_antiemetic_trial_has_no_tumour_responses() -> None:
     document = document_from_text(text, "results").model_copy(
         update={"metadata": DocumentMetadata(title="Metoclopramide versus granisetron for chemotherapy-induced emesis")})
     assert [r for r in extract_records(document) if r.kind == "response"] == []
+
+
+def test_a_supportive_drug_the_title_names_stays_a_regimen_drug_in_a_prophylaxis_sentence() -> None:
+    from schemas import DocumentMetadata
+
+    text = "As prophylaxis of delayed emesis, patients received azasetron 10 mg intravenously on day 1."
+    document = document_from_text(text, "methods")
+    assert [r for r in extract_records(document) if r.kind == "regimen"] == []
+    trial = document.model_copy(update={"metadata": DocumentMetadata(title="Azasetron versus ondansetron for delayed emesis")})
+    assert [(r.drug, r.dose) for r in extract_records(trial) if r.kind == "regimen"] == [("azasetron", 10.0)]

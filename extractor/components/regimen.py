@@ -10,6 +10,7 @@ sentence of the paper that gives the same drug and dose an arm.
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import cache, lru_cache
 
 from extractor.components.dose_finding import dose_statements
 from extractor.components.dosing import (
@@ -25,9 +26,11 @@ from extractor.components.dosing import (
     paper_code_names,
     paper_regimens,
     parse_dosings,
+    title_code_names,
 )
 from extractor.components.dosing import rule as dosing_rule
 from extractor.components.regimen_arms import Arms, rule, sentence_arms
+from extractor.lexicons import load_yaml
 from extractor.own_trial import EXCLUDED_SECTIONS
 from extractor.per_paper import per_paper
 from extractor.sentence import Sentence
@@ -72,9 +75,10 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
                            randomised=randomised_paper(sentence.doc)) + _mtd_items(sentence)
     if sentence.table is None:
         items += _context_levels(sentence) + _study_drug_doses(sentence)
+    background = rule("regimen.cue.background_care.v1").search(sentence.text) is not None
     for item in items:
         dosing, drug, amount = item.dosing, item.dosing.drug, item.dosing.amount
-        if drug is None:
+        if drug is None or (background and _background_drug(drug, sentence.doc)):
             continue
         arm, arm_n = (index.aliases.get(item.arm, item.arm), item.arm_n) if item.arm is not None else _looked_up(index, dosing)
         if item.arm_rule in _ONE_ARM_RULES and not rule("regimen.arm.numbered.v1").regex.fullmatch(arm or ""):
@@ -293,6 +297,24 @@ def _mtd_items(sentence: Sentence) -> list[Item]:
             mention = DrugMention(dosing.amount.start, dosing.amount.end, drug, drug, False)
             found.append(Item(replace(dosing, drug=mention)))
     return found
+
+
+def _background_drug(drug: DrugMention, document: Document) -> bool:
+    """True for a supportive or premedication drug (lexicons/background_care.yaml) the paper's title does
+    not name: in a sentence about the care around the treatment, it is no drug of the trial's regimen."""
+    return ((drug.supportive or drug.drug in _premedication_drugs())
+            and drug.drug not in _title_names(document.metadata.title or ""))
+
+
+@cache
+def _premedication_drugs() -> frozenset[str]:
+    return frozenset(load_yaml("background_care.yaml")["drugs"])
+
+
+@lru_cache(maxsize=64)
+def _title_names(title: str) -> frozenset[str]:
+    """Every drug a paper's title names, supportive ones too (an antiemetic trial's ondansetron)."""
+    return frozenset(m.drug for m in find_drugs(title, title_code_names(title)))
 
 
 def _looked_up(index: ArmIndex, dosing: Dosing) -> tuple[str | None, int | None]:
