@@ -80,3 +80,20 @@ def test_a_supportive_drug_the_title_names_stays_a_regimen_drug_in_a_prophylaxis
     assert [r for r in extract_records(document) if r.kind == "regimen"] == []
     trial = document.model_copy(update={"metadata": DocumentMetadata(title="Azasetron versus ondansetron for delayed emesis")})
     assert [(r.drug, r.dose) for r in extract_records(trial) if r.kind == "regimen"] == [("azasetron", 10.0)]
+
+
+def test_doses_given_in_a_sentence_naming_no_drug_are_the_title_drugs() -> None:
+    from schemas import DocumentMetadata
+
+    def regimens(text: str, title: str) -> list[tuple[str, float | None]]:
+        document = document_from_text(text, "methods").model_copy(update={"metadata": DocumentMetadata(title=title)})
+        return sorted((r.drug, r.dose) for r in extract_records(document) if r.kind == "regimen")
+
+    one = "Phase 1/2 study of the anti-IL-6 antibody siltuximab in metastatic solid tumours"
+    assert regimens("Thirty patients randomly received 3 or 9 mg/kg every 3 weeks.", one) == [
+        ("siltuximab", 3.0), ("siltuximab", 9.0)]
+    assert regimens("In the expansion part, 24 patients received 9 mg/kg every 2 weeks.", one) == [("siltuximab", 9.0)]
+    # Near-misses: no dose unit, and a title naming two drugs (whose dose would it be?).
+    assert regimens("Thirty patients received 50 Gy in 25 fractions.", one) == []
+    two = "Siltuximab plus docetaxel in metastatic prostate cancer"
+    assert regimens("Thirty patients randomly received 3 or 9 mg/kg every 3 weeks.", two) == []

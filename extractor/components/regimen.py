@@ -104,9 +104,11 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
     arms = sentence_arms(text, dosings, randomised)
     escalation = rule("regimen.cue.escalation.v1")
     levels: list[Item] = []
-    if escalation.regex.search(text):
-        # An escalation sentence gives each dose level it lists ("doses of 75, 100 or 150 mg/m2 of X").
-        levels = _level_items(text, dosings)
+    labelled = _labelled_level_items(text, dosings)
+    if escalation.regex.search(text) or labelled:
+        # An escalation sentence gives each dose level it lists ("doses of 75, 100 or 150 mg/m2 of X"),
+        # and so does a sentence labelling its doses as levels ("level 1, 35 mg/m2; level 2, 50 mg/m2").
+        levels = labelled or _level_items(text, dosings)
         leveled = {item.dosing.drug.drug for item in levels if item.dosing.drug is not None}
         if not leveled:
             # Without a list, a dose printed as the starting dose is the escalated drug's first level.
@@ -175,6 +177,22 @@ def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
             continue
         items += [_level_item(drug, amount) for amount in _levels(group)]
     return items
+
+
+def _labelled_level_items(text: str, dosings: list[Dosing]) -> list[Item]:
+    """One item per dose printed right after a level label ("level 1, 35 mg/m2; level 2, 50 mg/m2"), for the
+    drug named nearest before the first of them; none unless two or more doses are so labelled, and none
+    in a sentence changing doses."""
+    label = rule("regimen.cue.level_label.v1").regex
+    if rule("regimen.cue.dose_change.v1").search(text):
+        return []
+    amounts = [a for a in find_amounts(text) if a.dose_max is None and label.search(text[max(0, a.start - 30) : a.start])]
+    drugs = [d.drug for d in dosings if d.drug is not None and not d.drug.supportive and amounts
+             and d.drug.end <= amounts[0].start]
+    if len(amounts) < 2 or not drugs:
+        return []
+    drug = max(drugs, key=lambda m: m.start)
+    return [_level_item(drug, amount) for amount in amounts]
 
 
 def _levels(group: DoseLevels) -> list[DoseAmount]:
@@ -277,9 +295,16 @@ def _study_drug_doses(sentence: Sentence) -> list[Item]:
     drug = drugs.pop()
     given = rule("regimen.cue.dose_given.v1")
     found: list[Item] = []
+    listed: set[int] = set()
+    for group in find_dose_levels(text):
+        # A list of doses given ("37 patients randomly received 3 or 6 mg/kg q3w"): each a dose of the drug.
+        if group.amount.dose_max is None and given.regex.search(
+                text[max(0, group.start - 40) : group.start] + "\x00" + text[group.amount.end : group.amount.end + 12]):
+            found += [_level_item(DrugMention(group.start, group.end, drug, drug, False), amount) for amount in _levels(group)]
+            listed.add(group.amount.start)
     for dosing in parse_dosings(text, codes):
         amount = dosing.amount
-        if amount is None or dosing.drug is not None or amount.dose_max is not None:
+        if amount is None or dosing.drug is not None or amount.dose_max is not None or amount.start in listed:
             continue
         if not given.regex.search(text[max(0, amount.start - 40) : amount.start] + "\x00" + text[amount.end : amount.end + 12]):
             continue
