@@ -99,7 +99,7 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
     ``randomised``: the paper randomises, so "A with or without B" names two arms)."""
     parsed = parse_dosings(text, codes)
     dosings = [d for d in parsed if d.drug is not None]
-    if not dosings or rule("regimen.cue.formulation.v1").search(text):
+    if not dosings or rule("regimen.cue.formulation.v1").search(text) or rule("regimen.cue.share_given.v1").search(text):
         return []
     arms = sentence_arms(text, dosings, randomised)
     escalation = rule("regimen.cue.escalation.v1")
