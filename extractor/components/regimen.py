@@ -31,7 +31,7 @@ from extractor.components.dosing import (
 from extractor.components.dosing import rule as dosing_rule
 from extractor.components.regimen_arms import Arms, rule, sentence_arms
 from extractor.lexicons import load_yaml
-from extractor.own_trial import EXCLUDED_SECTIONS
+from extractor.own_trial import EXCLUDED_SECTIONS, citation_rule, names_other_trial
 from extractor.per_paper import per_paper
 from extractor.sentence import Sentence
 from schemas import Document, DrugRegimen, EvidenceRecord
@@ -311,6 +311,30 @@ def _study_drug_doses(sentence: Sentence) -> list[Item]:
         mention = DrugMention(amount.start, amount.end, drug, drug, False)
         found.append(Item(replace(dosing, drug=mention, rule_id=given.id, confidence=given.confidence)))
     return found
+
+
+def reads_cited_methods(sentence: Sentence) -> bool:
+    """True for a methods sentence that gives the trial's regimen and cites the regimen's source after its last
+    dose ("... fluorouracil 1000 mg m−2 day−1 by continuous infusion from day 1 to day 4 (Al-Sarraf et al, 1997)",
+    "Docetaxel (60 mg/m2) and cisplatin (70 mg/m2) were administered on day 1 every 3 weeks [12]."): the
+    own-trial filter drops it for its citation, the regimen component reads it.
+
+    Every citation must stand after the last dose, no trial other than the paper's may be named, and the sentence must give the
+    regimen (regimen.cue.cited_given.v1) and report no other study's findings (regimen.cue.cited_other_study.v1).
+    """
+    if sentence.section != "methods" or sentence.table is not None or names_other_trial(sentence):
+        return False
+    text = sentence.text
+    amounts = find_amounts(text)
+    if not amounts:
+        return False
+    last = amounts[-1].end
+    body = text[:last]
+    if citation_rule(body) is not None or any(sentence.start <= c.start < sentence.start + last
+                                              for c in sentence.doc.citations):
+        return False
+    return (rule("regimen.cue.cited_given.v1").search(text) is not None
+            and rule("regimen.cue.cited_other_study.v1").search(text) is None)
 
 
 def _mtd_items(sentence: Sentence) -> list[Item]:
