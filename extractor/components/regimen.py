@@ -402,10 +402,13 @@ def _drugs_printed_with_doses(document: Document) -> set[str]:
             if not amounts:
                 continue
             before_drug = dosing_rule("dose.gap.before_drug.v1").regex
+            dose_of = rule("regimen.cue.dose_of_drug.v1").regex
             for mention in find_drugs(text, codes):
-                # A dose within a few words after the name, or right before it ("100 mg/m2 of cytarabine").
+                # A dose within a few words after the name, or right before it ("100 mg/m2 of cytarabine"),
+                # or anywhere in a sentence about the drug's dose ("The dose of X ... (>60 mL/min, 4 mg; ...)").
                 if any(0 <= a.start - mention.end <= _DOSE_NEAR or (a.end <= mention.start
-                       and before_drug.match(text[a.end : mention.start])) for a in amounts):
+                       and before_drug.match(text[a.end : mention.start])) for a in amounts) or dose_of.search(
+                           text[max(0, mention.start - 30) : mention.start]):
                     found.add(mention.drug)
     return found
 
