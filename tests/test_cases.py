@@ -80,6 +80,13 @@ def test_a_supportive_drug_the_title_names_stays_a_regimen_drug_in_a_prophylaxis
     assert [r for r in extract_records(document) if r.kind == "regimen"] == []
     trial = document.model_copy(update={"metadata": DocumentMetadata(title="Azasetron versus ondansetron for delayed emesis")})
     assert [(r.drug, r.dose) for r in extract_records(trial) if r.kind == "regimen"] == [("azasetron", 10.0)]
+    # Named without a dose, a supportive drug is a regimen drug only when the title names it.
+    compared = "Patients were randomly assigned to azasetron or ondansetron for delayed emesis."
+    untitled = document_from_text(compared, "methods")
+    assert [r for r in extract_records(untitled) if r.kind == "regimen"] == []
+    titled = untitled.model_copy(update={"metadata": DocumentMetadata(title="Azasetron versus ondansetron for delayed emesis")})
+    assert sorted((r.drug, r.dose) for r in extract_records(titled) if r.kind == "regimen") == [
+        ("azasetron", None), ("ondansetron", None)]
 
 
 def test_doses_given_in_a_sentence_naming_no_drug_are_the_title_drugs() -> None:

@@ -72,7 +72,8 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     # The paper's regimen acronyms ("FCR") stand for their drugs here, not in the dose-finding reading.
     codes = paper_code_names(sentence.doc) | paper_regimens(sentence.doc)
     items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes,
-                           randomised=randomised_paper(sentence.doc)) + _mtd_items(sentence)
+                           randomised=randomised_paper(sentence.doc),
+                           title_drugs=_title_names(sentence.doc.metadata.title or "")) + _mtd_items(sentence)
     if sentence.table is None:
         items += _context_levels(sentence) + _study_drug_doses(sentence)
     background = rule("regimen.cue.background_care.v1").search(sentence.text) is not None
@@ -94,9 +95,10 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
 
 
 def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperName] = frozenset(),
-                   randomised: bool = True) -> list[Item]:
+                   randomised: bool = True, title_drugs: frozenset[str] = frozenset()) -> list[Item]:
     """The regimen drugs of a sentence with the arms it names for them (``codes``: the paper's code names;
-    ``randomised``: the paper randomises, so "A with or without B" names two arms)."""
+    ``randomised``: the paper randomises, so "A with or without B" names two arms; ``title_drugs``: the
+    drugs the paper's title names, whose supportive ones are the trial's drugs even without a dose)."""
     parsed = parse_dosings(text, codes)
     dosings = [d for d in parsed if d.drug is not None]
     if not dosings or rule("regimen.cue.formulation.v1").search(text) or rule("regimen.cue.share_given.v1").search(text):
@@ -142,7 +144,8 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
                 continue
             named = [arm for arm in labels if arm.named]
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
-            if dosing.drug.supportive or not (named or auc or (given and not dosed)):
+            supportive = dosing.drug.supportive and dosing.drug.drug not in title_drugs
+            if supportive or not (named or auc or (given and not dosed)):
                 continue
             if dosing.rule_id != escalation.id:
                 arm_rule = rule(named[0].rule_id) if named else cue
