@@ -104,3 +104,19 @@ def test_doses_given_in_a_sentence_naming_no_drug_are_the_title_drugs() -> None:
     assert regimens("Thirty patients received 50 Gy in 25 fractions.", one) == []
     two = "Siltuximab plus docetaxel in metastatic prostate cancer"
     assert regimens("Thirty patients randomly received 3 or 9 mg/kg every 3 weeks.", two) == []
+
+
+def test_first_line_therapy_of_a_pretreated_population_is_prior_therapy() -> None:
+    from schemas import DocumentMetadata
+
+    text = "All patients received ABVD (doxorubicin, bleomycin, vinblastine and dacarbazine) as the first line of treatment."
+
+    def regimens(title: str) -> list[str]:
+        document = document_from_text(text, "methods").model_copy(update={"metadata": DocumentMetadata(title=title)})
+        return sorted(r.drug for r in extract_records(document) if r.kind == "regimen")
+
+    assert regimens("Gemcitabine-based salvage versus ESHAP in relapsed or refractory Hodgkin lymphoma") == []
+    # A trial that gives the first line itself keeps it.
+    assert regimens("Brentuximab vedotin after first-line ABVD in relapsed Hodgkin lymphoma") == [
+        "bleomycin", "dacarbazine", "doxorubicin", "vinblastine"]
+    assert regimens("ABVD in early-stage Hodgkin lymphoma") == ["bleomycin", "dacarbazine", "doxorubicin", "vinblastine"]

@@ -77,6 +77,10 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     if sentence.table is None:
         items += _context_levels(sentence) + _study_drug_doses(sentence)
     background = rule("regimen.cue.background_care.v1").search(sentence.text) is not None
+    if rule("regimen.cue.first_line.v1").search(sentence.text) and rule("regimen.cue.pretreated_title.v1").search(
+            sentence.doc.metadata.title or ""):
+        # First-line therapy of patients the trial took after it: prior therapy.
+        return
     for item in items:
         dosing, drug, amount = item.dosing, item.dosing.drug, item.dosing.amount
         if drug is None or (background and _background_drug(drug, sentence.doc)):
