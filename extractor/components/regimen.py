@@ -410,11 +410,15 @@ def _drugs_printed_with_doses(document: Document) -> set[str]:
                 continue
             before_drug = dosing_rule("dose.gap.before_drug.v1").regex
             dose_of = rule("regimen.cue.dose_of_drug.v1").regex
-            for mention in find_drugs(text, codes):
-                # A dose within a few words after the name, or right before it ("100 mg/m2 of cytarabine"),
-                # or anywhere in a sentence about the drug's dose ("The dose of X ... (>60 mL/min, 4 mg; ...)").
-                if any(0 <= a.start - mention.end <= _DOSE_NEAR or (a.end <= mention.start
-                       and before_drug.match(text[a.end : mention.start])) for a in amounts) or dose_of.search(
+            of_words = rule("regimen.cue.dose_of_words.v1").regex
+            mentions = find_drugs(text, codes)
+            for mention in mentions:
+                # A dose within a few words after the name, or before it ("100 mg/m2 of cytarabine", "7.5 mg of a
+                # slow release formulation of leuprorelin"), or anywhere in a sentence about the drug's dose
+                # ("The dose of X ... (>60 mL/min, 4 mg; ...)").
+                if any(0 <= a.start - mention.end <= _DOSE_NEAR or (a.end <= mention.start and (
+                        before_drug.match(text[a.end : mention.start]) or (of_words.match(text[a.end : mention.start])
+                        and not any(a.end <= m.start < mention.start for m in mentions)))) for a in amounts) or dose_of.search(
                            text[max(0, mention.start - 30) : mention.start]):
                     found.add(mention.drug)
     return found
