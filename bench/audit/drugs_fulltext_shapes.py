@@ -2,7 +2,7 @@
 
 bench/audit/drugs_fulltext_shapes.jsonl holds one sentence or table row a line from the even-numbered
 articles of ../shared/corpus/wild/jats that are not corpus papers and not about a reserved drug: its
-source (PMC id), the section it was printed in, an optional context (a sentence defining an
+source (PMC id), the article's title, the section it was printed in, an optional context (a sentence defining an
 abbreviation; its own records are not counted), a note, and the drug, dose and unit a careful annotator
 records from it following corpus/gold/FORMAT.md and GUIDE.md. Passages with `"expected": []` are
 near-misses: cited trials, prior therapy, premedication, anaesthesia, routine immunosuppression,
