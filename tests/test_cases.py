@@ -120,3 +120,20 @@ def test_first_line_therapy_of_a_pretreated_population_is_prior_therapy() -> Non
     assert regimens("Brentuximab vedotin after first-line ABVD in relapsed Hodgkin lymphoma") == [
         "bleomycin", "dacarbazine", "doxorubicin", "vinblastine"]
     assert regimens("ABVD in early-stage Hodgkin lymphoma") == ["bleomycin", "dacarbazine", "doxorubicin", "vinblastine"]
+
+
+def test_the_chemotherapy_of_a_supportive_care_trial_is_background() -> None:
+    from schemas import DocumentMetadata
+
+    text = ("Patients receiving cyclophosphamide 750 mg/m2 and doxorubicin 50 mg/m2 were randomly assigned to "
+            "nabilone or prochlorperazine.")
+
+    def regimens(title: str) -> list[tuple[str, float | None]]:
+        document = document_from_text(text, "methods").model_copy(update={"metadata": DocumentMetadata(title=title)})
+        return sorted((r.drug, r.dose) for r in extract_records(document) if r.kind == "regimen")
+
+    assert regimens("Nabilone versus prochlorperazine for chemotherapy-induced emesis") == [
+        ("nabilone", None), ("prochlorperazine", None)]
+    # A title naming the chemotherapy too is no supportive-care trial's.
+    assert regimens("Nabilone with cyclophosphamide and doxorubicin") == [
+        ("cyclophosphamide", 750.0), ("doxorubicin", 50.0), ("nabilone", None)]

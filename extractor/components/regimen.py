@@ -81,9 +81,13 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
             sentence.doc.metadata.title or ""):
         # First-line therapy of patients the trial took after it: prior therapy.
         return
+    supportive_trial = _supportive_trial(sentence.doc.metadata.title or "")
     for item in items:
         dosing, drug, amount = item.dosing, item.dosing.drug, item.dosing.amount
         if drug is None or (background and _background_drug(drug, sentence.doc)):
+            continue
+        if supportive_trial and not (drug.supportive or drug.drug in _premedication_drugs()):
+            # A supportive-care trial's patients get their chemotherapy as background, not from the trial.
             continue
         arm, arm_n = (index.aliases.get(item.arm, item.arm), item.arm_n) if item.arm is not None else _looked_up(index, dosing)
         if item.arm_rule in _ONE_ARM_RULES and not rule("regimen.arm.numbered.v1").regex.fullmatch(arm or ""):
@@ -365,6 +369,14 @@ def _background_drug(drug: DrugMention, document: Document) -> bool:
 @cache
 def _premedication_drugs() -> frozenset[str]:
     return frozenset(load_yaml("background_care.yaml")["drugs"])
+
+
+@lru_cache(maxsize=64)
+def _supportive_trial(title: str) -> bool:
+    """True for the title of a supportive-care trial: it names drugs, each a supportive or premedication drug
+    ("Azasetron versus ondansetron for delayed emesis"; not "Palonosetron in patients receiving cisplatin")."""
+    mentions = find_drugs(title, title_code_names(title))
+    return bool(mentions) and all(m.supportive or m.drug in _premedication_drugs() for m in mentions)
 
 
 @lru_cache(maxsize=64)
