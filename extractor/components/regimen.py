@@ -331,7 +331,8 @@ def reads_cited_methods(sentence: Sentence) -> bool:
     own-trial filter drops it for its citation, the regimen component reads it.
 
     Every citation must stand after the last dose, no trial other than the paper's may be named, and the sentence must give the
-    regimen (regimen.cue.cited_given.v1) and report no other study's findings (regimen.cue.cited_other_study.v1).
+    regimen (regimen.cue.cited_given.v1) and report no other study's findings (regimen.cue.cited_other_study.v1;
+    "as previously described" is no finding).
     """
     if sentence.section != "methods" or sentence.table is not None or names_other_trial(sentence):
         return False
@@ -344,8 +345,9 @@ def reads_cited_methods(sentence: Sentence) -> bool:
     if citation_rule(body) is not None or any(sentence.start <= c.start < sentence.start + last
                                               for c in sentence.doc.citations):
         return False
+    pointer = rule("regimen.cue.cited_as_described.v1").regex
     return (rule("regimen.cue.cited_given.v1").search(text) is not None
-            and rule("regimen.cue.cited_other_study.v1").search(text) is None)
+            and rule("regimen.cue.cited_other_study.v1").search(pointer.sub(" ", text)) is None)
 
 
 def _mtd_items(sentence: Sentence) -> list[Item]:
