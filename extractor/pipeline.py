@@ -15,7 +15,7 @@ from spacy.tokens import Doc
 from spacy.tokens.underscore import Underscore
 
 from extractor import segmenter  # registers the trial_sentencizer factory
-from extractor.components import COMPONENTS, DOCUMENT_RULES, Extractor
+from extractor.components import CITED_SOURCE_READERS, COMPONENTS, DOCUMENT_RULES, Extractor
 from extractor.components.regimen import drop_undosed_printed_with_doses
 from extractor.effects import annotate_all
 from extractor.limits import MAX_VOCAB_STRINGS, check_text_length
@@ -58,6 +58,7 @@ class RuleComponent:
         self.name = name
         self.extract = extract
         self.trial_facts = name in TRIAL_FACT_COMPONENTS
+        self.reads_cited = CITED_SOURCE_READERS.get(name)
 
     def __call__(self, doc: Doc) -> Doc:
         # doc._ builds a new accessor on every use: read the extension attributes once per call.
@@ -69,7 +70,8 @@ class RuleComponent:
         """The records of the sentences this component may read (entries as sentences_of gives them)."""
         found: list[EvidenceRecord] = []
         for sentence, own_trial, trial_fact in sentences:
-            if own_trial or (self.trial_facts and trial_fact):
+            if own_trial or (self.trial_facts and trial_fact) or (
+                    self.reads_cited is not None and self.reads_cited(sentence)):
                 found.extend(self.extract(sentence))
         return found
 

@@ -70,3 +70,70 @@ def test_an_antiemetic_trial_has_no_tumour_responses() -> None:
     document = document_from_text(text, "results").model_copy(
         update={"metadata": DocumentMetadata(title="Metoclopramide versus granisetron for chemotherapy-induced emesis")})
     assert [r for r in extract_records(document) if r.kind == "response"] == []
+
+
+def test_a_supportive_drug_the_title_names_stays_a_regimen_drug_in_a_prophylaxis_sentence() -> None:
+    from schemas import DocumentMetadata
+
+    text = "As prophylaxis of delayed emesis, patients received azasetron 10 mg intravenously on day 1."
+    document = document_from_text(text, "methods")
+    assert [r for r in extract_records(document) if r.kind == "regimen"] == []
+    trial = document.model_copy(update={"metadata": DocumentMetadata(title="Azasetron versus ondansetron for delayed emesis")})
+    assert [(r.drug, r.dose) for r in extract_records(trial) if r.kind == "regimen"] == [("azasetron", 10.0)]
+    # Named without a dose, a supportive drug is a regimen drug only when the title names it.
+    compared = "Patients were randomly assigned to azasetron or ondansetron for delayed emesis."
+    untitled = document_from_text(compared, "methods")
+    assert [r for r in extract_records(untitled) if r.kind == "regimen"] == []
+    titled = untitled.model_copy(update={"metadata": DocumentMetadata(title="Azasetron versus ondansetron for delayed emesis")})
+    assert sorted((r.drug, r.dose) for r in extract_records(titled) if r.kind == "regimen") == [
+        ("azasetron", None), ("ondansetron", None)]
+
+
+def test_doses_given_in_a_sentence_naming_no_drug_are_the_title_drugs() -> None:
+    from schemas import DocumentMetadata
+
+    def regimens(text: str, title: str) -> list[tuple[str, float | None]]:
+        document = document_from_text(text, "methods").model_copy(update={"metadata": DocumentMetadata(title=title)})
+        return sorted((r.drug, r.dose) for r in extract_records(document) if r.kind == "regimen")
+
+    one = "Phase 1/2 study of the anti-IL-6 antibody siltuximab in metastatic solid tumours"
+    assert regimens("Thirty patients randomly received 3 or 9 mg/kg every 3 weeks.", one) == [
+        ("siltuximab", 3.0), ("siltuximab", 9.0)]
+    assert regimens("In the expansion part, 24 patients received 9 mg/kg every 2 weeks.", one) == [("siltuximab", 9.0)]
+    # Near-misses: no dose unit, and a title naming two drugs (whose dose would it be?).
+    assert regimens("Thirty patients received 50 Gy in 25 fractions.", one) == []
+    two = "Siltuximab plus docetaxel in metastatic prostate cancer"
+    assert regimens("Thirty patients randomly received 3 or 9 mg/kg every 3 weeks.", two) == []
+
+
+def test_first_line_therapy_of_a_pretreated_population_is_prior_therapy() -> None:
+    from schemas import DocumentMetadata
+
+    text = "All patients received ABVD (doxorubicin, bleomycin, vinblastine and dacarbazine) as the first line of treatment."
+
+    def regimens(title: str) -> list[str]:
+        document = document_from_text(text, "methods").model_copy(update={"metadata": DocumentMetadata(title=title)})
+        return sorted(r.drug for r in extract_records(document) if r.kind == "regimen")
+
+    assert regimens("Gemcitabine-based salvage versus ESHAP in relapsed or refractory Hodgkin lymphoma") == []
+    # A trial that gives the first line itself keeps it.
+    assert regimens("Brentuximab vedotin after first-line ABVD in relapsed Hodgkin lymphoma") == [
+        "bleomycin", "dacarbazine", "doxorubicin", "vinblastine"]
+    assert regimens("ABVD in early-stage Hodgkin lymphoma") == ["bleomycin", "dacarbazine", "doxorubicin", "vinblastine"]
+
+
+def test_the_chemotherapy_of_a_supportive_care_trial_is_background() -> None:
+    from schemas import DocumentMetadata
+
+    text = ("Patients receiving cyclophosphamide 750 mg/m2 and doxorubicin 50 mg/m2 were randomly assigned to "
+            "nabilone or prochlorperazine.")
+
+    def regimens(title: str) -> list[tuple[str, float | None]]:
+        document = document_from_text(text, "methods").model_copy(update={"metadata": DocumentMetadata(title=title)})
+        return sorted((r.drug, r.dose) for r in extract_records(document) if r.kind == "regimen")
+
+    assert regimens("Nabilone versus prochlorperazine for chemotherapy-induced emesis") == [
+        ("nabilone", None), ("prochlorperazine", None)]
+    # A title naming the chemotherapy too is no supportive-care trial's.
+    assert regimens("Nabilone with cyclophosphamide and doxorubicin") == [
+        ("cyclophosphamide", 750.0), ("doxorubicin", 50.0), ("nabilone", None)]

@@ -38,6 +38,10 @@ def test_every_drug_name_is_found_as_printed() -> None:
         ("40 mg m2", 40.0, None, "mg/m2", None),
         ("10.000 IU", 10000.0, None, "IU", None),
         ("1.000 mg", 1.0, None, "mg", None),
+        ("80 mg per m2", 80.0, None, "mg/m2", None),
+        ("1.5 g per m² per day", 1.5, None, "g/m2", "once daily"),
+        ("5 µg per kg", 5.0, None, "ug/kg", None),
+        ("40 mgIV", 40.0, None, "mg", None),
     ],
 )
 def test_printed_doses_parse(text: str, dose: float, dose_max: float | None, unit: str, per: str | None) -> None:
@@ -47,6 +51,11 @@ def test_printed_doses_parse(text: str, dose: float, dose_max: float | None, uni
 
 def test_no_dose_without_a_dose_unit() -> None:
     assert find_amounts("on days 1-21, 18-65 years, 5 ml, 30 min, 400 cells/µL") == []
+
+
+def test_an_infusion_rate_per_area_or_weight_is_no_dose() -> None:
+    # Not "40 mg": the per-m2 (per-kg) denominator belongs to a rate per hour.
+    assert find_amounts("infused at 40 mg per m2/h, then 2 mg per kg per hour, and 3 mgIVX") == []
 
 
 def test_alternative_routes_give_no_route() -> None:

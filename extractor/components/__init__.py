@@ -12,7 +12,7 @@ from extractor.components.dose_finding import extract_dlts, extract_mtd
 from extractor.components.hazard_ratio import extract_hazard_ratios
 from extractor.components.mortality import extract_mortality
 from extractor.components.population import extract_population
-from extractor.components.regimen import extract_regimens
+from extractor.components.regimen import extract_regimens, reads_cited_methods
 from extractor.components.registry import extract_registry_ids
 from extractor.components.response import extract_responses
 from extractor.components.survival import extract_time_to_event
@@ -37,6 +37,10 @@ COMPONENTS: dict[str, Extractor] = {
     "adverse_events": extract_adverse_events,
     "mortality": extract_mortality,
 }
+
+# Components that also read a sentence the own-trial filter drops for its citation when the predicate holds:
+# a methods sentence giving the trial's regimen and citing the regimen's source after its doses.
+CITED_SOURCE_READERS: dict[str, Callable[[Sentence], bool]] = {"regimens": reads_cited_methods}
 
 # Rules over a whole paper's records, run after the sentence components.
 DOCUMENT_RULES: tuple[DocumentRule, ...] = (infer_single_arm,)

@@ -349,6 +349,10 @@ def _lexicon_drugs(text: str) -> list[DrugMention]:
             closing = re.match(r"\s*\)", text[mention.end :])
             if closing:
                 mention = replace(found.pop(), end=mention.end + closing.end())
+            elif re.match(r"\s*[;,\u00ae\u2122]", text[mention.end :]):
+                # "docetaxel (Taxotere; Aventis, Bridgewater, NJ)": the brand opening the maker's aside
+                # is the same drug, no second mention (the aside is skipped when linking the dose).
+                continue
         found.append(mention)
     return found
 

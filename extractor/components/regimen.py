@@ -10,6 +10,7 @@ sentence of the paper that gives the same drug and dose an arm.
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import cache, lru_cache
 
 from extractor.components.dose_finding import dose_statements
 from extractor.components.dosing import (
@@ -25,10 +26,12 @@ from extractor.components.dosing import (
     paper_code_names,
     paper_regimens,
     parse_dosings,
+    title_code_names,
 )
 from extractor.components.dosing import rule as dosing_rule
 from extractor.components.regimen_arms import Arms, rule, sentence_arms
-from extractor.own_trial import EXCLUDED_SECTIONS
+from extractor.lexicons import load_yaml
+from extractor.own_trial import EXCLUDED_SECTIONS, citation_rule, names_other_trial
 from extractor.per_paper import per_paper
 from extractor.sentence import Sentence
 from schemas import Document, DrugRegimen, EvidenceRecord
@@ -69,12 +72,22 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     # The paper's regimen acronyms ("FCR") stand for their drugs here, not in the dose-finding reading.
     codes = paper_code_names(sentence.doc) | paper_regimens(sentence.doc)
     items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes,
-                           randomised=randomised_paper(sentence.doc)) + _mtd_items(sentence)
+                           randomised=randomised_paper(sentence.doc),
+                           title_drugs=_title_names(sentence.doc.metadata.title or "")) + _mtd_items(sentence)
     if sentence.table is None:
         items += _context_levels(sentence) + _study_drug_doses(sentence)
+    background = rule("regimen.cue.background_care.v1").search(sentence.text) is not None
+    if rule("regimen.cue.first_line.v1").search(sentence.text) and rule("regimen.cue.pretreated_title.v1").search(
+            sentence.doc.metadata.title or ""):
+        # First-line therapy of patients the trial took after it: prior therapy.
+        return
+    supportive_trial = _supportive_trial(sentence.doc.metadata.title or "")
     for item in items:
         dosing, drug, amount = item.dosing, item.dosing.drug, item.dosing.amount
-        if drug is None:
+        if drug is None or (background and _background_drug(drug, sentence.doc)):
+            continue
+        if supportive_trial and not (drug.supportive or drug.drug in _premedication_drugs()):
+            # A supportive-care trial's patients get their chemotherapy as background, not from the trial.
             continue
         arm, arm_n = (index.aliases.get(item.arm, item.arm), item.arm_n) if item.arm is not None else _looked_up(index, dosing)
         if item.arm_rule in _ONE_ARM_RULES and not rule("regimen.arm.numbered.v1").regex.fullmatch(arm or ""):
@@ -90,19 +103,22 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
 
 
 def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperName] = frozenset(),
-                   randomised: bool = True) -> list[Item]:
+                   randomised: bool = True, title_drugs: frozenset[str] = frozenset()) -> list[Item]:
     """The regimen drugs of a sentence with the arms it names for them (``codes``: the paper's code names;
-    ``randomised``: the paper randomises, so "A with or without B" names two arms)."""
+    ``randomised``: the paper randomises, so "A with or without B" names two arms; ``title_drugs``: the
+    drugs the paper's title names, whose supportive ones are the trial's drugs even without a dose)."""
     parsed = parse_dosings(text, codes)
     dosings = [d for d in parsed if d.drug is not None]
-    if not dosings or rule("regimen.cue.formulation.v1").search(text):
+    if not dosings or rule("regimen.cue.formulation.v1").search(text) or rule("regimen.cue.share_given.v1").search(text):
         return []
     arms = sentence_arms(text, dosings, randomised)
     escalation = rule("regimen.cue.escalation.v1")
     levels: list[Item] = []
-    if escalation.regex.search(text):
-        # An escalation sentence gives each dose level it lists ("doses of 75, 100 or 150 mg/m2 of X").
-        levels = _level_items(text, dosings)
+    labelled = _labelled_level_items(text, dosings)
+    if escalation.regex.search(text) or labelled:
+        # An escalation sentence gives each dose level it lists ("doses of 75, 100 or 150 mg/m2 of X"),
+        # and so does a sentence labelling its doses as levels ("level 1, 35 mg/m2; level 2, 50 mg/m2").
+        levels = labelled or _level_items(text, dosings)
         leveled = {item.dosing.drug.drug for item in levels if item.dosing.drug is not None}
         if not leveled:
             # Without a list, a dose printed as the starting dose is the escalated drug's first level.
@@ -136,7 +152,8 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
                 continue
             named = [arm for arm in labels if arm.named]
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
-            if dosing.drug.supportive or not (named or auc or (given and not dosed)):
+            supportive = dosing.drug.supportive and dosing.drug.drug not in title_drugs
+            if supportive or not (named or auc or (given and not dosed)):
                 continue
             if dosing.rule_id != escalation.id:
                 arm_rule = rule(named[0].rule_id) if named else cue
@@ -171,6 +188,22 @@ def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
             continue
         items += [_level_item(drug, amount) for amount in _levels(group)]
     return items
+
+
+def _labelled_level_items(text: str, dosings: list[Dosing]) -> list[Item]:
+    """One item per dose printed right after a level label ("level 1, 35 mg/m2; level 2, 50 mg/m2"), for the
+    drug named nearest before the first of them; none unless two or more doses are so labelled, and none
+    in a sentence changing doses."""
+    label = rule("regimen.cue.level_label.v1").regex
+    if rule("regimen.cue.dose_change.v1").search(text):
+        return []
+    amounts = [a for a in find_amounts(text) if a.dose_max is None and label.search(text[max(0, a.start - 30) : a.start])]
+    drugs = [d.drug for d in dosings if d.drug is not None and not d.drug.supportive and amounts
+             and d.drug.end <= amounts[0].start]
+    if len(amounts) < 2 or not drugs:
+        return []
+    drug = max(drugs, key=lambda m: m.start)
+    return [_level_item(drug, amount) for amount in amounts]
 
 
 def _levels(group: DoseLevels) -> list[DoseAmount]:
@@ -273,15 +306,48 @@ def _study_drug_doses(sentence: Sentence) -> list[Item]:
     drug = drugs.pop()
     given = rule("regimen.cue.dose_given.v1")
     found: list[Item] = []
+    listed: set[int] = set()
+    for group in find_dose_levels(text):
+        # A list of doses given ("37 patients randomly received 3 or 6 mg/kg q3w"): each a dose of the drug.
+        if group.amount.dose_max is None and given.regex.search(
+                text[max(0, group.start - 40) : group.start] + "\x00" + text[group.amount.end : group.amount.end + 12]):
+            found += [_level_item(DrugMention(group.start, group.end, drug, drug, False), amount) for amount in _levels(group)]
+            listed.add(group.amount.start)
     for dosing in parse_dosings(text, codes):
         amount = dosing.amount
-        if amount is None or dosing.drug is not None or amount.dose_max is not None:
+        if amount is None or dosing.drug is not None or amount.dose_max is not None or amount.start in listed:
             continue
         if not given.regex.search(text[max(0, amount.start - 40) : amount.start] + "\x00" + text[amount.end : amount.end + 12]):
             continue
         mention = DrugMention(amount.start, amount.end, drug, drug, False)
         found.append(Item(replace(dosing, drug=mention, rule_id=given.id, confidence=given.confidence)))
     return found
+
+
+def reads_cited_methods(sentence: Sentence) -> bool:
+    """True for a methods sentence that gives the trial's regimen and cites the regimen's source after its last
+    dose ("... fluorouracil 1000 mg m−2 day−1 by continuous infusion from day 1 to day 4 (Al-Sarraf et al, 1997)",
+    "Docetaxel (60 mg/m2) and cisplatin (70 mg/m2) were administered on day 1 every 3 weeks [12]."): the
+    own-trial filter drops it for its citation, the regimen component reads it.
+
+    Every citation must stand after the last dose, no trial other than the paper's may be named, and the sentence must give the
+    regimen (regimen.cue.cited_given.v1) and report no other study's findings (regimen.cue.cited_other_study.v1;
+    "as previously described" is no finding).
+    """
+    if sentence.section != "methods" or sentence.table is not None or names_other_trial(sentence):
+        return False
+    text = sentence.text
+    amounts = find_amounts(text)
+    if not amounts:
+        return False
+    last = amounts[-1].end
+    body = text[:last]
+    if citation_rule(body) is not None or any(sentence.start <= c.start < sentence.start + last
+                                              for c in sentence.doc.citations):
+        return False
+    pointer = rule("regimen.cue.cited_as_described.v1").regex
+    return (rule("regimen.cue.cited_given.v1").search(text) is not None
+            and rule("regimen.cue.cited_other_study.v1").search(pointer.sub(" ", text)) is None)
 
 
 def _mtd_items(sentence: Sentence) -> list[Item]:
@@ -293,6 +359,32 @@ def _mtd_items(sentence: Sentence) -> list[Item]:
             mention = DrugMention(dosing.amount.start, dosing.amount.end, drug, drug, False)
             found.append(Item(replace(dosing, drug=mention)))
     return found
+
+
+def _background_drug(drug: DrugMention, document: Document) -> bool:
+    """True for a supportive or premedication drug (lexicons/background_care.yaml) the paper's title does
+    not name: in a sentence about the care around the treatment, it is no drug of the trial's regimen."""
+    return ((drug.supportive or drug.drug in _premedication_drugs())
+            and drug.drug not in _title_names(document.metadata.title or ""))
+
+
+@cache
+def _premedication_drugs() -> frozenset[str]:
+    return frozenset(load_yaml("background_care.yaml")["drugs"])
+
+
+@lru_cache(maxsize=64)
+def _supportive_trial(title: str) -> bool:
+    """True for the title of a supportive-care trial: it names drugs, each a supportive or premedication drug
+    ("Azasetron versus ondansetron for delayed emesis"; not "Palonosetron in patients receiving cisplatin")."""
+    mentions = find_drugs(title, title_code_names(title))
+    return bool(mentions) and all(m.supportive or m.drug in _premedication_drugs() for m in mentions)
+
+
+@lru_cache(maxsize=64)
+def _title_names(title: str) -> frozenset[str]:
+    """Every drug a paper's title names, supportive ones too (an antiemetic trial's ondansetron)."""
+    return frozenset(m.drug for m in find_drugs(title, title_code_names(title)))
 
 
 def _looked_up(index: ArmIndex, dosing: Dosing) -> tuple[str | None, int | None]:
@@ -331,10 +423,17 @@ def _drugs_printed_with_doses(document: Document) -> set[str]:
             if not amounts:
                 continue
             before_drug = dosing_rule("dose.gap.before_drug.v1").regex
-            for mention in find_drugs(text, codes):
-                # A dose within a few words after the name, or right before it ("100 mg/m2 of cytarabine").
-                if any(0 <= a.start - mention.end <= _DOSE_NEAR or (a.end <= mention.start
-                       and before_drug.match(text[a.end : mention.start])) for a in amounts):
+            dose_of = rule("regimen.cue.dose_of_drug.v1").regex
+            of_words = rule("regimen.cue.dose_of_words.v1").regex
+            mentions = find_drugs(text, codes)
+            for mention in mentions:
+                # A dose within a few words after the name, or before it ("100 mg/m2 of cytarabine", "7.5 mg of a
+                # slow release formulation of leuprorelin"), or anywhere in a sentence about the drug's dose
+                # ("The dose of X ... (>60 mL/min, 4 mg; ...)").
+                if any(0 <= a.start - mention.end <= _DOSE_NEAR or (a.end <= mention.start and (
+                        before_drug.match(text[a.end : mention.start]) or (of_words.match(text[a.end : mention.start])
+                        and not any(a.end <= m.start < mention.start for m in mentions)))) for a in amounts) or dose_of.search(
+                           text[max(0, mention.start - 30) : mention.start]):
                     found.add(mention.drug)
     return found
 
