@@ -40,6 +40,13 @@ def is_protocol(doc: Document) -> bool:
     return any(protocol.search(text) for text in (doc.metadata.article_type or "", doc.metadata.title or ""))
 
 
+def reports_no_trial(doc: Document) -> bool:
+    """True when the paper reports no trial of its own (an erratum, editorial, meta-analysis, economic model...)."""
+    rules = _rules()
+    return bool(rules["own_trial.not_trial_type"].search(doc.metadata.article_type or "")
+                or rules["own_trial.not_trial_title"].search(doc.metadata.title or ""))
+
+
 def speaks_of_own_trial(text: str) -> bool:
     """True when the text has a cue that it describes this paper's trial ('the current study')."""
     return any(regex.search(text) for regex in _current_study())

@@ -20,7 +20,7 @@ from extractor.components.regimen import drop_undosed_printed_with_doses
 from extractor.effects import annotate_all
 from extractor.limits import MAX_VOCAB_STRINGS, check_text_length
 from extractor.merge import merge_duplicates
-from extractor.own_trial import is_protocol, own_trial_verdicts
+from extractor.own_trial import is_protocol, own_trial_verdicts, reports_no_trial
 from extractor.sentence import Sentence
 from schemas import Document, EvidenceRecord, Table, TableRow
 from schemas.vocab import SectionLabel
@@ -185,6 +185,9 @@ def iter_passages(document: Document) -> Iterator[Passage]:
 def extract_records(document: Document) -> list[EvidenceRecord]:
     """Every evidence record of a Document, facts printed twice merged into one record."""
     check_text_length(document.source_path, len(document.text))
+    if reports_no_trial(document):
+        # An erratum, editorial, meta-analysis or economic model: every number it prints is another study's.
+        return []
     nlp = build_nlp()
     # The rule components read the sentences worked out once per passage directly, in pipeline
     # order (what running each over the passage's Doc gives, without a Doc extension per call).

@@ -1,4 +1,7 @@
-"""A study protocol reports no results: only its trial ids, phase, design and planned regimen are evidence."""
+"""A study protocol reports no results: only its trial ids, phase, design and planned regimen are evidence.
+
+An erratum, editorial, meta-analysis or economic model reports no trial of its own: no evidence at all.
+"""
 
 import pytest
 
@@ -42,3 +45,26 @@ def test_the_jats_subject_heading_is_read() -> None:
     assert document.metadata.article_type == "Study Protocol"
     assert is_protocol(document)
     assert not is_protocol(parse_paper(PAPERS / "PMC1891198.nxml"))
+
+
+@pytest.mark.parametrize(("title", "article_type"), [
+    ("Erratum to: Genetic changes in ovarian cancer", "Erratum"),
+    ("X in the treatment of stage IV breast cancer: a randomized, placebo-controlled trial", "Corrigendum"),
+    ("Highlights of the lung cancer sessions", "Editorial"),
+    ("News from the melanoma sessions of the 2017 cancer congress", "Commentary"),
+    ("A meta-analysis of two randomised trials of early chemotherapy in colorectal cancer", "Clinical Studies"),
+    ("Adjusted indirect comparison of drug A to doublet chemotherapy in lung cancer", "Original Research"),
+    ("Cost-effectiveness analysis of drug A as maintenance treatment in lung cancer", "Original Research"),
+])
+def test_an_article_reporting_no_trial_of_its_own_gives_no_evidence(title: str, article_type: str) -> None:
+    assert extract_records(_document(title, article_type)) == []
+
+
+@pytest.mark.parametrize(("title", "article_type"), [
+    ("Cost-effectiveness of drug A in lung cancer: a randomised phase III trial", "Original Research"),
+    ("Port devices for chemotherapy: a phase II randomised controlled trial and economic evaluation", None),
+    ("Drug A after liver transplantation in hepatic carcinoma: a preliminary study", "Review"),
+    ("Surgery or radiotherapy? Results of a randomized study", "Letter"),
+])
+def test_trial_reports_with_review_or_economic_words_keep_their_evidence(title: str, article_type: str) -> None:
+    assert "hazard_ratio" in {record.kind for record in extract_records(_document(title, article_type))}
