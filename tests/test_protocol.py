@@ -49,6 +49,7 @@ def test_the_jats_subject_heading_is_read() -> None:
 
 @pytest.mark.parametrize(("title", "article_type"), [
     ("Erratum to: Genetic changes in ovarian cancer", "Erratum"),
+    ("Correction: Drug A in stage IV breast cancer", None),
     ("X in the treatment of stage IV breast cancer: a randomized, placebo-controlled trial", "Corrigendum"),
     ("Highlights of the lung cancer sessions", "Editorial"),
     ("News from the melanoma sessions of the 2017 cancer congress", "Commentary"),
@@ -65,6 +66,8 @@ def test_an_article_reporting_no_trial_of_its_own_gives_no_evidence(title: str, 
     ("Port devices for chemotherapy: a phase II randomised controlled trial and economic evaluation", None),
     ("Drug A after liver transplantation in hepatic carcinoma: a preliminary study", "Review"),
     ("Surgery or radiotherapy? Results of a randomized study", "Letter"),
+    ("Drug A versus drug B in myeloma: a randomised trial and updated meta-analysis", "Original Article"),
+    ("Correction of vitamin D deficiency in hepatitis C: a randomised placebo-controlled trial", None),
 ])
 def test_trial_reports_with_review_or_economic_words_keep_their_evidence(title: str, article_type: str) -> None:
     assert "hazard_ratio" in {record.kind for record in extract_records(_document(title, article_type))}
