@@ -6,7 +6,8 @@ its source (PMC id), set, section, text and the facts a careful annotator record
 corpus/gold/FORMAT.md and GUIDE.md: responses (outcome, n, of, percent) and early deaths (window, n,
 of, percent); arm is kept for reading, not matched. A prose passage is read as a one-section paper
 (bench/audit/shapes.py); a table row ("table": its label, text: its cells joined by single spaces) is
-read in its parsed article, and the records whose evidence lies in that row are counted. Passages with
+read in its parsed article, and the records with evidence in that row are counted (a fact the prose repeats is
+merged into one record with both quotes). Passages with
 `"expected": []` are near-misses: stable disease, disease control, cited or earlier trials, planned
 rates, CA-125 or durable responses, progesterone receptor "PR". The 23 articles were sorted, shuffled
 with random.Random(20261207) and the first third (7) held out ("set": "heldout"): measured, never read
@@ -56,7 +57,7 @@ def _row_records(item: dict[str, Any]) -> list[Any]:
             continue
         for row in table.rows:
             if " ".join(c.text for c in row.cells) == item["text"]:
-                return [r for r in records if row.start <= r.provenance[0].start < row.end]
+                return [r for r in records if any(row.start <= p.start < row.end for p in r.provenance)]
     raise ValueError(f"{item['id']}: no row '{item['text']}' in {item['table']}")
 
 
