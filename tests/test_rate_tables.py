@@ -213,6 +213,8 @@ def test_outcome_rate_columns_by_subgroup() -> None:
 
 def _split_column_document(caption: str, top: list[tuple[str, int]], sub: list[str], row: list[str]) -> Document:
     """A table whose arms head two columns each ('Arm A (n=50)' over 'No. | %')."""
+    from schemas import Section, Table, TableCell, TableRow  # the models this helper builds, imported here alone
+
     lines = [caption, " ".join(t for t, _ in top), " ".join(sub), " ".join(row)]
     text = "\n".join(lines)
     starts = [sum(len(line) + 1 for line in lines[:i]) for i in range(len(lines))]
