@@ -196,3 +196,44 @@ def test_outcome_rate_columns_by_subgroup() -> None:
     document = _one_table_document(
         "Table 3 Response by cytogenetic risk", ["Risk group", "CR rate (%)", "CRi rate (%)"], ["Adverse", "45", "10"])
     assert _responses(document) == {("adverse", "CR", None, None, 45.0), ("adverse", "CRi", None, None, 10.0)}
+
+
+def _split_column_document(caption: str, top: list[tuple[str, int]], sub: list[str], row: list[str]) -> Document:
+    """A table whose arms head two columns each ('Arm A (n=50)' over 'No. | %')."""
+    from schemas import Section, Table, TableCell, TableRow  # the models this helper builds, imported here alone
+
+    lines = [caption, " ".join(t for t, _ in top), " ".join(sub), " ".join(row)]
+    text = "\n".join(lines)
+    starts = [sum(len(line) + 1 for line in lines[:i]) for i in range(len(lines))]
+    top_cells, pos, column = [], starts[1], 0
+    for cell, span in top:
+        top_cells.append(TableCell(text=cell, start=pos, end=pos + len(cell), header=True, column=column, colspan=span))
+        pos, column = pos + len(cell) + 1, column + span
+
+    def plain(index: int, texts: list[str], header: bool) -> TableRow:
+        cells, at = [], starts[index]
+        for col, cell in enumerate(texts):
+            cells.append(TableCell(text=cell, start=at, end=at + len(cell), header=header, column=col))
+            at += len(cell) + 1
+        return TableRow(cells=cells, start=starts[index], end=starts[index] + len(lines[index]), header=header)
+
+    rows = [TableRow(cells=top_cells, start=starts[1], end=starts[1] + len(lines[1]), header=True),
+            plain(2, sub, True), plain(3, row, False)]
+    table = Table(label=None, caption=caption, section="results", start=0, end=len(text), rows=rows)
+    return Document(paper_id="0" * 16, source_path="<test>", stem="test", format="text", text=text,
+                    sections=[Section(label="results", title=None, start=0, end=len(text))], tables=[table])
+
+
+def test_a_count_column_and_the_percent_column_beside_it_are_one_count() -> None:
+    document = _split_column_document(
+        "Table 2 Best overall response", [("Response", 1), ("Arm A (n=120)", 2), ("Arm B (n=118)", 2)],
+        ["", "No.", "%", "No.", "%"], ["Partial response", "18", "15.0", "9", "7.6"])
+    assert _responses(document) == {("Arm A", "PR", 18, None, 15.0), ("Arm B", "PR", 9, None, 7.6)}
+
+
+def test_a_percent_column_under_another_header_is_no_share_of_the_count() -> None:
+    # Near-miss: the '%' column after a count column heads another arm: two facts, not one merged count.
+    document = _split_column_document(
+        "Table 2 Best overall response", [("Response", 1), ("Arm A (n=40)", 1), ("Arm B (n=38)", 1)],
+        ["", "No.", "%"], ["Complete response", "4", "12.5"])
+    assert _responses(document) == {("Arm A", "CR", 4, None, None), ("Arm B", "CR", None, None, 12.5)}

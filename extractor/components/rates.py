@@ -342,16 +342,31 @@ def table_row(sentence: Sentence, label_ok: Callable[[str], bool]) -> tuple[str,
     label_n = bool(re.search(r"\(\s*(?:n|no\.?|cases|patients)\s*\)\s*$", label, re.IGNORECASE))
     any_pct = "%" in sentence.header or label_pct or "%" in section_row_label(sentence)
     out: list[RowValue] = []
+    # (index in out, the header texts above a count column's bottom one) of the last 'No.' column's
+    # count: the '%' column right after it under the same headers is the same count's percent.
+    last_n: tuple[int, list[str]] | None = None
     for text, col in raw:
         texts = headers.get(col, []) if col is not None else []
         if any(_STAT_HEADER.match(t) for t in texts):
+            last_n = None
             continue
         col_pct = label_pct or any(_PCT_HINT.search(t) and not re.search(r"\bn\b|\bno\.", t, re.IGNORECASE) for t in texts)
         col_n = label_n or any(_N_HINT.match(t) for t in texts)
         count = parse_cell(text, any_pct=any_pct, plain_pct=col_pct, plain_n=col_n)
-        if count is not None:
-            arm = next((a for t in texts if (a := clean_arm(t))), None)
-            out.append(RowValue(arm, count))
+        if count is None:
+            last_n = None
+            continue
+        if (last_n is not None and count.n is None and count.of is None and len(texts) > 1
+                and texts[:-1] == last_n[1] and _PCT_HINT.match(texts[-1])):
+            # 'Simvastatin (n=134): No. | %' over '2 | 1.5': one count, n and percent.
+            index = last_n[0]
+            out[index] = replace(out[index], count=replace(out[index].count, percent=count.percent))
+            last_n = None
+            continue
+        arm = next((a for t in texts if (a := clean_arm(t))), None)
+        out.append(RowValue(arm, count))
+        bottom_n = len(texts) > 1 and _N_HINT.match(texts[-1]) is not None
+        last_n = (len(out) - 1, texts[:-1]) if bottom_n and count.percent is None else None
     # Arms named by two or more columns, each once; a 'Total' column stays the whole population (None).
     named = [v.arm for v in out if v.arm]
     if len(named) < 2 or len(set(named)) < len(named):

@@ -407,7 +407,8 @@ def _from_prose(sentence: Sentence) -> list[Found]:
 
 
 def _pairs(masked: Masked, groups: list[Group], used: set[int]) -> None:
-    """Two outcomes with one number each: 'CR/CRi ... 78%/9%', 'CR and CRi were 60% and 9%, respectively'."""
+    """Two outcomes with one number each: 'CR/CRi ... 78%/9%', 'CR and CRi were 60% and 9%, respectively';
+    one outcome with a number for each of two arms named before them ('similar in Arm A and Arm B (85% and 88%)')."""
     for rule in rules_with(RULES, "slash_pair"):
         for match in rule.regex.finditer(masked.text):
             outcome = masked.tokens[int(match["o"])]
@@ -434,6 +435,16 @@ def _pairs(masked: Masked, groups: list[Group], used: set[int]) -> None:
                 label = masked.tokens[int(match[o_group])].label
                 items: list[tuple[Count, str | None]] = [(masked.tokens[i].counts[0], None) for i in pair]
                 groups.append(Group(label, items, rule.id, rule.confidence, masked.spans[pair[0]][0]))
+    for rule in rules_with(RULES, "arms_pair"):
+        for match in rule.regex.finditer(masked.text):
+            indexes = [int(match["v"]), int(match["v2"])]
+            if any(i in used or masked.tokens[i].shape != "single" for i in indexes):
+                continue
+            used.update(indexes)
+            arms = [clean_arm(match["arm"]), clean_arm(match["arm2"])]
+            items = [(masked.tokens[i].counts[0], arm) for i, arm in zip(indexes, arms, strict=True)]
+            label = masked.tokens[int(match["o"])].label
+            groups.append(Group(label, items, rule.id, rule.confidence, masked.spans[indexes[0]][0]))
     for rule in rules_with(RULES, "respectively_pair"):
         for match in rule.regex.finditer(masked.text):
             indexes = [int(match["v"]), int(match["v2"])]
