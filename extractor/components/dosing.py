@@ -26,7 +26,7 @@ from schemas.vocab import DoseUnit, Frequency, Route
 # Letters-only names this short are abbreviations only when printed with capitals ("AZA", "AraC"; not "Go", "aza").
 _SHORT_NAME = 4
 _SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014]+")
-_WORD = re.compile(r"[A-Za-z0-9']+")
+_WORD = re.compile(r"[A-Za-z0-9'\u03b1-\u03c9]+")  # Greek small letters too: "IFN-α"
 _BRACKET = re.compile(r"[()\[\]]")
 _NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.\u00b7]\d+)?|[.\u00b7]\d+")
 # A drug this many words before a dose that stands right before the next drug does not claim it.
@@ -226,6 +226,27 @@ def paper_regimens(document: Document) -> frozenset[tuple[str, str]]:
             if mentions and not inside[: mentions[0].start].strip():
                 _define(before.group("abbr"), _regimen_list(inside, mentions, len(inside.rstrip())), found, clashes)
     return frozenset((acronym, drug) for acronym, drugs in found.items() if acronym not in clashes for drug in drugs)
+
+
+@per_paper
+def standard_regimens(document: Document) -> frozenset[tuple[str, str]]:
+    """(acronym, drug) for each drug of a standard regimen (lexicons/regimen_acronyms.yaml) the paper prints
+    by its acronym without defining it ("randomised to receive CMF or epirubicin"); an acronym the paper
+    defines (paper_regimens) keeps the paper's own drugs."""
+    defined = {acronym for acronym, _ in paper_regimens(document)}
+    found: set[tuple[str, str]] = set()
+    for acronym, drugs in _standard_regimens().items():
+        # As printed, with a modified-regimen "m" or a schedule number: "mFOLFOX6", "FOLFOX4", "R-CHOP-14".
+        for match in re.finditer(rf"(?<![\w\-])m?{re.escape(acronym)}(?:-\s?\d{{1,2}}|\d{{1,2}})?(?![\w\-])", document.text):
+            if match.group() not in defined:
+                found |= {(match.group(), drug) for drug in drugs}
+    return frozenset(found)
+
+
+@cache
+def _standard_regimens() -> dict[str, tuple[str, ...]]:
+    data = load_yaml("regimen_acronyms.yaml")
+    return {str(acronym): tuple(str(drug) for drug in drugs) for acronym, drugs in data["regimens"].items()}
 
 
 def _regimen_list(text: str, mentions: list[DrugMention], end: int) -> list[DrugMention]:
