@@ -137,3 +137,21 @@ def test_the_chemotherapy_of_a_supportive_care_trial_is_background() -> None:
     # A title naming the chemotherapy too is no supportive-care trial's.
     assert regimens("Nabilone with cyclophosphamide and doxorubicin") == [
         ("cyclophosphamide", 750.0), ("doxorubicin", 50.0), ("nabilone", None)]
+
+
+def test_the_chemotherapy_of_a_trial_of_care_beside_chemotherapy_is_background() -> None:
+    from schemas import DocumentMetadata
+
+    text = "Patients were given fluorouracil 600 mg/m2 and epirubicin 90 mg/m2 every 3 weeks."
+
+    def regimens(title: str) -> list[tuple[str, float | None]]:
+        document = document_from_text(text, "methods").model_copy(update={"metadata": DocumentMetadata(title=title)})
+        return sorted((r.drug, r.dose) for r in extract_records(document) if r.kind == "regimen")
+
+    # A title about a harm of chemotherapy or about patients having it, naming no anticancer drug.
+    assert regimens("A mouth-care programme to prevent chemotherapy-induced stomatitis: a randomised trial") == []
+    assert regimens("Supervised exercise for women receiving adjuvant chemotherapy for breast cancer") == []
+    # Near-misses: a title naming the anticancer drugs, and one about the chemotherapy itself.
+    given = [("epirubicin", 90.0), ("fluorouracil", 600.0)]
+    assert regimens("Epirubicin-based chemotherapy and chemotherapy-related amenorrhoea in breast cancer") == given
+    assert regimens("Adjuvant chemotherapy for node-positive breast cancer: a randomised trial") == given

@@ -26,7 +26,10 @@ from schemas.vocab import DoseUnit, Frequency, Route
 # Letters-only names this short are abbreviations only when printed with capitals ("AZA", "AraC"; not "Go", "aza").
 _SHORT_NAME = 4
 _SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014]+")
-_WORD = re.compile(r"[A-Za-z0-9']+")
+_WORD = re.compile(r"[A-Za-z0-9'\u03b1-\u03c9]+")  # Greek small letters too: "IFN-α"
+# Footnote letters a table note may print glued before a drug name, and what stands before such a note.
+_FOOTNOTE_LETTERS = frozenset("abcdefgh")
+_FOOTNOTE_BEFORE = frozenset(".:;")
 _BRACKET = re.compile(r"[()\[\]]")
 _NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.\u00b7]\d+)?|[.\u00b7]\d+")
 # A drug this many words before a dose that stands right before the next drug does not claim it.
@@ -228,6 +231,27 @@ def paper_regimens(document: Document) -> frozenset[tuple[str, str]]:
     return frozenset((acronym, drug) for acronym, drugs in found.items() if acronym not in clashes for drug in drugs)
 
 
+@per_paper
+def standard_regimens(document: Document) -> frozenset[tuple[str, str]]:
+    """(acronym, drug) for each drug of a standard regimen (lexicons/regimen_acronyms.yaml) the paper prints
+    by its acronym without defining it ("randomised to receive CMF or epirubicin"); an acronym the paper
+    defines (paper_regimens) keeps the paper's own drugs."""
+    defined = {acronym for acronym, _ in paper_regimens(document)}
+    found: set[tuple[str, str]] = set()
+    for acronym, drugs in _standard_regimens().items():
+        # As printed, with a modified-regimen "m" or a schedule number: "mFOLFOX6", "FOLFOX4", "R-CHOP-14".
+        for match in re.finditer(rf"(?<![\w\-])m?{re.escape(acronym)}(?:-\s?\d{{1,2}}|\d{{1,2}})?(?![\w\-])", document.text):
+            if match.group() not in defined:
+                found |= {(match.group(), drug) for drug in drugs}
+    return frozenset(found)
+
+
+@cache
+def _standard_regimens() -> dict[str, tuple[str, ...]]:
+    data = load_yaml("regimen_acronyms.yaml")
+    return {str(acronym): tuple(str(drug) for drug in drugs) for acronym, drugs in data["regimens"].items()}
+
+
 def _regimen_list(text: str, mentions: list[DrugMention], end: int) -> list[DrugMention]:
     """The drug names that end the text at ``end`` (the bracket), each joined to the next by a regimen joint."""
     listed: list[DrugMention] = []
@@ -330,10 +354,12 @@ def _lexicon_drugs(text: str) -> list[DrugMention]:
     names, longest, first_words, anchors = _drugs()
     # A printed name's key is its words lower-cased and joined by spaces: a text without any name's
     # longest word names no drug, and a name can only start at a name's first word.
-    if lowers_ascii_alike(text) and anchors.isdisjoint(_WORD.findall(text.lower())):
-        return []
+    if lowers_ascii_alike(text):
+        seen = set(_WORD.findall(text.lower()))
+        if anchors.isdisjoint(seen) and anchors.isdisjoint(w[1:] for w in seen if w[0] in _FOOTNOTE_LETTERS):
+            return []
     # Names are looked up word by word (a regex of every name is slow): words joined by spaces or dashes.
-    words = list(_WORD.finditer(text))
+    words = [_unglued(text, word, first_words) for word in _WORD.finditer(text)]
     found: list[DrugMention] = []
     i = 0
     while i < len(words):
@@ -355,6 +381,19 @@ def _lexicon_drugs(text: str) -> list[DrugMention]:
                 continue
         found.append(mention)
     return found
+
+
+def _unglued(text: str, word: re.Match[str], first_words: frozenset[str]) -> re.Match[str]:
+    """The word without a footnote letter glued before a capitalised drug name opening a table note
+    ("Notes: aCisplatin 75 mg/m2 ... bGM-CSF was given ..."): the name's own word; else the word."""
+    printed = word.group()
+    if not (len(printed) > 2 and printed[0] in _FOOTNOTE_LETTERS and printed[1].isupper()
+            and printed[1:].lower() in first_words):
+        return word
+    before = text[max(0, word.start() - 8) : word.start()].rstrip()
+    if before[-1:] in _FOOTNOTE_BEFORE or not text[: word.start()].strip():
+        return _WORD.match(text, word.start() + 1) or word
+    return word
 
 
 def _name_at(text: str, words: list[re.Match[str]], i: int,

@@ -26,6 +26,7 @@ from extractor.components.dosing import (
     paper_code_names,
     paper_regimens,
     parse_dosings,
+    standard_regimens,
     title_code_names,
 )
 from extractor.components.dosing import rule as dosing_rule
@@ -69,8 +70,9 @@ class ArmIndex:
 def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     """Drugs given in the trial, stated in the sentence or table row, with their doses and arms."""
     index = paper_arms(sentence.doc)
-    # The paper's regimen acronyms ("FCR") stand for their drugs here, not in the dose-finding reading.
-    codes = paper_code_names(sentence.doc) | paper_regimens(sentence.doc)
+    # The paper's regimen acronyms ("FCR") and the standard ones it prints undefined ("CMF") stand for
+    # their drugs here, not in the dose-finding reading.
+    codes = paper_code_names(sentence.doc) | paper_regimens(sentence.doc) | standard_regimens(sentence.doc)
     items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes,
                            randomised=randomised_paper(sentence.doc),
                            title_drugs=_title_names(sentence.doc.metadata.title or "")) + _mtd_items(sentence)
@@ -376,9 +378,12 @@ def _premedication_drugs() -> frozenset[str]:
 @lru_cache(maxsize=64)
 def _supportive_trial(title: str) -> bool:
     """True for the title of a supportive-care trial: it names drugs, each a supportive or premedication drug
-    ("Azasetron versus ondansetron for delayed emesis"; not "Palonosetron in patients receiving cisplatin")."""
+    ("Azasetron versus ondansetron for delayed emesis"; not "Palonosetron in patients receiving cisplatin"),
+    or it names a harm of chemotherapy or patients having chemotherapy and no anticancer drug ("Effects of
+    oral health care on chemotherapy-induced oral mucositis")."""
     mentions = find_drugs(title, title_code_names(title))
-    return bool(mentions) and all(m.supportive or m.drug in _premedication_drugs() for m in mentions)
+    supportive = all(m.supportive or m.drug in _premedication_drugs() for m in mentions)
+    return supportive and (bool(mentions) or rule("regimen.cue.chemotherapy_harm_title.v1").search(title) is not None)
 
 
 @lru_cache(maxsize=64)
