@@ -251,3 +251,27 @@ def test_floats_wrap_of_nlm_2_articles_is_read_like_floats_group(tmp_path: Path)
     table = next(t for t in document.tables if t.label == "Table 2")
     assert table.section == "results"
     assert "Neutropenia 12 (30%)" in _row_texts(table, document)
+
+
+def test_methods_nested_inside_the_background_section_are_methods(tmp_path: Path) -> None:
+    """Some articles nest "Patients and methods" inside "Background": from that heading on, the
+    subsections are methods (not introduction, which the extractor never reads for results), while a
+    background subsection before it stays introduction."""
+    xml = (
+        "<article><front><article-meta><title-group><article-title>A randomised trial</article-title>"
+        "</title-group></article-meta></front><body>"
+        '<sec sec-type="introduction"><title>Background</title><p>Earlier trials gave 30%.</p>'
+        "<sec><title>Rationale</title><p>Why now.</p></sec>"
+        "<sec><title>Patients and methods</title><sec><title>Patient inclusion</title><p>Adults.</p></sec></sec>"
+        "<sec><title>Neoadjuvant treatment</title><p>Cisplatin 100 mg/m2 was given on day 1.</p></sec></sec>"
+        "<sec><title>Discussion</title><sec><title>Treatment</title><p>Others used 75 mg/m2.</p></sec></sec>"
+        "</body></article>"
+    )
+    path = tmp_path / "nested.nxml"
+    path.write_text(xml, encoding="utf-8")
+    labels = [(s.label, s.title) for s in parse_paper(path).sections if s.label != "title"]
+    assert labels == [
+        ("introduction", "Background"), ("introduction", "Rationale"), ("methods", "Patients and methods"),
+        ("methods", "Patient inclusion"), ("methods", "Neoadjuvant treatment"),
+        ("discussion", "Discussion"), ("discussion", "Treatment"),
+    ]

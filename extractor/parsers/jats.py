@@ -97,6 +97,10 @@ def _plain(node: etree._Element | None) -> str | None:
     return buf.finish()[0] or None
 
 
+# Headings that end an introduction even when the article nests them inside it.
+_LEAVES_INTRODUCTION: frozenset[str | None] = frozenset({"methods", "results", "discussion"})
+
+
 class JatsReader(TextBuilder):
     """Walks an article in reading order: title, abstracts, body, floats, back matter."""
 
@@ -155,19 +159,26 @@ class JatsReader(TextBuilder):
                 self.flow(child)
         self.pop()
 
-    def _sec(self, node: etree._Element, inherited: SectionLabel | None, default: SectionLabel = "other") -> None:
+    def _sec(self, node: etree._Element, inherited: SectionLabel | None, default: SectionLabel = "other") -> SectionLabel:
+        """Push a section and its subsections; return the label it was given."""
         title = _plain(_child(node, "title"))
         label: SectionLabel = inherited or default
+        found = label_for_heading(title) if title else None
         if inherited in (None, "other"):
-            found = label_for_heading(title) if title else None
             label = found or label_for_sec_type(node.get("sec-type")) or label
+        elif inherited == "introduction" and found in _LEAVES_INTRODUCTION:
+            # "Patients and methods" nested inside "Background" (a mis-nested article): the methods start here.
+            label = found
         self.push(label, title)
+        inner = label
         for child in node:
             if local_name(child) == "sec":
-                self._sec(child, label)
+                # Once a subsection of the introduction turned to methods or results, so do the ones after it.
+                inner = self._sec(child, inner) if label == "introduction" else self._sec(child, label)
             else:
                 self.flow(child)
         self.pop()
+        return label
 
     def _float(self, node: etree._Element) -> None:
         """A table or figure kept apart from the text: it belongs to the section that first cites it."""
