@@ -72,6 +72,28 @@ def test_an_antiemetic_trial_has_no_tumour_responses() -> None:
     assert [r for r in extract_records(document) if r.kind == "response"] == []
 
 
+def test_an_antiemetic_trial_is_told_by_its_drugs_or_its_abstract() -> None:
+    """A title naming only the antiemetic drugs, or an abstract speaking of emesis, makes the trial an
+    antiemetic one; a treatment trial whose abstract lists nausea and vomiting as adverse events is not."""
+    from schemas import DocumentMetadata, Section
+
+    result = "Complete response rate on day 1 was 45% and 90% in the two groups, respectively."
+    titled = document_from_text(result, "results").model_copy(update={"metadata": DocumentMetadata(
+        title="High-dose metoclopramide plus dexamethasone versus granisetron plus dexamethasone")})
+    assert [r for r in extract_records(titled) if r.kind == "response"] == []
+
+    def with_abstract(abstract: str) -> list[tuple[str, float | None]]:
+        text = f"{abstract}\n{result}"
+        document = document_from_text(text, "results").model_copy(update={
+            "metadata": DocumentMetadata(title="A randomised cross-over study in lung cancer"),
+            "sections": [Section(label="abstract", title=None, start=0, end=len(abstract)),
+                         Section(label="results", title=None, start=len(abstract) + 1, end=len(text))]})
+        return [(r.outcome, r.percent) for r in extract_records(document) if r.kind == "response"]
+
+    assert with_abstract("We compared the antiemetic effect of two regimens for acute and delayed emesis.") == []
+    assert with_abstract("The most common adverse events were nausea and vomiting.") == [("CR", 45.0), ("CR", 90.0)]
+
+
 def test_a_supportive_drug_the_title_names_stays_a_regimen_drug_in_a_prophylaxis_sentence() -> None:
     from schemas import DocumentMetadata
 

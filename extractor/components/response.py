@@ -30,9 +30,10 @@ from extractor.components.rates import (
     value_tokens,
 )
 from extractor.lexicons import load_yaml
+from extractor.per_paper import per_paper
 from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
-from schemas import Response
+from schemas import Document, Response
 from schemas.vocab import ResponseOutcome
 
 RULES = "response.yaml"
@@ -171,7 +172,7 @@ def _promote_overall(text: str, tokens: list[Token]) -> list[Token]:
 
 def extract_responses(sentence: Sentence) -> Iterator[Response]:
     """Response numbers stated in a prose sentence or a table row of a response table."""
-    if _ANTIEMETIC.search(sentence.doc.metadata.title or sentence.doc.text[:300]):
+    if is_antiemetic_trial(sentence.doc):
         # An antiemetic trial's "complete response" is a day without emesis, no tumour response.
         return
     if sentence.table is not None:
@@ -196,7 +197,17 @@ def extract_responses(sentence: Sentence) -> Iterator[Response]:
         )
 
 
-_ANTIEMETIC = re.compile(r"\b(?:anti-?emetic\w*|emesis|vomiting|nausea|PONV|CINV)\b", re.IGNORECASE)
+@per_paper
+def is_antiemetic_trial(document: Document) -> bool:
+    """True for a trial of antiemetics: its title (else its opening lines) or its abstract says so."""
+    words = _lexicon()["antiemetic_trial"]
+    if re.search(words["title"], document.metadata.title or document.text[:300], re.IGNORECASE):
+        return True
+    abstract = next((s for s in document.sections if s.label == "abstract"), None)
+    return abstract is not None and re.search(
+        words["abstract"], document.text[abstract.start : abstract.end], re.IGNORECASE) is not None
+
+
 _SPELLED_OUT = {
     "CR": re.compile(r"\bcomplete\s+(?:remission|response)", re.IGNORECASE),
     "PR": re.compile(r"\bpartial\s+(?:remission|response)", re.IGNORECASE),
