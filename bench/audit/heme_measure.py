@@ -6,7 +6,7 @@ required ("also_ok": a registered count beside a randomized one, eligible beside
 population fact the extractor emits from the sentence is wrong. bench/audit/design_phase_heme_trials.jsonl:
 each source's trial-level phase and design (null when the abstract does not settle it: not scored), read
 from the source's title and keyed sentences together as one abstract. A seeded third of the sources is
-"heldout": measured, never used to write rules. Usage:
+"heldout": measured, never used to write rules; batch 2 was keyed after the batch-1 rules were written. Usage:
 
     python bench/audit/heme_measure.py [--show]
 """
@@ -48,7 +48,7 @@ def population(show: bool) -> dict[str, Counter[str]]:
             else:
                 missed.append(key)
         wrong = [k for k in free if k not in ok]
-        total = totals[row["split"]]
+        total = totals[f"{row['split']}-b{row.get('batch', 1)}"]
         total["keyed"] += len(want)
         total["found"] += len(want) - len(missed)
         total["wrong"] += len(wrong)
@@ -70,7 +70,7 @@ def trial_level(show: bool) -> dict[str, Counter[str]]:
         summary = build_summary(document, extract_records(document))
         for field in ("phase", "design"):
             want, got = trial[field], getattr(summary, field)
-            total = totals[f"{field}-{trial['split']}"]
+            total = totals[f"{field}-{trial['split']}-b{trial.get('batch', 1)}"]
             if want is None:
                 continue
             total["keyed"] += 1

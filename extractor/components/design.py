@@ -35,10 +35,14 @@ def extract_phase(sentence: Sentence) -> Iterator[TrialPhase]:
     """Phase stated for a study or trial: '1', '1/2', '2', '2/3', '3' or '4'."""
     if not _phase_prefilter().may_match(sentence.text) or _future_trial(sentence):
         return
+    previous = [r.regex for r in load_rules("design.yaml") if r.rule.fields.get("role") == "previous_trial"]
     for rule in load_rules("design.yaml"):
-        if not rule.id.startswith("phase."):
+        if not rule.id.startswith("phase.") or rule.rule.fields.get("role"):
             continue
         for match in rule.regex.finditer(sentence.text):
+            # "In a previous phase I study ...": an earlier trial's phase (40 characters before it are read).
+            if any(p.search(sentence.text[max(0, match.start() - 40) : match.start()]) for p in previous):
+                continue
             first, second = _arabic(match.group("first")), match.group("second")
             phase = f"{first}/{_arabic(second)}" if second else first
             if phase in {"1", "1/2", "2", "2/3", "3", "4"}:
