@@ -35,10 +35,14 @@ def extract_phase(sentence: Sentence) -> Iterator[TrialPhase]:
     """Phase stated for a study or trial: '1', '1/2', '2', '2/3', '3' or '4'."""
     if not _phase_prefilter().may_match(sentence.text) or _future_trial(sentence):
         return
+    previous = [r.regex for r in load_rules("design.yaml") if r.rule.fields.get("role") == "previous_trial"]
     for rule in load_rules("design.yaml"):
-        if not rule.id.startswith("phase."):
+        if not rule.id.startswith("phase.") or rule.rule.fields.get("role"):
             continue
         for match in rule.regex.finditer(sentence.text):
+            # "In a previous phase I study ...": an earlier trial's phase (40 characters before it are read).
+            if any(p.search(sentence.text[max(0, match.start() - 40) : match.start()]) for p in previous):
+                continue
             first, second = _arabic(match.group("first")), match.group("second")
             phase = f"{first}/{_arabic(second)}" if second else first
             if phase in {"1", "1/2", "2", "2/3", "3", "4"}:
@@ -60,7 +64,8 @@ _SINGLE_ARM_PHASES = frozenset({"1", "1/2", "2"})
 
 
 def infer_single_arm(document: Document, records: Sequence[EvidenceRecord]) -> list[TrialDesign]:
-    """A phase 1-2 trial that states no design and never mentions randomisation is single-arm.
+    """A phase 1-2 trial that states no design and never mentions randomisation (but as a trial still
+    to be done) is single-arm.
 
     Early-phase papers often never say "single-arm"; annotators (and meta-analysts)
     still classify them so. The inferred record quotes the phase statement it rests
@@ -71,9 +76,18 @@ def infer_single_arm(document: Document, records: Sequence[EvidenceRecord]) -> l
     phases = [r for r in records if isinstance(r, TrialPhase) and r.phase in _SINGLE_ARM_PHASES]
     if not phases:
         return []
+    future = [r.regex for r in load_rules("design.yaml") if r.rule.fields.get("role") == "not_this_trial"]
     for rule in load_rules("design.yaml"):
-        if rule.rule.fields.get("blocks") == "single-arm-inference" and rule.regex.search(document.text):
-            return []
+        if rule.rule.fields.get("blocks") != "single-arm-inference":
+            continue
+        for match in rule.regex.finditer(document.text):
+            # A randomized trial still to be done ("A randomized phase II study is under way") does not
+            # make this trial randomized: the sentence around the mention is read for such a cue.
+            start = max(document.text.rfind(". ", 0, match.start()), document.text.rfind("\n", 0, match.start())) + 1
+            ends = [i for i in (document.text.find(". ", match.end()), document.text.find("\n", match.end())) if i >= 0]
+            around = document.text[start : min(ends) if ends else len(document.text)]
+            if not any(f.search(around) for f in future):
+                return []
     source = phases[0].provenance[0]
     provenance = source.model_copy(update={"rule_id": "design.inferred_from_phase.v1", "confidence": 0.6})
     return [TrialDesign(design="single-arm", provenance=[provenance])]

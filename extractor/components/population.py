@@ -52,7 +52,7 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
                 before = text[: match.start("n") if groups.get("n") else match.start()]
                 if planned or any(o.search(before) for o in other_study):
                     continue
-                group = next((g for g in ("n", "n2", "n3", "n4", "n5") if groups.get(g)), None)
+                group = next((g for g in ("n", "n2", "n3", "n4", "n5", "n6") if groups.get(g)), None)
                 if group and any(p.match(text, match.end(group)) for p in list_after):
                     continue
                 raw = groups[group] if group else None
@@ -66,7 +66,7 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
                 if any(other.search(sentence.text[: match.start()]) for other in others):
                     continue
                 values = {name: parse_number(groups[g]) for g, name in _AGE_GROUPS if groups.get(g)}
-                if not _plausible_ages(values):
+                if not (_plausible_range(values) if rule.rule.fields.get("range_only") else _plausible_ages(values)):
                     continue
                 age_done = True
                 for name, value in values.items():
@@ -135,6 +135,12 @@ def _plausible_ages(values: dict[PopulationField, float | None]) -> bool:
     if median is None or not 0 < median < 110:
         return False
     return low is None or high is None or low <= median <= high
+
+
+def _plausible_range(values: dict[PopulationField, float | None]) -> bool:
+    """An age range printed without a median (rules marked range_only): both ends, in order, as ages."""
+    low, high = values.get("age_min"), values.get("age_max")
+    return low is not None and high is not None and 0 < low < high < 110
 
 
 def _value(sentence: Sentence, field: PopulationField, value: float, rule_id: str, confidence: float) -> PopulationValue:
