@@ -32,7 +32,7 @@ from extractor.patterns import load_rules
 from schemas.records import EvidenceRecord, HazardRatio, Response, TimeToEvent
 
 WordKind = Literal["prognostic", "subgroup", "subgroup_named", "adjusted", "subgroup_arm", "per_protocol", "updated",
-                   "control"]
+                   "control", "factor_sides"]
 class AnalysisWords(BaseModel):
     """The word lists of lexicons/analysis_words.yaml (unknown keys are an error)."""
 
@@ -44,6 +44,7 @@ class AnalysisWords(BaseModel):
     per_protocol: list[str]
     updated: list[str]
     control: list[str]
+    factor_sides: list[str]
 
 
 @cache
@@ -112,6 +113,13 @@ def _arm_label(side: str, arms: Iterable[str]) -> str:
     return holding[0] if len(holding) == 1 else side
 
 
+def _compares_factor_levels(comparison: str | None) -> bool:
+    """Whether both sides of an "X vs Y" comparison are levels of a factor ("high TOP2A vs low")."""
+    if not comparison or " vs " not in comparison:
+        return False
+    return all(has_words("factor_sides", side) for side in comparison.split(" vs ", 1))
+
+
 def compared_arms(comparison: str | None, arms: Iterable[str] = ()) -> tuple[str | None, str | None, bool | None]:
     """(experimental arm, control arm, inverted) of an "X vs Y" comparison; (None, None, None) without one."""
     if not comparison or " vs " not in comparison:
@@ -133,7 +141,7 @@ def annotate(record: EvidenceRecord, arms: Iterable[str] = ()) -> EvidenceRecord
     if isinstance(record, HazardRatio):
         before = quote[:value_end(quote, record.hr)]
         prognostic = has_words("prognostic", before)
-        if prognostic and not record.comparison:
+        if (prognostic and not record.comparison) or _compares_factor_levels(record.comparison):
             update: dict[str, object] = {"analysis_set": "primary", "subgroup": None, "effect": "prognostic"}
         else:
             chosen, label = analysis_set(before)

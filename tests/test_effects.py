@@ -31,11 +31,25 @@ def _fields(record: EvidenceRecord, *names: str) -> tuple[Any, ...]:
 HR_FIELDS = ("hr", "analysis_set", "subgroup", "effect", "experimental_arm", "control_arm", "inverted")
 
 
+def test_an_hr_comparing_levels_of_a_factor_is_prognostic() -> None:
+    from extractor.effects import annotate
+
+    (record,) = _records("Progression-free survival was longer with drug A (HR 0.70, 95% CI 0.55-0.89).", "hazard_ratio")
+    for comparison, effect in [("high TOP2A vs low TOP2A", "prognostic"), ("HLA matched vs unmatched", "prognostic"),
+                               ("drug A vs placebo", "treatment"), ("high-dose vs standard-dose", "treatment")]:
+        assert annotate(record.model_copy(update={"comparison": comparison})).effect == effect, comparison
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     # A biomarker's association with survival, no treatment compared: prognostic.
     ("In multivariate analysis both KRAS mutation (HR 2.21, 95% CI 1.15-4.26; p=0.017) and PIK3CA mutation "
      "(HR 3.63, 95% CI 1.40-9.41) were associated with shorter overall survival.",
      [(2.21, "primary", None, "prognostic", None, None, None), (3.63, "primary", None, "prognostic", None, None, None)]),
+    # Markers measured in the patients (levels, immunoreactivity, expressers): prognostic.
+    ("Relapse-free survival was worse in patients expressing high levels of TOP2A (hazard ratio = 2.35, "
+     "1.55-3.57).", [(2.35, "primary", None, "prognostic", None, None, None)]),
+    ("Marker immunoreactivity was not associated with overall survival (HR = 0.69; 95% CI: 0.43 to 1.09).",
+     [(0.69, "primary", None, "prognostic", None, None, None)]),
     # Patients named before the value: a subgroup, its words kept.
     ("For patients who underwent transplantation in first remission, overall survival was longer "
      "(HR, 0.45; 95% CI, 0.18-1.12).",
