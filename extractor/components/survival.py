@@ -127,6 +127,9 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
         shared = next((t for t in (_timepoint_before(text, m) for m in group) if t), None)
         listed = _timepoint_list(text, last.end, reach_end) or _timepoint_list_before(text, group[0])
         values = _chunk_arms(text, _pair_arms(text, values), len(group))
+        if len(group) == 1 and listed:
+            # "The 1-, 3- and 5-year OS rates were 89%, 82% and 75% for Arm A and 92%, 90% and 82% for Arm B".
+            values = _chunk_arms(text, values, len(listed))
         if len(group) == 1 and rule("coordinated_subject").regex.match(text, last.end) and len(values) > 1:
             # "3-year overall survival and AML risk were 56.5% and 25.1%, respectively": one value is the endpoint's.
             values = values[:1]
@@ -308,7 +311,13 @@ def _arm_before(gap: str) -> str | None:
 
 def _arm_after(after: str) -> str | None:
     match = rule("arm_after").regex.match(after)
-    return _clean_arm(next((g for g in match.groups() if g), None)) if match else None
+    if match is None:
+        return None
+    arm = next((g for g in match.groups() if g), None)
+    if arm and _RESPECTIVELY.search(match.group()) and re.search(r"\s(?:and|or)\s", arm):
+        # "72% and 82%, respectively, in BuCy and BuFlu group": a list of arms, one per value, not one arm.
+        return None
+    return _clean_arm(arm)
 
 
 def _clean_arm(arm: str | None) -> str | None:
@@ -355,7 +364,8 @@ def _with_arms(text: str, values: list[Value]) -> list[Value]:
 
 def _chunk_arms(text: str, values: list[Value], endpoints: int) -> list[Value]:
     """'PFS and OS were 2.7 and 5.3 months, respectively, for arm A, and 3.8 and 6.9 months ... for arm B':
-    one value per endpoint for each arm, the arm printed after the last value of its run only."""
+    one value per endpoint (or per listed timepoint) for each arm, the arm printed after the last value
+    of its run only."""
     if endpoints < 2 or len(values) % endpoints:
         return values
     out = list(values)
