@@ -126,7 +126,11 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
             text, last.end, reach_end)
         shared = next((t for t in (_timepoint_before(text, m) for m in group) if t), None)
         listed = _timepoint_list(text, last.end, reach_end) or _timepoint_list_before(text, group[0])
-        values = _chunk_arms(text, _pair_arms(text, values), len(group))
+        if len(group) == 1 or len(values) > len(group):
+            # Two endpoints with a value each ('DFS and OS were 67% and 75%, respectively in A and B group'):
+            # the values are the endpoints' in order, so a pair of arms named for them cannot be theirs.
+            values = _pair_arms(text, values)
+        values = _chunk_arms(text, values, len(group))
         if len(group) == 1 and listed:
             # "The 1-, 3- and 5-year OS rates were 89%, 82% and 75% for Arm A and 92%, 90% and 82% for Arm B".
             values = _chunk_arms(text, values, len(listed))
