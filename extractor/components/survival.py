@@ -339,6 +339,11 @@ def _pair_arms(text: str, values: list[Value]) -> list[Value]:
         return _with_arms(text, values)
     match = rule("arm_pair").regex.search(text)
     if not match:
+        first, last = values
+        if first.arm is None and last.arm and re.search(r"\s(?:and|or)\s", last.arm):
+            # "16.5% and 16.2% in BuCy and BuFlu group": the label after the pair may name both arms
+            # (or one arm of two drugs): which the last value is cannot be read.
+            return [first, Value(**{**last.__dict__, "arm": None})]
         return _with_arms(text, values)
     groups = match.groupdict()
     arms = [v for k, v in groups.items() if v and k != "kind"]
