@@ -118,8 +118,12 @@ def non_overlapping(tokens: Iterable[Token]) -> list[Token]:
 def value_tokens(text: str) -> list[Token]:
     """Printed counts (V) and bare whole numbers (N) of a sentence, longest reading first."""
     found: list[Token] = []
+    # 'in Arm 1 and 20% in Arm 2': a number naming an arm is no count; hidden (same length) from the value rules.
+    scan = text
+    for rule in rules_with("rates.yaml", "arm_label_number"):
+        scan = rule.regex.sub(lambda m: m.group("kind") + "#" * len(m.group("label")), scan)
     for rule in rules_with("rates.yaml", "value"):
-        for match in rule.regex.finditer(text):
+        for match in rule.regex.finditer(scan):
             counts = _counts(match.groupdict())
             if counts:
                 shape = rule.rule.fields.get("shape", "single")
@@ -128,7 +132,7 @@ def value_tokens(text: str) -> list[Token]:
     values = non_overlapping(found)
     bare = []
     for rule in rules_with("rates.yaml", "count"):
-        for match in rule.regex.finditer(text):
+        for match in rule.regex.finditer(scan):
             n = parse_int(match.group("n"))
             if n is not None and not any(v.start < match.end() and match.start() < v.end for v in values):
                 bare.append(Token("N", match.start(), match.end(), counts=(Count(n=n),), rule_id=rule.id,
@@ -256,7 +260,11 @@ def arm_order(text: str) -> list[str] | None:
     for rule in rules_with("rates.yaml", "arm_order"):
         match = rule.regex.search(text)
         if match:
-            arms = [clean_arm(match.group("arm")), clean_arm(match.group("arm2"))]
+            if kind := match.groupdict().get("kind"):
+                # "in arms A and B, respectively": the labels are "arm A" and "arm B".
+                arms = [f"{kind[:-1]} {match.group('arm')}", f"{kind[:-1]} {match.group('arm2')}"]
+            else:
+                arms = [clean_arm(match.group("arm")), clean_arm(match.group("arm2"))]
             if all(arms) and arms[0] != arms[1]:
                 return [a for a in arms if a]
     return None

@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 from extractor.components.endpoints import (
     ENDPOINT,
@@ -125,7 +126,14 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
             text, last.end, reach_end)
         shared = next((t for t in (_timepoint_before(text, m) for m in group) if t), None)
         listed = _timepoint_list(text, last.end, reach_end) or _timepoint_list_before(text, group[0])
-        values = _pair_arms(text, values)
+        if len(group) == 1 or len(values) > len(group):
+            # Two endpoints with a value each ('DFS and OS were 67% and 75%, respectively in A and B group'):
+            # the values are the endpoints' in order, so a pair of arms named for them cannot be theirs.
+            values = _pair_arms(text, values)
+        values = _chunk_arms(text, values, len(group))
+        if len(group) == 1 and listed:
+            # "The 1-, 3- and 5-year OS rates were 89%, 82% and 75% for Arm A and 92%, 90% and 82% for Arm B".
+            values = _chunk_arms(text, values, len(listed))
         if len(group) == 1 and rule("coordinated_subject").regex.match(text, last.end) and len(values) > 1:
             # "3-year overall survival and AML risk were 56.5% and 25.1%, respectively": one value is the endpoint's.
             values = values[:1]
@@ -288,6 +296,9 @@ def _unit(printed: str | None) -> TimeUnit | None:
 
 def _is_value(text: str, token: re.Match[str], unit: TimeUnit) -> bool:
     before, after = text[: token.start()], text[token.end() :]
+    if rule("arm_label_number").regex.search(before) and token.group("value").isdigit():
+        # 'in Arm 1 versus 901 days': the number names the arm.
+        return False
     if rule("spread_before").regex.search(before) or rule("ci_bound_before").regex.search(before):
         return False
     if unit == "%":
@@ -304,7 +315,13 @@ def _arm_before(gap: str) -> str | None:
 
 def _arm_after(after: str) -> str | None:
     match = rule("arm_after").regex.match(after)
-    return _clean_arm(next((g for g in match.groups() if g), None)) if match else None
+    if match is None:
+        return None
+    arm = next((g for g in match.groups() if g), None)
+    if arm and _RESPECTIVELY.search(match.group()) and re.search(r"\s(?:and|or)\s", arm):
+        # "72% and 82%, respectively, in BuCy and BuFlu group": a list of arms, one per value, not one arm.
+        return None
+    return _clean_arm(arm)
 
 
 def _clean_arm(arm: str | None) -> str | None:
@@ -319,26 +336,58 @@ def _pair_arms(text: str, values: list[Value]) -> list[Value]:
     Arms named as a pair ("in the A group ... than in the B group (x vs y)") win over
     an arm printed next to one value, which in that shape is the wrong one."""
     if len(values) != 2:
-        return values
+        return _with_arms(text, values)
     match = rule("arm_pair").regex.search(text)
     if not match:
+        first, last = values
+        if first.arm is None and last.arm and re.search(r"\s(?:and|or)\s", last.arm):
+            # "16.5% and 16.2% in BuCy and BuFlu group": the label after the pair may name both arms
+            # (or one arm of two drugs): which the last value is cannot be read.
+            return [first, Value(**{**last.__dict__, "arm": None})]
         return _with_arms(text, values)
-    arms = [g for g in match.groups() if g]
+    groups = match.groupdict()
+    arms = [v for k, v in groups.items() if v and k != "kind"]
+    if groups.get("kind"):
+        # "in arms A and B, respectively": the labels are "arm A" and "arm B".
+        kind = groups["kind"][:-1]
+        arms = [f"{kind} {a}" for a in arms]
     cleaned = [_clean_arm(a) for a in arms[:2]]
-    if len(cleaned) != 2 or None in cleaned:
+    if len(cleaned) != 2 or None in cleaned or cleaned[0] == cleaned[1]:
         return values
     return [Value(**{**v.__dict__, "arm": a}) for v, a in zip(values, cleaned, strict=True)]
 
 
 def _with_arms(text: str, values: list[Value]) -> list[Value]:
-    """Two values each followed by a bare arm of its own ('47% with PTCy and 31% with ATG')."""
-    if any(v.arm for v in values):
+    """Values each followed by a bare arm of its own ('47% with PTCy and 31% with ATG', '58% for FEC and
+    29% for docetaxel'): trusted only when at least two values name an arm and no two the same one; a
+    value naming none keeps none ('81%; 69% for surgery alone and 93% for adjuvant chemotherapy')."""
+    if len(values) < 2:
         return values
     found = [rule("arm_with").regex.match(text[v.end :]) for v in values]
-    arms = [_clean_arm(m.group("arm")) if m else None for m in found]
-    if None in arms or arms[0] == arms[1]:
+    arms = [v.arm or (_clean_arm(m.group("arm")) if m else None) for v, m in zip(values, found, strict=True)]
+    named = [a for a in arms if a]
+    if len(named) < 2 or len(set(named)) != len(named):
         return values
     return [Value(**{**v.__dict__, "arm": a}) for v, a in zip(values, arms, strict=True)]
+
+
+def _chunk_arms(text: str, values: list[Value], endpoints: int) -> list[Value]:
+    """'PFS and OS were 2.7 and 5.3 months, respectively, for arm A, and 3.8 and 6.9 months ... for arm B':
+    one value per endpoint (or per listed timepoint) for each arm, the arm printed after the last value
+    of its run only."""
+    if endpoints < 2 or len(values) % endpoints:
+        return values
+    out = list(values)
+    for first in range(0, len(values), endpoints):
+        run = values[first : first + endpoints]
+        arm = run[-1].arm
+        joined = all(_RUN_JOIN.fullmatch(text[a.end : b.start]) for a, b in pairwise(run))
+        if arm and joined and not any(v.arm for v in run[:-1]):
+            out[first : first + endpoints] = [Value(**{**v.__dict__, "arm": arm}) for v in run]
+    return out
+
+
+_RUN_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+)", re.IGNORECASE)
 
 
 def _timepoint_list(text: str, start: int, end: int) -> list[str] | None:
