@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from extractor.parsers import parse_paper
-from extractor.pipeline import RuleComponent, build_nlp, iter_passages, passage_sentences, sentences_of
-from tests.conftest import PAPERS
+from extractor.pipeline import RuleComponent, build_nlp, extract_records, iter_passages, passage_sentences, sentences_of
+from tests.conftest import PAPERS, document_from_text
 
 
 @pytest.mark.parametrize("path", sorted(PAPERS.iterdir()), ids=lambda p: p.name)
@@ -52,3 +52,14 @@ def test_the_vocabulary_does_not_grow_with_papers(monkeypatch: pytest.MonkeyPatc
         pipelines.add(id(build_nlp()))
     assert max(sizes) <= limit and len(pipelines) > 1
     build_nlp.cache_clear()
+
+
+def test_a_value_printed_with_its_arm_and_again_without_is_one_fact() -> None:
+    text = ("The median overall survival was 22.7 versus 15.1 months (P = 0.04). "
+            "The median overall survival was 22.7 months in arm A and 15.1 months in arm B.")
+    survival = [r for r in extract_records(document_from_text(text)) if r.kind == "time_to_event"]
+    assert [(r.value, r.arm, len(r.provenance)) for r in survival] == [(22.7, "arm A", 2), (15.1, "arm B", 2)]
+    # Equal in both arms: the copy without an arm cannot be told to be either, so it stays apart.
+    both = "The 2-year survival was 93% in both arms. The 2-year survival was 93% in arm A and 93% in arm B."
+    survival = [r for r in extract_records(document_from_text(both)) if r.kind == "time_to_event"]
+    assert [(r.value, r.arm) for r in survival] == [(93.0, None), (93.0, "arm A"), (93.0, "arm B")]
