@@ -352,25 +352,15 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
         if grade is None or (grade == "any" and _severe_not_graded(text, start, term)):
             continue
         others = tuple(s for s, _ in groups if s != start)
-        bands = _respective_grades(text, phrase, start) if len(values) == 2 and not any(
-            v.arm for v in values) else None
-        if bands is not None:
-            # "Grade 3 and 4 mucositis occurred, respectively, in 12 (25%) and three (6%) patients".
-            arm_of = _group_arms(sentence, values[:1], previous_arms, mentions, arms_follow, others)
-            if arm_of is not None:
-                for value, band in zip(values, bands, strict=True):
-                    if value.n or value.percent:
-                        yield _record(sentence, rule_id, term.term, band, arm_of[0], value.n, value.of, value.percent)
-            continue
-        respective = _respective_terms(text, phrase, start) if len(values) == 2 and not any(
-            v.arm for v in values) else None
-        if respective is not None:
+        pairs = _respective_pairs(text, phrase, start, term.term, grade, values)
+        if pairs is not None:
+            # "Grade 3 and 4 mucositis occurred, respectively, in 12 (25%) and three (6%) patients";
             # "bilirubin and lipase elevations occurred in 9% and 18% of patients, respectively".
             arm_of = _group_arms(sentence, values[:1], previous_arms, mentions, arms_follow, others)
             if arm_of is not None:
-                for value, each in zip(values, respective, strict=True):
+                for value, (each_term, band) in zip(values, pairs, strict=True):
                     if value.n or value.percent:
-                        yield _record(sentence, rule_id, each.term, grade, arm_of[0], value.n, value.of, value.percent)
+                        yield _record(sentence, rule_id, each_term, band, arm_of[0], value.n, value.of, value.percent)
             continue
         arms = _group_arms(sentence, values, previous_arms, mentions, arms_follow, others)
         if arms is None:
@@ -383,6 +373,19 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
                 yield _record(sentence, rule_id, term.term, grade, arm, value.n, value.of, value.percent)
                 if shared is not None:
                     yield _record(sentence, rule_id, shared[0].term, shared[1], arm, value.n, value.of, value.percent)
+
+
+def _respective_pairs(text: str, phrase: tuple[int, str], start: int, term: str, grade: GradeBand,
+                      values: list[ProseValue]) -> list[tuple[str, GradeBand]] | None:
+    """(term, grade band) of each of two unarmed values printed "respectively": one band each ("Grade 3
+    and 4 X ... respectively"), else one term each ("X and Y occurred in 9% and 18%, respectively")."""
+    if len(values) != 2 or any(v.arm for v in values):
+        return None
+    bands = _respective_grades(text, phrase, start)
+    if bands is not None:
+        return [(term, band) for band in bands]
+    terms = _respective_terms(text, phrase, start)
+    return None if terms is None else [(each.term, grade) for each in terms]
 
 
 def _respective_grades(text: str, phrase: tuple[int, str], start: int) -> tuple[GradeBand, GradeBand] | None:
