@@ -53,7 +53,7 @@ def test_the_jats_subject_heading_is_read() -> None:
     ("X in the treatment of stage IV breast cancer: a randomized, placebo-controlled trial", "Corrigendum"),
     ("Highlights of the lung cancer sessions", "Editorial"),
     ("News from the melanoma sessions of the 2017 cancer congress", "Commentary"),
-    ("A meta-analysis of two randomised trials of early chemotherapy in colorectal cancer", "Clinical Studies"),
+    ("Drug A in colorectal cancer: a systematic review and meta-analysis of randomized controlled trials", None),
     ("Adjusted indirect comparison of drug A to doublet chemotherapy in lung cancer", "Original Research"),
     ("Cost-effectiveness analysis of drug A as maintenance treatment in lung cancer", "Original Research"),
 ])
@@ -67,6 +67,7 @@ def test_an_article_reporting_no_trial_of_its_own_gives_no_evidence(title: str, 
     ("Drug A after liver transplantation in hepatic carcinoma: a preliminary study", "Review"),
     ("Surgery or radiotherapy? Results of a randomized study", "Letter"),
     ("Drug A versus drug B in myeloma: a randomised trial and updated meta-analysis", "Original Article"),
+    ("A meta-analysis of two randomised trials of early chemotherapy in colorectal cancer", "Clinical Studies"),
     ("Correction of vitamin D deficiency in hepatitis C: a randomised placebo-controlled trial", None),
 ])
 def test_trial_reports_with_review_or_economic_words_keep_their_evidence(title: str, article_type: str) -> None:
