@@ -71,8 +71,11 @@ def extract_mtd(sentence: Sentence) -> Iterator[MaximumToleratedDose]:
         return
     extra = paper_mentions(sentence.doc)
     codes = paper_code_names(sentence.doc)
+    statements = dose_statements(sentence.text, codes, extra)
+    if not statements:
+        return
     dosed = [d for d in parse_dosings(sentence.text, codes) if d.drug is not None and d.amount is not None]
-    for kind, dosing, rule_id in dose_statements(sentence.text, codes, extra):
+    for kind, dosing, rule_id in statements:
         amount = dosing.amount
         drug = dosing.drug.drug if dosing.drug is not None else context_drug(sentence.text, sentence.doc)
         if amount is None or drug is None:

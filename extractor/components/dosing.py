@@ -30,6 +30,8 @@ _WORD = re.compile(r"[A-Za-z0-9'\u03b1-\u03c9]+")  # Greek small letters too: "I
 # Footnote letters a table note may print glued before a drug name, and what stands before such a note.
 _FOOTNOTE_LETTERS = frozenset("abcdefgh")
 _FOOTNOTE_BEFORE = frozenset(".:;")
+# A word that may be a footnote letter glued to a capitalised name ("aCisplatin"): texts without one skip that check.
+_GLUED_FOOTNOTE = re.compile(r"(?<![A-Za-z0-9'])[a-h][A-Z]")
 _BRACKET = re.compile(r"[()\[\]]")
 _NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.\u00b7]\d+)?|[.\u00b7]\d+")
 # A drug this many words before a dose that stands right before the next drug does not claim it.
@@ -237,19 +239,22 @@ def standard_regimens(document: Document) -> frozenset[tuple[str, str]]:
     by its acronym without defining it ("randomised to receive CMF or epirubicin"); an acronym the paper
     defines (paper_regimens) keeps the paper's own drugs."""
     defined = {acronym for acronym, _ in paper_regimens(document)}
+    regimens, regex = _standard_regimens()
     found: set[tuple[str, str]] = set()
-    for acronym, drugs in _standard_regimens().items():
-        # As printed, with a modified-regimen "m" or a schedule number: "mFOLFOX6", "FOLFOX4", "R-CHOP-14".
-        for match in re.finditer(rf"(?<![\w\-])m?{re.escape(acronym)}(?:-\s?\d{{1,2}}|\d{{1,2}})?(?![\w\-])", document.text):
-            if match.group() not in defined:
-                found |= {(match.group(), drug) for drug in drugs}
+    for match in regex.finditer(document.text):
+        if match.group() not in defined:
+            found |= {(match.group(), drug) for drug in regimens[match.group("acronym")]}
     return frozenset(found)
 
 
 @cache
-def _standard_regimens() -> dict[str, tuple[str, ...]]:
+def _standard_regimens() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
+    """The standard regimens' drugs by acronym, and one pattern finding any of them as printed: with a
+    modified-regimen "m" or a schedule number ("mFOLFOX6", "FOLFOX4", "R-CHOP-14")."""
     data = load_yaml("regimen_acronyms.yaml")
-    return {str(acronym): tuple(str(drug) for drug in drugs) for acronym, drugs in data["regimens"].items()}
+    regimens = {str(acronym): tuple(str(drug) for drug in drugs) for acronym, drugs in data["regimens"].items()}
+    names = "|".join(re.escape(a) for a in sorted(regimens, key=len, reverse=True))
+    return regimens, re.compile(rf"(?<![\w\-])m?(?P<acronym>{names})(?:-\s?\d{{1,2}}|\d{{1,2}})?(?![\w\-])")
 
 
 def _regimen_list(text: str, mentions: list[DrugMention], end: int) -> list[DrugMention]:
@@ -354,12 +359,14 @@ def _lexicon_drugs(text: str) -> list[DrugMention]:
     names, longest, first_words, anchors = _drugs()
     # A printed name's key is its words lower-cased and joined by spaces: a text without any name's
     # longest word names no drug, and a name can only start at a name's first word.
+    glued = _GLUED_FOOTNOTE.search(text) is not None
     if lowers_ascii_alike(text):
         seen = set(_WORD.findall(text.lower()))
-        if anchors.isdisjoint(seen) and anchors.isdisjoint(w[1:] for w in seen if w[0] in _FOOTNOTE_LETTERS):
+        if anchors.isdisjoint(seen) and not (glued and not anchors.isdisjoint(
+                w[1:] for w in seen if w[0] in _FOOTNOTE_LETTERS)):
             return []
     # Names are looked up word by word (a regex of every name is slow): words joined by spaces or dashes.
-    words = [_unglued(text, word, first_words) for word in _WORD.finditer(text)]
+    words = [_unglued(text, word, first_words) for word in _WORD.finditer(text)] if glued else list(_WORD.finditer(text))
     found: list[DrugMention] = []
     i = 0
     while i < len(words):
