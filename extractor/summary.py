@@ -100,8 +100,15 @@ def best_supported(records: list[R], value: Callable[[R], Any]) -> Any:
 
 
 def _phase(records: list[TrialPhase]) -> str | None:
-    """The best-supported phase; a tie between '1/2' and its own parts goes to '1/2'."""
-    # A phase 1/2 paper also speaks of its phase 1 and phase 2 parts, each as often as of the whole.
+    """The best-supported phase; a tie between '1/2' and its own parts goes to '1/2', and so does a
+    paper whose title or abstract calls its trial '2/3' and whose other phases are all its parts."""
+    # A phase 1/2 paper also speaks of its phase 1 and phase 2 parts, each as often as of the whole
+    # (a phase II/III trial of its "phase II study" more often: "the primary outcome of the phase II study").
+    stated = {r.phase for r in records if "/" in r.phase and r.provenance[0].section in ("title", "abstract")}
+    if len(stated) == 1:
+        (combined,) = stated
+        if all(r.phase == combined or r.phase in combined.split("/") for r in records):
+            return combined
     tied = _tied_best(records, lambda r: r.phase)
     combined = [p for p in tied if "/" in p]
     if len(combined) == 1 and all(p in combined[0].split("/") for p in tied if p != combined[0]):

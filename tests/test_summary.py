@@ -159,6 +159,17 @@ def test_a_tie_between_phase_one_two_and_its_parts_goes_to_the_combined_phase() 
     assert build_summary(DOCUMENT, [one_two, two, TrialPhase(phase="2", provenance=[prov("randomized")])]).phase == "2"
 
 
+def test_a_trial_its_title_calls_phase_two_three_stays_two_three_however_often_its_parts_are_named() -> None:
+    def phase(value: str, quote: str, section: str = "results") -> TrialPhase:
+        return TrialPhase(phase=value, provenance=[prov(quote).model_copy(update={"section": section})])
+
+    parts = [phase("2", "phase 2 expansion"), phase("2", "randomized"), phase("3", "This phase")]
+    assert build_summary(DOCUMENT, [phase("2/3", "phase 1/2", "title"), *parts]).phase == "2/3"
+    # Stated only in the results, or beside a phase that is no part of it, the combined phase does not win.
+    assert build_summary(DOCUMENT, [phase("2/3", "phase 1/2"), *parts]).phase == "2"
+    assert build_summary(DOCUMENT, [phase("2/3", "phase 1/2", "title"), *parts, phase("1", "This phase")]).phase == "2"
+
+
 def test_enrolled_and_randomized_counts_that_differ_give_the_randomized_one() -> None:
     enrolled = PopulationValue(field="n_enrolled", value=43, provenance=[prov("enrolled 43 patients")])
     randomized = PopulationValue(field="n_enrolled", value=40, provenance=[prov("In a randomized phase 2 expansion, 40")])
