@@ -22,13 +22,12 @@ import json
 import re
 from collections import Counter
 from functools import cache
-from html import escape
 from pathlib import Path
 from typing import Any
 
-from bench.audit.shapes import print_mismatches, print_totals, shape_document
+from bench.audit.shapes import passage_document, print_mismatches, print_totals
 from extractor.evaluate import MATCHERS, match
-from extractor.parsers import parse_bytes, parse_paper
+from extractor.parsers import parse_paper
 from extractor.pipeline import extract_records
 from schemas import AdverseEvent, Document
 
@@ -37,15 +36,8 @@ WILD = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "wild"
 KEYS = ("term", "grade", "n", "of", "percent", "arm")
 
 
-def passage_document(item: dict[str, Any]) -> Document:
-    """A sentence as a one-section paper; a table as a JATS article whose results section holds it."""
-    if "table_xml" not in item:
-        return shape_document(item)
-    title = escape(item.get("title", ""))
-    xml = (f"<article><front><article-meta><title-group><article-title>{title}</article-title>"
-           f"</title-group></article-meta></front><body><sec><title>Results</title>"
-           f"<p>Adverse events are listed in the table.</p>{item['table_xml']}</sec></body></article>")
-    return parse_bytes(Path(f"{item['id']}.nxml"), xml.encode())
+def _passage(item: dict[str, Any]) -> Document:
+    return passage_document(item, "Adverse events are listed in the table.")
 
 
 @cache
@@ -70,7 +62,7 @@ def in_article(item: dict[str, Any], wild: Path) -> list[AdverseEvent]:
     """The adverse events the whole article yields whose quote overlaps the passage."""
     document, records = _article(wild / f"{item['source']}.nxml")
     if "table_xml" in item:
-        kept = _kept_rows(passage_document(item))
+        kept = _kept_rows(_passage(item))
         spans = [(row.start, row.end) for table in document.tables if _label(table.label) == _label(
             re.search(r"<label>(.*?)</label>", item["table_xml"]).group(1))  # type: ignore[union-attr]
                  for row in table.rows if not row.header and _row_text(row.cells) in kept]
@@ -91,7 +83,7 @@ def main() -> None:
     totals: dict[str, Counter[str]] = {}
     for line in SHAPES.read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
-        records = ([r for r in extract_records(passage_document(item)) if isinstance(r, AdverseEvent)]
+        records = ([r for r in extract_records(_passage(item)) if isinstance(r, AdverseEvent)]
                    if args.alone else in_article(item, args.wild))
         predicted = [{k: r.model_dump().get(k) for k in KEYS} for r in records]
         _, _, predicted = match(item.get("optional", []), predicted, MATCHERS["adverse_events"])

@@ -25,42 +25,26 @@ right: not every sentence of an article is keyed), a keyed fact the article does
 import argparse
 import json
 from collections import Counter, defaultdict
-from html import escape
 from pathlib import Path
 from typing import Any
 
-from bench.audit.shapes import print_mismatches, print_totals, shape_document
-from extractor.parsers import parse_bytes, parse_paper
+from bench.audit.drugs_shapes import Key, drug_key
+from bench.audit.shapes import passage_document, print_mismatches, print_totals
+from extractor.parsers import parse_paper
 from extractor.pipeline import extract_records
 from schemas import Document
 
 SHAPES = Path(__file__).with_name("drugs_fulltext2_shapes.jsonl")
 WILD = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "wild" / "jats"
-Key = tuple[str, float | None, str | None]
-
-
-def _key(drug: str, dose: float | None, unit: str | None) -> Key:
-    return drug, None if dose is None else round(float(dose), 3), unit
 
 
 def _keys(facts: list[dict[str, Any]]) -> set[Key]:
-    return {_key(f["drug"], f["dose"], f["unit"]) for f in facts}
-
-
-def passage_document(item: dict[str, Any]) -> Document:
-    """A sentence as a one-section paper; a table as a JATS article whose section of that name holds it."""
-    if "table_xml" not in item:
-        return shape_document(item)
-    title = escape(item.get("title", ""))
-    xml = (f"<article><front><article-meta><title-group><article-title>{title}</article-title>"
-           f"</title-group></article-meta></front><body><sec><title>{item['section'].capitalize()}</title>"
-           f"<p>The table lists them.</p>{item['table_xml']}</sec></body></article>")
-    return parse_bytes(Path(f"{item['id']}.nxml"), xml.encode())
+    return {drug_key(f["drug"], f["dose"], f["unit"]) for f in facts}
 
 
 def regimen_keys(document: Document) -> set[Key]:
     # Sets, not lists: a drug two arms share is one fact here (the key has no arm).
-    return {_key(r.drug, r.dose, r.unit) for r in extract_records(document) if r.kind == "regimen"}
+    return {drug_key(r.drug, r.dose, r.unit) for r in extract_records(document) if r.kind == "regimen"}
 
 
 def main() -> None:
@@ -91,7 +75,7 @@ def main() -> None:
     else:
         for item in items:
             optional = _keys(item["optional"])
-            predicted = regimen_keys(passage_document(item)) - optional
+            predicted = regimen_keys(passage_document(item, "The table lists them.")) - optional
             expected = _keys(item["expected"])
             totals[item["set"]].update(gold=len(expected), pred=len(predicted), tp=len(predicted & expected))
             if args.show == item["set"] and predicted != expected:

@@ -15,34 +15,16 @@ Held-out passages ("set": "heldout") are measured, never read to write rules.
     PYTHONPATH=. python bench/audit/drugs_fulltext_shapes.py [--show] [--heldout]
 """
 
-import json
 import sys
-from collections import Counter
 from pathlib import Path
 
-from bench.audit.shapes import print_mismatches, print_totals, shape_document
-from extractor.pipeline import extract_records
+from bench.audit.drugs_shapes import measure
 
 SHAPES = Path(__file__).with_name("drugs_fulltext_shapes.jsonl")
 
 
-def _key(drug: str, dose: float | None, unit: str | None) -> tuple[str, float | None, str | None]:
-    return drug, None if dose is None else round(float(dose), 3), unit
-
-
 def main(show: bool = False, heldout: bool = False) -> None:
-    totals: dict[str, Counter[str]] = {"work": Counter(), "heldout": Counter()}
-    for line in SHAPES.read_text(encoding="utf-8").splitlines():
-        item = json.loads(line)
-        context, document = item.get("context", ""), shape_document(item)
-        # Sets, not lists: a drug two arms share is one fact here (the key has no arm).
-        predicted = {_key(r.drug, r.dose, r.unit) for r in extract_records(document)
-                     if r.kind == "regimen" and r.provenance[0].start >= len(context)}
-        expected = {_key(f["drug"], f["dose"], f["unit"]) for f in item["expected"]}
-        totals[item["set"]].update(gold=len(expected), pred=len(predicted), tp=len(predicted & expected))
-        if show and (predicted != expected) and (heldout or item["set"] == "work"):
-            print_mismatches(item, sorted(expected - predicted, key=str), sorted(predicted - expected, key=str), 140)
-    print_totals(totals)
+    measure(SHAPES, show, heldout)
 
 
 if __name__ == "__main__":

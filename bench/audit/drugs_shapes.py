@@ -14,34 +14,40 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bench.audit.shapes import print_totals, shape_document
+from bench.audit.shapes import print_mismatches, print_totals, shape_document
 from extractor.pipeline import extract_records
 
 SHAPES = Path(__file__).with_name("drugs_shapes.jsonl")
 
 
-def _key(drug: str, dose: float | None, unit: str | None) -> tuple[str, float | None, str | None]:
+Key = tuple[str, float | None, str | None]
+
+
+def drug_key(drug: str, dose: float | None, unit: str | None) -> Key:
+    """A drug fact as FORMAT.md matches it: drug, dose (rounded), unit."""
     return drug, None if dose is None else round(float(dose), 3), unit
 
 
-def main(show: bool = False) -> None:
+def measure(shapes: Path, show: bool = False, heldout: bool = True) -> None:
+    """Keyed facts found and wrong facts per set of a keyed drug sentence file; --show prints the
+    sentences whose facts differ (of the held-out set too only when ``heldout``)."""
     totals: dict[str, Counter[str]] = {"work": Counter(), "heldout": Counter()}
-    for line in SHAPES.read_text(encoding="utf-8").splitlines():
+    for line in shapes.read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
         context, document = item.get("context", ""), shape_document(item)
         # Sets, not lists: a drug two arms share is one fact here (the key has no arm).
-        predicted = {_key(r.drug, r.dose, r.unit) for r in extract_records(document)
+        predicted = {drug_key(r.drug, r.dose, r.unit) for r in extract_records(document)
                      if r.kind == "regimen" and r.provenance[0].start >= len(context)}
-        expected = {_key(f["drug"], f["dose"], f["unit"]) for f in item["expected"]}
-        total = totals[item["set"]]
-        total.update(gold=len(expected), pred=len(predicted), tp=len(predicted & expected))
-        if show and (predicted - expected or expected - predicted):
-            print(f"{item['id']} [{item['set']}] {item['text'][:110]}")
-            for key in (expected - predicted):
-                print(f"   MISS  {key}")
-            for key in (predicted - expected):
-                print(f"   WRONG {key}")
+        expected = {drug_key(f["drug"], f["dose"], f["unit"]) for f in item["expected"]}
+        totals[item["set"]].update(gold=len(expected), pred=len(predicted), tp=len(predicted & expected))
+        if show and (predicted != expected) and (heldout or item["set"] == "work"):
+            print_mismatches(item, sorted(expected - predicted, key=str), sorted(predicted - expected, key=str), 110)
     print_totals(totals)
+
+
+def main(show: bool = False) -> None:
+    measure(SHAPES, show)
+
 
 if __name__ == "__main__":
     main(show="--show" in sys.argv)

@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bench.audit.responses_shapes import CATEGORIES
+from bench.audit.responses_shapes import CATEGORIES, _fact
 from bench.audit.shapes import print_mismatches, print_totals, shape_document
 from extractor.evaluate import MATCHERS, match
 from extractor.parsers import parse_paper
@@ -32,15 +32,6 @@ from schemas import Document
 
 SHAPES = Path(__file__).with_name("responses_fulltext_shapes.jsonl")
 WILD = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "wild" / "jats"
-
-
-def _fact(record: Any) -> dict[str, Any]:
-    fact = {"kind": record.kind, "n": record.n, "of": record.of, "percent": record.percent}
-    if record.kind == "response":
-        fact["outcome"] = record.outcome
-    else:
-        fact["window"] = record.window
-    return fact
 
 
 @cache

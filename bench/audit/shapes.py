@@ -1,10 +1,12 @@
-"""What the keyed sentence sets of outside abstracts share (bench/audit/*_shapes.jsonl, measured by
-drugs_shapes.py, responses_shapes.py, ae_shapes.py and shapes_measure.py): the document a sentence is
-read as, and the per-set totals printed."""
+"""What the keyed passage sets share (bench/audit/*_shapes.jsonl and their measure scripts): the
+document a sentence or table is read as, and the per-set totals and mismatches printed."""
 
 from collections import Counter
+from html import escape
+from pathlib import Path
 from typing import Any
 
+from extractor.parsers import parse_bytes
 from schemas import Document, DocumentMetadata
 from tests.conftest import document_from_text
 
@@ -16,6 +18,18 @@ def shape_document(item: dict[str, Any]) -> Document:
     if item.get("title"):
         document = document.model_copy(update={"metadata": DocumentMetadata(title=item["title"])})
     return document
+
+
+def passage_document(item: dict[str, Any], lead: str) -> Document:
+    """A keyed sentence as shape_document reads it; a keyed table (``table_xml``, the article's
+    table-wrap) as a JATS article whose section of the item's name holds the lead sentence and the table."""
+    if "table_xml" not in item:
+        return shape_document(item)
+    title = escape(item.get("title", ""))
+    xml = (f"<article><front><article-meta><title-group><article-title>{title}</article-title>"
+           f"</title-group></article-meta></front><body><sec><title>{item.get('section', 'results').capitalize()}"
+           f"</title><p>{lead}</p>{item['table_xml']}</sec></body></article>")
+    return parse_bytes(Path(f"{item['id']}.nxml"), xml.encode())
 
 
 def print_totals(totals: dict[str, Counter[str]]) -> None:
