@@ -23,9 +23,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bench.audit.responses_shapes import CATEGORIES, _fact
-from bench.audit.shapes import print_mismatches, print_totals, shape_document
-from extractor.evaluate import MATCHERS, match
+from bench.audit.responses_shapes import CATEGORIES, response_fact, score
+from bench.audit.shapes import print_totals, shape_document
 from extractor.parsers import parse_paper
 from extractor.pipeline import extract_records
 from schemas import Document
@@ -60,15 +59,8 @@ def main(show: bool = False, heldout: bool = False) -> None:
             records = _row_records(item)
         else:
             records = [r for r in extract_records(shape_document(item)) if r.kind in CATEGORIES]
-        predicted = [_fact(r) for r in records]
-        total = totals[item["set"]]
-        for kind, category in CATEGORIES.items():
-            gold = [f for f in item["expected"] if f["kind"] == kind]
-            pred = [f for f in predicted if f["kind"] == kind]
-            counts, misses, extra = match(gold, pred, MATCHERS[category])
-            total.update(gold=len(gold), pred=len(pred), tp=counts.tp)
-            if show and (misses or extra) and (heldout or item["set"] == "work"):
-                print_mismatches(item, misses, extra, 160)
+        predicted = [response_fact(r) for r in records]
+        score(item, predicted, totals[item["set"]], show and (heldout or item["set"] == "work"), 160)
     print_totals(totals)
 
 

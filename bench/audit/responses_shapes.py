@@ -25,7 +25,7 @@ SHAPES = Path(__file__).with_name("responses_shapes.jsonl")
 CATEGORIES = {"response": "responses", "mortality": "mortality"}
 
 
-def _fact(record: Any) -> dict[str, Any]:
+def response_fact(record: Any) -> dict[str, Any]:
     fact = {"kind": record.kind, "n": record.n, "of": record.of, "percent": record.percent}
     if record.kind == "response":
         fact["outcome"] = record.outcome
@@ -34,22 +34,28 @@ def _fact(record: Any) -> dict[str, Any]:
     return fact
 
 
+def score(item: dict[str, Any], predicted: list[dict[str, Any]], total: Counter[str], show: bool, width: int = 120) -> None:
+    """Add a keyed passage's responses and early deaths, matched as extractor.evaluate matches them, to
+    its set's totals; with ``show``, print its misses and wrong facts."""
+    for kind, category in CATEGORIES.items():
+        gold = [f for f in item["expected"] if f["kind"] == kind]
+        pred = [f for f in predicted if f["kind"] == kind]
+        counts, misses, extra = match(gold, pred, MATCHERS[category])
+        total.update(gold=len(gold), pred=len(pred), tp=counts.tp)
+        if show and (misses or extra):
+            print_mismatches(item, misses, extra, width)
+
+
 def main(show: bool = False) -> None:
     totals: dict[str, Counter[str]] = {"work": Counter(), "heldout": Counter()}
     for line in SHAPES.read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
         context, document = item.get("context", ""), shape_document(item)
-        predicted = [_fact(r) for r in extract_records(document)
+        predicted = [response_fact(r) for r in extract_records(document)
                      if r.kind in CATEGORIES and r.provenance[0].start >= len(context)]
-        total = totals[item["set"]]
-        for kind, category in CATEGORIES.items():
-            gold = [f for f in item["expected"] if f["kind"] == kind]
-            pred = [f for f in predicted if f["kind"] == kind]
-            counts, misses, extra = match(gold, pred, MATCHERS[category])
-            total.update(gold=len(gold), pred=len(pred), tp=counts.tp)
-            if show and (misses or extra):
-                print_mismatches(item, misses, extra)
+        score(item, predicted, totals[item["set"]], show)
     print_totals(totals)
+
 
 if __name__ == "__main__":
     main(show="--show" in sys.argv)
