@@ -17,7 +17,6 @@ counts agree. The articles are read from ../shared/corpus/wild/jats (--wild to p
     PYTHONPATH=. python bench/audit/ae_fulltext_shapes.py [--show work|heldout] [--alone]
 """
 
-import argparse
 import json
 import re
 from collections import Counter
@@ -25,14 +24,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bench.audit.shapes import passage_document, print_mismatches, print_totals
+from bench.audit.shapes import full_text_arguments, passage_document, print_mismatches, print_totals
 from extractor.evaluate import MATCHERS, match
 from extractor.parsers import parse_paper
 from extractor.pipeline import extract_records
 from schemas import AdverseEvent, Document
 
 SHAPES = Path(__file__).with_name("ae_fulltext_shapes.jsonl")
-WILD = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "wild" / "jats"
 KEYS = ("term", "grade", "n", "of", "percent", "arm")
 
 
@@ -74,11 +72,8 @@ def in_article(item: dict[str, Any], wild: Path) -> list[AdverseEvent]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--show", choices=["work", "heldout", "none"], default="none",
-                        help="print the misses and wrong facts of one set")
+    parser = full_text_arguments()
     parser.add_argument("--alone", action="store_true", help="read each passage by itself, not in its article")
-    parser.add_argument("--wild", type=Path, default=WILD, help="folder of the wild JATS articles")
     args = parser.parse_args()
     totals: dict[str, Counter[str]] = {}
     for line in SHAPES.read_text(encoding="utf-8").splitlines():

@@ -22,20 +22,18 @@ right: not every sentence of an article is keyed), a keyed fact the article does
     PYTHONPATH=. python bench/audit/drugs_fulltext2_shapes.py [--show work|heldout] [--articles]
 """
 
-import argparse
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 from bench.audit.drugs_shapes import Key, drug_key
-from bench.audit.shapes import passage_document, print_mismatches, print_totals
+from bench.audit.shapes import full_text_arguments, passage_document, print_mismatches, print_totals
 from extractor.parsers import parse_paper
 from extractor.pipeline import extract_records
 from schemas import Document
 
 SHAPES = Path(__file__).with_name("drugs_fulltext2_shapes.jsonl")
-WILD = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "wild" / "jats"
 
 
 def _keys(facts: list[dict[str, Any]]) -> set[Key]:
@@ -48,11 +46,8 @@ def regimen_keys(document: Document) -> set[Key]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--show", choices=["work", "heldout", "none"], default="none",
-                        help="print the misses and wrong facts of one set")
+    parser = full_text_arguments()
     parser.add_argument("--articles", action="store_true", help="extract whole articles, not passages")
-    parser.add_argument("--wild", type=Path, default=WILD, help="folder of the wild JATS articles")
     args = parser.parse_args()
     items = [json.loads(line) for line in SHAPES.read_text(encoding="utf-8").splitlines()]
     totals: dict[str, Counter[str]] = defaultdict(Counter)

@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.audit.responses_shapes import CATEGORIES, response_fact, score
-from bench.audit.shapes import print_totals, shape_document
+from bench.audit.shapes import WILD, print_totals, shape_document
 from extractor.parsers import parse_paper
 from extractor.pipeline import extract_records
 from schemas import Document
 
 SHAPES = Path(__file__).with_name("responses_fulltext_shapes.jsonl")
-WILD = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "wild" / "jats"
 
 
 @cache

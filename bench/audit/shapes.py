@@ -1,6 +1,7 @@
 """What the keyed passage sets share (bench/audit/*_shapes.jsonl and their measure scripts): the
 document a sentence or table is read as, and the per-set totals and mismatches printed."""
 
+import argparse
 from collections import Counter
 from html import escape
 from pathlib import Path
@@ -9,6 +10,18 @@ from typing import Any
 from extractor.parsers import parse_bytes
 from schemas import Document, DocumentMetadata
 from tests.conftest import document_from_text
+
+# The unannotated wild articles the full-text sets were keyed from (the project's ../shared).
+WILD = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "wild" / "jats"
+
+
+def full_text_arguments(description: str | None = None) -> argparse.ArgumentParser:
+    """The options every full-text measure takes: --show SET (print its misses and wrong facts) and --wild."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--show", choices=["work", "heldout", "none"], default="none",
+                        help="print the misses and wrong facts of one set")
+    parser.add_argument("--wild", type=Path, default=WILD, help="folder of the wild JATS articles")
+    return parser
 
 
 def shape_document(item: dict[str, Any]) -> Document:
