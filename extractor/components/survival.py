@@ -318,7 +318,7 @@ def _arm_after(after: str) -> str | None:
     if match is None:
         return None
     arm = next((g for g in match.groups() if g), None)
-    if arm and _RESPECTIVELY.search(match.group()) and re.search(r"\s(?:and|or)\s", arm):
+    if arm and _RESPECTIVELY.search(match.group()) and _NAMES_TWO.search(arm):
         # "72% and 82%, respectively, in BuCy and BuFlu group": a list of arms, one per value, not one arm.
         return None
     return _clean_arm(arm)
@@ -340,7 +340,7 @@ def _pair_arms(text: str, values: list[Value]) -> list[Value]:
     match = rule("arm_pair").regex.search(text)
     if not match:
         first, last = values
-        if first.arm is None and last.arm and re.search(r"\s(?:and|or)\s", last.arm):
+        if first.arm is None and last.arm and _NAMES_TWO.search(last.arm):
             # "16.5% and 16.2% in BuCy and BuFlu group": the label after the pair may name both arms
             # (or one arm of two drugs): which the last value is cannot be read.
             return [first, Value(**{**last.__dict__, "arm": None})]
@@ -387,6 +387,8 @@ def _chunk_arms(text: str, values: list[Value], endpoints: int) -> list[Value]:
     return out
 
 
+# A label naming two arms ("BuCy and BuFlu group") or one arm of two drugs: it cannot be one value's.
+_NAMES_TWO = re.compile(r"\s(?:and|or)\s")
 _RUN_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+)", re.IGNORECASE)
 
 
@@ -470,11 +472,10 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
     own = mention_at(label)
     label_time = rule("timepoint_caption").regex.search(label) or (
         rule("timepoint_before").regex.search(label[: own.start]) if own else None)
-    # A row that only names a timepoint ('Two-year analysis') heads the rows below it.
-    section_time = rule("timepoint_section").regex.match(section_row_label(sentence))
-    ci_cells = _ci_row(sentence)
-    # The row heading a block of timepoint rows may say they are rates ('Estimated OS probability, %').
+    # The row heading a block of rows names a timepoint ('Two-year analysis'), rates ('Estimated OS probability, %'), a unit.
     block = section_row_label(sentence)
+    section_time = rule("timepoint_section").regex.match(block)
+    ci_cells = _ci_row(sentence)
     # Two values under one header cell (a header spanning sub-columns the header rows do not name,
     # 'Drug X' over 'amplified' and 'nonamplified'): which arm each value is cannot be read.
     valued = [headers.get(c, "") for c, cell in row_cells(row)[1:] if rule("table_cell").regex.match(cell.text)]
@@ -489,14 +490,13 @@ def _table_records(sentence: Sentence) -> Iterator[TimeToEvent]:
         if match is None or value is None:
             continue
         low, high, level = _cell_ci(match) if match.group("low") else ci_cells.get(column, (None, None, None))
-        # An upper limit not estimable ('12.1 (8.6–NE)') leaves the lower one, as prose reads it.
-        if low is None or not low <= value or (high is not None and value > high):
+        if not _ci_holds(value, low, high):
             low = high = level = None
         arm = _header_arm(head)
         if rule("table_median").regex.search(label + " " + head):
             # The unit in the row or column label, else in the row heading the block ('PFS, months') or the caption.
             unit_match = next(filter(None, (rule("table_unit").regex.search(text) for text in (
-                label + " " + head, section_row_label(sentence), caption))), None)
+                label + " " + head, block, caption))), None)
             unit = _unit(unit_match.group("unit")) if unit_match else None
             if unit is None or unit == "%" or outcome.endpoint not in MEDIAN_ENDPOINTS:
                 continue
@@ -521,10 +521,15 @@ def _header_arm(head: str) -> str | None:
     return arm or None
 
 
+def _ci_holds(value: float, low: float | None, high: float | None) -> bool:
+    """A CI around the value; an upper limit not estimable ('12.1 (8.6–NE)') leaves the lower one, as prose reads it."""
+    return low is not None and low <= value and (high is None or value <= high)
+
+
 def _cell_ci(match: re.Match[str]) -> tuple[float | None, float | None, float | None]:
     low, high = parse_number(match.group("low")), parse_number(match.group("high"))
     value = parse_number(match.group("value"))
-    if value is None or low is None or not low <= value or (high is not None and value > high):
+    if value is None or not _ci_holds(value, low, high):
         return None, None, None
     return low, high, parse_number(match.group("level")) if match.group("level") else 95.0
 
