@@ -163,6 +163,11 @@ def mask(text: str, tokens: Iterable[Token]) -> Masked:
     return Masked(text, sorted(tokens, key=lambda t: t.start))
 
 
+def kind_labels(kind: str, names: list[str]) -> list[str]:
+    """Arm labels of a plural kind word and its names: "in arms A and B" gives "arm A" and "arm B"."""
+    return [f"{kind[:-1]} {name}" for name in names]
+
+
 def clean_arm(label: str | None) -> str | None:
     """An arm label as printed, without counts, units and filler; None when it is not a label."""
     if not label:
@@ -261,8 +266,7 @@ def arm_order(text: str) -> list[str] | None:
         match = rule.regex.search(text)
         if match:
             if kind := match.groupdict().get("kind"):
-                # "in arms A and B, respectively": the labels are "arm A" and "arm B".
-                arms = [f"{kind[:-1]} {match.group('arm')}", f"{kind[:-1]} {match.group('arm2')}"]
+                arms = kind_labels(kind, [match.group("arm"), match.group("arm2")])
             else:
                 arms = [clean_arm(match.group("arm")), clean_arm(match.group("arm2"))]
             if all(arms) and arms[0] != arms[1]:

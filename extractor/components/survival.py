@@ -18,7 +18,7 @@ from extractor.components.endpoints import (
     row_label,
     row_outcome,
 )
-from extractor.components.rates import section_row_label
+from extractor.components.rates import kind_labels, section_row_label
 from extractor.numbers import parse_number
 from extractor.patterns import CompiledRule, load_rules
 from extractor.sentence import Sentence
@@ -348,9 +348,7 @@ def _pair_arms(text: str, values: list[Value]) -> list[Value]:
     groups = match.groupdict()
     arms = [v for k, v in groups.items() if v and k != "kind"]
     if groups.get("kind"):
-        # "in arms A and B, respectively": the labels are "arm A" and "arm B".
-        kind = groups["kind"][:-1]
-        arms = [f"{kind} {a}" for a in arms]
+        arms = kind_labels(groups["kind"], arms)
     cleaned = [_clean_arm(a) for a in arms[:2]]
     if len(cleaned) != 2 or None in cleaned or cleaned[0] == cleaned[1]:
         return values
