@@ -78,6 +78,7 @@ def _table_rule(role: str) -> re.Pattern[str]:
     return _table_source(role).regex
 
 
+@cache
 def _table_source(role: str) -> CompiledRule:
     return next(r for r in load_rules("population.yaml") if r.rule.fields.get("role") == role)
 

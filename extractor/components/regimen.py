@@ -69,21 +69,20 @@ class ArmIndex:
 
 def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     """Drugs given in the trial, stated in the sentence or table row, with their doses and arms."""
+    title = sentence.doc.metadata.title or ""
+    if rule("regimen.cue.first_line.v1").search(sentence.text) and rule("regimen.cue.pretreated_title.v1").search(title):
+        # First-line therapy of patients the trial took after it: prior therapy.
+        return
     index = paper_arms(sentence.doc)
     # The paper's regimen acronyms ("FCR") and the standard ones it prints undefined ("CMF") stand for
     # their drugs here, not in the dose-finding reading.
     codes = paper_code_names(sentence.doc) | paper_regimens(sentence.doc) | standard_regimens(sentence.doc)
     items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes,
-                           randomised=randomised_paper(sentence.doc),
-                           title_drugs=_title_names(sentence.doc.metadata.title or "")) + _mtd_items(sentence)
+                           randomised=randomised_paper(sentence.doc), title_drugs=_title_names(title)) + _mtd_items(sentence)
     if sentence.table is None:
         items += _context_levels(sentence) + _study_drug_doses(sentence)
     background = rule("regimen.cue.background_care.v1").search(sentence.text) is not None
-    if rule("regimen.cue.first_line.v1").search(sentence.text) and rule("regimen.cue.pretreated_title.v1").search(
-            sentence.doc.metadata.title or ""):
-        # First-line therapy of patients the trial took after it: prior therapy.
-        return
-    supportive_trial = _supportive_trial(sentence.doc.metadata.title or "")
+    supportive_trial = _supportive_trial(title)
     for item in items:
         dosing, drug, amount = item.dosing, item.dosing.drug, item.dosing.amount
         if drug is None or (background and _background_drug(drug, sentence.doc)):
