@@ -362,8 +362,9 @@ def _lexicon_drugs(text: str) -> list[DrugMention]:
     glued = _GLUED_FOOTNOTE.search(text) is not None
     if lowers_ascii_alike(text):
         seen = set(_WORD.findall(text.lower()))
-        if anchors.isdisjoint(seen) and not (glued and not anchors.isdisjoint(
-                w[1:] for w in seen if w[0] in _FOOTNOTE_LETTERS)):
+        if glued:  # "aCisplatin" may name cisplatin
+            seen |= {w[1:] for w in seen if w[0] in _FOOTNOTE_LETTERS}
+        if anchors.isdisjoint(seen):
             return []
     # Names are looked up word by word (a regex of every name is slow): words joined by spaces or dashes.
     words = [_unglued(text, word, first_words) for word in _WORD.finditer(text)] if glued else list(_WORD.finditer(text))
