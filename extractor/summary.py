@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from extractor.components.add_on import added_drugs
 from extractor.components.dose_finding import distinct_dlts
 from schemas import (
     AdverseEvent,
@@ -62,7 +63,7 @@ def build_summary(document: Document, records: list[EvidenceRecord]) -> Evidence
         phase=_phase(phases),
         design=best_supported(designs, lambda r: r.design),
         population=_population(_of(records, PopulationValue)),
-        arms=_arms(_of(records, DrugRegimen)),
+        arms=_add_on_arms(_arms(_of(records, DrugRegimen)), added_drugs(document)),
         responses=_entries(SummaryResponse, _of(records, Response), _response),
         time_to_event=_entries(SummaryTimeToEvent, _of(records, TimeToEvent), _time_to_event),
         hazard_ratios=_entries(SummaryHazardRatio, _of(records, HazardRatio), _hazard_ratio),
@@ -173,6 +174,43 @@ def _arms(records: list[DrugRegimen]) -> list[SummaryArm]:
         if arm.label is None:
             arms[i] = arm.model_copy(update={"drugs": [d for d in arm.drugs if (d.drug, d.dose, d.unit) not in armed]})
     return [arm for arm in arms if arm.drugs]
+
+
+def _add_on_arms(arms: list[SummaryArm], added: frozenset[str]) -> list[SummaryArm]:
+    """The arms of an add-on trial (``added``: the drugs its experimental arm adds) with the backbone
+    in both: a drug printed without its arm, or in one arm only, that the other arm names no dose of
+    is that arm's too. Left as they are when the arms do not split into one arm without and at most
+    one with the added drugs."""
+    if not added:
+        return arms
+    labelled = [arm for arm in arms if arm.label is not None]
+    unarmed = [drug for arm in arms if arm.label is None for drug in arm.drugs]
+    experimental = [arm for arm in labelled if any(d.drug in added for d in arm.drugs)]
+    control = [arm for arm in labelled if arm not in experimental]
+    if len(experimental) > 1 or len(control) > 1:
+        return arms
+    backbone = [d for d in unarmed if d.drug not in added]
+    if not backbone and not (control and experimental):
+        return arms
+    backbone_names = " + ".join(dict.fromkeys(d.drug for d in (control[0].drugs if control else backbone)))
+    plain = control[0] if control else SummaryArm(label=backbone_names, drugs=[])
+    adding = experimental[0] if experimental else SummaryArm(
+        label=" + ".join([backbone_names, *sorted(added)]), drugs=[])
+    # Each arm takes the drugs printed for the whole trial and the other arm's backbone drugs
+    # it names no dose of itself (a backbone given at another dose in one arm stays its own).
+    plain_drugs = _with(plain.drugs, [*backbone, *(d for d in adding.drugs if d.drug not in added)])
+    adding_drugs = _with(adding.drugs, [*unarmed, *plain.drugs])
+    return [plain.model_copy(update={"drugs": plain_drugs}), adding.model_copy(update={"drugs": adding_drugs})]
+
+
+def _with(own: list[SummaryDrug], shared: list[SummaryDrug]) -> list[SummaryDrug]:
+    """An arm's drugs and those shared drugs it names none of, each drug and dose once."""
+    named = {d.drug for d in own}
+    extra: dict[tuple[str, float | None, str | None], SummaryDrug] = {}
+    for drug in shared:
+        if drug.drug not in named:
+            extra.setdefault((drug.drug, drug.dose, drug.unit), drug)
+    return own + list(extra.values())
 
 
 def _one_per_dose(drugs: list[SummaryDrug]) -> list[SummaryDrug]:

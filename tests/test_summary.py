@@ -216,3 +216,52 @@ def test_one_arm_named_with_and_without_the_word_arm_is_one_arm() -> None:
     assert _arm_name("Arm A") == _arm_name("arm A") != _arm_name("arm B")
     assert _arm_name("clofarabine") != _arm_name("clofarabine + cytarabine")
     assert _arm_name(None) is None
+
+
+def _drug_keys(text: str) -> list[tuple[str, float | None]]:
+    from extractor.pipeline import extract_records
+
+    document = document_from_text(text, "methods")
+    summary = build_summary(document, extract_records(document))
+    return sorted((d.drug, d.dose) for arm in summary.arms for d in arm.drugs)
+
+
+def test_an_add_on_trial_lists_the_backbone_printed_once_in_both_arms() -> None:
+    text = ("Patients were randomly assigned to docetaxel and epirubicin (TE) with or without lobaplatin. "
+            "All patients received four cycles of docetaxel 75 mg/m2 and epirubicin 80 mg/m2 every 3 weeks.")
+    assert _drug_keys(text) == [("docetaxel", 75.0), ("docetaxel", 75.0), ("epirubicin", 80.0), ("epirubicin", 80.0),
+                                ("lobaplatin", None)]
+    # Not randomised: "with or without" names no second arm, and the doses are listed once.
+    single = text.replace("were randomly assigned to", "received")
+    assert _drug_keys(single) == [("docetaxel", 75.0), ("epirubicin", 80.0), ("lobaplatin", None)]
+
+
+def test_an_arm_given_another_dose_of_a_backbone_drug_keeps_its_own() -> None:
+    text = ("Patients were randomised to EOC (epirubicin 50 mg/m2 and oxaliplatin 130 mg/m2 on day 1) "
+            "or mEOC+P (epirubicin 50 mg/m2, oxaliplatin 100 mg/m2 and panitumumab 9 mg/kg on day 1). "
+            "Panitumumab or placebo was not used.")
+    assert _drug_keys(text) == [("epirubicin", 50.0), ("epirubicin", 50.0), ("oxaliplatin", 100.0),
+                                ("oxaliplatin", 130.0), ("panitumumab", 9.0)]
+
+
+@pytest.mark.parametrize(("text", "added"), [
+    ("Peri-operative chemotherapy with or without bevacizumab in operable oesophagogastric adenocarcinoma: "
+     "a randomised trial.",
+     {"bevacizumab"}),
+    ("Patients were randomized to sorafenib 400 mg twice daily or placebo, combined with azacitidine.",
+     {"sorafenib"}),
+    ("Addition of lenalidomide to melphalan in newly diagnosed myeloma: a randomized trial.", {"lenalidomide"}),
+    ("A randomized trial of R-CHOP plus bortezomib versus R-CHOP in diffuse large B-cell lymphoma.",
+     {"bortezomib"}),
+    ("A randomized trial of fludarabine versus chlorambucil in elderly patients.", set()),
+    # The drug before "or placebo" is the one compared with it, a dose apart at most.
+    ("A randomized trial of gemcitabine and nab-paclitaxel plus apatorsen or placebo.", set()),
+    ("Patients were randomized to sorafenib (mean age 52.3 ± 7.7 years) or capecitabine.", set()),
+    ("A randomized phase II trial of sorafenib alone versus sorafenib plus cisplatin is currently underway.", set()),
+    ("Patients were randomized to sorafenib or placebo; others received bevacizumab with or without erlotinib.",
+     set()),
+])
+def test_the_drugs_an_add_on_trial_adds(text: str, added: set[str]) -> None:
+    from extractor.components.add_on import added_drugs
+
+    assert added_drugs(document_from_text(text, "methods")) == added
