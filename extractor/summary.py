@@ -1,6 +1,7 @@
 """Evidence records of one paper -> its evidence summary (corpus/gold/FORMAT.md)."""
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -56,15 +57,16 @@ def build_summary(document: Document, records: list[EvidenceRecord]) -> Evidence
     trial_ids = list(dict.fromkeys(r.identifier for r in _of(records, RegistryId)))
     phases = _of(records, TrialPhase)
     designs = _of(records, TrialDesign)
+    responses = _entries(SummaryResponse, _of(records, Response), _response)
     return EvidenceSummary(
         paper=document.stem,
         source=document.metadata.title or None,
         trial_ids=trial_ids,
         phase=_phase(phases),
         design=best_supported(designs, lambda r: r.design),
-        population=_population(_of(records, PopulationValue)),
+        population=_evaluable_from_responses(_population(_of(records, PopulationValue)), responses),
         arms=_add_on_arms(_arms(_of(records, DrugRegimen)), added_drugs(document)),
-        responses=_entries(SummaryResponse, _of(records, Response), _response),
+        responses=responses,
         time_to_event=_entries(SummaryTimeToEvent, _of(records, TimeToEvent), _time_to_event),
         hazard_ratios=_entries(SummaryHazardRatio, _of(records, HazardRatio), _hazard_ratio),
         mtd=_entries(SummaryDose, _of(records, MaximumToleratedDose), _dose),
@@ -139,6 +141,22 @@ def _population(records: list[PopulationValue]) -> SummaryPopulation:
             quotes[field] = next(_quote(r) for r in in_field if r.value == value)
     quote = quotes.get("n_enrolled") or next(iter(quotes.values()), None)
     return SummaryPopulation(**values, quote=quote)
+
+
+def _evaluable_from_responses(population: SummaryPopulation, responses: list[SummaryResponse]) -> SummaryPopulation:
+    """The number analysed, when no sentence states it: the denominator two or more whole-population
+    responses share ("CR 16/25 (64%), overall response 20/25 (80%)" of 26 enrolled), when it is
+    below the enrolled count and above half of it."""
+    enrolled = population.n_enrolled
+    if population.n_evaluable is not None or enrolled is None:
+        return population
+    counts = Counter(r.of for r in responses if r.arm is None and r.of is not None)
+    if not counts:
+        return population
+    denominator, times = counts.most_common(1)[0]
+    if times < 2 or not enrolled / 2 < denominator < enrolled:
+        return population
+    return population.model_copy(update={"n_evaluable": denominator})
 
 
 def _arm_words(label: str) -> list[str]:

@@ -265,3 +265,19 @@ def test_the_drugs_an_add_on_trial_adds(text: str, added: set[str]) -> None:
     from extractor.components.add_on import added_drugs
 
     assert added_drugs(document_from_text(text, "methods")) == added
+
+
+def test_the_number_analysed_is_the_denominator_whole_population_responses_share() -> None:
+    text = ("Twenty-six patients were enrolled. Complete response was 16/25 (64%), overall response rate "
+            "was 20/25 (80%), and 4/25 (16%) had progressive disease.")
+    assert _population_of(text) == (26, 25)
+    # One response with its denominator is not enough to call it the number analysed.
+    assert _population_of("Twenty-six patients were enrolled. Complete response was 16/25 (64%).") == (26, None)
+
+
+def _population_of(text: str) -> tuple[float | None, float | None]:
+    from extractor.pipeline import extract_records
+
+    document = document_from_text(text, "abstract")
+    population = build_summary(document, extract_records(document)).population
+    return population.n_enrolled, population.n_evaluable
