@@ -138,6 +138,7 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
             # "3-year overall survival and AML risk were 56.5% and 25.1%, respectively": one value is the endpoint's.
             values = values[:1]
         per_endpoint = _compared_pairs(text, values, len(group))
+        own = [_own_timepoint(text, v) for v in values]
         for i, value in enumerate(values):
             if len(group) == 1:
                 mention = last
@@ -147,7 +148,11 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
             else:
                 mention = group[i % len(group)]
             if value.unit == "%":
-                timepoint = _timepoint_before(text, mention) or shared or (_timepoint(at) if at else lead_timepoint)
+                # "24% at 1 year (11% at 6 years)": a rate followed by its own timepoint takes it; when the
+                # rates print their own, one printed after another rate is not this one's.
+                after = _timepoint(at) if at and (not any(own) or at.end() <= value.start) else None
+                timepoint = _timepoint_before(text, mention) or own[i] or shared or after or (
+                    lead_timepoint if not any(own) else None)
                 if listed is not None:
                     # 'at 1 and 2 years were 70% and 55%': one timepoint per rate (per arm when the
                     # list repeats for each arm: '88.9%, 82.4% and 74.8% for Arm A and ...'), or none trusted.
@@ -234,6 +239,9 @@ def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> lis
     for role in ("median", "rate", "shared_unit"):
         tokens += [m for m in rule(role).regex.finditer(text, start, end)]
     tokens.sort(key=lambda m: m.start())
+    # "not reached (18.6 months–NE) in arm A": the unreached median's CI holds no value.
+    unreached = [m.span("ci") for m in rule("unreached_ci").regex.finditer(text, start, end)]
+    tokens = [t for t in tokens if not any(a <= t.start() < b for a, b in unreached)]
     ci_named = rule("ci_named").regex.search(text) is not None
     values: list[Value] = []
     position = start
@@ -273,6 +281,10 @@ def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> lis
             low = high = level = None
         elif printed_after is not None:
             token_end += printed_after.end()
+        spread = rule("range_after").regex.match(text, token_end, end) if printed_after is None else None
+        if spread:
+            # "16.5 months (range, 0.0+ to 27.0+) in all patients, 22.1 months in cohort 1": the value's range.
+            token_end = spread.end()
         if next_endpoint and rule("next_endpoints").regex.fullmatch(text, token_end, end):
             # '... and 82% for overall survival': the value of the endpoint named next.
             break
@@ -417,6 +429,14 @@ def _timepoints(numbers: list[float | None], unit_printed: str) -> list[str]:
     if any(n is None or n <= 0 for n in numbers):
         return []
     return [f"{n:g} {unit}{'' if n == 1 else 's'}" for n in numbers if n]
+
+
+def _own_timepoint(text: str, value: Value) -> str | None:
+    """The timepoint printed right after a rate ('24% at 1 year'); None for a median or when none is."""
+    if value.unit != "%":
+        return None
+    match = rule("timepoint_own").regex.match(text, value.end)
+    return _timepoint(match) if match else None
 
 
 def _timepoint_before(text: str, mention: Mention) -> str | None:
