@@ -236,7 +236,7 @@ def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> lis
     """Numbers of an endpoint between its mention and the end of its reach (where ``next_endpoint``
     says another time-to-event outcome is named)."""
     tokens = []
-    for role in ("median", "rate", "shared_unit"):
+    for role in ("median", "rate", "shared_unit", "converted_bare"):
         tokens += [m for m in rule(role).regex.finditer(text, start, end)]
     tokens.sort(key=lambda m: m.start())
     # "not reached (18.6 months–NE) in arm A": the unreached median's CI holds no value.
@@ -259,7 +259,10 @@ def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> lis
             reach = MAX_BRACKET_GAP
         if len(gap) > reach or rule("gap_blocker").regex.search(gap):
             break
-        unit = _unit(token.group("unit") or token.groupdict().get("unit_b"))
+        if token.re is rule("converted_bare").regex:
+            unit = _converted_unit(text, token, values)
+        else:
+            unit = _unit(token.group("unit") or token.groupdict().get("unit_b"))
         if unit is None or not _is_value(text, token, unit):
             continue
         value = parse_number(token.group("value"))
@@ -292,6 +295,34 @@ def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> lis
         values.append(Value(token.start(), token_end, value, unit, low, high, level, arm))
         position = token_end
     return values
+
+
+# Days in a unit, to tell a bracketed time that is the same time in another unit ("715 days (24 months)").
+_DAYS_IN = {"d": 1.0, "w": 7.0, "m": 30.44, "y": 365.25}
+
+
+def _same_time(value: float, unit: str, other: float, other_unit: str) -> bool:
+    """Whether two printed times are one time in two units, within the rounding of the coarser one."""
+    days, other_days = value * _DAYS_IN[unit[0].lower()], other * _DAYS_IN[other_unit[0].lower()]
+    return unit[0].lower() != other_unit[0].lower() and abs(days - other_days) <= 0.1 * max(days, other_days)
+
+
+def _converted_unit(text: str, token: re.Match[str], values: list[Value]) -> TimeUnit | None:
+    """'715 days (24 months) in Arm 1 versus 901 (30 months)': the unit of the earlier value printed with its
+    conversion into the unit of this number's bracket, when this number converts to its bracket too; None
+    when no value before was printed so."""
+    bracket = rule("converted").regex.match(text, token.end())
+    number = parse_number(token.group("value"))
+    if bracket is None or number is None:
+        return None
+    for value in values:
+        earlier = rule("converted").regex.match(text, value.end)
+        if (earlier is None or value.unit == "%" or earlier.group("unit")[0].lower() != bracket.group("unit")[0].lower()
+                or not _same_time(value.value, value.unit, parse_number(earlier.group("value")) or 0, earlier.group("unit"))):
+            continue
+        if _same_time(number, value.unit, parse_number(bracket.group("value")) or 0, bracket.group("unit")):
+            return value.unit
+    return None
 
 
 def _ci_bounds(ci: re.Match[str]) -> tuple[float | None, float | None]:
