@@ -168,6 +168,28 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
                 taken.add(value.start)
                 yield _record(sentence, mention.endpoint, "median", value, None, rule("median"))
     yield from _rates_before_endpoints(sentence, mentions, lead_timepoint, taken)
+    yield from _relapse_survival_pairs(sentence, limit)
+
+
+def _relapse_survival_pairs(sentence: Sentence, limit: int) -> Iterator[TimeToEvent]:
+    """'relapse or survival at four years between the arms: 46% vs 54%; hazard ratio ..., and 50% versus 47%;
+    hazard ratio ..., respectively': a compared pair of relapse risks, then one of survival rates (the
+    groups loop leaves a sentence coordinating another word with survival 'respectively' alone)."""
+    text = sentence.text
+    match = rule("relapse_survival_pairs").regex.search(text, 0, limit)
+    if match is None:
+        return
+    at = rule("timepoint_at").regex.search(match.group("between"))
+    timepoint = _timepoint(at) if at else _timepoint_before(text, Mention(match.start(), match.end(), None, ENDPOINT))
+    if timepoint is None:
+        return
+    values = {name: parse_number(match.group(name)) for name in "abcd"}
+    if any(v is None or not 0 < v <= 100 for v in values.values()):
+        return
+    for endpoint, names in (("CIR", "ab"), ("OS", "cd")):
+        for name in names:
+            found = Value(match.start(name), match.end(name), values[name] or 0.0, "%")
+            yield _record(sentence, endpoint, "rate", found, timepoint, rule("relapse_survival_pairs"))
 
 
 def _rates_before_endpoints(
