@@ -122,6 +122,13 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
         # the endpoints' values in order, once per arm.
         if not values or (len(group) > 1 and len(values) % len(group)):
             continue
+        tested = _tested_pairs(text, values, len(group), limit)
+        if tested is not None:
+            # "DFS and OS were 67.4% and 75.3% (P = 0.315), and 72.3% and 81.9% (P = 0.177)": each P value
+            # compares the two arms of one endpoint; read in full, else not at all.
+            if not tested:
+                continue
+            values = tested
         at = rule("timepoint_at").regex.search(text, last.end, reach_end) or rule("timepoint_lasting").regex.search(
             text, last.end, reach_end)
         shared = next((t for t in (_timepoint_before(text, m) for m in group) if t), None)
@@ -137,7 +144,7 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
         if len(group) == 1 and rule("coordinated_subject").regex.match(text, last.end) and len(values) > 1:
             # "3-year overall survival and AML risk were 56.5% and 25.1%, respectively": one value is the endpoint's.
             values = values[:1]
-        per_endpoint = _compared_pairs(text, values, len(group))
+        per_endpoint = tested is not None or _compared_pairs(text, values, len(group))
         own = [_own_timepoint(text, v) for v in values]
         for i, value in enumerate(values):
             if len(group) == 1:
@@ -229,6 +236,34 @@ def _rates_before_endpoints(
 _TIMEPOINT_OF = re.compile(r"\b(?:after|at)\s+[\w.]+\s+(?:months?|years?|weeks?)\s+of\s+(?:median\s+)?$", re.IGNORECASE)
 _RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 _VERSUS = re.compile(r"\s*(?:\([^()]*\)\s*)?,?\s*(?:vs\.?|versus|v\.|compared\s+with)\s*")
+
+
+def _tested_pairs(text: str, values: list[Value], endpoints: int, limit: int) -> list[Value] | None:
+    """Several endpoints' values printed as one pair per endpoint, each pair followed by its P value:
+    "DFS and OS were 67.4% and 75.3% (P = 0.315), and 72.3% and 81.9% (P = 0.177)". None when the values
+    are not so printed; the pairs in endpoint order (their arms dropped), or [] when the pairs cannot all be read."""
+    if endpoints < 2 or len(values) not in (2, 2 * endpoints):
+        return None
+    tested = rule("tested_pair_next").regex.match(text, values[1].end)
+    if tested is None:
+        return None
+    pairs = [values[i : i + 2] for i in range(0, len(values), 2)]
+    for before, after in pairwise(pairs):
+        joined = rule("tested_pair_next").regex.match(text, before[1].end)
+        if joined is None or joined.end() != after[0].start:
+            return []
+    position = tested.end()
+    while len(pairs) < endpoints:
+        cut = rule("reach_end").regex.search(text, position, limit)
+        more = _values(text, position, cut.start() if cut else limit)
+        if len(more) != 2:
+            return []
+        pairs.append(more)
+        following = rule("tested_pair_next").regex.match(text, more[-1].end)
+        if len(pairs) < endpoints and following is None:
+            return []
+        position = following.end() if following else more[-1].end
+    return [Value(**{**v.__dict__, "arm": None}) for pair in pairs for v in pair]
 
 
 def _compared_pairs(text: str, values: list[Value], endpoints: int) -> bool:
