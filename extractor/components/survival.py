@@ -314,6 +314,9 @@ def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> lis
             # '... longer in patients treated with X compared with those treated with Y (8.4 months vs 5.6
             # months, P=0.011)': the compared pair closes a long clause naming both groups.
             reach = MAX_BRACKET_GAP
+        if rule("bracket_pair").regex.match(text, token.end()) and gap.rstrip().endswith("("):
+            # "with greater improvements in non-GCB patients (15.1 vs. 7.1 weeks": a compared pair, no gain.
+            gap = rule("gain_words").regex.sub(" ", gap)
         if len(gap) > reach or rule("gap_blocker").regex.search(gap):
             break
         if token.re is rule("converted_bare").regex:
