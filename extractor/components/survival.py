@@ -523,10 +523,12 @@ def _timepoints(numbers: list[float | None], unit_printed: str) -> list[str]:
 
 
 def _own_timepoint(text: str, value: Value) -> str | None:
-    """The timepoint printed right after a rate ('24% at 1 year'); None for a median or when none is."""
+    """The timepoint printed right after a rate ('24% at 1 year') or right before it ('and at 3 years 35%');
+    None for a median or when none is."""
     if value.unit != "%":
         return None
-    match = rule("timepoint_own").regex.match(text, value.end)
+    match = rule("timepoint_own").regex.match(text, value.end) or rule("timepoint_own_before").regex.search(
+        text[max(0, value.start - 40) : value.start])
     return _timepoint(match) if match else None
 
 
