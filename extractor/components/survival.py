@@ -112,7 +112,8 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
         if any(m.kind != ENDPOINT for m in group) or rule("mean_before").regex.search(text[: group[0].start]):
             continue
         if _RESPECTIVELY.search(text) and rule("coordinated_before").regex.search(text[: group[0].start]):
-            # "relapse or survival ... 46% vs 54% ... and 50% vs 47%, respectively": not all the endpoint's.
+            # "relapse or survival ... 46% vs 54% ... and 50% vs 47%, respectively": not all the endpoint's
+            # (_relapse_survival_pairs reads that shape with a timepoint).
             continue
         last = group[-1]
         # An endpoint named where the reach ends may own a value printed right before it ('82% for OS').
