@@ -31,8 +31,8 @@ from extractor.lexicons import load_yaml
 from extractor.patterns import load_rules
 from schemas.records import EvidenceRecord, HazardRatio, Response, TimeToEvent
 
-WordKind = Literal["prognostic", "subgroup", "subgroup_named", "adjusted", "subgroup_arm", "per_protocol", "updated",
-                   "control", "factor_sides"]
+WordKind = Literal["prognostic", "subgroup", "subgroup_named", "adjusted", "subgroup_arm", "subgroup_arm_survival",
+                   "per_protocol", "updated", "control", "factor_sides"]
 class AnalysisWords(BaseModel):
     """The word lists of lexicons/analysis_words.yaml (unknown keys are an error)."""
 
@@ -41,6 +41,7 @@ class AnalysisWords(BaseModel):
     subgroup: list[str]
     adjusted: list[str]
     subgroup_arm: list[str]
+    subgroup_arm_survival: list[str]
     per_protocol: list[str]
     updated: list[str]
     control: list[str]
@@ -187,6 +188,9 @@ def annotate(record: EvidenceRecord, arms: Iterable[str] = ()) -> EvidenceRecord
         return record.model_copy(update=update)
     value = record.value if isinstance(record, TimeToEvent) else record.n if record.n is not None else record.percent
     chosen, label = analysis_set(quote[:value_end(quote, value)], record.arm, phrases=False)
+    if isinstance(record, TimeToEvent) and chosen == "primary" and record.arm and has_words(
+            "subgroup_arm_survival", record.arm):
+        chosen, label = "subgroup", record.arm
     return record.model_copy(update={"analysis_set": chosen, "subgroup": label})
 
 

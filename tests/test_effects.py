@@ -84,6 +84,16 @@ def test_medians_and_responses_know_their_subgroup() -> None:
     assert _fields(response, "n", "of", "analysis_set") == (31, 50, "primary")
 
 
+def test_a_median_of_a_group_named_after_it_is_a_subgroups() -> None:
+    medians = _records("Median OS was 10.2 months in all patients, 12.1 months in cohort 1 and 8.3 months for patients "
+                       "with CR.", "time_to_event")
+    assert [_fields(r, "value", "analysis_set", "subgroup") for r in medians] == [
+        (10.2, "primary", None), (12.1, "subgroup", "cohort 1"), (8.3, "subgroup", "patients with CR")]
+    # The survival arm words do not make a response arm a subgroup's.
+    (response,) = _records("The CR rate was 40% (8 of 20) in cohort 1.", "response")
+    assert _fields(response, "arm", "analysis_set") == ("cohort 1", "primary")
+
+
 def test_arms_are_named_after_the_papers_arm_labels() -> None:
     arms = ["Arm A (sorafenib + 7+3)", "Arm B (placebo + 7+3)"]
     assert compared_arms("sorafenib vs placebo", arms) == ("Arm A (sorafenib + 7+3)", "Arm B (placebo + 7+3)", False)
