@@ -39,6 +39,8 @@ from schemas import Document, DrugRegimen, EvidenceRecord
 
 # Arm rules that give every drug of a sentence one arm the sentence names (weaker than a comparison).
 _ONE_ARM_RULES = frozenset({"regimen.arm.in_group.v1", "regimen.arm.subject.v1", "regimen.arm.part.v1"})
+# The arm rule of drugs listed before their arm's bracketed label.
+_LISTED_ARM = "regimen.arm.trailing_label.v1"
 # Sections whose doses do not count as the paper printing a drug's dose.
 _NO_DOSE_LOOKUP = frozenset({"references", "back"})
 # How far after a drug's name a printed dose is taken as its dose when asking whether the paper prints one.
@@ -148,10 +150,19 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             continue
         if dosing.drug.drug in leveled and not _is_starting_dose(text, dosing, levels):
             continue
+        if dosing.amount is None and labels and all(arm.rule_id == _LISTED_ARM for arm in labels):
+            # A drug of an arm listed before its label ("A 4 mg with B (arm B) or A, B and C 400 mg (arm C)")
+            # is that arm's drug; named again without its dose it has the one dose the sentence prints for it.
+            doses = {(d.amount.dose, d.amount.unit): d for d in dosings if d.drug is not None and d.amount is not None
+                     and d.amount.dose_max is None and d.drug.drug == dosing.drug.drug}
+            if len(doses) == 1:
+                (printed,) = doses.values()
+                dosing = replace(dosing, amount=printed.amount, frequency=printed.frequency, route=printed.route,
+                                 rule_id=_LISTED_ARM, confidence=rule(_LISTED_ARM).confidence)
         if dosing.amount is None:
             if rule("regimen.cue.prior_sentence.v1").search(text) or rule("regimen.cue.context_sentence.v1").search(text):
                 continue
-            named = [arm for arm in labels if arm.named]
+            named = [arm for arm in labels if arm.named or arm.rule_id == _LISTED_ARM]
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
             supportive = dosing.drug.supportive and dosing.drug.drug not in title_drugs
             if supportive or not (named or auc or (given and not dosed)):
@@ -426,20 +437,28 @@ def _drugs_printed_with_doses(document: Document) -> set[str]:
             amounts = find_amounts(text)
             if not amounts:
                 continue
-            before_drug = dosing_rule("dose.gap.before_drug.v1").regex
-            dose_of = rule("regimen.cue.dose_of_drug.v1").regex
-            of_words = rule("regimen.cue.dose_of_words.v1").regex
             mentions = find_drugs(text, codes)
-            for mention in mentions:
-                # A dose within a few words after the name, or before it ("100 mg/m2 of cytarabine", "7.5 mg of a
-                # slow release formulation of leuprorelin"), or anywhere in a sentence about the drug's dose
-                # ("The dose of X ... (>60 mL/min, 4 mg; ...)").
-                if any(0 <= a.start - mention.end <= _DOSE_NEAR or (a.end <= mention.start and (
-                        before_drug.match(text[a.end : mention.start]) or (of_words.match(text[a.end : mention.start])
-                        and not any(a.end <= m.start < mention.start for m in mentions)))) for a in amounts) or dose_of.search(
-                           text[max(0, mention.start - 30) : mention.start]):
-                    found.add(mention.drug)
+            found.update(m.drug for m in mentions if _printed_with_dose(text, m, mentions, amounts))
     return found
+
+
+def _printed_with_dose(text: str, mention: DrugMention, mentions: list[DrugMention], amounts: list[DoseAmount]) -> bool:
+    """True when the sentence prints a dose of the mentioned drug: within a few words after the name with no
+    other drug named between ("B, and C 400 mg" is C's), or before it ("100 mg/m2 of cytarabine", "7.5 mg of a
+    slow release formulation of leuprorelin"), anywhere in a sentence about the drug's dose ("The dose of X ...
+    (>60 mL/min, 4 mg; ...)"), or right after the name where no amount rule reads it ("carfilzomib 20/27 mg/m2")."""
+    before_drug = dosing_rule("dose.gap.before_drug.v1").regex
+    of_words = rule("regimen.cue.dose_of_words.v1").regex
+    for a in amounts:
+        if 0 <= a.start - mention.end <= _DOSE_NEAR and not any(
+                m.drug != mention.drug and mention.end <= m.start < a.start for m in mentions):
+            return True
+        if a.end <= mention.start and (before_drug.match(text[a.end : mention.start]) or (
+                of_words.match(text[a.end : mention.start])
+                and not any(a.end <= m.start < mention.start for m in mentions))):
+            return True
+    return bool(rule("regimen.cue.dose_of_drug.v1").search(text[max(0, mention.start - 30) : mention.start])
+                or rule("regimen.cue.unread_dose_after.v1").search(text[mention.end : mention.end + _DOSE_NEAR]))
 
 
 @per_paper

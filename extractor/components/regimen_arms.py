@@ -37,7 +37,9 @@ def rule(rule_id: str) -> CompiledRule:
 def sentence_arms(text: str, dosings: list[Dosing], randomised: bool = True) -> Arms:
     """Arms of the drugs of a sentence, by the first arm shape the sentence has ("A with or without B"
     names two arms only in a randomised paper: elsewhere B is optional in one arm)."""
-    return (_pair_arms(text, dosings) or _labelled_arms(text, dosings)
+    # Labels printed after each arm's drugs come first: in "A 4 mg with B (arm B) or A, B and C (arm C)"
+    # the brackets name the arms, and "B (arm B) or A" is no pair of arms.
+    return (_labelled_arms(text, dosings) or _pair_arms(text, dosings)
             or (_optional_arms(text, dosings) if randomised else {})
             or _block_arms(text, dosings) or _colon_arms(text, dosings) or _group_arms(text, dosings)
             or _part_arms(text, dosings))
