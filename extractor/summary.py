@@ -8,6 +8,8 @@ from pydantic import BaseModel
 
 from extractor.components.add_on import added_drugs
 from extractor.components.dose_finding import distinct_dlts
+from extractor.components.regimen import randomised_paper
+from extractor.components.regimen_arms import rule
 from schemas import (
     AdverseEvent,
     DoseLimitingToxicity,
@@ -63,7 +65,8 @@ def build_summary(document: Document, records: list[EvidenceRecord]) -> Evidence
         phase=_phase(phases),
         design=best_supported(designs, lambda r: r.design),
         population=_population(_of(records, PopulationValue)),
-        arms=_add_on_arms(_arms(_of(records, DrugRegimen)), added_drugs(document)),
+        arms=_every_arm(_add_on_arms(_arms(_of(records, DrugRegimen)), added_drugs(document)),
+                        randomised_paper(document)),
         responses=_entries(SummaryResponse, _of(records, Response), _response),
         time_to_event=_entries(SummaryTimeToEvent, _of(records, TimeToEvent), _time_to_event),
         hazard_ratios=_entries(SummaryHazardRatio, _of(records, HazardRatio), _hazard_ratio),
@@ -201,6 +204,32 @@ def _add_on_arms(arms: list[SummaryArm], added: frozenset[str]) -> list[SummaryA
     plain_drugs = _with(plain.drugs, [*backbone, *(d for d in adding.drugs if d.drug not in added)])
     adding_drugs = _with(adding.drugs, [*unarmed, *plain.drugs])
     return [plain.model_copy(update={"drugs": plain_drugs}), adding.model_copy(update={"drugs": adding_drugs})]
+
+
+def _every_arm(arms: list[SummaryArm], randomised: bool) -> list[SummaryArm]:
+    """The arms of a randomised trial with the drugs a sentence gives every arm ("All patients then received
+    ... daunorubicin 50 mg/m2") and that no arm holds, printed without their arm, listed in each labelled arm
+    (corpus/gold/GUIDE.md: all doses of all drugs of every arm); therapy after the surgery that follows the
+    randomised treatment stays listed once."""
+    labelled = [arm for arm in arms if arm.label is not None]
+    if not randomised or len(labelled) < 2:
+        return arms
+    every, later = rule("regimen.arm.every_arm.v1").regex, rule("regimen.arm.every_arm_later.v1").regex
+    shared = [d for arm in arms if arm.label is None for d in arm.drugs
+              if d.quote and every.search(d.quote) and not later.search(d.quote)]
+    if not shared:
+        return arms
+    result = []
+    for arm in arms:
+        if arm.label is None:
+            rest = [d for d in arm.drugs if d not in shared]
+            if rest:
+                result.append(arm.model_copy(update={"drugs": rest}))
+            continue
+        held = {(d.drug, d.dose, d.unit) for d in arm.drugs}
+        result.append(arm.model_copy(update={"drugs": arm.drugs + [
+            d for d in shared if (d.drug, d.dose, d.unit) not in held]}))
+    return result
 
 
 def _with(own: list[SummaryDrug], shared: list[SummaryDrug]) -> list[SummaryDrug]:

@@ -244,6 +244,20 @@ def test_an_arm_given_another_dose_of_a_backbone_drug_keeps_its_own() -> None:
                                 ("oxaliplatin", 130.0), ("panitumumab", 9.0)]
 
 
+def test_a_drug_every_patient_of_a_randomised_trial_receives_is_listed_in_each_arm() -> None:
+    text = ("Patients were randomly assigned to idarubicin 12 mg/m2 or 9 mg/m2 on days 1 to 3. "
+            "All patients then received a consolidation course with mitoxantrone 10 mg/m2 on days 1 to 5.")
+    assert _drug_keys(text) == [("idarubicin", 9.0), ("idarubicin", 12.0), ("mitoxantrone", 10.0),
+                                ("mitoxantrone", 10.0)]
+    # Therapy after the surgery that follows the randomised treatment is listed once.
+    later = text.replace("then received a consolidation course", "received post-operatively a course")
+    assert _drug_keys(later) == [("idarubicin", 9.0), ("idarubicin", 12.0), ("mitoxantrone", 10.0)]
+    # Not randomised: no arms to list it in.
+    single = ("Patients received idarubicin 12 mg/m2 on days 1 to 3. "
+              "All patients then received a consolidation course with mitoxantrone 10 mg/m2 on days 1 to 5.")
+    assert _drug_keys(single) == [("idarubicin", 12.0), ("mitoxantrone", 10.0)]
+
+
 @pytest.mark.parametrize(("text", "added"), [
     ("Peri-operative chemotherapy with or without bevacizumab in operable oesophagogastric adenocarcinoma: "
      "a randomised trial.",

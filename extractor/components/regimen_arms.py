@@ -7,6 +7,7 @@ from functools import cache
 from itertools import pairwise
 
 from extractor.components.dosing import Dosing, DrugMention, find_drugs, paren_depths
+from extractor.components.dosing import rule as dosing_rule
 from extractor.numbers import parse_int
 from extractor.patterns import CompiledRule, load_rules
 
@@ -40,7 +41,7 @@ def sentence_arms(text: str, dosings: list[Dosing], randomised: bool = True) -> 
     # Labels printed after each arm's drugs come first: in "A 4 mg with B (arm B) or A, B and C (arm C)"
     # the brackets name the arms, and "B (arm B) or A" is no pair of arms.
     return (_labelled_arms(text, dosings) or _pair_arms(text, dosings)
-            or (_optional_arms(text, dosings) if randomised else {})
+            or (_optional_arms(text, dosings) if randomised else {}) or _dose_arms(text, dosings)
             or _block_arms(text, dosings) or _colon_arms(text, dosings) or _group_arms(text, dosings)
             or _part_arms(text, dosings))
 
@@ -142,6 +143,48 @@ def _optional_arms(text: str, dosings: list[Dosing]) -> Arms:
                 arms[i] = [ArmLabel(combined, None, cue_rule.id)]
         return arms
     return {}
+
+
+# How a drug's alternative doses are linked: each an arm when the drug is randomised between them.
+_DOSE_ALTERNATIVES = frozenset({"dose.alternative.or.v1", "dose.alternative.list.v1"})
+
+
+def _dose_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"randomized to X 90 mg/m2 or 60 mg/m2 combined with Y 100 mg/m2": one arm per dose of the randomised
+    drug ("X 90 mg/m2", a later dose in the same course with it: "1600 mg ... followed by 800 mg"), and
+    the sentence's other drugs in every arm (one named without a dose is listed once, as for "A with or
+    without B")."""
+    cue = rule("regimen.arm.dose_pair.v1")
+    reason = dosing_rule("dose.alternative.paren_reason.v1").regex
+    first = next((d.drug for d in dosings if d.drug is not None), None)
+    if first is None or not cue.regex.search(text[max(0, first.start - 120) : first.start]):
+        return {}
+    doses = [(i, d) for i, d in enumerate(dosings) if d.drug is first and d.amount is not None]
+    # Doses for some of the patients ("or 100 mg/m2 (56-65 years)") are one arm's, not arms.
+    if (len({(d.amount.dose, d.amount.unit) for _, d in doses if d.amount}) < 2
+            or not any(d.rule_id in _DOSE_ALTERNATIVES for _, d in doses)
+            or any(d.amount.dose_max is not None or _for_patients(text[d.amount.end :], reason) for _, d in doses
+                   if d.amount)):
+        return {}
+    arms: Arms = {}
+    current: ArmLabel | None = None
+    for i, dosing in sorted(doses, key=lambda pair: pair[1].start):
+        amount = dosing.amount
+        if amount is not None and (current is None or dosing.rule_id in _DOSE_ALTERNATIVES or i == doses[0][0]):
+            current = ArmLabel(f"{first.drug} {amount.dose:g} {amount.unit}", None, cue.id, named=True)
+        if current is not None:
+            arms[i] = [current]
+    labels = list(dict.fromkeys(arm for found in arms.values() for arm in found))
+    for i, dosing in enumerate(dosings):
+        if dosing.drug is not None and dosing.drug is not first:
+            arms[i] = labels if dosing.amount is not None else labels[:1]
+    return arms
+
+
+def _for_patients(after: str, reason: re.Pattern[str]) -> bool:
+    """True when a dose is followed by a bracket naming the patients it is for ("(56-65 years)")."""
+    stripped = after.lstrip()
+    return stripped.startswith("(") and reason.match(stripped[1:]) is not None
 
 
 def _group_arms(text: str, dosings: list[Dosing]) -> Arms:
