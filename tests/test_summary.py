@@ -258,6 +258,18 @@ def test_a_drug_every_patient_of_a_randomised_trial_receives_is_listed_in_each_a
     assert _drug_keys(single) == [("idarubicin", 12.0), ("mitoxantrone", 10.0)]
 
 
+def test_a_dose_printed_without_its_arm_of_a_drug_every_arm_names_is_in_each_arm() -> None:
+    text = ("Patients were randomly assigned to bendamustine 90 mg/m2 plus rituximab or chlorambucil 10 mg/m2 "
+            "plus rituximab. Rituximab 375 mg/m2 was given on day 1 of each cycle.")
+    assert _drug_keys(text) == [("bendamustine", 90.0), ("chlorambucil", 10.0), ("rituximab", 375.0),
+                                ("rituximab", 375.0)]
+    # A drug one arm only names keeps its dose printed once.
+    one_arm = ("Patients were randomly assigned to bendamustine 90 mg/m2 plus rituximab or chlorambucil 10 mg/m2 "
+               "plus rituximab. Prednisone 100 mg was given on days 1 to 5.")
+    assert ("prednisone", 100.0) in _drug_keys(one_arm)
+    assert _drug_keys(one_arm).count(("prednisone", 100.0)) <= 1
+
+
 @pytest.mark.parametrize(("text", "added"), [
     ("Peri-operative chemotherapy with or without bevacizumab in operable oesophagogastric adenocarcinoma: "
      "a randomised trial.",

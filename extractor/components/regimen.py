@@ -39,8 +39,10 @@ from schemas import Document, DrugRegimen, EvidenceRecord
 
 # Arm rules that give every drug of a sentence one arm the sentence names (weaker than a comparison).
 _ONE_ARM_RULES = frozenset({"regimen.arm.in_group.v1", "regimen.arm.subject.v1", "regimen.arm.part.v1"})
-# The arm rule of drugs listed before their arm's bracketed label.
+# The arm rule of drugs listed before their arm's bracketed label, and the rules of arms listing their drugs.
 _LISTED_ARM = "regimen.arm.trailing_label.v1"
+_COMBINATION = "regimen.arm.combination.v1"
+_LISTED_ARMS = frozenset({_LISTED_ARM, _COMBINATION})
 # Sections whose doses do not count as the paper printing a drug's dose.
 _NO_DOSE_LOOKUP = frozenset({"references", "back"})
 # How far after a drug's name a printed dose is taken as its dose when asking whether the paper prints one.
@@ -61,12 +63,14 @@ class Item:
 
 @dataclass(frozen=True)
 class ArmIndex:
-    """Arms a paper gives its drugs: (drug, dose, unit) -> (arm, n), drug -> (arm, n), and the label
-    another sentence gives an arm -> the label it was first given."""
+    """Arms a paper gives its drugs: (drug, dose, unit) -> (arm, n), drug -> (arm, n), the label
+    another sentence gives an arm -> the label it was first given, and arm -> the drugs its sentences
+    name for it (with or without a dose)."""
 
     by_dose: dict[tuple[str, float, str], tuple[str, int | None]]
     by_drug: dict[str, tuple[str, int | None]]
     aliases: dict[str, str]
+    named: dict[str, frozenset[str]]
 
 
 def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
@@ -150,7 +154,7 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             continue
         if dosing.drug.drug in leveled and not _is_starting_dose(text, dosing, levels):
             continue
-        if dosing.amount is None and labels and all(arm.rule_id == _LISTED_ARM for arm in labels):
+        if dosing.amount is None and labels and all(arm.rule_id in _LISTED_ARMS for arm in labels):
             # A drug of an arm listed before its label ("A 4 mg with B (arm B) or A, B and C 400 mg (arm C)")
             # is that arm's drug; named again without its dose it has the one dose the sentence prints for it.
             doses = {(d.amount.dose, d.amount.unit): d for d in dosings if d.drug is not None and d.amount is not None
@@ -162,7 +166,7 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
         if dosing.amount is None:
             if rule("regimen.cue.prior_sentence.v1").search(text) or rule("regimen.cue.context_sentence.v1").search(text):
                 continue
-            named = [arm for arm in labels if arm.named or arm.rule_id == _LISTED_ARM]
+            named = [arm for arm in labels if arm.named or arm.rule_id in _LISTED_ARMS]
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
             supportive = dosing.drug.supportive and dosing.drug.drug not in title_drugs
             if supportive or not (named or auc or (given and not dosed)):
@@ -170,6 +174,11 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             if dosing.rule_id != escalation.id:
                 arm_rule = rule(named[0].rule_id) if named else cue
                 dosing = replace(dosing, rule_id=arm_rule.id, confidence=arm_rule.confidence)
+        if dosing.amount is None and labels and labels[0].rule_id == _COMBINATION and any(
+                item.dosing.amount is None and item.dosing.drug is not None and item.dosing.drug.drug == dosing.drug.drug
+                for item in items):
+            # A drug two combination arms name without a dose is listed once, as for "A with or without B".
+            continue
         items.extend([Item(dosing, arm.label, arm.n, arm.rule_id) for arm in labels] or [Item(dosing)])
     items = [end for item in items for end in _range_ends(text, item)]
     respective = _respective_items(text, dosings, arms)
@@ -403,12 +412,15 @@ def _title_names(title: str) -> frozenset[str]:
 
 
 def _looked_up(index: ArmIndex, dosing: Dosing) -> tuple[str | None, int | None]:
-    """The arm another sentence of the paper gives the same drug and dose (or the same drug)."""
+    """The arm another sentence of the paper gives the same drug and dose (or the same drug), by the
+    label the arm was first given."""
     if dosing.drug is None:
         return None, None
     if dosing.amount is None:
-        return index.by_drug.get(dosing.drug.drug, (None, None))
-    return index.by_dose.get((dosing.drug.drug, dosing.amount.dose, dosing.amount.unit), (None, None))
+        arm, n = index.by_drug.get(dosing.drug.drug, (None, None))
+    else:
+        arm, n = index.by_dose.get((dosing.drug.drug, dosing.amount.dose, dosing.amount.unit), (None, None))
+    return (index.aliases.get(arm, arm) if arm is not None else None), n
 
 
 def drop_undosed_printed_with_doses(document: Document, records: list[EvidenceRecord]) -> list[EvidenceRecord]:
@@ -481,10 +493,11 @@ def paper_arms(document: Document) -> ArmIndex:
     """
     by_dose: dict[tuple[str, float, str], tuple[str, int | None]] = {}
     by_drug: dict[str, tuple[str, int | None]] = {}
-    codes = paper_code_names(document) | paper_regimens(document)
+    codes = paper_code_names(document) | paper_regimens(document) | standard_regimens(document)
     randomised = randomised_paper(document)
     structures: list[list[tuple[str, frozenset[str]]]] = []
     aliases: dict[str, str] = {}
+    named: dict[str, set[str]] = {}
     for section in document.sections:
         if section.label in EXCLUDED_SECTIONS:
             continue
@@ -500,7 +513,17 @@ def paper_arms(document: Document) -> ArmIndex:
                     by_dose.setdefault((drug.drug, amount.dose, amount.unit), (item.arm, item.arm_n))
             if len(arms) >= 2:
                 _align_arms([(label, frozenset(drugs)) for label, drugs in arms.items()], structures, aliases)
-    return ArmIndex(by_dose, by_drug, aliases)
+                # Every drug the sentence names for an arm, those its items list once included.
+                dosings = [d for d in parse_dosings(text, codes) if d.drug is not None]
+                for i, labels in sentence_arms(text, dosings, randomised).items():
+                    for arm in labels:
+                        named.setdefault(arm.label, set()).add(dosings[i].drug.drug)  # type: ignore[union-attr]
+            for label, drugs in arms.items():
+                named.setdefault(label, set()).update(drugs)
+    resolved: dict[str, set[str]] = {}
+    for label, drugs in named.items():
+        resolved.setdefault(aliases.get(label, label), set()).update(drugs)
+    return ArmIndex(by_dose, by_drug, aliases, {label: frozenset(drugs) for label, drugs in resolved.items()})
 
 
 def _align_arms(arms: list[tuple[str, frozenset[str]]], structures: list[list[tuple[str, frozenset[str]]]],

@@ -42,7 +42,8 @@ def sentence_arms(text: str, dosings: list[Dosing], randomised: bool = True) -> 
     # the brackets name the arms, and "B (arm B) or A" is no pair of arms.
     return (_labelled_arms(text, dosings) or _pair_arms(text, dosings)
             or (_optional_arms(text, dosings) if randomised else {}) or _dose_arms(text, dosings)
-            or _block_arms(text, dosings) or _colon_arms(text, dosings) or _group_arms(text, dosings)
+            or _block_arms(text, dosings) or _colon_arms(text, dosings)
+            or (_combination_arms(text, dosings) if randomised else {}) or _group_arms(text, dosings)
             or _part_arms(text, dosings))
 
 
@@ -86,6 +87,36 @@ def _pair_arms(text: str, dosings: list[Dosing]) -> Arms:
                 arms[i] = both if dosing.amount is not None else both[:1]
         return arms
     return {}
+
+
+def _combination_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"randomized to A 375 mg/m2 plus B or A 375 mg/m2 plus C": the parts of the clause after the allocation
+    words, split at "or"/"versus" outside brackets, are arms when each names a drug, no two the same drugs,
+    and a drug is named in two or more of them (arms of one drug each are "A vs B" pairs)."""
+    mentions = sorted({d.drug.start: d.drug for d in dosings if d.drug is not None}.values(), key=lambda m: m.start)
+    if not mentions:
+        return {}
+    first = mentions[0].start
+    clause_start = max(text.rfind(c, 0, first) for c in ";:") + 1
+    cue = rule("regimen.arm.pair_cue.v1").regex.search(_digits_colon(text[max(clause_start, first - 120) : first]))
+    if cue is None:
+        return {}
+    ends = [i for i in (text.find(";", first), text.find(":", first)) if i >= 0]
+    clause_end = min(ends, default=len(text))
+    depths = paren_depths(text)
+    cuts = [m for m in rule("regimen.arm.combination.v1").regex.finditer(text, first, clause_end) if depths[m.start()] == 0]
+    bounds = [first, *(c for m in cuts for c in (m.start(), m.end())), clause_end]
+    parts = list(zip(bounds[::2], bounds[1::2], strict=True))
+    drugs = [{d.drug.drug for d in dosings if d.drug is not None and start <= d.drug.start < end} for start, end in parts]
+    if (len(parts) < 2 or not all(drugs) or len({frozenset(found) for found in drugs}) < len(drugs)
+            or not any(sum(name in found for found in drugs) > 1 for name in set().union(*drugs))):
+        return {}
+    rule_id = rule("regimen.arm.combination.v1").id
+    labels = [ArmLabel(" + ".join(dict.fromkeys(d.drug.drug for d in dosings if d.drug is not None
+                                                and start <= d.drug.start < end)), None, rule_id)
+              for start, end in parts]
+    return {i: [label] for i, d in enumerate(dosings) if d.drug is not None
+            for (start, end), label in zip(parts, labels, strict=True) if start <= d.drug.start < end}
 
 
 def _leading_backbone(text: str, dosings: list[Dosing], a_start: int) -> list[DrugMention]:
