@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from extractor.components.add_on import added_drugs
 from extractor.components.dose_finding import distinct_dlts
-from extractor.components.regimen import paper_arms, randomised_paper
+from extractor.components.regimen import paper_arms, randomised_paper, supportive_drug
 from extractor.components.regimen_arms import rule
 from schemas import (
     AdverseEvent,
@@ -66,7 +66,8 @@ def build_summary(document: Document, records: list[EvidenceRecord]) -> Evidence
         design=best_supported(designs, lambda r: r.design),
         population=_population(_of(records, PopulationValue)),
         arms=_every_arm(_add_on_arms(_arms(_of(records, DrugRegimen)), added_drugs(document)),
-                        randomised_paper(document), paper_arms(document).named),
+                        randomised_paper(document), paper_arms(document).named,
+                        lambda name: supportive_drug(name, document)),
         responses=_entries(SummaryResponse, _of(records, Response), _response),
         time_to_event=_entries(SummaryTimeToEvent, _of(records, TimeToEvent), _time_to_event),
         hazard_ratios=_entries(SummaryHazardRatio, _of(records, HazardRatio), _hazard_ratio),
@@ -206,23 +207,28 @@ def _add_on_arms(arms: list[SummaryArm], added: frozenset[str]) -> list[SummaryA
     return [plain.model_copy(update={"drugs": plain_drugs}), adding.model_copy(update={"drugs": adding_drugs})]
 
 
-def _every_arm(arms: list[SummaryArm], randomised: bool, named: dict[str, frozenset[str]]) -> list[SummaryArm]:
+def _every_arm(arms: list[SummaryArm], randomised: bool, named: dict[str, frozenset[str]],
+               supportive: Callable[[str], bool]) -> list[SummaryArm]:
     """The arms of a randomised trial with the doses printed without their arm that belong to every arm
     listed in each labelled arm that does not hold them (corpus/gold/GUIDE.md: all doses of all drugs of
     every arm): a drug a sentence gives every arm ("All patients then received ... daunorubicin 50 mg/m2"),
     unless given after the surgery that follows the randomised treatment, and a dose of a drug the paper
     names for every arm and prints no arm's own dose of ("R-CHOP or R-CVP"; "Rituximab 375 mg/m2 was
-    given on day 1"). ``named``: arm label -> the drugs the paper's sentences name for it."""
+    given on day 1"). ``named``: arm label -> the drugs the paper's sentences name for it; a ``supportive``
+    drug (G-CSF every patient receives) is no arm's regimen and stays listed once."""
     labelled = [arm for arm in arms if arm.label is not None]
     if not randomised or len(labelled) < 2:
         return arms
     every, later = rule("regimen.arm.every_arm.v1").regex, rule("regimen.arm.every_arm_later.v1").regex
     names = {_arm_name(label): drugs for label, drugs in named.items()}
     armed_doses = {d.drug for arm in labelled for d in arm.drugs if d.dose is not None}
-    in_every = set.intersection(*(set(names.get(_arm_name(arm.label), ())) for arm in labelled)) - armed_doses
-    shared = [d for arm in arms if arm.label is None for d in arm.drugs
-              if (d.quote and every.search(d.quote) and not later.search(d.quote))
-              or (d.drug in in_every and d.dose is not None)]
+    # Every arm: those of the summary and those the paper's sentences name (an arm none of whose doses
+    # was read is still an arm).
+    arm_names = {_arm_name(arm.label) for arm in labelled} | set(names)
+    in_every = set.intersection(*(set(names.get(name, ())) for name in arm_names)) - armed_doses
+    shared = [d for arm in arms if arm.label is None for d in arm.drugs if not supportive(d.drug) and (
+              (d.quote and every.search(d.quote) and not later.search(d.quote))
+              or (d.drug in in_every and d.dose is not None))]
     if not shared:
         return arms
     result = []

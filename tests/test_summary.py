@@ -256,6 +256,9 @@ def test_a_drug_every_patient_of_a_randomised_trial_receives_is_listed_in_each_a
     single = ("Patients received idarubicin 12 mg/m2 on days 1 to 3. "
               "All patients then received a consolidation course with mitoxantrone 10 mg/m2 on days 1 to 5.")
     assert _drug_keys(single) == [("idarubicin", 12.0), ("mitoxantrone", 10.0)]
+    # A supportive drug every patient receives is no arm's regimen.
+    supportive = text.replace("a consolidation course with mitoxantrone 10 mg/m2", "filgrastim 5 mg")
+    assert _drug_keys(supportive).count(("filgrastim", 5.0)) == 1
 
 
 def test_a_dose_printed_without_its_arm_of_a_drug_every_arm_names_is_in_each_arm() -> None:

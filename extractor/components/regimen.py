@@ -389,6 +389,13 @@ def _background_drug(drug: DrugMention, document: Document) -> bool:
             and drug.drug not in _title_names(document.metadata.title or ""))
 
 
+def supportive_drug(name: str, document: Document) -> bool:
+    """True for the generic name of a supportive drug (lexicons/drugs.tsv: G-CSF, antiemetics, ...) the paper's
+    title does not name."""
+    mentions = find_drugs(name)
+    return bool(mentions) and mentions[0].supportive and name not in _title_names(document.metadata.title or "")
+
+
 @cache
 def _premedication_drugs() -> frozenset[str]:
     return frozenset(load_yaml("background_care.yaml")["drugs"])
@@ -513,17 +520,28 @@ def paper_arms(document: Document) -> ArmIndex:
                     by_dose.setdefault((drug.drug, amount.dose, amount.unit), (item.arm, item.arm_n))
             if len(arms) >= 2:
                 _align_arms([(label, frozenset(drugs)) for label, drugs in arms.items()], structures, aliases)
-                # Every drug the sentence names for an arm, those its items list once included.
-                dosings = [d for d in parse_dosings(text, codes) if d.drug is not None]
-                for i, labels in sentence_arms(text, dosings, randomised).items():
-                    for arm in labels:
-                        named.setdefault(arm.label, set()).add(dosings[i].drug.drug)  # type: ignore[union-attr]
-            for label, drugs in arms.items():
-                named.setdefault(label, set()).update(drugs)
+                _name_arm_drugs(text, codes, randomised, named)
     resolved: dict[str, set[str]] = {}
     for label, drugs in named.items():
         resolved.setdefault(aliases.get(label, label), set()).update(drugs)
     return ArmIndex(by_dose, by_drug, aliases, {label: frozenset(drugs) for label, drugs in resolved.items()})
+
+
+def _name_arm_drugs(text: str, codes: frozenset[PaperName], randomised: bool, named: dict[str, set[str]]) -> None:
+    """Add the drugs a sentence naming two or more arms names by their own names for each arm (those its
+    items list once included; not those a regimen acronym stands for: "FOLFOX4 or cisplatin plus
+    fluorouracil" gives fluorouracil to the second arm only, since FOLFOX4's fluorouracil doses differ)."""
+    dosings = [d for d in parse_dosings(text, codes) if d.drug is not None]
+    spans: dict[tuple[int, int], set[str]] = {}
+    for dosing in dosings:
+        if dosing.drug is not None:
+            spans.setdefault((dosing.drug.start, dosing.drug.end), set()).add(dosing.drug.drug)
+    for i, labels in sentence_arms(text, dosings, randomised).items():
+        drug = dosings[i].drug
+        if drug is None or len(spans[(drug.start, drug.end)]) > 1:
+            continue
+        for arm in labels:
+            named.setdefault(arm.label, set()).add(drug.drug)
 
 
 def _align_arms(arms: list[tuple[str, frozenset[str]]], structures: list[list[tuple[str, frozenset[str]]]],

@@ -108,8 +108,17 @@ def _combination_arms(text: str, dosings: list[Dosing]) -> Arms:
     bounds = [first, *(c for m in cuts for c in (m.start(), m.end())), clause_end]
     parts = list(zip(bounds[::2], bounds[1::2], strict=True))
     drugs = [{d.drug.drug for d in dosings if d.drug is not None and start <= d.drug.start < end} for start, end in parts]
+    # The shared drug is named by its own name, not by regimen acronyms ("FOLFOX4 or cisplatin plus fluorouracil").
+    spans: dict[tuple[int, int], set[str]] = {}
+    for m in mentions:
+        spans.setdefault((m.start, m.end), set())
+    for d in dosings:
+        if d.drug is not None:
+            spans[(d.drug.start, d.drug.end)].add(d.drug.drug)
+    own = [{next(iter(names)) for (start, _), names in spans.items() if lo <= start < hi and len(names) == 1}
+           for lo, hi in parts]
     if (len(parts) < 2 or not all(drugs) or len({frozenset(found) for found in drugs}) < len(drugs)
-            or not any(sum(name in found for found in drugs) > 1 for name in set().union(*drugs))):
+            or not any(sum(name in found for found in own) > 1 for name in set().union(*own))):
         return {}
     rule_id = rule("regimen.arm.combination.v1").id
     labels = [ArmLabel(" + ".join(dict.fromkeys(d.drug.drug for d in dosings if d.drug is not None
@@ -137,6 +146,10 @@ def _labelled_arms(text: str, dosings: list[Dosing]) -> Arms:
     arms: Arms = {}
     previous = 0
     for label in labels:
+        if not any(d.drug is not None and previous <= d.drug.start < label.start() for d in dosings):
+            # "A with B (arm A) or placebo (arm B)": the placebo arm's drugs are not listed; a pair
+            # reads it (A in both arms).
+            return {}
         n = parse_int(label.group("n")) if label.group("n") else None
         for i, dosing in enumerate(dosings):
             if dosing.drug is not None and previous <= dosing.drug.start < label.start():
