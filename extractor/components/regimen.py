@@ -41,8 +41,7 @@ from schemas import Document, DrugRegimen, EvidenceRecord
 _ONE_ARM_RULES = frozenset({"regimen.arm.in_group.v1", "regimen.arm.subject.v1", "regimen.arm.part.v1"})
 # The arm rule of drugs listed before their arm's bracketed label, and the rules of arms listing their drugs.
 _LISTED_ARM = "regimen.arm.trailing_label.v1"
-_COMBINATION = "regimen.arm.combination.v1"
-_LISTED_ARMS = frozenset({_LISTED_ARM, _COMBINATION})
+_LISTED_ARMS = frozenset({_LISTED_ARM, "regimen.arm.combination.v1"})
 # Sections whose doses do not count as the paper printing a drug's dose.
 _NO_DOSE_LOOKUP = frozenset({"references", "back"})
 # How far after a drug's name a printed dose is taken as its dose when asking whether the paper prints one.
@@ -174,11 +173,6 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             if dosing.rule_id != escalation.id:
                 arm_rule = rule(named[0].rule_id) if named else cue
                 dosing = replace(dosing, rule_id=arm_rule.id, confidence=arm_rule.confidence)
-        if dosing.amount is None and labels and labels[0].rule_id == _COMBINATION and any(
-                item.dosing.amount is None and item.dosing.drug is not None and item.dosing.drug.drug == dosing.drug.drug
-                for item in items):
-            # A drug two combination arms name without a dose is listed once, as for "A with or without B".
-            continue
         items.extend([Item(dosing, arm.label, arm.n, arm.rule_id) for arm in labels] or [Item(dosing)])
     items = [end for item in items for end in _range_ends(text, item)]
     respective = _respective_items(text, dosings, arms)

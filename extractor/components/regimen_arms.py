@@ -101,9 +101,9 @@ def _combination_arms(text: str, dosings: list[Dosing]) -> Arms:
     cue = rule("regimen.arm.pair_cue.v1").regex.search(_digits_colon(text[max(clause_start, first - 120) : first]))
     if cue is None:
         return {}
-    ends = [i for i in (text.find(";", first), text.find(":", first)) if i >= 0]
-    clause_end = min(ends, default=len(text))
     depths = paren_depths(text)
+    # The clause ends at the first ';' or ':' outside brackets ("(G-CHOP; every 3 weeks)" is the arm's).
+    clause_end = next((i for i in range(first, len(text)) if text[i] in ";:" and depths[i] == 0), len(text))
     cuts = [m for m in rule("regimen.arm.combination.v1").regex.finditer(text, first, clause_end) if depths[m.start()] == 0]
     bounds = [first, *(c for m in cuts for c in (m.start(), m.end())), clause_end]
     parts = list(zip(bounds[::2], bounds[1::2], strict=True))
@@ -121,11 +121,22 @@ def _combination_arms(text: str, dosings: list[Dosing]) -> Arms:
             or not any(sum(name in found for found in own) > 1 for name in set().union(*own))):
         return {}
     rule_id = rule("regimen.arm.combination.v1").id
-    labels = [ArmLabel(" + ".join(dict.fromkeys(d.drug.drug for d in dosings if d.drug is not None
-                                                and start <= d.drug.start < end)), None, rule_id)
-              for start, end in parts]
+    labels = [ArmLabel(_part_label(text, start, end, depths) or " + ".join(dict.fromkeys(
+        d.drug.drug for d in dosings if d.drug is not None and start <= d.drug.start < end)), None, rule_id)
+        for start, end in parts]
     return {i: [label] for i, d in enumerate(dosings) if d.drug is not None
             for (start, end), label in zip(parts, labels, strict=True) if start <= d.drug.start < end}
+
+
+def _part_label(text: str, start: int, end: int, depths: list[int]) -> str | None:
+    """The abbreviation opening a bracket of an arm's part ("... and prednisone (G-CHOP; every 3 weeks)"), if any."""
+    opener = rule("regimen.arm.block_label.v1").regex
+    for i in range(start, end):
+        if text[i] == "(" and depths[i] == 1:
+            label = opener.match(text[i + 1 : end])
+            if label is not None and not find_drugs(label.group("label")):
+                return label.group("label")
+    return None
 
 
 def _leading_backbone(text: str, dosings: list[Dosing], a_start: int) -> list[DrugMention]:
