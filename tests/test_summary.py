@@ -273,6 +273,17 @@ def test_a_dose_printed_without_its_arm_of_a_drug_every_arm_names_is_in_each_arm
     assert _drug_keys(one_arm).count(("prednisone", 100.0)) <= 1
 
 
+def test_a_dose_randomised_across_regimens_is_in_each_regimen_arm() -> None:
+    text = ("Patients were randomly assigned to rituximab plus cyclophosphamide, doxorubicin, vincristine and prednisone "
+            "(R-CHOP; every 3 weeks) or rituximab plus bendamustine (R-B; every 4 weeks). "
+            "Patients were randomly assigned to rituximab 375 mg/m2 or 500 mg/m2 on day 1.")
+    keys = _drug_keys(text)
+    assert keys.count(("rituximab", 375.0)) == 2 and keys.count(("rituximab", 500.0)) == 2
+    # Dose arms alone are the trial's arms: each dose once.
+    alone = "Patients were randomly assigned to rituximab 375 mg/m2 or 500 mg/m2 on day 1."
+    assert _drug_keys(alone) == [("rituximab", 375.0), ("rituximab", 500.0)]
+
+
 @pytest.mark.parametrize(("text", "added"), [
     ("Peri-operative chemotherapy with or without bevacizumab in operable oesophagogastric adenocarcinoma: "
      "a randomised trial.",

@@ -226,7 +226,7 @@ def _dose_arms(text: str, dosings: list[Dosing]) -> Arms:
     for i, dosing in sorted(doses, key=lambda pair: pair[1].start):
         amount = dosing.amount
         if amount is not None and (current is None or dosing.rule_id in _DOSE_ALTERNATIVES or i == doses[0][0]):
-            current = ArmLabel(f"{first.drug} {amount.dose:g} {amount.unit}", None, cue.id, named=True)
+            current = ArmLabel(dose_arm_label(first.drug, amount.dose, amount.unit), None, cue.id, named=True)
         if current is not None:
             arms[i] = [current]
     labels = list(dict.fromkeys(arm for found in arms.values() for arm in found))
@@ -234,6 +234,11 @@ def _dose_arms(text: str, dosings: list[Dosing]) -> Arms:
         if dosing.drug is not None and dosing.drug is not first:
             arms[i] = labels if dosing.amount is not None else labels[:1]
     return arms
+
+
+def dose_arm_label(drug: str, dose: float, unit: str) -> str:
+    """The label of an arm given one dose of a drug randomised between its doses ("daunorubicin 90 mg/m2")."""
+    return f"{drug} {dose:g} {unit}"
 
 
 def _for_patients(after: str, reason: re.Pattern[str]) -> bool:
