@@ -242,9 +242,12 @@ def dose_arm_label(drug: str, dose: float, unit: str) -> str:
 
 
 def _for_patients(after: str, reason: re.Pattern[str]) -> bool:
-    """True when a dose is followed by a bracket naming the patients it is for ("(56-65 years)")."""
+    """True when a dose is followed by a bracket or words naming the patients it is for ("(56-65 years)",
+    "depending on age")."""
     stripped = after.lstrip()
-    return stripped.startswith("(") and reason.match(stripped[1:]) is not None
+    if stripped.startswith("("):
+        return reason.match(stripped[1:]) is not None
+    return rule("regimen.arm.dose_pair_reason.v1").regex.match(stripped) is not None
 
 
 def _group_arms(text: str, dosings: list[Dosing]) -> Arms:
