@@ -1,5 +1,6 @@
 """Arms a sentence names for its drugs: "A vs B", labels in brackets after an arm's drugs, "A with or
-without B", bracketed drug lists, colon-labelled lists, and the one arm or part a sentence is about."""
+without B", a drug randomised between its doses, bracketed drug lists, colon-labelled lists,
+combination arms sharing a drug ("A plus B or A plus C"), and the one arm or part a sentence is about."""
 
 import re
 from dataclasses import dataclass
@@ -92,7 +93,10 @@ def _pair_arms(text: str, dosings: list[Dosing]) -> Arms:
 def _combination_arms(text: str, dosings: list[Dosing]) -> Arms:
     """"randomized to A 375 mg/m2 plus B or A 375 mg/m2 plus C": the parts of the clause after the allocation
     words, split at "or"/"versus" outside brackets, are arms when each names a drug, no two the same drugs,
-    and a drug is named in two or more of them (arms of one drug each are "A vs B" pairs)."""
+    and a drug is named by its own name in two or more of them (arms of one drug each are "A vs B" pairs).
+    An arm is labelled by the abbreviation opening a bracket of its part ("(G-CHOP; every 3 weeks)") or by
+    its drugs; a shared drug is each arm's, with or without a dose (measured on the dev gold, unlike the
+    "A with or without B" backbone)."""
     mentions = sorted({d.drug.start: d.drug for d in dosings if d.drug is not None}.values(), key=lambda m: m.start)
     if not mentions:
         return {}
@@ -207,8 +211,8 @@ _DOSE_ALTERNATIVES = frozenset({"dose.alternative.or.v1", "dose.alternative.list
 def _dose_arms(text: str, dosings: list[Dosing]) -> Arms:
     """"randomized to X 90 mg/m2 or 60 mg/m2 combined with Y 100 mg/m2": one arm per dose of the randomised
     drug ("X 90 mg/m2", a later dose in the same course with it: "1600 mg ... followed by 800 mg"), and
-    the sentence's other drugs in every arm (one named without a dose is listed once, as for "A with or
-    without B")."""
+    the sentence's other drugs in every arm, with or without a dose (the gold lists "combined with
+    cytosine arabinoside" in both daunorubicin-dose arms)."""
     cue = rule("regimen.arm.dose_pair.v1")
     reason = dosing_rule("dose.alternative.paren_reason.v1").regex
     first = next((d.drug for d in dosings if d.drug is not None), None)
@@ -225,14 +229,14 @@ def _dose_arms(text: str, dosings: list[Dosing]) -> Arms:
     current: ArmLabel | None = None
     for i, dosing in sorted(doses, key=lambda pair: pair[1].start):
         amount = dosing.amount
-        if amount is not None and (current is None or dosing.rule_id in _DOSE_ALTERNATIVES or i == doses[0][0]):
+        if amount is not None and (current is None or dosing.rule_id in _DOSE_ALTERNATIVES):
             current = ArmLabel(dose_arm_label(first.drug, amount.dose, amount.unit), None, cue.id, named=True)
         if current is not None:
             arms[i] = [current]
     labels = list(dict.fromkeys(arm for found in arms.values() for arm in found))
     for i, dosing in enumerate(dosings):
         if dosing.drug is not None and dosing.drug is not first:
-            arms[i] = labels if dosing.amount is not None else labels[:1]
+            arms[i] = labels
     return arms
 
 
