@@ -133,11 +133,12 @@ def _combination_arms(text: str, dosings: list[Dosing]) -> Arms:
 
 
 def _part_label(text: str, start: int, end: int, depths: list[int]) -> str | None:
-    """The abbreviation opening a bracket of an arm's part ("... and prednisone (G-CHOP; every 3 weeks)"), if any."""
-    opener = rule("regimen.arm.block_label.v1").regex
+    """The abbreviation opening a bracket of an arm's part ("... and prednisone (G-CHOP; every 3 weeks)") or
+    bracketed at its end ("daunorubicin/ara-C (DA)"), if any."""
+    opener, closer = rule("regimen.arm.block_label.v1").regex, rule("regimen.arm.part_acronym.v1").regex
     for i in range(start, end):
         if text[i] == "(" and depths[i] == 1:
-            label = opener.match(text[i + 1 : end])
+            label = opener.match(text[i + 1 : end]) or closer.match(text[i:end])
             if label is not None and not find_drugs(label.group("label")):
                 return label.group("label")
     return None
