@@ -473,10 +473,6 @@ def find_amounts(text: str) -> list[DoseAmount]:
 def _amounts(text: str) -> tuple[DoseAmount, ...]:
     units, per_forms = _units()
     found = []
-    # "20/27 mg/m2": the first number is blanked so that the second reads as a dose, then given its unit.
-    pairs = list(rule("dose.amount.slash_pair.v1").regex.finditer(text))
-    for pair in reversed(pairs):
-        text = text[: pair.start()] + " " * (pair.end() - pair.start()) + text[pair.end() :]
     for match in rule("dose.amount.v1").regex.finditer(text):
         unit = units.get(_unit_key(match.group("unit")))
         dose = parse_number(match.group("dose"))
@@ -488,20 +484,8 @@ def _amounts(text: str) -> tuple[DoseAmount, ...]:
             dose = float(match.group("dose").replace(".", ""))
         high = parse_number(match.group("dose_max")) if match.group("dose_max") else None
         per = per_forms.get(_unit_key(match.group("per") or ""))
-        amount = DoseAmount(match.start(), match.end(), dose, high, unit, per)
-        pair = next((p for p in pairs if p.end() == match.start()), None)
-        first = parse_number(pair.group("first")) if pair is not None else None
-        if pair is not None and first and high is None:
-            found.append(replace(amount, start=pair.start(), end=pair.start("first") + len(pair.group("first")),
-                                 dose=first))
-        found.append(amount)
+        found.append(DoseAmount(match.start(), match.end(), dose, high, unit, per))
     return tuple(found)
-
-
-def slash_first(text: str, amount: DoseAmount) -> bool:
-    """True for the first dose of a slash pair ("20" of "carfilzomib 20/27 mg/m2"): a step-up dose, not the
-    dose a maximum tolerated dose names."""
-    return any(pair.start() == amount.start for pair in rule("dose.amount.slash_pair.v1").regex.finditer(text))
 
 
 def find_route(text: str) -> tuple[bool, Route | None]:
@@ -686,8 +670,7 @@ def _alternatives(text: str, first: DoseAmount, rest: list[DoseAmount], end: int
         if end < len(text) and rule("dose.gap.before_drug.v1").regex.match(text[amount.end : end]):
             break
         gap = text[previous.end : amount.start]
-        linked = next((rule_id for rule_id in ("dose.alternative.or.v1", "dose.alternative.sequence.v1",
-                                               "dose.alternative.slash.v1")
+        linked = next((rule_id for rule_id in ("dose.alternative.or.v1", "dose.alternative.sequence.v1")
                        if rule(rule_id).regex.search(gap)), None)
         if linked is None and rule("dose.alternative.and.v1").regex.search(gap) and rule(
                 "dose.alternative.and_after.v1").regex.match(text[amount.end : amount.end + 40]):
