@@ -1,5 +1,6 @@
 """Papers and their evidence records into SQLite with sqlite-utils; atomic builds from paper files."""
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -213,27 +214,42 @@ def paper_files(paths: Iterable[str | Path]) -> list[Path]:
     not a regular file (a FIFO, a device or a link to one, a dangling link or a
     link loop): reading it reports what it is, one line each, rather than it
     being skipped without a word. Hidden files (.name) are left out.
+
+    Duplicates are found by resolved path. A directory is resolved once: an entry
+    of it that is not a symbolic link resolves to the directory's resolved path and
+    its name (one ``realpath`` per file, a system call per path component, made
+    listing 10,000 papers take seconds).
     """
-    found: list[Path] = []
+    found: list[tuple[Path, str]] = []
     for path in map(Path, paths):
         if path.is_dir() and path.suffix.lower() not in SUFFIXES:
             try:
-                children = sorted(path.iterdir())
+                with os.scandir(path) as entries:
+                    children = sorted((entry.name, _is_link(entry)) for entry in entries)
             except OSError:  # an unreadable directory: reading it says it is one
-                found.append(path)
+                found.append((path, _resolved(path)))
                 continue
-            found.extend(child for child in children
-                         if child.suffix.lower() in SUFFIXES and not child.name.startswith("."))
+            resolved = _resolved(path)
+            for name, link in children:
+                child = path / name
+                if child.suffix.lower() in SUFFIXES and not name.startswith("."):
+                    found.append((child, _resolved(child) if link else os.path.join(resolved, name)))
         else:
-            found.append(path)
+            found.append((path, _resolved(path)))
     seen: set[str] = set()
     unique = []
-    for path in found:
-        key = _resolved(path)
+    for path, key in found:
         if key not in seen:
             seen.add(key)
             unique.append(path)
     return unique
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:  # not known: resolved in full
+        return True
 
 
 def _accepted(
@@ -333,7 +349,7 @@ def _current_papers(db: Database) -> dict[str, str]:
     """paper_id -> extractor version of the papers a database already holds."""
     if PAPERS not in db.table_names():
         return {}
-    return {row["paper_id"]: row["extractor_version"] for row in db.table(PAPERS).rows}
+    return dict(db.execute(f"select paper_id, extractor_version from [{PAPERS}]").fetchall())
 
 
 def remove_papers(db: Database, paper_ids: Iterable[str]) -> int:

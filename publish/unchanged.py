@@ -64,8 +64,9 @@ def known_files(db: Database, current: Iterable[str]) -> dict[str, tuple[FileSta
     if FILE_STATS not in db.table_names():
         return {}
     papers = set(current)
-    return {row["path"]: (FileStat(row["size"], row["mtime_ns"], row["inode"]), row["paper_id"])
-            for row in db.table(FILE_STATS).rows if row["paper_id"] in papers}
+    rows = db.execute(f"select path, size, mtime_ns, inode, paper_id from [{FILE_STATS}]").fetchall()
+    return {path: (FileStat(size, mtime_ns, inode), paper) for path, size, mtime_ns, inode, paper in rows
+            if paper in papers}
 
 
 def known_paper(path: str | Path, name: str, known: dict[str, tuple[FileStat, str]]) -> str | None:
