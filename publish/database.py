@@ -24,6 +24,7 @@ from publish.processing import PaperResult, chunked, read_files
 from publish.rows import PaperRows, Row, paper_rows
 from publish.search import ensure_search, index_new_rows, last_rowids, rebuild_search
 from publish.tables import (
+    CORRECTIONS,
     PAPERS,
     PROVENANCE,
     SECTIONS,
@@ -291,6 +292,21 @@ def _accepted(
             yield paper_rows(result.document, result.records)
 
 
+def _noted(papers: Iterable[PaperRows], ids: set[str]) -> Iterator[PaperRows]:
+    """``papers`` as they are, each one's id added to ``ids``."""
+    for paper in papers:
+        ids.add(paper.paper_id)
+        yield paper
+
+
+def _curated_papers(db: Database) -> set[str]:
+    """Papers a corrections file names (by stem): the ones whose curated rows a build may change."""
+    if CORRECTIONS not in db.table_names():
+        return set()
+    return {row[0] for row in db.execute(f"select paper_id from [{PAPERS}] where stem in "
+                                         f"(select stem from [{CORRECTIONS}])").fetchall()}
+
+
 def _all_unchanged(target: Path, files: list[Path], keep_others: bool, state: str) -> int | None:
     """How many papers the files hold when every file is known by its stat at this extractor version, no paper is
     to be removed, and the derived tables were computed from ``state``; else None (the build goes on)."""
@@ -453,12 +469,13 @@ def _build_locked(
             failed: set[str] = set()
             stats: list[tuple[str, FileStat, str]] = []
             known, to_read = _known_by_stat(db, files, unchanged, rehash)
+            curated, written, gone = _curated_papers(db), set(), []
             # A pool of workers costs seconds to start (each loads spaCy and the rules): not for fewer files than
             # workers, as when one paper was added.
             results = chain(known, read_files(to_read, workers=min(workers, len(to_read)), unchanged=unchanged),
                             load_partitions([Path(p) for p in partitions], workers=workers))
-            summary.rows = write_papers(db, _accepted(results, summary, on_error, unchanged, seen, progress, failed,
-                                                      stats))
+            summary.rows = write_papers(db, _noted(_accepted(results, summary, on_error, unchanged, seen, progress,
+                                                             failed, stats), written))
             remember_files(db, stats)
             if not keep_others:
                 # A paper whose file cannot be read this time keeps its previous version: nothing is lost.
@@ -472,10 +489,12 @@ def _build_locked(
                     rebuild_search(db)
             if after_write is not None:
                 after_write(db, summary)
-            state = derived_state(derived_inputs)
-            if summary.papers or summary.removed or stored_state(db) != state:
+            state, previous = derived_state(derived_inputs), stored_state(db)
+            if summary.papers or summary.removed or previous != state:
+                # From the same code and corrections, only the studies of the papers changed are rewritten.
+                changed = written | set(gone) | curated | _curated_papers(db) if previous == state else None
                 write_articles(db)
-                write_meta_tables(db)
+                write_meta_tables(db, changed)
                 index_facets(db)
                 write_facet_counts(db, facet_columns())
                 store_state(db, state)
