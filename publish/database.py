@@ -307,26 +307,27 @@ def _curated_papers(db: Database) -> set[str]:
                                          f"(select stem from [{CORRECTIONS}])").fetchall()}
 
 
-def _all_unchanged(target: Path, files: list[Path], keep_others: bool, state: str) -> int | None:
-    """How many papers the files hold when every file is known by its stat at this extractor version, no paper is
-    to be removed, and the derived tables were computed from ``state``; else None (the build goes on)."""
-    db = Database(target)
-    try:
+@dataclass
+class _ByStat:
+    """What a database and the files' stat say before anything is read: the papers the database holds (id ->
+    extractor version), those at this version, the results of the files known by their stat, the files to read."""
+
+    current: dict[str, str]
+    unchanged: frozenset[str]
+    known: list[PaperResult]
+    to_read: list[Path]
+
+    @classmethod
+    def of(cls, db: Database, files: list[Path], rehash: bool) -> "_ByStat":
         current = _current_papers(db)
-        if stored_state(db) != state or any(version != EXTRACTOR_VERSION for version in current.values()):
-            return None
-        known = known_files(db, current)
-    finally:
-        db.close()
-    seen = set()
-    for path in files:
-        paper = known_paper(path, safe_path(path), known)
-        if paper is None:
-            return None
-        seen.add(paper)
-    if not keep_others and seen != set(current):
-        return None
-    return len(seen)
+        unchanged = frozenset(paper for paper, version in current.items() if version == EXTRACTOR_VERSION)
+        return cls(current, unchanged, *_known_by_stat(db, files, unchanged, rehash))
+
+    def nothing_to_do(self, keep_others: bool) -> bool:
+        """True when every file is known by its stat at this extractor version and no paper is to be removed."""
+        if self.to_read or len(self.unchanged) != len(self.current):
+            return False
+        return keep_others or {result.paper_id for result in self.known} == set(self.current)
 
 
 def _known_by_stat(db: Database, files: list[Path], unchanged: frozenset[str], rehash: bool,
@@ -451,24 +452,30 @@ def _build_locked(
     rehash: bool = False, derived_inputs: str = "",
 ) -> BuildSummary:
     files = paper_files(paths)
-    if not (full or rehash or partitions) and target.exists() and _schema_current(target):
-        same = _all_unchanged(target, files, keep_others, derived_state(derived_inputs))
-        if same is not None:
+    reuse = target.exists() and not full and _schema_current(target)
+    before = None
+    if reuse and not (rehash or partitions):
+        # The files' stat against the database, taken once (under the lock): the copy below holds the same rows.
+        db = Database(target)
+        try:
+            before, state = _ByStat.of(db, files, rehash), stored_state(db)
+        finally:
+            db.close()
+        if state == derived_state(derived_inputs) and before.nothing_to_do(keep_others):
             # Nothing to read, write, remove or recompute: the database is left as it is (not even copied).
-            summary.unchanged = same
+            summary.unchanged = len({result.paper_id for result in before.known})
             return summary
-    with replacing(target, seed=target.exists() and not full and _schema_current(target)) as tmp:
+    with replacing(target, seed=reuse) as tmp:
         db = Database(tmp)
         # The temporary file is thrown away on failure, so it needs no journal or per-commit sync.
         db.execute("PRAGMA journal_mode = MEMORY")
         db.execute("PRAGMA synchronous = OFF")
         try:
-            current = _current_papers(db)
-            unchanged = frozenset(paper for paper, version in current.items() if version == EXTRACTOR_VERSION)
+            by_stat = before or _ByStat.of(db, files, rehash)
+            current, unchanged, known, to_read = by_stat.current, by_stat.unchanged, by_stat.known, by_stat.to_read
             seen: set[str] = set()
             failed: set[str] = set()
             stats: list[tuple[str, FileStat, str]] = []
-            known, to_read = _known_by_stat(db, files, unchanged, rehash)
             curated, written, gone = _curated_papers(db), set(), []
             # A pool of workers costs seconds to start (each loads spaCy and the rules): not for fewer files than
             # workers, as when one paper was added.

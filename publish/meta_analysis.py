@@ -256,7 +256,7 @@ def write_meta_tables(db: Database, changed: Collection[str] | None = None) -> N
     was_in = {paper: study_id for study_id, row in old.items() for paper in json.loads(row["paper_ids"])}
     stale = ({study_id for study_id, row in new.items() if old.get(study_id) != row} | (set(old) - set(new))
              | {studies[p].study_id for p in changed if p in studies} | {was_in[p] for p in changed if p in was_in})
-    write_studies(db, studies, only=stale)
+    write_studies(db, studies, only=stale, rows=new)
     papers = {paper for study_id in stale if study_id in new for paper in json.loads(new[study_id]["paper_ids"])}
     for name, rows, question in ((META_PROPORTIONS, proportion_rows(db, studies, papers), "outcome"),
                                  (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies, papers), "endpoint")):

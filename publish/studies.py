@@ -138,10 +138,11 @@ def stored_studies(db: Database) -> dict[str, dict[str, Any]] | None:
     return {row["study_id"]: row for row in db.query(f"select * from [{STUDIES}]")}
 
 
-def write_studies(db: Database, studies: dict[str, Study], only: set[str] | None = None) -> None:
-    """(Re)write the studies table from assign_studies' answer; with ``only`` (study ids), only those rows are
-    deleted and written again, the table is otherwise kept."""
-    rows = study_rows(studies)
+def write_studies(db: Database, studies: dict[str, Study], only: set[str] | None = None,
+                  rows: dict[str, dict[str, Any]] | None = None) -> None:
+    """(Re)write the studies table from assign_studies' answer (``rows``: its study_rows, when made already); with
+    ``only`` (study ids), only those rows are deleted and written again, the table is otherwise kept."""
+    rows = study_rows(studies) if rows is None else rows
     if only is not None and STUDIES in db.table_names():
         with db.conn:
             db.execute(f"DELETE FROM [{STUDIES}] WHERE study_id IN (SELECT value FROM json_each(?))",

@@ -283,3 +283,24 @@ def test_rows_of_studies_and_sources_a_build_did_not_change_are_kept_as_they_are
     database = sqlite_utils.Database(db)
     for table, rows in kept.items():
         assert database.execute(f"select rowid, * from [{table}] where rowid = ?", [rows[0][0]]).fetchall() == rows
+
+
+def test_each_file_is_stat_once_per_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from publish.unchanged import FileStat
+
+    db = tmp_path / "evidence.db"
+    build_database(db, [D01])
+    stat = FileStat.of.__func__  # type: ignore[attr-defined]
+    calls: list[str] = []
+
+    def counting(cls, path):  # type: ignore[no-untyped-def]
+        calls.append(Path(path).name)
+        return stat(cls, path)
+
+    monkeypatch.setattr(FileStat, "of", classmethod(counting))
+    # D01 known by its stat (taken once, not again once the database is copied), D05 new: its stat taken as it is read.
+    assert build_database(db, [D01, D05]).papers == 1
+    assert sorted(calls) == [D01.name, D05.name]
+    calls.clear()
+    assert build_database(db, [D01, D05]).unchanged == 2
+    assert sorted(calls) == sorted([D01.name, D05.name])
