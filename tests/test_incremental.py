@@ -304,3 +304,22 @@ def test_each_file_is_stat_once_per_build(tmp_path: Path, monkeypatch: pytest.Mo
     calls.clear()
     assert build_database(db, [D01, D05]).unchanged == 2
     assert sorted(calls) == sorted([D01.name, D05.name])
+
+
+def test_a_build_failing_while_it_rewrites_studies_leaves_the_database_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import publish.meta_analysis
+
+    db = tmp_path / "evidence.db"
+    build_database(db, [D01, PAPERS / "ma_archer1050_dacomitinib_os.txt"])
+    before = db.read_bytes()
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    # After the changed studies' rows were deleted, before the new ones are in.
+    monkeypatch.setattr(publish.meta_analysis, "_insert_meta", failing)
+    with pytest.raises(RuntimeError):
+        build_database(db, [D01, PAPERS / "ma_archer1050_dacomitinib_os.txt", PAPERS / "ma_luxlung7_afatinib_os.txt"])
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence.db"]  # no temporary file left
