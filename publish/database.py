@@ -414,7 +414,10 @@ def build_database(
     (``rehash`` reads and hashes every file); the derived tables (articles, studies,
     meta-analysis tables, facet counts) are rewritten only when a paper was written
     or removed, or the publish code or ``derived_inputs`` (a digest of what
-    ``after_write`` applies: the corrections) changed since they were computed.
+    ``after_write`` applies: the corrections) changed since they were computed; with
+    the same code and corrections, only the studies the papers written, removed or
+    curated belong to are rewritten (publish.meta_analysis.write_meta_tables), and
+    only the paper_sources rows that change.
 
     ``workers`` > 1 parses and extracts in that many processes (publish.processing),
     papers written in input order in batches. ``partitions`` are directories of

@@ -7,7 +7,8 @@
 * ``build_state`` keeps what the derived tables (articles, studies, meta-analysis tables, facet
   counts) were last computed from: the publish code's digest and the caller's other inputs (the
   curators' corrections). A build that wrote and removed no paper and finds both the same leaves
-  those tables as they are.
+  those tables as they are; one that wrote or removed papers and finds both the same rewrites only
+  the studies of those papers (publish.meta_analysis.write_meta_tables).
 """
 
 import hashlib
