@@ -163,9 +163,13 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
                 dosing = replace(dosing, amount=printed.amount, frequency=printed.frequency, route=printed.route,
                                  rule_id=_LISTED_ARM, confidence=rule(_LISTED_ARM).confidence)
         if dosing.amount is None:
-            if rule("regimen.cue.prior_sentence.v1").search(text) or rule("regimen.cue.context_sentence.v1").search(text):
-                continue
             named = [arm for arm in labels if arm.named or arm.rule_id in _LISTED_ARMS]
+            prior = rule("regimen.cue.prior_sentence.v1").regex.search(text)
+            # "a randomized trial of axitinib versus sorafenib after failure of one prior therapy": the arms
+            # named before the prior therapy are the trial's.
+            if (prior and not (named and dosing.drug.end <= prior.start())) or rule(
+                    "regimen.cue.context_sentence.v1").search(text):
+                continue
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
             supportive = dosing.drug.supportive and dosing.drug.drug not in title_drugs
             if supportive or not (named or auc or (given and not dosed)):
@@ -421,6 +425,13 @@ def _looked_up(index: ArmIndex, dosing: Dosing) -> tuple[str | None, int | None]
         arm, n = index.by_drug.get(dosing.drug.drug, (None, None))
     else:
         arm, n = index.by_dose.get((dosing.drug.drug, dosing.amount.dose, dosing.amount.unit), (None, None))
+        if arm is None:
+            # "Axitinib was administered at a starting dose of 5 mg twice daily" in a trial of axitinib
+            # versus sorafenib: the one arm the paper names by the drug is the dose's.
+            # Only where every arm is one drug: arms sharing drugs could hold the dose in any of them.
+            single = all(len(drugs) == 1 for drugs in index.named.values()) and len(index.named) > 1
+            holding = [label for label, drugs in index.named.items() if drugs == {dosing.drug.drug}]
+            arm = holding[0] if single and len(holding) == 1 else None
     return (index.aliases.get(arm, arm) if arm is not None else None), n
 
 
