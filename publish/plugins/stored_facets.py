@@ -1,17 +1,34 @@
-"""Column facets of an unfiltered table read from the facet_counts table the build wrote.
+"""Column facets read from counts taken beforehand instead of counted by SQLite on every page.
 
-Replaces Datasette's own column facet (its other facets stay): on a page with a
-filter, or for a column the build did not count, it counts as Datasette does.
+Replaces Datasette's own column facet (its other facets stay):
+
+- an unfiltered table reads the facet_counts table the build wrote;
+- a table filtered on one column (``?section=results``) reads the counts of
+  publish.facet_pairs, taken from the served (immutable) database the first time
+  a filtered facet of that table is asked for, then kept for the server's life;
+- any other page (more filters, ``_where``, ``_search``, a mutable database, a
+  column not counted) counts as Datasette does.
 """
 
+import asyncio
+import functools
+import sqlite3
+import weakref
 from typing import Any
 
 from datasette import hookimpl
+from datasette.app import Datasette
+from datasette.database import Database
 from datasette.facets import ArrayFacet, ColumnFacet, DateFacet
 from datasette.plugins import pm
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
 from publish.facet_counts import FACET_COUNTS
+from publish.facet_pairs import PairCounts, count_pairs
+from publish.metadata import facet_columns
+
+# The facet columns follow from the schemas alone (computing them takes milliseconds): once per process.
+_facet_columns = functools.cache(facet_columns)
 
 # Datasette's default facet classes, replaced by register_facet_classes below (one column facet, not two).
 if pm.get_plugin("datasette.facets") is not None:
@@ -23,6 +40,8 @@ class StoredColumnFacet(ColumnFacet):  # type: ignore[misc]
 
     async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
         stored = await self._stored_counts()
+        if stored is None:
+            stored = await self._filtered_counts()
         if stored is None:
             return await super().facet_results()  # type: ignore[no-any-return]
         qs_pairs = self.get_querystring_pairs()
@@ -69,6 +88,60 @@ class StoredColumnFacet(ColumnFacet):  # type: ignore[misc]
         if not set(columns) <= counted:
             return None
         return {column: stored.get(column, []) for column in columns}
+
+    async def _filtered_counts(self) -> dict[str, list[tuple[Any, int]]] | None:
+        """(value, count) pairs of every requested column among the rows of a page filtered on exactly one
+        column's text (its facet SQL is ``select <all columns> from <table> where "<column>" = :p0``); None
+        for any other page, or when the table's pair counts cannot tell."""
+        if not isinstance(self.params, dict) or len(self.params) != 1 or not self.table:
+            return None  # (Datasette gives [] for no parameters)
+        value = self.params.get("p0")
+        if not isinstance(value, str):
+            return None
+        columns = [c["config"].get("column") or c["config"]["simple"] for c in self.get_configs()]
+        if not columns or self.table not in _facet_columns():
+            return None
+        db = self.ds.get_database(self.database)
+        if db.is_mutable:
+            return None
+        pairs = await _pair_counts(self.ds, db, self.table)
+        if pairs is None:
+            return None
+        table_columns = ", ".join(escape_sqlite(c) for c in await db.table_columns(self.table))
+        filter_column = next((f for f in pairs.filters if self.sql in {
+            f"{select} from {escape_sqlite(self.table)} where {_filter_identifier(f)} = :p0 "
+            for select in (f"select {table_columns}", f"select rowid, {table_columns}")}), None)
+        if filter_column is None:
+            return None
+        counted = {column: pairs.facet(filter_column, value, column) for column in columns}
+        if any(counts is None for counts in counted.values()):
+            return None
+        return {column: counts or [] for column, counts in counted.items()}
+
+
+def _filter_identifier(column: str) -> str:
+    """A column as Datasette's column filters write it (datasette.filters._quote_sqlite_identifier)."""
+    escaped = escape_sqlite(column)
+    return f'"{column}"' if escaped == column else escaped
+
+
+# Per Datasette instance: (database, table) -> the task counting its pairs (shared by concurrent requests).
+_PAIRS: "weakref.WeakKeyDictionary[Datasette, dict[tuple[str, str], asyncio.Task[PairCounts | None]]]" = (
+    weakref.WeakKeyDictionary())
+
+
+async def _pair_counts(ds: Datasette, db: Database, table: str) -> PairCounts | None:
+    """The table's pair counts, taken once per server (the database is immutable) on one of its SQL threads."""
+    tasks = _PAIRS.setdefault(ds, {})
+    task = tasks.get((db.name, table))
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        columns = _facet_columns()[table]
+        task = asyncio.ensure_future(db.execute_fn(lambda conn: count_pairs(conn, table, columns)))
+        tasks[(db.name, table)] = task
+    try:
+        return await asyncio.shield(task)
+    except sqlite3.Error:
+        return None  # counted by SQLite instead, as before
 
 
 @hookimpl
