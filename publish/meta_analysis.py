@@ -203,15 +203,18 @@ def write_meta_tables(db: Database) -> None:
     """(Re)write the studies table and both meta-analysis tables from the evidence tables."""
     studies = assign_studies(db)
     write_studies(db, studies)
-    # The question column (endpoint, outcome) is indexed too: the canned queries and pools select by it.
-    for name, rows, question in ((META_PROPORTIONS, proportion_rows(db, studies), "outcome"),
-                                 (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies), "endpoint")):
+    # The question column (endpoint, outcome) is indexed too, first of an index shaped for the canned query that
+    # selects by it: hazard_ratios_for_endpoint reads its rows already in order (study, record_id), so Datasette's
+    # first 1,000 come without sorting every match; response_rates seeks (outcome, paper) for the drug's papers.
+    for name, rows, question in ((META_PROPORTIONS, proportion_rows(db, studies), ["outcome", "paper_id"]),
+                                 (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies),
+                                  ["endpoint", "study", "record_id"])):
         db.table(name).drop(ignore=True)
         if rows:
             db.table(name).insert_all(rows, pk="record_id", foreign_keys=[("paper_id", "papers", "paper_id"),
                                                                             ("study_id", STUDIES, "study_id")])
-            for column in ("study_id", "included", question):
-                db.table(name).create_index([column], if_not_exists=True)
+            for columns in (["study_id"], ["included"], question):
+                db.table(name).create_index(columns, if_not_exists=True)
 
 
 def pool(effects: list[float], variances: list[float], labels: list[str]) -> dict[str, Any]:

@@ -138,7 +138,7 @@ QUERIES: dict[str, dict[str, Any]] = {
         "sql": ("select study, trial_id, endpoint, comparison, hr, ci_low, ci_high, ci_level, log_hr, se_log_hr, "
                 "se_derivation, has_ci, adjusted, p, quote, study_id, n_sources, analysis, included, excluded_reason "
                 "from meta_hazard_ratios where endpoint = :endpoint "
-                "order by study"),
+                "order by study, record_id"),
     },
     "grade3_adverse_events_by_term": {
         "title": "Grade 3 or higher adverse events by term across trials",
