@@ -67,7 +67,7 @@ def test_adverse_events_by_term_reads_the_term_index(db_path: Path) -> None:
         plan = [r[3] for r in conn.execute("explain query plan " + QUERIES["grade3_adverse_events_by_term"]["sql"],
                                            {"term": "neutropenia"})]
     # The matching rows are found by term and come in term order: no scan of every grade-3 row, no full sort.
-    assert "SEARCH a USING INDEX idx_adverse_events_term (term=?)" in plan
+    assert "SEARCH a USING INDEX idx_adverse_events_term_paper_id (term=?)" in plan
     assert not any("idx_adverse_events_grade" in step or step.startswith("SCAN a") for step in plan)
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan
 

@@ -96,17 +96,24 @@ async def test_a_page_filtered_on_one_column_reads_the_pair_counts(db_path: Path
     with closing(sqlite3.connect(db_path)) as conn:
         for url_filter, where, params in [("section=results", "section = ?", ["results"]),
                                           ("section__exact=abstract", "section = ?", ["abstract"]),
-                                          ("grade=3", "grade = ?", ["3"])]:
+                                          ("grade=3", "grade = ?", ["3"]),
+                                          ("grade=no+such+grade", "grade = ?", ["no such grade"])]:
             response = await ds.client.get(
                 f"/evidence/adverse_events.json?_facet=grade&_facet=term&_facet=section&_size=0&{url_filter}&_trace=1")
             assert response.status_code == 200
             page = response.json()
             total = conn.execute(f"select count(*) from adverse_events where {where}", params).fetchone()[0]
-            assert page["filtered_table_rows_count"] == total > 0
+            assert page["filtered_table_rows_count"] == total
+            assert total > 0 or params == ["no such grade"]
             for column in ("grade", "term", "section"):
                 expected = grouped(conn, "adverse_events", column, where, params)
                 assert facet_values(page, column) == expected[:30]
+            # The facets and the row count come from the pair counts: SQLite only reads the page's first rows.
             assert group_by_queries(page) == []
+            assert [t["sql"] for t in page["_trace"]["traces"] if "count(*)" in t["sql"]] == []
+            plan = [r[3] for r in conn.execute(f"explain query plan select * from adverse_events where {where} "
+                                                f"order by paper_id limit 101", params)]
+            assert not any("TEMP B-TREE" in step for step in plan), plan  # read in order from the facet index
         html = await ds.client.get("/evidence/adverse_events?_facet=term&section=results")
         assert html.status_code == 200
         top = grouped(conn, "adverse_events", "term", "section = ?", ["results"])[0]
@@ -150,3 +157,23 @@ async def test_a_rebuilt_database_is_counted_afresh_by_the_server_serving_it(tmp
     assert facet_values((await new.client.get(url)).json(), "term") == after[:30]
     # The server started before the build still serves the version it opened, counts included.
     assert facet_values((await old.client.get(url)).json(), "term") == before[:30]
+
+
+def test_facet_indexes_end_with_the_page_order_and_replace_single_column_ones(tmp_path: Path, db_path: Path) -> None:
+    path = tmp_path / "evidence.db"
+    shutil.copy(db_path, path)
+    with closing(sqlite3.connect(path)) as conn:
+        indexes = {r[1]: [c[2] for c in conn.execute(f"pragma index_info([{r[1]}])")]
+                   for r in conn.execute("select * from sqlite_master where type = 'index' and sql is not null")}
+        assert indexes["idx_adverse_events_section_paper_id"] == ["section", "paper_id"]
+        assert indexes["idx_passages_section_paper_id_ordinal"] == ["section", "paper_id", "ordinal"]
+        assert indexes["idx_papers_journal_stem"] == ["journal", "stem"]
+        assert "idx_adverse_events_section" not in indexes
+        # A database of an earlier build: the facet column indexed alone.
+        conn.execute("drop index idx_adverse_events_section_paper_id")
+        conn.execute("create index idx_adverse_events_section on adverse_events (section)")
+        conn.commit()
+    build_database(path, [*FILES, ADDED])
+    with closing(sqlite3.connect(path)) as conn:
+        names = {r[0] for r in conn.execute("select name from sqlite_master where type = 'index'")}
+    assert "idx_adverse_events_section_paper_id" in names and "idx_adverse_events_section" not in names

@@ -5,7 +5,9 @@ Replaces Datasette's own column facet (its other facets stay):
 - an unfiltered table reads the facet_counts table the build wrote;
 - a table filtered on one column (``?section=results``) reads the counts of
   publish.facet_pairs, taken from the served (immutable) database the first time
-  a filtered facet of that table is asked for, then kept for the server's life;
+  a filtered facet or row count of that table is asked for, then kept for the
+  server's life; the page's row count (``select count(*) ... where "section" = :p0``)
+  is read from them too;
 - any other page (more filters, ``_where``, ``_search``, a mutable database, a
   column not counted) counts as Datasette does.
 """
@@ -14,11 +16,12 @@ import asyncio
 import functools
 import sqlite3
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from datasette import hookimpl
 from datasette.app import Datasette
-from datasette.database import Database
+from datasette.database import Database, Results
 from datasette.facets import ArrayFacet, ColumnFacet, DateFacet
 from datasette.plugins import pm
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
@@ -142,6 +145,41 @@ async def _pair_counts(ds: Datasette, db: Database, table: str) -> PairCounts | 
         return await asyncio.shield(task)
     except sqlite3.Error:
         return None  # counted by SQLite instead, as before
+
+
+def _count_sql() -> dict[str, tuple[str, str]]:
+    """Datasette's row count of a table page filtered on one facet column -> (table, column)."""
+    return {f"select count(*) from {escape_sqlite(table)} where {_filter_identifier(column)} = :p0 ": (table, column)
+            for table, columns in _facet_columns().items() for column in columns}
+
+
+def counting_from_pairs(ds: Datasette, db: Database) -> Callable[..., Awaitable[Any]]:
+    """``db.execute`` answering the row count of a page filtered on one text facet column from the table's pair
+    counts (exact: the rows whose column holds that text); any other SQL, or a count they cannot tell, goes through."""
+    execute = db.execute
+    counts = _count_sql()
+
+    @functools.wraps(execute)
+    async def run(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+        found = counts.get(sql)
+        if found is not None and not args and not kwargs and isinstance(params, dict) and len(params) == 1 \
+                and isinstance(params.get("p0"), str):
+            table, column = found
+            pairs = await _pair_counts(ds, db, table)
+            rows = pairs.facet(column, params["p0"], column) if pairs is not None else None
+            if rows is not None:
+                return Results([(rows[0][1] if rows else 0,)], False, [("count(*)",) + (None,) * 6])
+        return await execute(sql, params, *args, **kwargs)
+
+    return run
+
+
+@hookimpl
+def startup(datasette: Datasette) -> None:
+    for db in datasette.databases.values():
+        if not db.is_mutable and not db.is_memory and not getattr(db, "_evidence_counts_from_pairs", False):
+            db.execute = counting_from_pairs(datasette, db)
+            db._evidence_counts_from_pairs = True
 
 
 @hookimpl
