@@ -6,19 +6,25 @@ million-row database. One GROUP BY over all of a table's facet columns at once g
 many rows hold each combination of their values; summing those gives the count of every
 facet value under every one-column filter (``column = value``). The served database never
 changes (publish.snapshot opens it immutable), so counts taken once from it stay exact for
-the server's life: publish/plugins/stored_facets.py takes them the first time a filtered
-facet of the table is asked for and answers every later one from them. Nothing is stored
-in the database: a rebuilt database is counted afresh by the server that serves it.
+the server's life: publish/plugins/stored_facets.py has them taken, table after table, by a
+thread of their own as the server starts (PairCountsInBackground), and answers from them
+once they are there (until then SQLite counts, as before). Nothing is stored in the
+database: a rebuilt database is counted afresh by the server that serves it.
 """
 
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # A table whose facet columns hold more combinations than this is left to SQLite (memory stays bounded).
 MAX_COMBINATIONS = 200_000
+# Where a Datasette instance keeps its databases' PairCountsInBackground (database name -> counts).
+PAIR_COUNTS_ATTRIBUTE = "_evidence_pair_counts"
 
 Counts = list[tuple[Any, int]]
 
@@ -108,3 +114,39 @@ def count_pairs(conn: sqlite3.Connection, table: str, facet_columns: Sequence[st
     if len(rows) > MAX_COMBINATIONS:
         return None
     return combine(rows, columns, filters)
+
+
+class PairCountsInBackground:
+    """The PairCounts of a database file's tables, taken one table after another by a daemon thread of their own
+    (its own read-only connection: no SQL thread of the server is held)."""
+
+    def __init__(self, path: str | Path, tables: Mapping[str, Sequence[str]]) -> None:
+        self._counted: dict[str, PairCounts | None] = {}
+        self._thread = threading.Thread(target=self._count, args=(Path(path), dict(tables)), daemon=True,
+                                        name="facet-pair-counts")
+        self._thread.start()
+
+    def _count(self, path: Path, tables: dict[str, Sequence[str]]) -> None:
+        try:
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)) as conn:
+                for table, columns in tables.items():
+                    try:
+                        self._counted[table] = count_pairs(conn, table, columns)
+                    except sqlite3.Error:
+                        self._counted[table] = None
+        except sqlite3.Error:
+            pass  # an unreadable file: every page is counted by SQLite
+
+    def get(self, table: str) -> PairCounts | None:
+        """The table's counts when taken (None until then, or when they cannot be)."""
+        return self._counted.get(table)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Until every table is counted (or ``timeout`` seconds)."""
+        self._thread.join(timeout)
+
+
+def wait_for_pair_counts(datasette: Any, timeout: float | None = None) -> None:
+    """Until a Datasette instance's pair counts are all taken (tests: so their pages read them)."""
+    for counting in getattr(datasette, PAIR_COUNTS_ATTRIBUTE, {}).values():
+        counting.wait(timeout)

@@ -10,7 +10,7 @@ import pytest
 from datasette.app import Datasette, DatasetteClient
 
 from publish.database import build_database
-from publish.facet_pairs import combine, count_pairs, sqlite_order
+from publish.facet_pairs import combine, count_pairs, sqlite_order, wait_for_pair_counts
 from publish.metadata import facet_columns
 from publish.serve import make_datasette
 from tests.conftest import PAPERS
@@ -88,6 +88,7 @@ async def traced(path: Path) -> Datasette:
     ds._settings["trace_debug"] = True  # ?_trace=1 lists the page's SQL (the app is made with the setting)
     ds.client = DatasetteClient(ds)
     await ds.invoke_startup()
+    wait_for_pair_counts(ds, timeout=60)
     return ds
 
 
@@ -147,6 +148,7 @@ async def test_a_rebuilt_database_is_counted_afresh_by_the_server_serving_it(tmp
         before = grouped(conn, "adverse_events", "term", "section = ?", ["results"])
     old = make_datasette(path)
     await old.invoke_startup()
+    wait_for_pair_counts(old, timeout=60)
     assert facet_values((await old.client.get(url)).json(), "term") == before[:30]
     build_database(path, [*FILES, ADDED])  # a paper added: the file is replaced
     with closing(sqlite3.connect(path)) as conn:
@@ -154,6 +156,7 @@ async def test_a_rebuilt_database_is_counted_afresh_by_the_server_serving_it(tmp
     assert after != before
     new = make_datasette(path)
     await new.invoke_startup()
+    wait_for_pair_counts(new, timeout=60)
     assert facet_values((await new.client.get(url)).json(), "term") == after[:30]
     # The server started before the build still serves the version it opened, counts included.
     assert facet_values((await old.client.get(url)).json(), "term") == before[:30]

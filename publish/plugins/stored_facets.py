@@ -4,18 +4,15 @@ Replaces Datasette's own column facet (its other facets stay):
 
 - an unfiltered table reads the facet_counts table the build wrote;
 - a table filtered on one column (``?section=results``) reads the counts of
-  publish.facet_pairs, taken from the served (immutable) database the first time
-  a filtered facet or row count of that table is asked for, then kept for the
-  server's life; the page's row count (``select count(*) ... where "section" = :p0``)
-  is read from them too;
+  publish.facet_pairs, taken from the served (immutable) database by a thread of
+  their own as the server starts, then kept for the server's life; the page's row
+  count (``select count(*) ... where "section" = :p0``) is read from them too;
+  until a table's are taken, its pages are counted by SQLite, as before;
 - any other page (more filters, ``_where``, ``_search``, a mutable database, a
   column not counted) counts as Datasette does.
 """
 
-import asyncio
 import functools
-import sqlite3
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,7 +24,7 @@ from datasette.plugins import pm
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
 from publish.facet_counts import FACET_COUNTS
-from publish.facet_pairs import PairCounts, count_pairs
+from publish.facet_pairs import PAIR_COUNTS_ATTRIBUTE, PairCounts, PairCountsInBackground
 from publish.metadata import facet_columns
 
 # The facet columns follow from the schemas alone (computing them takes milliseconds): once per process.
@@ -107,7 +104,7 @@ class StoredColumnFacet(ColumnFacet):  # type: ignore[misc]
         db = self.ds.get_database(self.database)
         if db.is_mutable:
             return None
-        pairs = await _pair_counts(self.ds, db, self.table)
+        pairs = _pair_counts(self.ds, db, self.table)
         if pairs is None:
             return None
         table_columns = ", ".join(escape_sqlite(c) for c in await db.table_columns(self.table))
@@ -128,23 +125,10 @@ def _filter_identifier(column: str) -> str:
     return f'"{column}"' if escaped == column else escaped
 
 
-# Per Datasette instance: (database, table) -> the task counting its pairs (shared by concurrent requests).
-_PAIRS: "weakref.WeakKeyDictionary[Datasette, dict[tuple[str, str], asyncio.Task[PairCounts | None]]]" = (
-    weakref.WeakKeyDictionary())
-
-
-async def _pair_counts(ds: Datasette, db: Database, table: str) -> PairCounts | None:
-    """The table's pair counts, taken once per server (the database is immutable) on one of its SQL threads."""
-    tasks = _PAIRS.setdefault(ds, {})
-    task = tasks.get((db.name, table))
-    if task is None or task.get_loop() is not asyncio.get_running_loop():
-        columns = _facet_columns()[table]
-        task = asyncio.ensure_future(db.execute_fn(lambda conn: count_pairs(conn, table, columns)))
-        tasks[(db.name, table)] = task
-    try:
-        return await asyncio.shield(task)
-    except sqlite3.Error:
-        return None  # counted by SQLite instead, as before
+def _pair_counts(ds: Datasette, db: Database, table: str) -> PairCounts | None:
+    """The table's pair counts once the server's background thread has taken them (publish.facet_pairs)."""
+    counting = getattr(ds, PAIR_COUNTS_ATTRIBUTE, {}).get(db.name)
+    return counting.get(table) if counting is not None else None
 
 
 def _count_sql() -> dict[str, tuple[str, str]]:
@@ -165,7 +149,7 @@ def counting_from_pairs(ds: Datasette, db: Database) -> Callable[..., Awaitable[
         if found is not None and not args and not kwargs and isinstance(params, dict) and len(params) == 1 \
                 and isinstance(params.get("p0"), str):
             table, column = found
-            pairs = await _pair_counts(ds, db, table)
+            pairs = _pair_counts(ds, db, table)
             rows = pairs.facet(column, params["p0"], column) if pairs is not None else None
             if rows is not None:
                 return Results([(rows[0][1] if rows else 0,)], False, [("count(*)",) + (None,) * 6])
@@ -176,10 +160,15 @@ def counting_from_pairs(ds: Datasette, db: Database) -> Callable[..., Awaitable[
 
 @hookimpl
 def startup(datasette: Datasette) -> None:
+    counting = getattr(datasette, PAIR_COUNTS_ATTRIBUTE, None)
+    if counting is not None:
+        return
+    counting = {}
     for db in datasette.databases.values():
-        if not db.is_mutable and not db.is_memory and not getattr(db, "_evidence_counts_from_pairs", False):
+        if not db.is_mutable and not db.is_memory and db.path:
+            counting[db.name] = PairCountsInBackground(db.path, _facet_columns())
             db.execute = counting_from_pairs(datasette, db)
-            db._evidence_counts_from_pairs = True
+    setattr(datasette, PAIR_COUNTS_ATTRIBUTE, counting)
 
 
 @hookimpl
