@@ -31,10 +31,11 @@ def remembered(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
     known: dict[tuple[Any, ...], Any] = {}
 
     @functools.wraps(method)
-    async def lookup(*args: Any) -> Any:
-        if args not in known:
-            known[args] = await method(*args)
-        return copy.deepcopy(known[args])
+    async def lookup(*args: Any, **kwargs: Any) -> Any:
+        key = (args, tuple(sorted(kwargs.items())))
+        if key not in known:
+            known[key] = await method(*args, **kwargs)
+        return copy.deepcopy(known[key])
 
     return lookup
 
