@@ -31,8 +31,8 @@ from extractor.lexicons import load_yaml
 from extractor.patterns import load_rules
 from schemas.records import EvidenceRecord, HazardRatio, Response, TimeToEvent
 
-WordKind = Literal["prognostic", "subgroup", "subgroup_named", "adjusted", "subgroup_arm", "per_protocol", "updated",
-                   "control", "factor_sides"]
+WordKind = Literal["prognostic", "subgroup", "subgroup_named", "adjusted", "subgroup_arm", "subgroup_arm_survival",
+                   "per_protocol", "updated", "control", "factor_sides"]
 class AnalysisWords(BaseModel):
     """The word lists of lexicons/analysis_words.yaml (unknown keys are an error)."""
 
@@ -41,6 +41,7 @@ class AnalysisWords(BaseModel):
     subgroup: list[str]
     adjusted: list[str]
     subgroup_arm: list[str]
+    subgroup_arm_survival: list[str]
     per_protocol: list[str]
     updated: list[str]
     control: list[str]
@@ -80,6 +81,27 @@ def value_end(quote: str, value: float | int | None) -> int:
     return found.end() if found else len(quote)
 
 
+# A subgroup phrase printed right after another value ("0.64 (0.22–1.86) for the amplified subgroup and
+# 0.69 ...") names that value's subgroup, not a later one's.
+_POSTPOSED = re.compile(r"[\d)\]]\s*$")
+
+
+def named_subgroup(before: str) -> str | None:
+    """The subgroup a clause opens by naming ("In the subgroup of chemoradiotherapy, ...", "However, for
+    the FGF pathway–amplified subgroup, ..."), before a value; else None ("survival differed between the
+    expression subgroups ... in the mid plus high expression subgroup" compares the subgroups)."""
+    for match in reversed(list(_subgroup_phrase().finditer(before))):
+        label = match.group("label2") or match.group("label3")
+        if label and _CLAUSE_OPENING.search(before, 0, match.start()):
+            return label.strip()
+    return None
+
+
+# What may stand before a clause's opening words: nothing, a clause break, or a connective.
+_CLAUSE_OPENING = re.compile(r"(?:^|[,;:.]\s*|\b(?:However|Moreover|Similarly|Likewise|Also)\s*,?\s*)"
+                             r"(?:(?:in|within|for|among)\s+the\s+)?$", re.IGNORECASE)
+
+
 def analysis_set(before: str, arm: str | None = None, *, phrases: bool = True) -> tuple[str, str | None]:
     """(analysis set, subgroup label) of a value from the words before it and its arm label.
 
@@ -87,8 +109,9 @@ def analysis_set(before: str, arm: str | None = None, *, phrases: bool = True) -
     "in patients with ...": a response or median of the whole population is often stated that way.
     """
     if has_words("subgroup" if phrases else "subgroup_named", before):
-        found = list(_subgroup_phrase().finditer(before))
-        return "subgroup", found[-1].group("label").strip() if found else None
+        found = [m for m in _subgroup_phrase().finditer(before) if not _POSTPOSED.search(before, 0, m.start())]
+        label = next((g for g in found[-1].group("label", "label2", "label3") if g), None) if found else None
+        return "subgroup", label.strip() if label else None
     if arm and (has_words("subgroup", arm) or has_words("subgroup_arm", arm)):
         return "subgroup", arm
     if has_words("per_protocol", before):
@@ -133,6 +156,10 @@ def compared_arms(comparison: str | None, arms: Iterable[str] = ()) -> tuple[str
     return _arm_label(experimental, arms), _arm_label(control, arms), inverted
 
 
+_TREATMENT_COMPARED = re.compile(r"\b(?:compared\s+(?:with|to)|versus|vs\.?)\s+(?:the\s+)?(?:untreated|control|placebo|"
+                                 r"observation|no\s+\w+)", re.IGNORECASE)
+
+
 def annotate(record: EvidenceRecord, arms: Iterable[str] = ()) -> EvidenceRecord:
     """The record with its analysis fields set (records of other kinds unchanged)."""
     if not isinstance(record, HazardRatio | Response | TimeToEvent):
@@ -141,8 +168,16 @@ def annotate(record: EvidenceRecord, arms: Iterable[str] = ()) -> EvidenceRecord
     if isinstance(record, HazardRatio):
         before = quote[:value_end(quote, record.hr)]
         prognostic = has_words("prognostic", before)
-        if (prognostic and not record.comparison) or _compares_factor_levels(record.comparison):
-            update: dict[str, object] = {"analysis_set": "primary", "subgroup": None, "effect": "prognostic"}
+        # "for patients with high HOXB13 expression, tamoxifen did not prolong DRFS compared with untreated
+        # patients (HR 0.88)": a treatment compared within marker-defined patients, not the marker's effect.
+        within = prognostic and analysis_set(before)[0] == "subgroup" and _TREATMENT_COMPARED.search(before)
+        if (prognostic and not record.comparison and not within) or _compares_factor_levels(record.comparison):
+            # A factor's effect within a named subgroup ("In the subgroup of chemoradiotherapy, weight loss
+            # ... HR 3.3") is that subgroup's; "in patients with KRAS mutation" names the factor itself, and
+            # "between the expression subgroups" its levels.
+            label = named_subgroup(before)
+            update: dict[str, object] = {"analysis_set": "subgroup" if label else "primary",
+                                         "subgroup": label, "effect": "prognostic"}
         else:
             chosen, label = analysis_set(before)
             if prognostic:  # a treatment comparison within marker-defined patients
@@ -153,6 +188,9 @@ def annotate(record: EvidenceRecord, arms: Iterable[str] = ()) -> EvidenceRecord
         return record.model_copy(update=update)
     value = record.value if isinstance(record, TimeToEvent) else record.n if record.n is not None else record.percent
     chosen, label = analysis_set(quote[:value_end(quote, value)], record.arm, phrases=False)
+    if isinstance(record, TimeToEvent) and chosen == "primary" and record.arm and has_words(
+            "subgroup_arm_survival", record.arm):
+        chosen, label = "subgroup", record.arm
     return record.model_copy(update={"analysis_set": chosen, "subgroup": label})
 
 

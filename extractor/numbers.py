@@ -18,9 +18,13 @@ def normalise_number_text(text: str) -> str:
     return unify_dashes(text.replace("\u00b7", ".").replace("\u2027", "."))
 
 
+_SPACES = re.compile(r"[ \u2005-\u200a\u202f]")
+
+
 def parse_number(text: str) -> float | None:
     """A printed number ('0·76', '1,250', '.61', '−2.5') as a float, or None."""
-    cleaned = normalise_number_text(text).strip().replace("\u2009", "").replace(" ", "")
+    # Thousands printed with a space of any width ("15\u2005822", "1 250") are one number.
+    cleaned = _SPACES.sub("", normalise_number_text(text).strip())
     if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
         cleaned = cleaned.replace(",", "")
     if not re.fullmatch(r"-?(\d+(\.\d+)?|\.\d+)", cleaned):

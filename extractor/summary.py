@@ -1,6 +1,7 @@
 """Evidence records of one paper -> its evidence summary (corpus/gold/FORMAT.md)."""
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -8,6 +9,8 @@ from pydantic import BaseModel
 
 from extractor.components.add_on import added_drugs
 from extractor.components.dose_finding import distinct_dlts
+from extractor.components.regimen import paper_arms, randomised_paper, supportive_drug
+from extractor.components.regimen_arms import dose_arm_label, rule
 from schemas import (
     AdverseEvent,
     DoseLimitingToxicity,
@@ -56,15 +59,18 @@ def build_summary(document: Document, records: list[EvidenceRecord]) -> Evidence
     trial_ids = list(dict.fromkeys(r.identifier for r in _of(records, RegistryId)))
     phases = _of(records, TrialPhase)
     designs = _of(records, TrialDesign)
+    responses = _entries(SummaryResponse, _of(records, Response), _response)
     return EvidenceSummary(
         paper=document.stem,
         source=document.metadata.title or None,
         trial_ids=trial_ids,
         phase=_phase(phases),
         design=best_supported(designs, lambda r: r.design),
-        population=_population(_of(records, PopulationValue)),
-        arms=_add_on_arms(_arms(_of(records, DrugRegimen)), added_drugs(document)),
-        responses=_entries(SummaryResponse, _of(records, Response), _response),
+        population=_evaluable_from_responses(_population(_of(records, PopulationValue)), responses),
+        arms=_every_arm(_add_on_arms(_arms(_of(records, DrugRegimen)), added_drugs(document)),
+                        randomised_paper(document), paper_arms(document).named,
+                        lambda name: supportive_drug(name, document)),
+        responses=responses,
         time_to_event=_entries(SummaryTimeToEvent, _of(records, TimeToEvent), _time_to_event),
         hazard_ratios=_entries(SummaryHazardRatio, _of(records, HazardRatio), _hazard_ratio),
         mtd=_entries(SummaryDose, _of(records, MaximumToleratedDose), _dose),
@@ -141,6 +147,22 @@ def _population(records: list[PopulationValue]) -> SummaryPopulation:
     return SummaryPopulation(**values, quote=quote)
 
 
+def _evaluable_from_responses(population: SummaryPopulation, responses: list[SummaryResponse]) -> SummaryPopulation:
+    """The number analysed, when no sentence states it: the denominator two or more whole-population
+    responses share ("CR 16/25 (64%), overall response 20/25 (80%)" of 26 enrolled), when it is
+    below the enrolled count and above half of it."""
+    enrolled = population.n_enrolled
+    if population.n_evaluable is not None or enrolled is None:
+        return population
+    counts = Counter(r.of for r in responses if r.arm is None and r.of is not None)
+    if not counts:
+        return population
+    denominator, times = counts.most_common(1)[0]
+    if times < 2 or not enrolled / 2 < denominator < enrolled:
+        return population
+    return population.model_copy(update={"n_evaluable": denominator})
+
+
 def _arm_words(label: str) -> list[str]:
     """The words of an arm label that tell arms apart, in order."""
     return [w for w in _ARM_WORD.findall(label.lower()) if w not in _ARM_NOISE]
@@ -201,6 +223,68 @@ def _add_on_arms(arms: list[SummaryArm], added: frozenset[str]) -> list[SummaryA
     plain_drugs = _with(plain.drugs, [*backbone, *(d for d in adding.drugs if d.drug not in added)])
     adding_drugs = _with(adding.drugs, [*unarmed, *plain.drugs])
     return [plain.model_copy(update={"drugs": plain_drugs}), adding.model_copy(update={"drugs": adding_drugs})]
+
+
+def _every_arm(arms: list[SummaryArm], randomised: bool, named: dict[str, frozenset[str]],
+               supportive: Callable[[str], bool]) -> list[SummaryArm]:
+    """The arms of a randomised trial with the doses printed without their arm that belong to every arm
+    listed in each labelled arm that does not hold them (corpus/gold/GUIDE.md: all doses of all drugs of
+    every arm): a drug a sentence gives every arm ("All patients then received ... daunorubicin 50 mg/m2"),
+    unless given after the surgery that follows the randomised treatment, and a dose of a drug the paper
+    names for every arm and prints no arm's own dose of ("R-CHOP or R-CVP"; "Rituximab 375 mg/m2 was
+    given on day 1"). A drug's dose randomised across regimen arms naming it is in each of them
+    (_crossed_dose_arms). ``named``: arm label -> the drugs the paper's sentences name for it; a ``supportive``
+    drug (G-CSF every patient receives) is no arm's regimen and stays listed once."""
+    labelled = [arm for arm in arms if arm.label is not None]
+    if not randomised or len(labelled) < 2:
+        return arms
+    names = {_arm_name(label): drugs for label, drugs in named.items()}
+    arms = _crossed_dose_arms(arms, names)
+    labelled = [arm for arm in arms if arm.label is not None]
+    every, later = rule("regimen.arm.every_arm.v1").regex, rule("regimen.arm.every_arm_later.v1").regex
+    armed_doses = {d.drug for arm in labelled for d in arm.drugs if d.dose is not None}
+    # Every arm: those of the summary and those the paper's sentences name (an arm none of whose doses
+    # was read is still an arm).
+    arm_names = {_arm_name(arm.label) for arm in labelled} | set(names)
+    in_every = set.intersection(*(set(names.get(name, ())) for name in arm_names)) - armed_doses
+    shared = [d for arm in arms if arm.label is None for d in arm.drugs if not supportive(d.drug) and (
+              (d.quote and every.search(d.quote) and not later.search(d.quote))
+              or (d.drug in in_every and d.dose is not None))]
+    if not shared:
+        return arms
+    result = []
+    for arm in arms:
+        if arm.label is None:
+            rest = [d for d in arm.drugs if d not in shared]
+            if rest:
+                result.append(arm.model_copy(update={"drugs": rest}))
+            continue
+        held = {(d.drug, d.dose, d.unit) for d in arm.drugs}
+        result.append(arm.model_copy(update={"drugs": arm.drugs + [
+            d for d in shared if (d.drug, d.dose, d.unit) not in held]}))
+    return result
+
+
+def _crossed_dose_arms(arms: list[SummaryArm], names: dict[str | None, frozenset[str]]) -> list[SummaryArm]:
+    """The arms of a trial randomising a drug's dose across its regimens ("A plus CHOP (A-CHOP) or A plus FC
+    (A-FC)"; "randomly assigned to A 1600 mg ... or 400 mg"): the dose arms' doses are in every regimen arm
+    naming the drug and holding no dose of it, and the dose arms go. Left as they are unless two or more dose
+    arms of one drug and two or more such regimen arms (``names``: arm name -> the drugs it is named with)."""
+    dose_arms = [arm for arm in arms if arm.label is not None and arm.drugs
+                 and len({d.drug for d in arm.drugs}) == 1 and arm.drugs[0].dose is not None
+                 and arm.drugs[0].unit is not None
+                 and arm.label == dose_arm_label(arm.drugs[0].drug, arm.drugs[0].dose, arm.drugs[0].unit)]
+    drugs = {arm.drugs[0].drug for arm in dose_arms}
+    if len(drugs) != 1 or len(dose_arms) < 2:
+        return arms
+    (drug,) = drugs
+    crossed = [arm for arm in arms if arm.label is not None and arm not in dose_arms
+               and drug in names.get(_arm_name(arm.label), ()) and all(d.drug != drug for d in arm.drugs)]
+    if len(crossed) < 2:
+        return arms
+    doses = [d for arm in dose_arms for d in arm.drugs]
+    return [arm.model_copy(update={"drugs": arm.drugs + doses}) if arm in crossed else arm
+            for arm in arms if arm not in dose_arms]
 
 
 def _with(own: list[SummaryDrug], shared: list[SummaryDrug]) -> list[SummaryDrug]:

@@ -110,14 +110,28 @@ def source_rank(fmt: str) -> int:
 
 
 def write_articles(db: Database) -> None:
-    """(Re)write paper_sources from the papers table, and create the articles view over it."""
+    """(Re)write paper_sources from the papers table, and create the articles view over it.
+
+    The sources are grouped anew from every paper (a new file may join two articles); of a table already there
+    only the rows that change are deleted and written again."""
     rows = group_sources(db.query(f"select paper_id, format, doi, pmid, pmcid from [{PAPERS}]"))
-    db.table(PAPER_SOURCES).drop(ignore=True)
-    db.table(PAPER_SOURCES).create(
-        {"paper_id": str, "article_id": str, "is_primary": bool, "shared_ids": str},
-        pk="paper_id", not_null={"paper_id", "article_id", "is_primary"},
-        foreign_keys=[("paper_id", PAPERS, "paper_id")],
-    )
+    columns = {"paper_id": str, "article_id": str, "is_primary": bool, "shared_ids": str}
+    if PAPER_SOURCES in db.table_names() and set(db.table(PAPER_SOURCES).columns_dict) != set(columns):
+        db.table(PAPER_SOURCES).drop()  # written by an older version
+    if PAPER_SOURCES in db.table_names():
+        stored = {row["paper_id"]: row for row in db.query(f"select * from [{PAPER_SOURCES}]")}
+        new = [row for row in rows if stored.get(row["paper_id"]) != row]
+        current = {row["paper_id"] for row in rows}
+        stale = [paper_id for paper_id in stored if paper_id not in current]
+        with db.conn:
+            db.conn.executemany(f"DELETE FROM [{PAPER_SOURCES}] WHERE paper_id = ?",
+                                [(paper_id,) for paper_id in stale + [row["paper_id"] for row in new]])
+        rows = new
+    else:
+        db.table(PAPER_SOURCES).create(
+            columns, pk="paper_id", not_null={"paper_id", "article_id", "is_primary"},
+            foreign_keys=[("paper_id", PAPERS, "paper_id")],
+        )
     if rows:
         db.table(PAPER_SOURCES).insert_all(rows)
     db.table(PAPER_SOURCES).create_index(["article_id"], if_not_exists=True)

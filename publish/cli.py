@@ -302,7 +302,8 @@ def _build(db: Path, paths: list[str], corrections_dir: str | None, *, full: boo
     def after_write(database: object, summary: BuildSummary) -> None:
         summary.warnings.extend(apply_corrections(database, corrections))  # type: ignore[arg-type]
 
-    files = paper_files(paths)
+    # Counted for the progress bar only: a build lists the files itself.
+    files = paper_files(paths) if sys.stderr.isatty() else []
     with _progress(files) as advance:
         try:
             result = build_database(db, paths, on_error=_say_error, full=full, keep_others=keep_others,

@@ -1,5 +1,6 @@
 """Papers and their evidence records into SQLite with sqlite-utils; atomic builds from paper files."""
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -23,6 +24,7 @@ from publish.processing import PaperResult, chunked, read_files
 from publish.rows import PaperRows, Row, paper_rows
 from publish.search import ensure_search, index_new_rows, last_rowids, rebuild_search
 from publish.tables import (
+    CORRECTIONS,
     PAPERS,
     PROVENANCE,
     SECTIONS,
@@ -229,27 +231,42 @@ def paper_files(paths: Iterable[str | Path]) -> list[Path]:
     not a regular file (a FIFO, a device or a link to one, a dangling link or a
     link loop): reading it reports what it is, one line each, rather than it
     being skipped without a word. Hidden files (.name) are left out.
+
+    Duplicates are found by resolved path. A directory is resolved once: an entry
+    of it that is not a symbolic link resolves to the directory's resolved path and
+    its name (one ``realpath`` per file, a system call per path component, made
+    listing 10,000 papers take seconds).
     """
-    found: list[Path] = []
+    found: list[tuple[Path, str]] = []
     for path in map(Path, paths):
         if path.is_dir() and path.suffix.lower() not in SUFFIXES:
             try:
-                children = sorted(path.iterdir())
+                with os.scandir(path) as entries:
+                    children = sorted((entry.name, _is_link(entry)) for entry in entries)
             except OSError:  # an unreadable directory: reading it says it is one
-                found.append(path)
+                found.append((path, _resolved(path)))
                 continue
-            found.extend(child for child in children
-                         if child.suffix.lower() in SUFFIXES and not child.name.startswith("."))
+            resolved = _resolved(path)
+            for name, link in children:
+                child = path / name
+                if child.suffix.lower() in SUFFIXES and not name.startswith("."):
+                    found.append((child, _resolved(child) if link else os.path.join(resolved, name)))
         else:
-            found.append(path)
+            found.append((path, _resolved(path)))
     seen: set[str] = set()
     unique = []
-    for path in found:
-        key = _resolved(path)
+    for path, key in found:
         if key not in seen:
             seen.add(key)
             unique.append(path)
     return unique
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:  # not known: resolved in full
+        return True
 
 
 def _accepted(
@@ -291,26 +308,42 @@ def _accepted(
             yield paper_rows(result.document, result.records)
 
 
-def _all_unchanged(target: Path, files: list[Path], keep_others: bool, state: str) -> int | None:
-    """How many papers the files hold when every file is known by its stat at this extractor version, no paper is
-    to be removed, and the derived tables were computed from ``state``; else None (the build goes on)."""
-    db = Database(target)
-    try:
+def _noted(papers: Iterable[PaperRows], ids: set[str]) -> Iterator[PaperRows]:
+    """``papers`` as they are, each one's id added to ``ids``."""
+    for paper in papers:
+        ids.add(paper.paper_id)
+        yield paper
+
+
+def _curated_papers(db: Database) -> set[str]:
+    """Papers a corrections file names (by stem): the ones whose curated rows a build may change."""
+    if CORRECTIONS not in db.table_names():
+        return set()
+    return {row[0] for row in db.execute(f"select paper_id from [{PAPERS}] where stem in "
+                                         f"(select stem from [{CORRECTIONS}])").fetchall()}
+
+
+@dataclass
+class _ByStat:
+    """What a database and the files' stat say before anything is read: the papers the database holds (id ->
+    extractor version), those at this version, the results of the files known by their stat, the files to read."""
+
+    current: dict[str, str]
+    unchanged: frozenset[str]
+    known: list[PaperResult]
+    to_read: list[Path]
+
+    @classmethod
+    def of(cls, db: Database, files: list[Path], rehash: bool) -> "_ByStat":
         current = _current_papers(db)
-        if stored_state(db) != state or any(version != EXTRACTOR_VERSION for version in current.values()):
-            return None
-        known = known_files(db, current)
-    finally:
-        db.close()
-    seen = set()
-    for path in files:
-        paper = known_paper(path, safe_path(path), known)
-        if paper is None:
-            return None
-        seen.add(paper)
-    if not keep_others and seen != set(current):
-        return None
-    return len(seen)
+        unchanged = frozenset(paper for paper, version in current.items() if version == EXTRACTOR_VERSION)
+        return cls(current, unchanged, *_known_by_stat(db, files, unchanged, rehash))
+
+    def nothing_to_do(self, keep_others: bool) -> bool:
+        """True when every file is known by its stat at this extractor version and no paper is to be removed."""
+        if self.to_read or len(self.unchanged) != len(self.current):
+            return False
+        return keep_others or {result.paper_id for result in self.known} == set(self.current)
 
 
 def _known_by_stat(db: Database, files: list[Path], unchanged: frozenset[str], rehash: bool,
@@ -349,7 +382,7 @@ def _current_papers(db: Database) -> dict[str, str]:
     """paper_id -> extractor version of the papers a database already holds."""
     if PAPERS not in db.table_names():
         return {}
-    return {row["paper_id"]: row["extractor_version"] for row in db.table(PAPERS).rows}
+    return dict(db.execute(f"select paper_id, extractor_version from [{PAPERS}]").fetchall())
 
 
 def remove_papers(db: Database, paper_ids: Iterable[str]) -> int:
@@ -397,7 +430,10 @@ def build_database(
     (``rehash`` reads and hashes every file); the derived tables (articles, studies,
     meta-analysis tables, facet counts) are rewritten only when a paper was written
     or removed, or the publish code or ``derived_inputs`` (a digest of what
-    ``after_write`` applies: the corrections) changed since they were computed.
+    ``after_write`` applies: the corrections) changed since they were computed; with
+    the same code and corrections, only the studies the papers written, removed or
+    curated belong to are rewritten (publish.meta_analysis.write_meta_tables), and
+    only the paper_sources rows that change.
 
     ``workers`` > 1 parses and extracts in that many processes (publish.processing),
     papers written in input order in batches. ``partitions`` are directories of
@@ -435,30 +471,37 @@ def _build_locked(
     rehash: bool = False, derived_inputs: str = "",
 ) -> BuildSummary:
     files = paper_files(paths)
-    if not (full or rehash or partitions) and target.exists() and _schema_current(target):
-        same = _all_unchanged(target, files, keep_others, derived_state(derived_inputs))
-        if same is not None:
+    reuse = target.exists() and not full and _schema_current(target)
+    before = None
+    if reuse and not (rehash or partitions):
+        # The files' stat against the database, taken once (under the lock): the copy below holds the same rows.
+        db = Database(target)
+        try:
+            before, state = _ByStat.of(db, files, rehash), stored_state(db)
+        finally:
+            db.close()
+        if state == derived_state(derived_inputs) and before.nothing_to_do(keep_others):
             # Nothing to read, write, remove or recompute: the database is left as it is (not even copied).
-            summary.unchanged = same
+            summary.unchanged = len({result.paper_id for result in before.known})
             return summary
-    with replacing(target, seed=target.exists() and not full and _schema_current(target)) as tmp:
+    with replacing(target, seed=reuse) as tmp:
         db = Database(tmp)
         # The temporary file is thrown away on failure, so it needs no journal or per-commit sync.
         db.execute("PRAGMA journal_mode = MEMORY")
         db.execute("PRAGMA synchronous = OFF")
         try:
-            current = _current_papers(db)
-            unchanged = frozenset(paper for paper, version in current.items() if version == EXTRACTOR_VERSION)
+            by_stat = before or _ByStat.of(db, files, rehash)
+            current, unchanged, known, to_read = by_stat.current, by_stat.unchanged, by_stat.known, by_stat.to_read
             seen: set[str] = set()
             failed: set[str] = set()
             stats: list[tuple[str, FileStat, str]] = []
-            known, to_read = _known_by_stat(db, files, unchanged, rehash)
+            curated, written, gone = _curated_papers(db), set(), []
             # A pool of workers costs seconds to start (each loads spaCy and the rules): not for fewer files than
             # workers, as when one paper was added.
             results = chain(known, read_files(to_read, workers=min(workers, len(to_read)), unchanged=unchanged),
                             load_partitions([Path(p) for p in partitions], workers=workers))
-            summary.rows = write_papers(db, _accepted(results, summary, on_error, unchanged, seen, progress, failed,
-                                                      stats))
+            summary.rows = write_papers(db, _noted(_accepted(results, summary, on_error, unchanged, seen, progress,
+                                                             failed, stats), written))
             remember_files(db, stats)
             if not keep_others:
                 # A paper whose file cannot be read this time keeps its previous version: nothing is lost.
@@ -472,10 +515,12 @@ def _build_locked(
                     rebuild_search(db)
             if after_write is not None:
                 after_write(db, summary)
-            state = derived_state(derived_inputs)
-            if summary.papers or summary.removed or stored_state(db) != state:
+            state, previous = derived_state(derived_inputs), stored_state(db)
+            if summary.papers or summary.removed or previous != state:
+                # From the same code and corrections, only the studies of the papers changed are rewritten.
+                changed = written | set(gone) | curated | _curated_papers(db) if previous == state else None
                 write_articles(db)
-                write_meta_tables(db)
+                write_meta_tables(db, changed)
                 index_facets(db)
                 write_facet_counts(db, facet_columns())
                 store_state(db, state)

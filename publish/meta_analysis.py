@@ -24,10 +24,26 @@ from sqlite_utils import Database
 
 from publish.articles import secondary_sources
 from publish.estimates import SELECTION_RULE, classify, merge_sources, rank, select
-from publish.studies import STUDIES, Study, assign_studies, write_studies
+from publish.studies import STUDIES, Study, assign_studies, stored_studies, study_rows, write_studies
 
 META_PROPORTIONS = "meta_proportions"
 META_HAZARD_RATIOS = "meta_hazard_ratios"
+# Column types declared, not guessed from the first rows written: a table written in parts (an incremental build adds
+# a study's rows to it) must type a column as one written whole would (a year first seen as None is still INTEGER).
+_COMMON_TYPES: dict[str, type] = {
+    "record_id": str, "study_id": str, "study": str, "trial_id": str, "paper_id": str, "year": int, "section": str,
+    "start": int, "quote": str, "n_sources": int, "curation": str, "source_table": str, "problem": str,
+    "question": str, "analysis": str, "in_abstract": int, "record_ids": str, "sources": str, "excluded_reason": str,
+    "included": int,
+}
+COLUMN_TYPES: dict[str, dict[str, type]] = {
+    META_PROPORTIONS: {**_COMMON_TYPES, "arm": str, "outcome": str, "events": int, "n": int, "percent": float,
+                       "proportion": float, "ci_low": float, "ci_high": float, "denominator_source": str},
+    META_HAZARD_RATIOS: {**_COMMON_TYPES, "endpoint": str, "comparison": str, "experimental_arm": str,
+                         "control_arm": str, "inverted": int, "hr": float, "ci_low": float, "ci_high": float,
+                         "ci_level": float, "z": float, "log_hr": float, "se_log_hr": float, "se_derivation": str,
+                         "has_ci": int, "adjusted": int, "p": str},
+}
 Z = {90.0: 1.6448536269514722, 95.0: 1.959963984540054, 99.0: 2.5758293035489004}
 
 
@@ -45,13 +61,22 @@ def wilson(events: int, n: int, z: float = Z[95.0]) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _records(db: Database, table: str) -> list[dict[str, Any]]:
-    """The rows of an evidence table with curators' corrected values applied (primary sources only)."""
+def _of_papers(papers: Collection[str] | None) -> tuple[str, list[str]]:
+    """A WHERE clause and its parameters selecting the rows of ``papers`` (every row when None)."""
+    if papers is None:
+        return "", []
+    return " where paper_id in (select value from json_each(?))", [json.dumps(sorted(papers))]
+
+
+def _records(db: Database, table: str, papers: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """The rows of an evidence table (of ``papers`` only, when given) with curators' corrected values applied
+    (primary sources only)."""
     if table not in db.table_names():
         return []
     secondary = secondary_sources(db)
     rows = []
-    for row in db.query(f"select * from [{table}]"):
+    where, params = _of_papers(papers)
+    for row in db.query(f"select * from [{table}]{where}", params):
         if row["paper_id"] in secondary:
             continue
         row = dict(row)
@@ -68,8 +93,9 @@ def _base(r: dict[str, Any], study: Study, years: dict[str, int | None], table: 
             "problem": "rejected by curator" if r["curation"] == "rejected" else None}
 
 
-def _years(db: Database) -> dict[str, int | None]:
-    return {r["paper_id"]: r["year"] for r in db.query("select paper_id, year from papers")}
+def _years(db: Database, papers: Collection[str] | None = None) -> dict[str, int | None]:
+    where, params = _of_papers(papers)
+    return {r["paper_id"]: r["year"] for r in db.query(f"select paper_id, year from papers{where}", params)}
 
 
 def _questions(rows: list[dict[str, Any]]) -> None:
@@ -98,10 +124,11 @@ def _finish(estimates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return estimates
 
 
-def population_denominators(db: Database) -> dict[str, list[tuple[int, str]]]:
-    """paper_id -> its distinct evaluable counts (value, quote) from the population table, curators' decisions applied."""
+def population_denominators(db: Database, papers: Collection[str] | None = None) -> dict[str, list[tuple[int, str]]]:
+    """paper_id -> its distinct evaluable counts (value, quote) from the population table, curators' decisions applied
+    (of ``papers`` only, when given)."""
     counts: dict[str, dict[int, str]] = {}
-    for r in _records(db, "population"):
+    for r in _records(db, "population", papers):
         if r["field"] == "n_evaluable" and r["curation"] != "rejected" and r["value"] and float(r["value"]).is_integer():
             counts.setdefault(r["paper_id"], {}).setdefault(int(r["value"]), r["quote"])
     return {paper: sorted(values.items()) for paper, values in counts.items()}
@@ -146,12 +173,16 @@ def _proportion_analysis(r: dict[str, Any]) -> str:
     return "subgroup" if kind == "prognostic" else kind
 
 
-def proportion_rows(db: Database, studies: dict[str, Study] | None = None) -> list[dict[str, Any]]:
-    """One row per proportion estimate (responders over a denominator) of a study, chosen or excluded with its reason."""
+def proportion_rows(db: Database, studies: dict[str, Study] | None = None,
+                    papers: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """One row per proportion estimate (responders over a denominator) of a study, chosen or excluded with its reason.
+
+    With ``papers``, only the rows of those papers: every paper of a study must be among them, as the estimates of
+    one study are merged and chosen among themselves."""
     studies = assign_studies(db) if studies is None else studies
-    years, evaluable = _years(db), population_denominators(db)
+    years, evaluable = _years(db, papers), population_denominators(db, papers)
     records = []
-    for r in _records(db, "responses"):
+    for r in _records(db, "responses", papers):
         row = _base(r, studies[r["paper_id"]], years, "responses")
         events, n, problem, source = _denominator(r, evaluable.get(r["paper_id"], []))
         row["problem"] = row["problem"] or problem
@@ -165,12 +196,15 @@ def proportion_rows(db: Database, studies: dict[str, Study] | None = None) -> li
     return _finish(merge_sources(records, lambda e: (e["events"], e["n"])))
 
 
-def hazard_ratio_rows(db: Database, studies: dict[str, Study] | None = None) -> list[dict[str, Any]]:
-    """One row per hazard-ratio estimate of a study: log HR, and its SE from the printed CI with the derivation visible."""
+def hazard_ratio_rows(db: Database, studies: dict[str, Study] | None = None,
+                      papers: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """One row per hazard-ratio estimate of a study: log HR, and its SE from the printed CI with the derivation visible.
+
+    With ``papers``, only the rows of those papers (whole studies, as proportion_rows)."""
     studies = assign_studies(db) if studies is None else studies
-    years = _years(db)
+    years = _years(db, papers)
     records = []
-    for r in _records(db, "hazard_ratios"):
+    for r in _records(db, "hazard_ratios", papers):
         row = _base(r, studies[r["paper_id"]], years, "hazard_ratios")
         level = r["ci_level"] or 95.0
         has_ci = r["ci_low"] is not None and r["ci_high"] is not None and 0 < r["ci_low"] < r["ci_high"]
@@ -199,22 +233,56 @@ def hazard_ratio_rows(db: Database, studies: dict[str, Study] | None = None) -> 
     return _finish(estimates)
 
 
-def write_meta_tables(db: Database) -> None:
-    """(Re)write the studies table and both meta-analysis tables from the evidence tables."""
+def write_meta_tables(db: Database, changed: Collection[str] | None = None) -> None:
+    """(Re)write the studies table and both meta-analysis tables from the evidence tables.
+
+    ``changed``: the papers written, removed or curated since the tables were last written from the same code and
+    corrections (None: unknown, everything is rewritten). Then only the studies those papers belong to (before or
+    after) and the studies whose row changes (papers joining or leaving them) are written again: the rows of every
+    other study are those a full rewrite would give, as a study's estimates depend only on its own papers.
+    """
     studies = assign_studies(db)
-    write_studies(db, studies)
-    # The question column (endpoint, outcome) is indexed too, first of an index shaped for the canned query that
-    # selects by it: hazard_ratios_for_endpoint reads its rows already in order (study, record_id), so Datasette's
-    # first 1,000 come without sorting every match; response_rates seeks (outcome, paper) for the drug's papers.
-    for name, rows, question in ((META_PROPORTIONS, proportion_rows(db, studies), ["outcome", "paper_id"]),
-                                 (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies),
-                                  ["endpoint", "study", "record_id"])):
-        db.table(name).drop(ignore=True)
-        if rows:
-            db.table(name).insert_all(rows, pk="record_id", foreign_keys=[("paper_id", "papers", "paper_id"),
-                                                                            ("study_id", STUDIES, "study_id")])
-            for columns in (["study_id"], ["included"], question):
-                db.table(name).create_index(columns, if_not_exists=True)
+    old = stored_studies(db) if changed is not None else None
+    names = set(db.table_names())
+    if old is None or not {META_PROPORTIONS, META_HAZARD_RATIOS} <= names:
+        write_studies(db, studies)
+        for name, rows in ((META_PROPORTIONS, proportion_rows(db, studies)),
+                           (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies))):
+            db.table(name).drop(ignore=True)
+            _insert_meta(db, name, rows)
+        return
+    assert changed is not None
+    new = study_rows(studies)
+    was_in = {paper: study_id for study_id, row in old.items() for paper in json.loads(row["paper_ids"])}
+    stale = ({study_id for study_id, row in new.items() if old.get(study_id) != row} | (set(old) - set(new))
+             | {studies[p].study_id for p in changed if p in studies} | {was_in[p] for p in changed if p in was_in})
+    write_studies(db, studies, only=stale, rows=new)
+    papers = {paper for study_id in stale if study_id in new for paper in json.loads(new[study_id]["paper_ids"])}
+    for name, rows in ((META_PROPORTIONS, proportion_rows(db, studies, papers)),
+                       (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies, papers))):
+        with db.conn:
+            db.execute(f"DELETE FROM [{name}] WHERE study_id IN (SELECT value FROM json_each(?)) "
+                       f"OR paper_id IN (SELECT value FROM json_each(?))",
+                       [json.dumps(sorted(stale)), json.dumps(sorted(set(changed) | papers))])
+        _insert_meta(db, name, rows)
+        if db.execute(f"SELECT 1 FROM [{name}] LIMIT 1").fetchone() is None:
+            db.table(name).drop()  # as a full rewrite leaves no table without rows
+
+
+# The question column (endpoint, outcome) is indexed too, first of an index shaped for the canned query that selects
+# by it: hazard_ratios_for_endpoint reads its rows already in order (study, record_id), so Datasette's first 1,000
+# come without sorting every match; response_rates seeks (outcome, paper) for the drug's papers.
+QUESTION_INDEXES = {META_PROPORTIONS: ["outcome", "paper_id"], META_HAZARD_RATIOS: ["endpoint", "study", "record_id"]}
+
+
+def _insert_meta(db: Database, name: str, rows: list[dict[str, Any]]) -> None:
+    """Insert rows into a meta table, creating it with its keys and indexes when missing."""
+    if not rows:
+        return
+    db.table(name).insert_all(rows, pk="record_id", columns=COLUMN_TYPES[name],
+                              foreign_keys=[("paper_id", "papers", "paper_id"), ("study_id", STUDIES, "study_id")])
+    for columns in (["study_id"], ["included"], QUESTION_INDEXES[name]):
+        db.table(name).create_index(columns, if_not_exists=True)
 
 
 def pool(effects: list[float], variances: list[float], labels: list[str]) -> dict[str, Any]:

@@ -123,12 +123,32 @@ def assign_studies(db: Database) -> dict[str, Study]:
     return studies
 
 
-def write_studies(db: Database, studies: dict[str, Study]) -> None:
-    """(Re)write the studies table from assign_studies' answer."""
-    rows = {s.study_id: {"study_id": s.study_id, "kind": s.kind, "label": s.label,
+def study_rows(studies: dict[str, Study]) -> dict[str, dict[str, Any]]:
+    """study_id -> its row of the studies table, from assign_studies' answer."""
+    return {s.study_id: {"study_id": s.study_id, "kind": s.kind, "label": s.label,
                          "registry_ids": json.dumps(s.registry_ids), "n_papers": len(s.paper_ids),
                          "paper_ids": json.dumps(s.paper_ids), "papers": json.dumps(s.papers),
                          "latest_year": s.latest_year} for s in studies.values()}
+
+
+def stored_studies(db: Database) -> dict[str, dict[str, Any]] | None:
+    """study_id -> its row as the studies table holds it now; None when there is no studies table."""
+    if STUDIES not in db.table_names():
+        return None
+    return {row["study_id"]: row for row in db.query(f"select * from [{STUDIES}]")}
+
+
+def write_studies(db: Database, studies: dict[str, Study], only: set[str] | None = None,
+                  rows: dict[str, dict[str, Any]] | None = None) -> None:
+    """(Re)write the studies table from assign_studies' answer (``rows``: its study_rows, when made already); with
+    ``only`` (study ids), only those rows are deleted and written again, the table is otherwise kept."""
+    rows = study_rows(studies) if rows is None else rows
+    if only is not None and STUDIES in db.table_names():
+        with db.conn:
+            db.execute(f"DELETE FROM [{STUDIES}] WHERE study_id IN (SELECT value FROM json_each(?))",
+                       [json.dumps(sorted(only))])
+        db.table(STUDIES).insert_all(row for study_id, row in rows.items() if study_id in only)
+        return
     db.table(STUDIES).drop(ignore=True)
     db.table(STUDIES).create({"study_id": str, "kind": str, "label": str, "registry_ids": str, "n_papers": int,
                               "paper_ids": str, "papers": str, "latest_year": int}, pk="study_id")

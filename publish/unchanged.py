@@ -7,7 +7,8 @@
 * ``build_state`` keeps what the derived tables (articles, studies, meta-analysis tables, facet
   counts) were last computed from: the publish code's digest and the caller's other inputs (the
   curators' corrections). A build that wrote and removed no paper and finds both the same leaves
-  those tables as they are.
+  those tables as they are; one that wrote or removed papers and finds both the same rewrites only
+  the studies of those papers (publish.meta_analysis.write_meta_tables).
 """
 
 import hashlib
@@ -64,8 +65,9 @@ def known_files(db: Database, current: Iterable[str]) -> dict[str, tuple[FileSta
     if FILE_STATS not in db.table_names():
         return {}
     papers = set(current)
-    return {row["path"]: (FileStat(row["size"], row["mtime_ns"], row["inode"]), row["paper_id"])
-            for row in db.table(FILE_STATS).rows if row["paper_id"] in papers}
+    rows = db.execute(f"select path, size, mtime_ns, inode, paper_id from [{FILE_STATS}]").fetchall()
+    return {path: (FileStat(size, mtime_ns, inode), paper) for path, size, mtime_ns, inode, paper in rows
+            if paper in papers}
 
 
 def known_paper(path: str | Path, name: str, known: dict[str, tuple[FileStat, str]]) -> str | None:

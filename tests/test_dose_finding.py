@@ -58,3 +58,8 @@ def test_a_dlt_printed_again_in_other_words_is_listed_once() -> None:
     document = document_from_text(text, "results")
     summary = build_summary(document, extract_records(document))
     assert [d.term for d in summary.dlts] == ["increased aspartate aminotransferase", "hypertension", "rash"]
+
+
+def test_the_mtd_of_a_code_named_drug_with_a_partner_is_the_code_named_drugs() -> None:
+    text = "The maximum tolerated dose of XY-123 with temozolomide was 40 mg twice daily."
+    assert _rp2d(text, "Phase I study of XY-123 in combination with temozolomide in solid tumors") == [("xy-123", 40.0)]

@@ -138,6 +138,24 @@ def test_a_dose_printed_in_any_section_but_the_references_drops_a_dose_less_entr
     assert [r.drug for r in kept] == ["melphalan"]
 
 
+def test_a_dose_after_another_drug_is_no_dose_of_the_drug_before_it() -> None:
+    from extractor.components.regimen import drop_undosed_printed_with_doses
+    from schemas import DrugRegimen, Provenance
+
+    text = ("Patients were randomized to lenalidomide 25 mg with weekly prednisone (arm 1) or lenalidomide, "
+            "prednisone and melphalan 9 mg/m2 (arm 2). The MTD was bortezomib 1.0/1.3 mg/m2, melphalan 9 mg/m2.")
+    document = document_from_text(text, "methods")
+
+    def undosed(drug: str) -> DrugRegimen:
+        return DrugRegimen(drug=drug, drug_as_printed=drug, provenance=[Provenance(
+            paper_id=document.paper_id, section="methods", start=0, end=5, quote=text[:5], rule_id="test.rule.v1",
+            extractor_version="0", confidence=0.9)])
+
+    kept = drop_undosed_printed_with_doses(document, [undosed(d) for d in ("prednisone", "melphalan", "bortezomib")])
+    # melphalan's dose is printed; bortezomib's too, in a form no amount rule reads.
+    assert [r.drug for r in kept] == ["prednisone"]
+
+
 def test_a_dose_given_in_a_sentence_naming_no_drug_is_the_title_drugs() -> None:
     from extractor.pipeline import extract_records
 

@@ -84,6 +84,16 @@ def test_medians_and_responses_know_their_subgroup() -> None:
     assert _fields(response, "n", "of", "analysis_set") == (31, 50, "primary")
 
 
+def test_a_median_of_a_group_named_after_it_is_a_subgroups() -> None:
+    medians = _records("Median OS was 10.2 months in all patients, 12.1 months in cohort 1 and 8.3 months for patients "
+                       "with CR.", "time_to_event")
+    assert [_fields(r, "value", "analysis_set", "subgroup") for r in medians] == [
+        (10.2, "primary", None), (12.1, "subgroup", "cohort 1"), (8.3, "subgroup", "patients with CR")]
+    # The survival arm words do not make a response arm a subgroup's.
+    (response,) = _records("The CR rate was 40% (8 of 20) in cohort 1.", "response")
+    assert _fields(response, "arm", "analysis_set") == ("cohort 1", "primary")
+
+
 def test_arms_are_named_after_the_papers_arm_labels() -> None:
     arms = ["Arm A (sorafenib + 7+3)", "Arm B (placebo + 7+3)"]
     assert compared_arms("sorafenib vs placebo", arms) == ("Arm A (sorafenib + 7+3)", "Arm B (placebo + 7+3)", False)
@@ -136,3 +146,24 @@ def test_a_curators_correction_of_the_effect_reaches_the_meta_analysis_table(tmp
     after = build()[chosen["record_id"]]
     assert (after["analysis"], after["included"], after["excluded_reason"]) == (
         "prognostic", 0, "prognostic factor, not a treatment effect")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("For the KIT-mutated subgroup (n = 40), median PFS was 9.2 vs 4.1 months in the drug A vs placebo arms "
+     "(HR, 0.58; 95% CI, 0.31-1.08).", (0.58, "subgroup", "KIT-mutated", "treatment")),
+    ("In the subgroup of radiotherapy, weight loss was associated with overall survival (HR 2.9, 95% CI 1.5-5.6).",
+     (2.9, "subgroup", "radiotherapy", "prognostic")),
+    ("However, for patients with high ERCC1 expression, cisplatin did not prolong survival compared with the "
+     "untreated patients (hazard ratio = 0.91, 95% confidence interval = 0.55 to 1.50).",
+     (0.91, "subgroup", "patients with high ERCC1 expression", "treatment")),
+    ("Restricting the analysis to the node-positive group gave similar results (hazard ratio = 0.74, "
+     "95% confidence interval = 0.52 to 1.05).", (0.74, "subgroup", None, "treatment")),
+    # Near-misses: a factor compared between its level subgroups, and a label printed after another value.
+    ("Survival did not differ between the marker expression subgroups in the whole population, with the high "
+     "expression subgroup compared with low (HR 1.3, 95% CI 0.8-2.1).", (1.3, "primary", None, "prognostic")),
+    ("The HRs (95% CIs) were 0.61 (0.25–1.49) for the amplified subgroup and 0.72 (0.40–1.30) for the "
+     "nonamplified subgroup.", (0.72, "subgroup", None, "treatment")),
+])
+def test_a_subgroup_named_before_a_hazard_ratio_is_its_analysis(text: str, expected: tuple[Any, ...]) -> None:
+    records = {r.hr: r for r in _records(text, "hazard_ratio")}
+    assert _fields(records[expected[0]], "hr", "analysis_set", "subgroup", "effect") == expected

@@ -151,9 +151,9 @@ class _Reads:
             self.files.extend(Path(f).name for f in files)
             return read(files, **kwargs)
 
-        def writing(db):  # type: ignore[no-untyped-def]
+        def writing(db, *args):  # type: ignore[no-untyped-def]
             self.derived += 1
-            return meta(db)
+            return meta(db, *args)
 
         monkeypatch.setattr(publish.database, "read_files", reading)
         monkeypatch.setattr(publish.database, "write_meta_tables", writing)
@@ -207,3 +207,120 @@ def test_added_papers_are_indexed_without_rebuilding_the_search_indexes(
         found = database.execute("select distinct p.stem from passages_fts f join passage_texts t on t.rowid = f.rowid "
                                  "join papers p on p.paper_id = t.paper_id where passages_fts match ?", [word]).fetchall()
         assert found == [(stem,)]
+
+
+DERIVED = ("paper_sources", "studies", "meta_proportions", "meta_hazard_ratios", "facet_counts")
+
+
+def _derived(db_path: Path) -> dict[str, list[str]]:
+    """The derived tables' rows, in an order that does not depend on the order they were written in."""
+    import json
+
+    db = sqlite_utils.Database(db_path)
+    return {name: sorted(json.dumps(row, sort_keys=True) for row in db.table(name).rows) if name in db.table_names()
+            else [] for name in DERIVED}
+
+
+def test_an_incremental_build_rewrites_only_the_studies_changed_and_equals_a_full_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import publish.meta_analysis
+
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    archer, luxlung = PAPERS / "ma_archer1050_dacomitinib_os.txt", PAPERS / "ma_luxlung7_afatinib_os.txt"
+    for source in (D01, D05, archer):
+        (papers / source.name).write_bytes(source.read_bytes())
+    db, full = tmp_path / "evidence.db", tmp_path / "full.db"
+    build_database(db, [papers])
+    ids = {row["stem"]: row["paper_id"] for row in sqlite_utils.Database(db).table("papers").rows}
+    rewritten: list[set[str] | None] = []
+    rows_of = publish.meta_analysis.proportion_rows
+
+    def spying(database, studies=None, papers=None):  # type: ignore[no-untyped-def]
+        rewritten.append(None if papers is None else set(papers))
+        return rows_of(database, studies) if papers is None else rows_of(database, studies, papers)
+
+    monkeypatch.setattr(publish.meta_analysis, "proportion_rows", spying)
+    # Another report of D05's trial (same registry id, same DOI: another source of its article) and a new trial.
+    (papers / "d05_update.txt").write_bytes(D05.read_bytes() + b"\nUpdated results of NCT02728050.\n")
+    (papers / luxlung.name).write_bytes(luxlung.read_bytes())
+    assert build_database(db, [papers]).papers == 2
+    # Only the studies of the new papers were written again: D01's and ARCHER 1050's rows were kept.
+    assert rewritten[-1] is not None and not rewritten[-1] & {ids[D01.stem], ids[archer.stem]}
+    assert ids[D05.stem] in rewritten[-1]
+    build_database(full, [papers], full=True)
+    assert _derived(db) == _derived(full)
+    assert _derived(db)["meta_hazard_ratios"] and _derived(db)["meta_proportions"]
+    # A paper removed: the study it left is rewritten, the result again that of a full build.
+    (papers / D05.name).unlink()
+    assert build_database(db, [papers]).removed == 1
+    assert ids[D05.stem] not in (rewritten[-1] or set())
+    full.unlink()
+    build_database(full, [papers], full=True)
+    assert _derived(db) == _derived(full)
+
+
+def test_rows_of_studies_and_sources_a_build_did_not_change_are_kept_as_they_are(tmp_path: Path) -> None:
+    archer = PAPERS / "ma_archer1050_dacomitinib_os.txt"
+    db = tmp_path / "evidence.db"
+    build_database(db, [D01, archer])
+    database = sqlite_utils.Database(db)
+    archer_id = database.execute("select paper_id from papers where stem = ?", [archer.stem]).fetchone()[0]
+    # Each kept row moved to a new rowid, its values unchanged: rewritten, it would not keep that rowid.
+    kept = {}
+    for table in ("paper_sources", "meta_hazard_ratios", "studies"):
+        key = "study_id" if table == "studies" else "paper_id"
+        with database.conn:
+            database.execute(f"create temp table moved as select * from [{table}] where {key} = ?",
+                             [archer_id if table != "studies" else database.execute(
+                                 "select study_id from meta_hazard_ratios where paper_id = ?", [archer_id]).fetchone()[0]])
+            database.execute(f"delete from [{table}] where {key} in (select {key} from moved)")
+            database.execute(f"insert into [{table}] select * from moved")
+            database.execute("drop table moved")
+        kept[table] = database.execute(f"select rowid, * from [{table}] where rowid = (select max(rowid) from [{table}])"
+                                       ).fetchall()
+    database.close()
+    assert build_database(db, [D01, archer, D05]).papers == 1
+    database = sqlite_utils.Database(db)
+    for table, rows in kept.items():
+        assert database.execute(f"select rowid, * from [{table}] where rowid = ?", [rows[0][0]]).fetchall() == rows
+
+
+def test_each_file_is_stat_once_per_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from publish.unchanged import FileStat
+
+    db = tmp_path / "evidence.db"
+    build_database(db, [D01])
+    stat = FileStat.of.__func__  # type: ignore[attr-defined]
+    calls: list[str] = []
+
+    def counting(cls, path):  # type: ignore[no-untyped-def]
+        calls.append(Path(path).name)
+        return stat(cls, path)
+
+    monkeypatch.setattr(FileStat, "of", classmethod(counting))
+    # D01 known by its stat (taken once, not again once the database is copied), D05 new: its stat taken as it is read.
+    assert build_database(db, [D01, D05]).papers == 1
+    assert sorted(calls) == [D01.name, D05.name]
+    calls.clear()
+    assert build_database(db, [D01, D05]).unchanged == 2
+    assert sorted(calls) == sorted([D01.name, D05.name])
+
+
+def test_a_build_failing_while_it_rewrites_studies_leaves_the_database_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import publish.meta_analysis
+
+    db = tmp_path / "evidence.db"
+    build_database(db, [D01, PAPERS / "ma_archer1050_dacomitinib_os.txt"])
+    before = db.read_bytes()
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    # After the changed studies' rows were deleted, before the new ones are in.
+    monkeypatch.setattr(publish.meta_analysis, "_insert_meta", failing)
+    with pytest.raises(RuntimeError):
+        build_database(db, [D01, PAPERS / "ma_archer1050_dacomitinib_os.txt", PAPERS / "ma_luxlung7_afatinib_os.txt"])
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence.db"]  # no temporary file left

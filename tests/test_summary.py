@@ -244,6 +244,46 @@ def test_an_arm_given_another_dose_of_a_backbone_drug_keeps_its_own() -> None:
                                 ("oxaliplatin", 130.0), ("panitumumab", 9.0)]
 
 
+def test_a_drug_every_patient_of_a_randomised_trial_receives_is_listed_in_each_arm() -> None:
+    text = ("Patients were randomly assigned to idarubicin 12 mg/m2 or 9 mg/m2 on days 1 to 3. "
+            "All patients then received a consolidation course with mitoxantrone 10 mg/m2 on days 1 to 5.")
+    assert _drug_keys(text) == [("idarubicin", 9.0), ("idarubicin", 12.0), ("mitoxantrone", 10.0),
+                                ("mitoxantrone", 10.0)]
+    # Therapy after the surgery that follows the randomised treatment is listed once.
+    later = text.replace("then received a consolidation course", "received post-operatively a course")
+    assert _drug_keys(later) == [("idarubicin", 9.0), ("idarubicin", 12.0), ("mitoxantrone", 10.0)]
+    # Not randomised: no arms to list it in.
+    single = ("Patients received idarubicin 12 mg/m2 on days 1 to 3. "
+              "All patients then received a consolidation course with mitoxantrone 10 mg/m2 on days 1 to 5.")
+    assert _drug_keys(single) == [("idarubicin", 12.0), ("mitoxantrone", 10.0)]
+    # A supportive drug every patient receives is no arm's regimen.
+    supportive = text.replace("a consolidation course with mitoxantrone 10 mg/m2", "filgrastim 5 mg")
+    assert _drug_keys(supportive).count(("filgrastim", 5.0)) == 1
+
+
+def test_a_dose_printed_without_its_arm_of_a_drug_every_arm_names_is_in_each_arm() -> None:
+    text = ("Patients were randomly assigned to bendamustine 90 mg/m2 plus rituximab or chlorambucil 10 mg/m2 "
+            "plus rituximab. Rituximab 375 mg/m2 was given on day 1 of each cycle.")
+    assert _drug_keys(text) == [("bendamustine", 90.0), ("chlorambucil", 10.0), ("rituximab", 375.0),
+                                ("rituximab", 375.0)]
+    # A drug one arm only names keeps its dose printed once.
+    one_arm = ("Patients were randomly assigned to bendamustine 90 mg/m2 plus rituximab or chlorambucil 10 mg/m2 "
+               "plus rituximab. Prednisone 100 mg was given on days 1 to 5.")
+    assert ("prednisone", 100.0) in _drug_keys(one_arm)
+    assert _drug_keys(one_arm).count(("prednisone", 100.0)) <= 1
+
+
+def test_a_dose_randomised_across_regimens_is_in_each_regimen_arm() -> None:
+    text = ("Patients were randomly assigned to rituximab plus cyclophosphamide, doxorubicin, vincristine and prednisone "
+            "(R-CHOP; every 3 weeks) or rituximab plus bendamustine (R-B; every 4 weeks). "
+            "Patients were randomly assigned to rituximab 375 mg/m2 or 500 mg/m2 on day 1.")
+    keys = _drug_keys(text)
+    assert keys.count(("rituximab", 375.0)) == 2 and keys.count(("rituximab", 500.0)) == 2
+    # Dose arms alone are the trial's arms: each dose once.
+    alone = "Patients were randomly assigned to rituximab 375 mg/m2 or 500 mg/m2 on day 1."
+    assert _drug_keys(alone) == [("rituximab", 375.0), ("rituximab", 500.0)]
+
+
 @pytest.mark.parametrize(("text", "added"), [
     ("Peri-operative chemotherapy with or without bevacizumab in operable oesophagogastric adenocarcinoma: "
      "a randomised trial.",
@@ -265,3 +305,19 @@ def test_the_drugs_an_add_on_trial_adds(text: str, added: set[str]) -> None:
     from extractor.components.add_on import added_drugs
 
     assert added_drugs(document_from_text(text, "methods")) == added
+
+
+def test_the_number_analysed_is_the_denominator_whole_population_responses_share() -> None:
+    text = ("Twenty-six patients were enrolled. Complete response was 16/25 (64%), overall response rate "
+            "was 20/25 (80%), and 4/25 (16%) had progressive disease.")
+    assert _population_of(text) == (26, 25)
+    # One response with its denominator is not enough to call it the number analysed.
+    assert _population_of("Twenty-six patients were enrolled. Complete response was 16/25 (64%).") == (26, None)
+
+
+def _population_of(text: str) -> tuple[float | None, float | None]:
+    from extractor.pipeline import extract_records
+
+    document = document_from_text(text, "abstract")
+    population = build_summary(document, extract_records(document)).population
+    return population.n_enrolled, population.n_evaluable

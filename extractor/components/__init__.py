@@ -7,7 +7,7 @@ the paper's own trial) and returns the records it finds there.
 
 from collections.abc import Callable, Iterable
 
-from extractor.components.design import extract_design, extract_phase, infer_single_arm
+from extractor.components.design import extract_design, extract_phase, infer_phase_one, infer_single_arm
 from extractor.components.dose_finding import extract_dlts, extract_mtd
 from extractor.components.hazard_ratio import extract_hazard_ratios
 from extractor.components.mortality import extract_mortality
@@ -43,4 +43,4 @@ COMPONENTS: dict[str, Extractor] = {
 CITED_SOURCE_READERS: dict[str, Callable[[Sentence], bool]] = {"regimens": reads_cited_methods}
 
 # Rules over a whole paper's records, run after the sentence components.
-DOCUMENT_RULES: tuple[DocumentRule, ...] = (infer_single_arm,)
+DOCUMENT_RULES: tuple[DocumentRule, ...] = (infer_phase_one, infer_single_arm)

@@ -59,6 +59,38 @@ def extract_design(sentence: Sentence) -> Iterator[TrialDesign]:
             yield TrialDesign(design=design, provenance=[sentence.provenance(rule.id, rule.confidence)])
 
 
+def infer_phase_one(document: Document, records: Sequence[EvidenceRecord]) -> list[TrialPhase]:
+    """A trial that states no phase but calls itself a dose-escalation or dose-finding study, or sets
+    out to determine its maximum tolerated dose (in its title, abstract or methods), is phase 1.
+
+    Phase 1 reports, older ones above all, often never print "phase I"; annotators still classify
+    them so. The inferred record quotes the sentence it rests on, with the confidence of an inference.
+    """
+    if any(isinstance(r, TrialPhase) for r in records):
+        return []
+    rules = load_rules("design.yaml")
+    cue = next(r for r in rules if r.rule.fields.get("role") == "infer_phase_one")
+    previous = [r.regex for r in rules if r.rule.fields.get("role") == "previous_trial"]
+    for section in document.sections:
+        if section.label not in _PHASE_ONE_SECTIONS:
+            continue
+        for match in cue.regex.finditer(document.text, section.start, section.end):
+            stop = document.text.rfind(". ", section.start, match.start())
+            line = document.text.rfind("\n", section.start, match.start())
+            start = max(section.start, stop + 2 if stop >= 0 else 0, line + 1 if line >= 0 else 0)
+            end = document.text.find(". ", match.end(), section.end)
+            sentence = Sentence(document, section.label, start, end + 1 if end >= 0 else section.end)
+            if _future_trial(sentence) or any(p.search(document.text, max(start, match.start() - 40), match.start())
+                                              for p in previous):
+                continue
+            return [TrialPhase(phase="1", provenance=[sentence.provenance(cue.id, cue.confidence)])]
+    return []
+
+
+# Sections a phase may be inferred from: the paper's own account of its trial.
+_PHASE_ONE_SECTIONS = frozenset({"title", "abstract", "methods"})
+
+
 # Phases whose trials are single-arm unless the paper randomises or names a comparator.
 _SINGLE_ARM_PHASES = frozenset({"1", "1/2", "2"})
 

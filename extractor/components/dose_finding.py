@@ -123,7 +123,7 @@ def dose_statements(text: str, codes: frozenset[PaperName] = frozenset(),
     dosings = [d for d in parse_dosings(text, codes) if d.amount is not None]
     found: list[tuple[DoseKind, Dosing, str]] = []
     for mention in _mentions(text, extra):
-        stated = (_respectively(text, mention, codes) or _stated_after(text, mention, dosings)
+        stated = (_respectively(text, mention, codes) or _stated_after(text, mention, dosings, codes)
                   or _stated_before(text, mention, dosings))
         for dosing in stated:
             # One dose linked to two mentions ("the MTD and RP2D was ...") is stated once, for the first.
@@ -177,7 +177,8 @@ def _respectively(text: str, mention: DoseMention, codes: frozenset[PaperName]) 
             for drug, level in zip(drugs, group.levels, strict=True)]
 
 
-def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing]) -> list[Dosing]:
+def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing],
+                  codes: frozenset[PaperName] = frozenset()) -> list[Dosing]:
     """"The MTD of sorafenib was 200 mg/m2 once daily": the first dose after the mention, linked by a verb."""
     after = [d for d in dosings if d.amount is not None and d.amount.start >= mention.end]
     if not after or after[0].amount is None:
@@ -201,16 +202,18 @@ def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing]) -> lis
         gap = text[mention.end : first.drug.start]
         if re.fullmatch(r"\s+of\s+", gap) or not link.fullmatch(gap):
             return []
-    return [_owner(text[mention.end : first.amount.start], first, mention.end), *_continued(text, first, dosings)]
+    return [_owner(text[mention.end : first.amount.start], first, mention.end, codes),
+            *_continued(text, first, dosings)]
 
 
-def _owner(gap: str, dosing: Dosing, offset: int) -> Dosing:
+def _owner(gap: str, dosing: Dosing, offset: int, codes: frozenset[PaperName] = frozenset()) -> Dosing:
     """"The MTD of docetaxel with gemcitabine is 60 mg/m2": the dose is the drug's named right after
-    "MTD of", not the partner's the dose parser gave it."""
+    "MTD of" (a code name of the paper's too: "the MTD of ABT-888 with temozolomide"), not the partner's
+    the dose parser gave it."""
     named = re.match(r"\s+(?:of|for)\s+", gap)
     if named is None or dosing.drug is None or dosing.drug.start < offset:
         return dosing
-    owner = next(iter(find_drugs(gap[named.end() :])), None)
+    owner = next(iter(find_drugs(gap[named.end() :], codes)), None)
     if owner is None or owner.supportive or owner.drug == dosing.drug.drug:
         return dosing
     return replace(dosing, drug=replace(owner, start=owner.start + offset + named.end(),

@@ -243,18 +243,25 @@ def standard_regimens(document: Document) -> frozenset[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for match in regex.finditer(document.text):
         if match.group() not in defined:
-            found |= {(match.group(), drug) for drug in regimens[match.group("acronym")]}
+            found |= {(match.group(), drug) for drug in regimens[match.group("acronym") or match.group("short")]}
     return frozenset(found)
+
+
+# Acronyms this long may carry a schedule number ("FOLFOX4"); shorter ones may not.
+_NUMBERED = 4
 
 
 @cache
 def _standard_regimens() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
     """The standard regimens' drugs by acronym, and one pattern finding any of them as printed: with a
-    modified-regimen "m" or a schedule number ("mFOLFOX6", "FOLFOX4", "R-CHOP-14")."""
+    modified-regimen "m" or, for acronyms of four or more characters, a schedule number ("mFOLFOX6",
+    "FOLFOX4", "R-CHOP-14"; a short one with a number is a name, "PCV13", "VMP2")."""
     data = load_yaml("regimen_acronyms.yaml")
     regimens = {str(acronym): tuple(str(drug) for drug in drugs) for acronym, drugs in data["regimens"].items()}
-    names = "|".join(re.escape(a) for a in sorted(regimens, key=len, reverse=True))
-    return regimens, re.compile(rf"(?<![\w\-])m?(?P<acronym>{names})(?:-\s?\d{{1,2}}|\d{{1,2}})?(?![\w\-])")
+    long = "|".join(re.escape(a) for a in sorted(regimens, key=len, reverse=True) if len(a) >= _NUMBERED)
+    short = "|".join(re.escape(a) for a in sorted(regimens, key=len, reverse=True) if len(a) < _NUMBERED)
+    return regimens, re.compile(rf"(?<![\w\-])m?(?:(?P<acronym>{long})(?:-\s?\d{{1,2}}|\d{{1,2}})?|"
+                                rf"(?P<short>{short}))(?![\w\-])")
 
 
 def _regimen_list(text: str, mentions: list[DrugMention], end: int) -> list[DrugMention]:

@@ -306,13 +306,25 @@ def resolve_arms(groups: list[list[tuple[Count, str | None]]], order: list[str] 
         arms = [arm for _, arm in group]
         if len(group) == 1 or (all(arms) and len(set(arms)) == len(arms)):
             resolved.append(group)
-        elif order is not None and len(order) == len(group) and all(
+        elif order is not None and len(order) == len(group) and (all(
             a is None or a == o for a, o in zip(arms, order, strict=True)
-        ):
+        ) or _last_named_first(arms, order)):
             resolved.append([(count, arm) for (count, _), arm in zip(group, order, strict=True)])
         else:
             resolved.append([(count, None) for count, _ in group])
     return resolved
+
+
+def _last_named_first(arms: list[str | None], order: list[str]) -> bool:
+    """True when only the first value has an arm, the last of the sentence's order, or only the last
+    value the first of it: the arm named right before a bracket of compared values ("higher in the PE
+    arm than in the FEC arm (76.55% vs. 56.95%)") was read as the first value's, or the first of a
+    list after them ("45% and 30% for FCR and FC, respectively") as the last value's; the values
+    follow the order."""
+    if len(order) < 2:
+        return False
+    return ((arms[0] == order[-1] and all(a is None for a in arms[1:]))
+            or (arms[-1] == order[0] and all(a is None for a in arms[:-1])))
 
 
 def order_from(groups: list[list[tuple[Count, str | None]]]) -> list[str] | None:

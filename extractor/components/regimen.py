@@ -39,6 +39,9 @@ from schemas import Document, DrugRegimen, EvidenceRecord
 
 # Arm rules that give every drug of a sentence one arm the sentence names (weaker than a comparison).
 _ONE_ARM_RULES = frozenset({"regimen.arm.in_group.v1", "regimen.arm.subject.v1", "regimen.arm.part.v1"})
+# The arm rule of drugs listed before their arm's bracketed label, and the rules of arms listing their drugs.
+_LISTED_ARM = "regimen.arm.trailing_label.v1"
+_LISTED_ARMS = frozenset({_LISTED_ARM, "regimen.arm.combination.v1"})
 # Sections whose doses do not count as the paper printing a drug's dose.
 _NO_DOSE_LOOKUP = frozenset({"references", "back"})
 # How far after a drug's name a printed dose is taken as its dose when asking whether the paper prints one.
@@ -59,12 +62,14 @@ class Item:
 
 @dataclass(frozen=True)
 class ArmIndex:
-    """Arms a paper gives its drugs: (drug, dose, unit) -> (arm, n), drug -> (arm, n), and the label
-    another sentence gives an arm -> the label it was first given."""
+    """Arms a paper gives its drugs: (drug, dose, unit) -> (arm, n), drug -> (arm, n), the label
+    another sentence gives an arm -> the label it was first given, and arm -> the drugs its sentences
+    name for it (with or without a dose)."""
 
     by_dose: dict[tuple[str, float, str], tuple[str, int | None]]
     by_drug: dict[str, tuple[str, int | None]]
     aliases: dict[str, str]
+    named: dict[str, frozenset[str]]
 
 
 def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
@@ -148,10 +153,19 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             continue
         if dosing.drug.drug in leveled and not _is_starting_dose(text, dosing, levels):
             continue
+        if dosing.amount is None and labels and all(arm.rule_id in _LISTED_ARMS for arm in labels):
+            # A drug of an arm listed before its label ("A 4 mg with B (arm B) or A, B and C 400 mg (arm C)")
+            # is that arm's drug; named again without its dose it has the one dose the sentence prints for it.
+            doses = {(d.amount.dose, d.amount.unit): d for d in dosings if d.drug is not None and d.amount is not None
+                     and d.amount.dose_max is None and d.drug.drug == dosing.drug.drug}
+            if len(doses) == 1:
+                (printed,) = doses.values()
+                dosing = replace(dosing, amount=printed.amount, frequency=printed.frequency, route=printed.route,
+                                 rule_id=_LISTED_ARM, confidence=rule(_LISTED_ARM).confidence)
         if dosing.amount is None:
             if rule("regimen.cue.prior_sentence.v1").search(text) or rule("regimen.cue.context_sentence.v1").search(text):
                 continue
-            named = [arm for arm in labels if arm.named]
+            named = [arm for arm in labels if arm.named or arm.rule_id in _LISTED_ARMS]
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
             supportive = dosing.drug.supportive and dosing.drug.drug not in title_drugs
             if supportive or not (named or auc or (given and not dosed)):
@@ -369,6 +383,13 @@ def _background_drug(drug: DrugMention, document: Document) -> bool:
             and drug.drug not in _title_names(document.metadata.title or ""))
 
 
+def supportive_drug(name: str, document: Document) -> bool:
+    """True for the generic name of a supportive drug (lexicons/drugs.tsv: G-CSF, antiemetics, ...) the paper's
+    title does not name."""
+    mentions = find_drugs(name)
+    return bool(mentions) and mentions[0].supportive and name not in _title_names(document.metadata.title or "")
+
+
 @cache
 def _premedication_drugs() -> frozenset[str]:
     return frozenset(load_yaml("background_care.yaml")["drugs"])
@@ -392,12 +413,15 @@ def _title_names(title: str) -> frozenset[str]:
 
 
 def _looked_up(index: ArmIndex, dosing: Dosing) -> tuple[str | None, int | None]:
-    """The arm another sentence of the paper gives the same drug and dose (or the same drug)."""
+    """The arm another sentence of the paper gives the same drug and dose (or the same drug), by the
+    label the arm was first given."""
     if dosing.drug is None:
         return None, None
     if dosing.amount is None:
-        return index.by_drug.get(dosing.drug.drug, (None, None))
-    return index.by_dose.get((dosing.drug.drug, dosing.amount.dose, dosing.amount.unit), (None, None))
+        arm, n = index.by_drug.get(dosing.drug.drug, (None, None))
+    else:
+        arm, n = index.by_dose.get((dosing.drug.drug, dosing.amount.dose, dosing.amount.unit), (None, None))
+    return (index.aliases.get(arm, arm) if arm is not None else None), n
 
 
 def drop_undosed_printed_with_doses(document: Document, records: list[EvidenceRecord]) -> list[EvidenceRecord]:
@@ -426,20 +450,28 @@ def _drugs_printed_with_doses(document: Document) -> set[str]:
             amounts = find_amounts(text)
             if not amounts:
                 continue
-            before_drug = dosing_rule("dose.gap.before_drug.v1").regex
-            dose_of = rule("regimen.cue.dose_of_drug.v1").regex
-            of_words = rule("regimen.cue.dose_of_words.v1").regex
             mentions = find_drugs(text, codes)
-            for mention in mentions:
-                # A dose within a few words after the name, or before it ("100 mg/m2 of cytarabine", "7.5 mg of a
-                # slow release formulation of leuprorelin"), or anywhere in a sentence about the drug's dose
-                # ("The dose of X ... (>60 mL/min, 4 mg; ...)").
-                if any(0 <= a.start - mention.end <= _DOSE_NEAR or (a.end <= mention.start and (
-                        before_drug.match(text[a.end : mention.start]) or (of_words.match(text[a.end : mention.start])
-                        and not any(a.end <= m.start < mention.start for m in mentions)))) for a in amounts) or dose_of.search(
-                           text[max(0, mention.start - 30) : mention.start]):
-                    found.add(mention.drug)
+            found.update(m.drug for m in mentions if _printed_with_dose(text, m, mentions, amounts))
     return found
+
+
+def _printed_with_dose(text: str, mention: DrugMention, mentions: list[DrugMention], amounts: list[DoseAmount]) -> bool:
+    """True when the sentence prints a dose of the mentioned drug: within a few words after the name with no
+    other drug named between ("B, and C 400 mg" is C's), or before it ("100 mg/m2 of cytarabine", "7.5 mg of a
+    slow release formulation of leuprorelin"), anywhere in a sentence about the drug's dose ("The dose of X ...
+    (>60 mL/min, 4 mg; ...)"), or right after the name where no amount rule reads it ("carfilzomib 20/27 mg/m2")."""
+    before_drug = dosing_rule("dose.gap.before_drug.v1").regex
+    of_words = rule("regimen.cue.dose_of_words.v1").regex
+    for a in amounts:
+        if 0 <= a.start - mention.end <= _DOSE_NEAR and not any(
+                m.drug != mention.drug and mention.end <= m.start < a.start for m in mentions):
+            return True
+        if a.end <= mention.start and (before_drug.match(text[a.end : mention.start]) or (
+                of_words.match(text[a.end : mention.start])
+                and not any(a.end <= m.start < mention.start for m in mentions))):
+            return True
+    return bool(rule("regimen.cue.dose_of_drug.v1").search(text[max(0, mention.start - 30) : mention.start])
+                or rule("regimen.cue.unread_dose_after.v1").search(text[mention.end : mention.end + _DOSE_NEAR]))
 
 
 @per_paper
@@ -462,10 +494,11 @@ def paper_arms(document: Document) -> ArmIndex:
     """
     by_dose: dict[tuple[str, float, str], tuple[str, int | None]] = {}
     by_drug: dict[str, tuple[str, int | None]] = {}
-    codes = paper_code_names(document) | paper_regimens(document)
+    codes = paper_code_names(document) | paper_regimens(document) | standard_regimens(document)
     randomised = randomised_paper(document)
     structures: list[list[tuple[str, frozenset[str]]]] = []
     aliases: dict[str, str] = {}
+    named: dict[str, set[str]] = {}
     for section in document.sections:
         if section.label in EXCLUDED_SECTIONS:
             continue
@@ -481,7 +514,28 @@ def paper_arms(document: Document) -> ArmIndex:
                     by_dose.setdefault((drug.drug, amount.dose, amount.unit), (item.arm, item.arm_n))
             if len(arms) >= 2:
                 _align_arms([(label, frozenset(drugs)) for label, drugs in arms.items()], structures, aliases)
-    return ArmIndex(by_dose, by_drug, aliases)
+                _name_arm_drugs(text, codes, randomised, named)
+    resolved: dict[str, set[str]] = {}
+    for label, drugs in named.items():
+        resolved.setdefault(aliases.get(label, label), set()).update(drugs)
+    return ArmIndex(by_dose, by_drug, aliases, {label: frozenset(drugs) for label, drugs in resolved.items()})
+
+
+def _name_arm_drugs(text: str, codes: frozenset[PaperName], randomised: bool, named: dict[str, set[str]]) -> None:
+    """Add the drugs a sentence naming two or more arms names by their own names for each arm (those its
+    items list once included; not those a regimen acronym stands for: "FOLFOX4 or cisplatin plus
+    fluorouracil" gives fluorouracil to the second arm only, since FOLFOX4's fluorouracil doses differ)."""
+    dosings = [d for d in parse_dosings(text, codes) if d.drug is not None]
+    spans: dict[tuple[int, int], set[str]] = {}
+    for dosing in dosings:
+        if dosing.drug is not None:
+            spans.setdefault((dosing.drug.start, dosing.drug.end), set()).add(dosing.drug.drug)
+    for i, labels in sentence_arms(text, dosings, randomised).items():
+        drug = dosings[i].drug
+        if drug is None or len(spans[(drug.start, drug.end)]) > 1:
+            continue
+        for arm in labels:
+            named.setdefault(arm.label, set()).add(drug.drug)
 
 
 def _align_arms(arms: list[tuple[str, frozenset[str]]], structures: list[list[tuple[str, frozenset[str]]]],

@@ -1,5 +1,6 @@
 """Arms a sentence names for its drugs: "A vs B", labels in brackets after an arm's drugs, "A with or
-without B", bracketed drug lists, colon-labelled lists, and the one arm or part a sentence is about."""
+without B", a drug randomised between its doses, bracketed drug lists, colon-labelled lists,
+combination arms sharing a drug ("A plus B or A plus C"), and the one arm or part a sentence is about."""
 
 import re
 from dataclasses import dataclass
@@ -7,6 +8,7 @@ from functools import cache
 from itertools import pairwise
 
 from extractor.components.dosing import Dosing, DrugMention, find_drugs, paren_depths
+from extractor.components.dosing import rule as dosing_rule
 from extractor.numbers import parse_int
 from extractor.patterns import CompiledRule, load_rules
 
@@ -37,9 +39,12 @@ def rule(rule_id: str) -> CompiledRule:
 def sentence_arms(text: str, dosings: list[Dosing], randomised: bool = True) -> Arms:
     """Arms of the drugs of a sentence, by the first arm shape the sentence has ("A with or without B"
     names two arms only in a randomised paper: elsewhere B is optional in one arm)."""
-    return (_pair_arms(text, dosings) or _labelled_arms(text, dosings)
-            or (_optional_arms(text, dosings) if randomised else {})
-            or _block_arms(text, dosings) or _colon_arms(text, dosings) or _group_arms(text, dosings)
+    # Labels printed after each arm's drugs come first: in "A 4 mg with B (arm B) or A, B and C (arm C)"
+    # the brackets name the arms, and "B (arm B) or A" is no pair of arms.
+    return (_labelled_arms(text, dosings) or _pair_arms(text, dosings)
+            or (_optional_arms(text, dosings) if randomised else {}) or _dose_arms(text, dosings)
+            or _block_arms(text, dosings) or _colon_arms(text, dosings)
+            or (_combination_arms(text, dosings) if randomised else {}) or _group_arms(text, dosings)
             or _part_arms(text, dosings))
 
 
@@ -85,6 +90,60 @@ def _pair_arms(text: str, dosings: list[Dosing]) -> Arms:
     return {}
 
 
+def _combination_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"randomized to A 375 mg/m2 plus B or A 375 mg/m2 plus C": the parts of the clause after the allocation
+    words, split at "or"/"versus" outside brackets, are arms when each names a drug, no two the same drugs,
+    and a drug is named by its own name in two or more of them (arms of one drug each are "A vs B" pairs).
+    An arm is labelled by the abbreviation opening a bracket of its part ("(G-CHOP; every 3 weeks)") or by
+    its drugs; a shared drug is each arm's, with or without a dose (measured on the dev gold, unlike the
+    "A with or without B" backbone)."""
+    mentions = sorted({d.drug.start: d.drug for d in dosings if d.drug is not None}.values(), key=lambda m: m.start)
+    if not mentions:
+        return {}
+    first = mentions[0].start
+    clause_start = max(text.rfind(c, 0, first) for c in ";:") + 1
+    cue = rule("regimen.arm.pair_cue.v1").regex.search(_digits_colon(text[max(clause_start, first - 120) : first]))
+    if cue is None:
+        return {}
+    depths = paren_depths(text)
+    # The clause ends at the first ';' or ':' outside brackets ("(G-CHOP; every 3 weeks)" is the arm's).
+    clause_end = next((i for i in range(first, len(text)) if text[i] in ";:" and depths[i] == 0), len(text))
+    cuts = [m for m in rule("regimen.arm.combination.v1").regex.finditer(text, first, clause_end) if depths[m.start()] == 0]
+    bounds = [first, *(c for m in cuts for c in (m.start(), m.end())), clause_end]
+    parts = list(zip(bounds[::2], bounds[1::2], strict=True))
+    drugs = [{d.drug.drug for d in dosings if d.drug is not None and start <= d.drug.start < end} for start, end in parts]
+    # The shared drug is named by its own name, not by regimen acronyms ("FOLFOX4 or cisplatin plus fluorouracil").
+    spans: dict[tuple[int, int], set[str]] = {}
+    for m in mentions:
+        spans.setdefault((m.start, m.end), set())
+    for d in dosings:
+        if d.drug is not None:
+            spans[(d.drug.start, d.drug.end)].add(d.drug.drug)
+    own = [{next(iter(names)) for (start, _), names in spans.items() if lo <= start < hi and len(names) == 1}
+           for lo, hi in parts]
+    if (len(parts) < 2 or not all(drugs) or len({frozenset(found) for found in drugs}) < len(drugs)
+            or not any(sum(name in found for found in own) > 1 for name in set().union(*own))):
+        return {}
+    rule_id = rule("regimen.arm.combination.v1").id
+    labels = [ArmLabel(_part_label(text, start, end, depths) or " + ".join(dict.fromkeys(
+        d.drug.drug for d in dosings if d.drug is not None and start <= d.drug.start < end)), None, rule_id)
+        for start, end in parts]
+    return {i: [label] for i, d in enumerate(dosings) if d.drug is not None
+            for (start, end), label in zip(parts, labels, strict=True) if start <= d.drug.start < end}
+
+
+def _part_label(text: str, start: int, end: int, depths: list[int]) -> str | None:
+    """The abbreviation opening a bracket of an arm's part ("... and prednisone (G-CHOP; every 3 weeks)") or
+    bracketed at its end ("daunorubicin/ara-C (DA)"), if any."""
+    opener, closer = rule("regimen.arm.block_label.v1").regex, rule("regimen.arm.part_acronym.v1").regex
+    for i in range(start, end):
+        if text[i] == "(" and depths[i] == 1:
+            label = opener.match(text[i + 1 : end]) or closer.match(text[i:end])
+            if label is not None and not find_drugs(label.group("label")):
+                return label.group("label")
+    return None
+
+
 def _leading_backbone(text: str, dosings: list[Dosing], a_start: int) -> list[DrugMention]:
     """The drugs of the clause (since the last ';' or ':') before an arm drug joined to it
     ("received fulvestrant 500 mg (...) and dovitinib")."""
@@ -103,6 +162,10 @@ def _labelled_arms(text: str, dosings: list[Dosing]) -> Arms:
     arms: Arms = {}
     previous = 0
     for label in labels:
+        if not any(d.drug is not None and previous <= d.drug.start < label.start() for d in dosings):
+            # "A with B (arm A) or placebo (arm B)": the placebo arm's drugs are not listed; a pair
+            # reads it (A in both arms).
+            return {}
         n = parse_int(label.group("n")) if label.group("n") else None
         for i, dosing in enumerate(dosings):
             if dosing.drug is not None and previous <= dosing.drug.start < label.start():
@@ -140,6 +203,56 @@ def _optional_arms(text: str, dosings: list[Dosing]) -> Arms:
                 arms[i] = [ArmLabel(combined, None, cue_rule.id)]
         return arms
     return {}
+
+
+# How a drug's alternative doses are linked: each an arm when the drug is randomised between them.
+_DOSE_ALTERNATIVES = frozenset({"dose.alternative.or.v1", "dose.alternative.list.v1"})
+
+
+def _dose_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"randomized to X 90 mg/m2 or 60 mg/m2 combined with Y 100 mg/m2": one arm per dose of the randomised
+    drug ("X 90 mg/m2", a later dose in the same course with it: "1600 mg ... followed by 800 mg"), and
+    the sentence's other drugs in every arm, with or without a dose (the gold lists "combined with
+    cytosine arabinoside" in both daunorubicin-dose arms)."""
+    cue = rule("regimen.arm.dose_pair.v1")
+    reason = dosing_rule("dose.alternative.paren_reason.v1").regex
+    first = next((d.drug for d in dosings if d.drug is not None), None)
+    if first is None or not cue.regex.search(text[max(0, first.start - 120) : first.start]):
+        return {}
+    doses = [(i, d) for i, d in enumerate(dosings) if d.drug is first and d.amount is not None]
+    # Doses for some of the patients ("or 100 mg/m2 (56-65 years)") are one arm's, not arms.
+    if (len({(d.amount.dose, d.amount.unit) for _, d in doses if d.amount}) < 2
+            or not any(d.rule_id in _DOSE_ALTERNATIVES for _, d in doses)
+            or any(d.amount.dose_max is not None or _for_patients(text[d.amount.end :], reason) for _, d in doses
+                   if d.amount)):
+        return {}
+    arms: Arms = {}
+    current: ArmLabel | None = None
+    for i, dosing in sorted(doses, key=lambda pair: pair[1].start):
+        amount = dosing.amount
+        if amount is not None and (current is None or dosing.rule_id in _DOSE_ALTERNATIVES):
+            current = ArmLabel(dose_arm_label(first.drug, amount.dose, amount.unit), None, cue.id, named=True)
+        if current is not None:
+            arms[i] = [current]
+    labels = list(dict.fromkeys(arm for found in arms.values() for arm in found))
+    for i, dosing in enumerate(dosings):
+        if dosing.drug is not None and dosing.drug is not first:
+            arms[i] = labels
+    return arms
+
+
+def dose_arm_label(drug: str, dose: float, unit: str) -> str:
+    """The label of an arm given one dose of a drug randomised between its doses ("daunorubicin 90 mg/m2")."""
+    return f"{drug} {dose:g} {unit}"
+
+
+def _for_patients(after: str, reason: re.Pattern[str]) -> bool:
+    """True when a dose is followed by a bracket or words naming the patients it is for ("(56-65 years)",
+    "depending on age")."""
+    stripped = after.lstrip()
+    if stripped.startswith("("):
+        return reason.match(stripped[1:]) is not None
+    return rule("regimen.arm.dose_pair_reason.v1").regex.match(stripped) is not None
 
 
 def _group_arms(text: str, dosings: list[Dosing]) -> Arms:

@@ -177,7 +177,7 @@ def extract_responses(sentence: Sentence) -> Iterator[Response]:
         return
     if sentence.table is not None:
         found = _from_table(sentence)
-    elif is_design_statement(sentence):
+    elif is_design_statement(sentence) or any(r.regex.search(sentence.text) for r in rules_with(RULES, "reclassified")):
         found = []
     else:
         found = _from_prose(sentence)

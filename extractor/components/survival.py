@@ -112,7 +112,8 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
         if any(m.kind != ENDPOINT for m in group) or rule("mean_before").regex.search(text[: group[0].start]):
             continue
         if _RESPECTIVELY.search(text) and rule("coordinated_before").regex.search(text[: group[0].start]):
-            # "relapse or survival ... 46% vs 54% ... and 50% vs 47%, respectively": not all the endpoint's.
+            # "relapse or survival ... 46% vs 54% ... and 50% vs 47%, respectively": not all the endpoint's
+            # (_relapse_survival_pairs reads that shape with a timepoint).
             continue
         last = group[-1]
         # An endpoint named where the reach ends may own a value printed right before it ('82% for OS').
@@ -122,6 +123,13 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
         # the endpoints' values in order, once per arm.
         if not values or (len(group) > 1 and len(values) % len(group)):
             continue
+        tested = _tested_pairs(text, values, len(group), limit)
+        if tested is not None:
+            # "DFS and OS were 67.4% and 75.3% (P = 0.315), and 72.3% and 81.9% (P = 0.177)": each P value
+            # compares the two arms of one endpoint; read in full, else not at all.
+            if not tested:
+                continue
+            values = tested
         at = rule("timepoint_at").regex.search(text, last.end, reach_end) or rule("timepoint_lasting").regex.search(
             text, last.end, reach_end)
         shared = next((t for t in (_timepoint_before(text, m) for m in group) if t), None)
@@ -137,7 +145,8 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
         if len(group) == 1 and rule("coordinated_subject").regex.match(text, last.end) and len(values) > 1:
             # "3-year overall survival and AML risk were 56.5% and 25.1%, respectively": one value is the endpoint's.
             values = values[:1]
-        per_endpoint = _compared_pairs(text, values, len(group))
+        per_endpoint = tested is not None or _compared_pairs(text, values, len(group))
+        own = [_own_timepoint(text, v) for v in values]
         for i, value in enumerate(values):
             if len(group) == 1:
                 mention = last
@@ -147,7 +156,11 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
             else:
                 mention = group[i % len(group)]
             if value.unit == "%":
-                timepoint = _timepoint_before(text, mention) or shared or (_timepoint(at) if at else lead_timepoint)
+                # "24% at 1 year (11% at 6 years)": a rate followed by its own timepoint takes it; when the
+                # rates print their own, one printed after another rate is not this one's.
+                after = _timepoint(at) if at and (not any(own) or at.end() <= value.start) else None
+                timepoint = _timepoint_before(text, mention) or own[i] or shared or after or (
+                    lead_timepoint if not any(own) else None)
                 if listed is not None:
                     # 'at 1 and 2 years were 70% and 55%': one timepoint per rate (per arm when the
                     # list repeats for each arm: '88.9%, 82.4% and 74.8% for Arm A and ...'), or none trusted.
@@ -163,6 +176,28 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
                 taken.add(value.start)
                 yield _record(sentence, mention.endpoint, "median", value, None, rule("median"))
     yield from _rates_before_endpoints(sentence, mentions, lead_timepoint, taken)
+    yield from _relapse_survival_pairs(sentence, limit)
+
+
+def _relapse_survival_pairs(sentence: Sentence, limit: int) -> Iterator[TimeToEvent]:
+    """'relapse or survival at four years between the arms: 46% vs 54%; hazard ratio ..., and 50% versus 47%;
+    hazard ratio ..., respectively': a compared pair of relapse risks, then one of survival rates (the
+    groups loop leaves a sentence coordinating another word with survival 'respectively' alone)."""
+    text = sentence.text
+    match = rule("relapse_survival_pairs").regex.search(text, 0, limit)
+    if match is None:
+        return
+    at = rule("timepoint_at").regex.search(match.group("between"))
+    timepoint = _timepoint(at) if at else _timepoint_before(text, Mention(match.start(), match.end(), None, ENDPOINT))
+    if timepoint is None:
+        return
+    values = {name: parse_number(match.group(name)) for name in "abcd"}
+    if any(v is None or not 0 < v <= 100 for v in values.values()):
+        return
+    for endpoint, names in (("CIR", "ab"), ("OS", "cd")):
+        for name in names:
+            found = Value(match.start(name), match.end(name), values[name] or 0.0, "%")
+            yield _record(sentence, endpoint, "rate", found, timepoint, rule("relapse_survival_pairs"))
 
 
 def _rates_before_endpoints(
@@ -204,6 +239,34 @@ _RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 _VERSUS = re.compile(r"\s*(?:\([^()]*\)\s*)?,?\s*(?:vs\.?|versus|v\.|compared\s+with)\s*")
 
 
+def _tested_pairs(text: str, values: list[Value], endpoints: int, limit: int) -> list[Value] | None:
+    """Several endpoints' values printed as one pair per endpoint, each pair followed by its P value:
+    "DFS and OS were 67.4% and 75.3% (P = 0.315), and 72.3% and 81.9% (P = 0.177)". None when the values
+    are not so printed; the pairs in endpoint order (their arms dropped), or [] when the pairs cannot all be read."""
+    if endpoints < 2 or len(values) not in (2, 2 * endpoints):
+        return None
+    tested = rule("tested_pair_next").regex.match(text, values[1].end)
+    if tested is None:
+        return None
+    pairs = [values[i : i + 2] for i in range(0, len(values), 2)]
+    for before, after in pairwise(pairs):
+        joined = rule("tested_pair_next").regex.match(text, before[1].end)
+        if joined is None or joined.end() != after[0].start:
+            return []
+    position = tested.end()
+    while len(pairs) < endpoints:
+        cut = rule("reach_end").regex.search(text, position, limit)
+        more = _values(text, position, cut.start() if cut else limit)
+        if len(more) != 2:
+            return []
+        pairs.append(more)
+        following = rule("tested_pair_next").regex.match(text, more[-1].end)
+        if len(pairs) < endpoints and following is None:
+            return []
+        position = following.end() if following else more[-1].end
+    return [Value(**{**v.__dict__, "arm": None}) for pair in pairs for v in pair]
+
+
 def _compared_pairs(text: str, values: list[Value], endpoints: int) -> bool:
     """True when the values of several endpoints are compared in pairs, 'a vs. b, and c vs. d'."""
     if endpoints < 2 or len(values) != 2 * endpoints:
@@ -231,9 +294,12 @@ def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> lis
     """Numbers of an endpoint between its mention and the end of its reach (where ``next_endpoint``
     says another time-to-event outcome is named)."""
     tokens = []
-    for role in ("median", "rate", "shared_unit"):
+    for role in ("median", "rate", "shared_unit", "converted_bare"):
         tokens += [m for m in rule(role).regex.finditer(text, start, end)]
     tokens.sort(key=lambda m: m.start())
+    # "not reached (18.6 months–NE) in arm A": the unreached median's CI holds no value.
+    unreached = [m.span("ci") for m in rule("unreached_ci").regex.finditer(text, start, end)]
+    tokens = [t for t in tokens if not any(a <= t.start() < b for a, b in unreached)]
     ci_named = rule("ci_named").regex.search(text) is not None
     values: list[Value] = []
     position = start
@@ -249,9 +315,15 @@ def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> lis
             # '... longer in patients treated with X compared with those treated with Y (8.4 months vs 5.6
             # months, P=0.011)': the compared pair closes a long clause naming both groups.
             reach = MAX_BRACKET_GAP
+        if rule("bracket_pair").regex.match(text, token.end()) and gap.rstrip().endswith("("):
+            # "with greater improvements in non-GCB patients (15.1 vs. 7.1 weeks": a compared pair, no gain.
+            gap = rule("gain_words").regex.sub(" ", gap)
         if len(gap) > reach or rule("gap_blocker").regex.search(gap):
             break
-        unit = _unit(token.group("unit") or token.groupdict().get("unit_b"))
+        if token.re is rule("converted_bare").regex:
+            unit = _converted_unit(text, token, values)
+        else:
+            unit = _unit(token.group("unit") or token.groupdict().get("unit_b"))
         if unit is None or not _is_value(text, token, unit):
             continue
         value = parse_number(token.group("value"))
@@ -273,6 +345,10 @@ def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> lis
             low = high = level = None
         elif printed_after is not None:
             token_end += printed_after.end()
+        spread = rule("range_after").regex.match(text, token_end, end) if printed_after is None else None
+        if spread:
+            # "16.5 months (range, 0.0+ to 27.0+) in all patients, 22.1 months in cohort 1": the value's range.
+            token_end = spread.end()
         if next_endpoint and rule("next_endpoints").regex.fullmatch(text, token_end, end):
             # '... and 82% for overall survival': the value of the endpoint named next.
             break
@@ -280,6 +356,34 @@ def _values(text: str, start: int, end: int, next_endpoint: bool = False) -> lis
         values.append(Value(token.start(), token_end, value, unit, low, high, level, arm))
         position = token_end
     return values
+
+
+# Days in a unit, to tell a bracketed time that is the same time in another unit ("715 days (24 months)").
+_DAYS_IN = {"d": 1.0, "w": 7.0, "m": 30.44, "y": 365.25}
+
+
+def _same_time(value: float, unit: str, other: float, other_unit: str) -> bool:
+    """Whether two printed times are one time in two units, within the rounding of the coarser one."""
+    days, other_days = value * _DAYS_IN[unit[0].lower()], other * _DAYS_IN[other_unit[0].lower()]
+    return unit[0].lower() != other_unit[0].lower() and abs(days - other_days) <= 0.1 * max(days, other_days)
+
+
+def _converted_unit(text: str, token: re.Match[str], values: list[Value]) -> TimeUnit | None:
+    """'715 days (24 months) in Arm 1 versus 901 (30 months)': the unit of the earlier value printed with its
+    conversion into the unit of this number's bracket, when this number converts to its bracket too; None
+    when no value before was printed so."""
+    bracket = rule("converted").regex.match(text, token.end())
+    number = parse_number(token.group("value"))
+    if bracket is None or number is None:
+        return None
+    for value in values:
+        earlier = rule("converted").regex.match(text, value.end)
+        if (earlier is None or value.unit == "%" or earlier.group("unit")[0].lower() != bracket.group("unit")[0].lower()
+                or not _same_time(value.value, value.unit, parse_number(earlier.group("value")) or 0, earlier.group("unit"))):
+            continue
+        if _same_time(number, value.unit, parse_number(bracket.group("value")) or 0, bracket.group("unit")):
+            return value.unit
+    return None
 
 
 def _ci_bounds(ci: re.Match[str]) -> tuple[float | None, float | None]:
@@ -417,6 +521,16 @@ def _timepoints(numbers: list[float | None], unit_printed: str) -> list[str]:
     if any(n is None or n <= 0 for n in numbers):
         return []
     return [f"{n:g} {unit}{'' if n == 1 else 's'}" for n in numbers if n]
+
+
+def _own_timepoint(text: str, value: Value) -> str | None:
+    """The timepoint printed right after a rate ('24% at 1 year') or right before it ('and at 3 years 35%');
+    None for a median or when none is."""
+    if value.unit != "%":
+        return None
+    match = rule("timepoint_own").regex.match(text, value.end) or rule("timepoint_own_before").regex.search(
+        text[max(0, value.start - 40) : value.start])
+    return _timepoint(match) if match else None
 
 
 def _timepoint_before(text: str, mention: Mention) -> str | None:

@@ -11,6 +11,7 @@ from extractor.components.toxicity_terms import (
     clean_arm,
     grade_band,
     grade_spans,
+    is_aggregate,
     known_items,
     known_prefix,
     known_suffix,
@@ -221,7 +222,7 @@ def _developed(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, in
         clear, arm = _arm_for(sentence, match.start())
         if term is None or not n or not clear:
             continue
-        if term.term.startswith(("any ", "serious ")) and (
+        if is_aggregate(term.term) and (
                 own is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(tail)):
             continue
         grade = own.band if own is not None else _grade_before(sentence.text, match.start())
@@ -453,7 +454,7 @@ def _respective_list(text: str, start: int, count: int) -> list[Term] | None:
         if found is None or (shared and position < count - 1 and len(item.split()) == 1):
             with_noun = known_suffix(f"{item} {shared}") if shared else None
             found = with_noun if with_noun is not None and not f"{item} {shared}"[: with_noun[1]].strip() else found
-        if found is None or found[0].term.startswith(("any ", "serious ")):
+        if found is None or is_aggregate(found[0].term):
             return None
         terms.append(found[0])
     before = items[-count - 1] if len(items) > count else ""
@@ -667,7 +668,7 @@ def _phrase(text: str, start: int) -> tuple[int, str]:
 
 def _leading_to_discontinuation(term: Term) -> Term:
     """The term of an event that ended treatment, as readers name it."""
-    if term.term.startswith(("any ", "serious ")):
+    if is_aggregate(term.term):
         return Term("adverse event leading to discontinuation", True)
     return Term(f"{term.term} leading to discontinuation", True)
 
@@ -684,8 +685,9 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
         return None if named is None or _NEGATED.search(before[: len(before) - len(before[named[1]:])]) else named[0]
     spans = grade_spans(words)
     if found is None and spans and spans[-1].band is not None and not words[spans[-1].end :].strip():
-        # "Hematologic toxicity grade 4 occurred in 14 of 40 patients": the grade follows the event.
-        found = known_suffix(words[: spans[-1].start].rstrip())
+        # "Hematologic toxicity grade 4 occurred in 14 of 40 patients", "Adverse events of any grade
+        # occurred in ...": the grade follows the event.
+        found = known_suffix(re.sub(r"\s+(?:of|at|with)$", "", words[: spans[-1].start].rstrip(), flags=re.IGNORECASE))
     if found is not None:
         term, at = found
         return None if _NEGATED.search(words[:at]) else term
@@ -740,12 +742,12 @@ def _subject_term(text: str, until: int | None = None) -> Term | None:
     term = known_prefix(_without_grades(subject), max_words=5)
     if term is not None:
         # "Treatment-related AEs led to discontinuation in ...": no adverse-event frequency.
-        return None if excluded and term.term.startswith(("any ", "serious ")) else term
+        return None if excluded and is_aggregate(term.term) else term
     noun = rule("toxicity.prose.aggregate_noun.v1").regex.search(subject)
     if noun is None or excluded:
         return None
     qualified = known_suffix(subject[: noun.end()], max_words=3)
-    if qualified is not None and not qualified[0].term.startswith(("any ", "serious ")):
+    if qualified is not None and not is_aggregate(qualified[0].term):
         # "an acute GI toxicity score of 2": toxicity of one organ, not adverse events in general.
         return None
     serious = noun.group("serious") or noun.group("sae")
@@ -774,7 +776,7 @@ def _group_grade(text: str, phrase: tuple[int, str], start: int) -> GradeBand | 
 def _severe_not_graded(text: str, start: int, term: Term) -> bool:
     """"The most frequent serious hematologic toxicities were neutropenia (16%)": events called severe
     or serious, with no grade band printed, are not of any grade (unless the event is the aggregate)."""
-    return (not term.term.startswith(("serious ", "any ")) and _SEVERE.search(text[:start]) is not None
+    return (not is_aggregate(term.term) and _SEVERE.search(text[:start]) is not None
             and rule("toxicity.prose.all_grades.v1").regex.search(text[:start]) is None)
 
 

@@ -14,17 +14,19 @@ _FOOTNOTES = re.compile(r"[*\u2020\u2021\u00a7\u00b6#?]+$")
 _ABBREVIATION = re.compile(r"\b[A-Z]{2,}s?\b")
 _PARENTHETICAL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 _EXCLUDING = re.compile(r"[(\[]\s*(excluding|except|other than)\s+([^()\[\]]+)[)\]]", re.IGNORECASE)
-# Attribution does not change the term: "treatment-related adverse events" are adverse events.
+# "Treatment-emergent adverse events" are all adverse events on treatment; "treatment-related" ones are
+# the share attributed to it, a term of their own (lexicons/ae_terms.tsv).
 _ATTRIBUTION = re.compile(
-    r"\b(?:treatment|drug|study[\s-]drug)[\s-](?:related|emergent)\s+(?=(?:adverse|aes?\b|serious|toxicit))"
+    r"\b(?:treatment|drug|study[\s-]drug)[\s-]emergent\s+(?=(?:adverse|aes?\b|serious|toxicit))"
 )
 # "Total number of patients with at least one adverse event" is "any adverse event"; so is "Patients
 # with (NCI-CTC toxicity) grade 3 or 4 AEs" once its grade is taken off.
 _AT_LEAST_ONE = re.compile(
     r"^(?:(?:total\s+)?(?:number\s+of\s+)?(?:patients|subjects|participants)\s+with\s+"
     r"(?:(?:nci[\s-]*)?ctc(?:ae)?\s+(?:toxicity\s+)?)?(?:(?:at\s+least\s+(?:one|1)|any|>=\s*1|[\u2265\u2a7e]\s*1)\s+)?"
-    r"|(?:at\s+least\s+(?:one|1)|any|>=\s*1|[\u2265\u2a7e]\s*1)\s+)(?=(?:treatment-emergent\s+)?(?:adverse|ae|serious|toxicit))"
+    r"|(?:at\s+least\s+(?:one|1)|any|>=\s*1|[\u2265\u2a7e]\s*1)\s+)(?=(?:(?:treatment|drug|study[\s-]drug)[\s-](?:emergent|related)\s+)?(?:adverse|ae|serious|toxicit))"
 )
+_RELATED = re.compile(r"(?:treatment|drug|study[\s-]drug)[\s-]related\b")
 _DIRECTIONS = {
     "increased": "increased", "increase": "increased", "elevated": "increased", "elevation": "increased",
     "elevations": "increased", "raised": "increased", "high": "increased", "rise": "increased",
@@ -123,7 +125,8 @@ def normalise_term(printed: str) -> Term | None:
     text = us_spelling(clean_text(text))
     text = _ATTRIBUTION.sub("", text)
     text = re.sub(r"^(?:any|all)\s+(?=(?:toxicit|adverse|ae|event|serious))", "any ", text)
-    text = _AT_LEAST_ONE.sub("any ", text)
+    # "Patients with >=1 AE" is any adverse event; ">=1 drug-related AE" a treatment-related one.
+    text = _AT_LEAST_ONE.sub(lambda m: "" if _RELATED.match(text, m.end()) else "any ", text)
     if not text:
         return None
     text = _injection_site(text)
@@ -170,7 +173,7 @@ def _keeps_printed(text: str, printed: str, found: str) -> bool:
     one-word organ headings ("Cardiac"), abbreviations ("chronic GVHD", "serious AEs"),
     laboratory shorthand ("Liver AST", "ALT elevation") and aggregates ("any adverse event").
     """
-    if len(text.split()) < 2 or found.startswith(("any ", "serious ")) or _lab_term(text) is not None:
+    if len(text.split()) < 2 or is_aggregate(found) or _lab_term(text) is not None:
         return False
     if text in _always_canonical() or (text.endswith("s") and text[:-1] in _always_canonical()):
         return False
@@ -222,6 +225,16 @@ def known_suffix(phrase: str, max_words: int = 6) -> tuple[Term, int] | None:
 # Words after which a term has ended ("grade 3 rash and ...", "grade 4 sepsis requiring ...").
 _TERM_END = frozenset({"and", "or", "in", "with", "requiring", "that", "which", "after", "during", "on", "leading",
                        "resulting", "while", "whereas", "was", "were", "but", "at", "of", "due", "following", "for"})
+
+
+# Terms naming adverse events in general (of any kind), not one event.
+_AGGREGATE = ("any ", "serious ", "treatment-related adverse event", "treatment-related serious adverse event")
+
+
+def is_aggregate(term: str) -> bool:
+    """True for a term of adverse events in general: "any adverse event", "serious adverse event",
+    "treatment-related adverse event"."""
+    return term.startswith(_AGGREGATE)
 
 
 def known_prefix(phrase: str, max_words: int = 6, bounded: bool = False, skip: int = 2) -> Term | None:
