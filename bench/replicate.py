@@ -19,6 +19,8 @@ from publish.tables import SECTIONS
 # Columns holding an id that is unique per paper: suffixed with the copy number like paper_id.
 ID_COLUMNS = frozenset({"paper_id", "id", "record_id", "article_id", "applied_to"})
 SUFFIX = "~"
+# Tables keyed by the files a build read, not by paper: copies have no files of their own.
+BOOKKEEPING = frozenset({"file_stats"})
 
 
 def evidence_rows(db: Database) -> int:
@@ -33,7 +35,8 @@ def grow(db_path: Path, target_rows: int) -> dict[str, int]:
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
         base = evidence_rows(db)
-        tables = [t for t in db.tables if "paper_id" in t.columns_dict and not t.name.startswith(SECTIONS + "_")]
+        tables = [t for t in db.tables if "paper_id" in t.columns_dict and not t.name.startswith(SECTIONS + "_")
+                  and t.name not in BOOKKEEPING]
         copies = 0
         while base * (copies + 1) < target_rows:
             copies += 1

@@ -149,7 +149,7 @@ def main() -> None:
     try:
         name = args.db.stem
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
-        for _ in range(100):
+        for _ in range(300):  # a minute: a cold start on the million-row database counts its tables first
             try:
                 _get(conn, "/-/versions.json")
                 break

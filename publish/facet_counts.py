@@ -4,8 +4,9 @@ Datasette counts a facet (``?_facet=grade``) with a GROUP BY over the whole
 table on every request: tens of milliseconds on a table of a million rows,
 however well indexed. The database is immutable once built, so the counts of
 each table's facet columns are stored here and read by the facet plugin
-(publish/plugins/stored_facets.py) whenever a page has no filter; a filtered
-page still counts its own rows.
+(publish/plugins/stored_facets.py) whenever a page has no filter; a page
+filtered on one column reads the counts publish.facet_pairs takes from the
+served database, any other filtered page counts its own rows.
 """
 
 from collections.abc import Mapping, Sequence

@@ -246,10 +246,10 @@ def write_meta_tables(db: Database, changed: Collection[str] | None = None) -> N
     names = set(db.table_names())
     if old is None or not {META_PROPORTIONS, META_HAZARD_RATIOS} <= names:
         write_studies(db, studies)
-        for name, rows, question in ((META_PROPORTIONS, proportion_rows(db, studies), "outcome"),
-                                     (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies), "endpoint")):
+        for name, rows in ((META_PROPORTIONS, proportion_rows(db, studies)),
+                           (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies))):
             db.table(name).drop(ignore=True)
-            _insert_meta(db, name, rows, question)
+            _insert_meta(db, name, rows)
         return
     assert changed is not None
     new = study_rows(studies)
@@ -258,26 +258,31 @@ def write_meta_tables(db: Database, changed: Collection[str] | None = None) -> N
              | {studies[p].study_id for p in changed if p in studies} | {was_in[p] for p in changed if p in was_in})
     write_studies(db, studies, only=stale, rows=new)
     papers = {paper for study_id in stale if study_id in new for paper in json.loads(new[study_id]["paper_ids"])}
-    for name, rows, question in ((META_PROPORTIONS, proportion_rows(db, studies, papers), "outcome"),
-                                 (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies, papers), "endpoint")):
+    for name, rows in ((META_PROPORTIONS, proportion_rows(db, studies, papers)),
+                       (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies, papers))):
         with db.conn:
             db.execute(f"DELETE FROM [{name}] WHERE study_id IN (SELECT value FROM json_each(?)) "
                        f"OR paper_id IN (SELECT value FROM json_each(?))",
                        [json.dumps(sorted(stale)), json.dumps(sorted(set(changed) | papers))])
-        _insert_meta(db, name, rows, question)
+        _insert_meta(db, name, rows)
         if db.execute(f"SELECT 1 FROM [{name}] LIMIT 1").fetchone() is None:
             db.table(name).drop()  # as a full rewrite leaves no table without rows
 
 
-def _insert_meta(db: Database, name: str, rows: list[dict[str, Any]], question: str) -> None:
+# The question column (endpoint, outcome) is indexed too, first of an index shaped for the canned query that selects
+# by it: hazard_ratios_for_endpoint reads its rows already in order (study, record_id), so Datasette's first 1,000
+# come without sorting every match; response_rates seeks (outcome, paper) for the drug's papers.
+QUESTION_INDEXES = {META_PROPORTIONS: ["outcome", "paper_id"], META_HAZARD_RATIOS: ["endpoint", "study", "record_id"]}
+
+
+def _insert_meta(db: Database, name: str, rows: list[dict[str, Any]]) -> None:
     """Insert rows into a meta table, creating it with its keys and indexes when missing."""
     if not rows:
         return
     db.table(name).insert_all(rows, pk="record_id", columns=COLUMN_TYPES[name],
                               foreign_keys=[("paper_id", "papers", "paper_id"), ("study_id", STUDIES, "study_id")])
-    # The question column (endpoint, outcome) is indexed too: the canned queries and pools select by it.
-    for column in ("study_id", "included", question):
-        db.table(name).create_index([column], if_not_exists=True)
+    for columns in (["study_id"], ["included"], QUESTION_INDEXES[name]):
+        db.table(name).create_index(columns, if_not_exists=True)
 
 
 def pool(effects: list[float], variances: list[float], labels: list[str]) -> dict[str, Any]:

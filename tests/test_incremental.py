@@ -85,7 +85,8 @@ def test_a_database_of_an_older_schema_is_rebuilt_whole(tmp_path: Path) -> None:
     db_path = tmp_path / "evidence.db"
     build_database(db_path, [D01])
     old = sqlite_utils.Database(db_path)
-    old.execute("DROP INDEX idx_responses_curation")  # facet columns are indexed; transform keeps no index of a dropped column
+    # Facet columns are indexed; transform keeps no index of a dropped column.
+    old.execute("DROP INDEX idx_responses_curation_paper_id")
     old.table("responses").transform(drop={"curation"})
     result = build_database(db_path, [D01])
     assert (result.papers, result.unchanged) == (1, 0)
