@@ -237,9 +237,9 @@ def test_an_add_on_trial_lists_the_backbone_printed_once_in_both_arms() -> None:
 
 
 def test_an_arm_given_another_dose_of_a_backbone_drug_keeps_its_own() -> None:
-    text = ("Patients were randomised to EOC (epirubicin 50 mg/m2 and oxaliplatin 130 mg/m2 on day 1) "
-            "or mEOC+P (epirubicin 50 mg/m2, oxaliplatin 100 mg/m2 and panitumumab 9 mg/kg on day 1). "
-            "Panitumumab or placebo was not used.")
+    text = ("Patients were randomised to chemotherapy with or without panitumumab: EOC (epirubicin 50 mg/m2 and "
+            "oxaliplatin 130 mg/m2 on day 1) or mEOC+P (epirubicin 50 mg/m2, oxaliplatin 100 mg/m2 and "
+            "panitumumab 9 mg/kg on day 1).")
     assert _drug_keys(text) == [("epirubicin", 50.0), ("epirubicin", 50.0), ("oxaliplatin", 100.0),
                                 ("oxaliplatin", 130.0), ("panitumumab", 9.0)]
 

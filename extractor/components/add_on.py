@@ -21,15 +21,13 @@ from extractor.components.dosing import (
     paper_regimens,
     standard_regimens,
 )
-from extractor.components.regimen import randomised_paper
+from extractor.components.regimen import CRUDE_SENTENCE, randomised_paper
 from extractor.components.regimen_arms import rule
 from extractor.own_trial import EXCLUDED_SECTIONS, own_trial_verdicts
 from extractor.per_paper import per_paper
 from extractor.sentence import Sentence
 from schemas import Document
 
-# Sentences of a section, roughly (add-on cues sit inside one clause).
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
 # How far from "or placebo" the drug compared with it may start or end (a dose may stand between).
 _PLACEBO_REACH = 40
 # How far after an add-on cue its drug list may run, and before "versus" / after it a side may run.
@@ -58,10 +56,6 @@ def added_drugs(document: Document) -> frozenset[str]:
     return next(iter(found)) if len(found) == 1 else frozenset()
 
 
-# What may stand between a drug and "or placebo": its dose, frequency and route.
-_DOSE_GAP = re.compile(r"^(?:[\s\d.,/\u00b7\-]|\b(?:mg|g|kg|m2|ug|mcg|\u00b5g|IU|day|days|d|daily|once|twice|"
-                       r"weekly|orally|oral|intravenously|iv|i\.v\.|subcutaneously|sc|bid|qd|tablets?|capsules?)\b)*$",
-                       re.IGNORECASE)
 _MAY_ADD = re.compile(r"without|alone|±|\+/-|addition|adding|versus|\bvs\b|compared", re.IGNORECASE)
 
 
@@ -74,7 +68,7 @@ def _own_texts(document: Document) -> Iterator[str]:
         if section.label in EXCLUDED_SECTIONS or section.label == "introduction":
             continue
         start = section.start
-        for gap in [*_SENTENCE.finditer(document.text, section.start, section.end), None]:
+        for gap in [*CRUDE_SENTENCE.finditer(document.text, section.start, section.end), None]:
             end = section.end if gap is None else gap.start()
             sentence = Sentence(document, section.label, start, end)
             if end > start and own_trial_verdicts(sentence)[0]:
@@ -96,11 +90,11 @@ def _added(text: str, drugs: list[DrugMention]) -> Iterator[frozenset[str]]:
     for cue in rule("regimen.add_on.placebo.v1").regex.finditer(text):
         if cue.group("before"):
             near = [m for m in drugs if cue.start() - _PLACEBO_REACH <= m.end <= cue.start()
-                    and _DOSE_GAP.match(text[m.end : cue.start()])]
+                    and rule("regimen.add_on.dose_gap.v1").regex.match(text[m.end : cue.start()])]
             yield frozenset({near[-1].drug}) if near else frozenset()
         else:
             near = [m for m in drugs if cue.end() <= m.start <= cue.end() + _PLACEBO_REACH
-                    and _DOSE_GAP.match(text[cue.end() : m.start])]
+                    and rule("regimen.add_on.dose_gap.v1").regex.match(text[cue.end() : m.start])]
             yield frozenset({near[0].drug}) if near else frozenset()
     cues = list(rule("regimen.add_on.versus.v1").regex.finditer(text))
     if len(cues) == 1 and rule("regimen.cue.randomised_paper.v1").regex.search(text):

@@ -75,16 +75,21 @@ def infer_phase_one(document: Document, records: Sequence[EvidenceRecord]) -> li
         if section.label not in _PHASE_ONE_SECTIONS:
             continue
         for match in cue.regex.finditer(document.text, section.start, section.end):
-            stop = document.text.rfind(". ", section.start, match.start())
-            line = document.text.rfind("\n", section.start, match.start())
-            start = max(section.start, stop + 2 if stop >= 0 else 0, line + 1 if line >= 0 else 0)
-            end = document.text.find(". ", match.end(), section.end)
-            sentence = Sentence(document, section.label, start, end + 1 if end >= 0 else section.end)
+            start, end = _sentence_around(document.text, match.start(), match.end(), section.start, section.end)
+            sentence = Sentence(document, section.label, start, end)
             if _future_trial(sentence) or any(p.search(document.text, max(start, match.start() - 40), match.start())
                                               for p in previous):
                 continue
             return [TrialPhase(phase="1", provenance=[sentence.provenance(cue.id, cue.confidence)])]
     return []
+
+
+def _sentence_around(text: str, start: int, end: int, low: int, high: int) -> tuple[int, int]:
+    """The rough sentence (bounded by ". " or a line break, within low..high) holding text[start:end]."""
+    stops = [i + size for i, size in ((text.rfind(". ", low, start), 2), (text.rfind("\n", low, start), 1)) if i >= 0]
+    stop = max(stops, default=low)
+    ends = [i + 1 for i in (text.find(". ", end, high), text.find("\n", end, high)) if i >= 0]
+    return stop, min(ends, default=high)
 
 
 # Sections a phase may be inferred from: the paper's own account of its trial.
@@ -115,9 +120,8 @@ def infer_single_arm(document: Document, records: Sequence[EvidenceRecord]) -> l
         for match in rule.regex.finditer(document.text):
             # A randomized trial still to be done ("A randomized phase II study is under way") does not
             # make this trial randomized: the sentence around the mention is read for such a cue.
-            start = max(document.text.rfind(". ", 0, match.start()), document.text.rfind("\n", 0, match.start())) + 1
-            ends = [i for i in (document.text.find(". ", match.end()), document.text.find("\n", match.end())) if i >= 0]
-            around = document.text[start : min(ends) if ends else len(document.text)]
+            start, end = _sentence_around(document.text, match.start(), match.end(), 0, len(document.text))
+            around = document.text[start:end]
             if not any(f.search(around) for f in future):
                 return []
     source = phases[0].provenance[0]

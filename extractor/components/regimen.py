@@ -46,8 +46,8 @@ _LISTED_ARMS = frozenset({_LISTED_ARM, "regimen.arm.combination.v1"})
 _NO_DOSE_LOOKUP = frozenset({"references", "back"})
 # How far after a drug's name a printed dose is taken as its dose when asking whether the paper prints one.
 _DOSE_NEAR = 40
-# Sentences of a section for the paper-wide arm index (rough: it only looks for arm shapes).
-_CRUDE_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
+# Sentences of a section for the paper-wide arm index and the add-on reading (rough: they only look for arm shapes).
+CRUDE_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
 
 
 @dataclass(frozen=True)
@@ -457,7 +457,7 @@ def _drugs_printed_with_doses(document: Document) -> set[str]:
     for section in document.sections:
         if section.label in _NO_DOSE_LOOKUP:
             continue
-        for text in _CRUDE_SENTENCE.split(document.text[section.start : section.end]):
+        for text in CRUDE_SENTENCE.split(document.text[section.start : section.end]):
             amounts = find_amounts(text)
             if not amounts:
                 continue
@@ -513,7 +513,7 @@ def paper_arms(document: Document) -> ArmIndex:
     for section in document.sections:
         if section.label in EXCLUDED_SECTIONS:
             continue
-        for text in _CRUDE_SENTENCE.split(document.text[section.start : section.end]):
+        for text in CRUDE_SENTENCE.split(document.text[section.start : section.end]):
             arms: dict[str, set[str]] = {}
             for item in sentence_items(text, codes=codes, randomised=randomised):
                 drug, amount = item.dosing.drug, item.dosing.amount

@@ -439,9 +439,8 @@ def _pairs(masked: Masked, groups: list[Group], used: set[int]) -> None:
     for rule in rules_with(RULES, "coordinated_compared"):
         for match in rule.regex.finditer(masked.text):
             indexes = [int(match[g]) for g in ("v", "v2", "v3", "v4")]
-            if any(i in used or masked.tokens[i].shape != "single" for i in indexes):
+            if not _take_singles(masked, used, indexes):
                 continue
-            used.update(indexes)
             for o_group, pair in (("o", indexes[:2]), ("o2", indexes[2:])):
                 label = masked.tokens[int(match[o_group])].label
                 items: list[tuple[Count, str | None]] = [(masked.tokens[i].counts[0], None) for i in pair]
@@ -449,9 +448,8 @@ def _pairs(masked: Masked, groups: list[Group], used: set[int]) -> None:
     for rule in rules_with(RULES, "arms_pair"):
         for match in rule.regex.finditer(masked.text):
             indexes = [int(match["v"]), int(match["v2"])]
-            if any(i in used or masked.tokens[i].shape != "single" for i in indexes):
+            if not _take_singles(masked, used, indexes):
                 continue
-            used.update(indexes)
             arms = [clean_arm(match["arm"]), clean_arm(match["arm2"])]
             items = [(masked.tokens[i].counts[0], arm) for i, arm in zip(indexes, arms, strict=True)]
             label = masked.tokens[int(match["o"])].label
@@ -459,9 +457,8 @@ def _pairs(masked: Masked, groups: list[Group], used: set[int]) -> None:
     for rule in rules_with(RULES, "respectively_pair"):
         for match in rule.regex.finditer(masked.text):
             indexes = [int(match["v"]), int(match["v2"])]
-            if any(i in used or masked.tokens[i].shape != "single" for i in indexes):
+            if not _take_singles(masked, used, indexes):
                 continue
-            used.update(indexes)
             for o_group, index in zip(("o", "o2"), indexes, strict=True):
                 label = masked.tokens[int(match[o_group])].label
                 count = masked.tokens[index].counts[0]
@@ -533,11 +530,18 @@ def _breakdowns(masked: Masked, groups: list[Group], used: set[int]) -> None:
         if match is None or subject is None:
             continue
         indexes = [int(match["v"]), int(match["v2"])]
-        if any(i in used or masked.tokens[i].shape != "single" for i in indexes):
+        if not _take_singles(masked, used, indexes):
             continue
-        used.update(indexes)
         items = [(masked.tokens[i].counts[0], arm_near(masked, i)) for i in indexes]
         groups.append(Group(subject, items, rule.id, rule.confidence, masked.spans[indexes[0]][0]))
+
+
+def _take_singles(masked: Masked, used: set[int], indexes: list[int]) -> bool:
+    """Take the value tokens at ``indexes`` for one group when each is a single number not yet taken."""
+    if any(i in used or masked.tokens[i].shape != "single" for i in indexes):
+        return False
+    used.update(indexes)
+    return True
 
 
 def _bare_counts_by_side(masked: Masked, groups: list[Group], order: list[str] | None) -> None:
