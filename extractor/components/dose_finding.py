@@ -51,6 +51,8 @@ class DoseMention:
     kind: DoseKind
     rule_id: str
     confidence: float
+    # "At the MTD of cisplatin 75 mg/m2": a reference-point mention whose dose follows it (mtd.at_stated.v1).
+    stated_at: bool = False
 
 
 @cache
@@ -138,15 +140,17 @@ def _mentions(text: str, extra: tuple[str, ...] = ()) -> list[DoseMention]:
         mention_rule = rule(rule_id)
         for match in mention_rule.regex.finditer(text):
             before, after = text[: match.start()], text[match.end() :]
+            stated_at = (rule("mtd.at_stated.v1").regex.search(before) is not None
+                         and rule("mtd.at_stated.dose.v1").regex.match(after) is not None)
             if (rule("mtd.negated.before.v1").regex.search(before) or rule("mtd.negated.after.v1").regex.search(after)
-                    or rule("mtd.purpose.v1").regex.search(before)):
+                    or (rule("mtd.purpose.v1").regex.search(before) and not stated_at)):
                 continue
             if rule_id in (_RECOMMENDED, _RD) and (rule("mtd.recommended.label.v1").regex.search(before)
                                                    or any(m.start <= match.start() < m.end for m in found)):
                 # A label dose given, or the words of an RP2D mention already read.
                 continue
             kind = cast(DoseKind, mention_rule.rule.fields["kind"])
-            found.append(DoseMention(match.start(), match.end(), kind, rule_id, mention_rule.confidence))
+            found.append(DoseMention(match.start(), match.end(), kind, rule_id, mention_rule.confidence, stated_at))
     return sorted(found, key=lambda m: m.start)
 
 
@@ -200,7 +204,7 @@ def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing],
         if first.drug is None or first.drug.start < mention.end:
             return []
         gap = text[mention.end : first.drug.start]
-        if re.fullmatch(r"\s+of\s+", gap) or not link.fullmatch(gap):
+        if (re.fullmatch(r"\s+of\s+", gap) and not mention.stated_at) or not link.fullmatch(gap):
             return []
     return [_owner(text[mention.end : first.amount.start], first, mention.end, codes),
             *_continued(text, first, dosings)]
@@ -237,6 +241,8 @@ def _continued(text: str, first: Dosing, dosings: list[Dosing]) -> list[Dosing]:
         if not rule("mtd.list.next.v1").regex.fullmatch(gap):
             break
         if rule("mtd.list.clause.v1").regex.match(text[dosing.amount.end :]):
+            break
+        if rule("mtd.list.fixed_partner.v1").regex.search(text[previous.amount.end : dosing.amount.start]):
             break
         found.append(dosing)
         previous = dosing
@@ -343,9 +349,13 @@ def distinct_dlts(records: list[DoseLimitingToxicity]) -> list[DoseLimitingToxic
 
 
 def _known(term: str) -> bool:
-    """The AE lexicons know the term (after its course words: "transient hypertension")."""
+    """The AE lexicons know the term, as printed ("prolonged QT interval") or after its course words
+    ("transient hypertension")."""
+    whole = normalise_term(term)
+    if whole is not None and whole.known:
+        return True
     modifier = rule("dlt.item.modifier.v1").regex.match(term)
-    known = normalise_term(term[modifier.end() :] if modifier else term)
+    known = normalise_term(term[modifier.end() :]) if modifier else None
     return known is not None and known.known
 
 
