@@ -206,8 +206,23 @@ def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing],
         gap = text[mention.end : first.drug.start]
         if (re.fullmatch(r"\s+of\s+", gap) and not mention.stated_at) or not link.fullmatch(gap):
             return []
+    first = _mention_owner(text, mention, first, codes)
     return [_owner(text[mention.end : first.amount.start], first, mention.end, codes),
             *_continued(text, first, dosings)]
+
+
+def _mention_owner(text: str, mention: DoseMention, dosing: Dosing, codes: frozenset[PaperName]) -> Dosing:
+    """"The recommended dose of bortezomib for phase II studies with idarubicin and cytarabine is 1.5 mg/m2":
+    a dose whose drug is a partner named after the mention ("with ...", mtd.partner_gap.v1) is the drug's
+    the mention itself names."""
+    if dosing.drug is None or dosing.drug.start < mention.end:
+        return dosing
+    if not rule("mtd.partner_gap.v1").regex.match(text[mention.end : dosing.drug.start]):
+        return dosing
+    owner = next(iter(find_drugs(text[mention.start : mention.end], codes)), None)
+    if owner is None or owner.supportive or owner.drug == dosing.drug.drug:
+        return dosing
+    return replace(dosing, drug=replace(owner, start=owner.start + mention.start, end=owner.end + mention.start))
 
 
 def _owner(gap: str, dosing: Dosing, offset: int, codes: frozenset[PaperName] = frozenset()) -> Dosing:
