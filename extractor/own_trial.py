@@ -108,10 +108,19 @@ def own_trial_verdicts(sentence: Sentence) -> tuple[bool, bool]:
             citation_rule(sentence.text) is None)
     if sentence.section in EXCLUDED_SECTIONS:
         return False, False
+    if _rules()["own_trial.address_line"].match(sentence.text):
+        return False, True
     if sentence.table is not None:
         return True, True
-    own = not cites_reference(sentence) and citation_rule(sentence.text) is None and not names_other_trial(sentence)
-    return own, own
+    cited = citation_rule(sentence.text)
+    if cites_reference(sentence) or names_other_trial(sentence):
+        return False, False
+    if cited is None:
+        return True, True
+    # "A phase 2 trial assessed whether X would improve previously reported responses": a yardstick of
+    # earlier results is the only cue of other work, so the sentence still names this trial's phase and design.
+    yardstick = _rules()["own_trial.attributive_prior"]
+    return False, yardstick.search(sentence.text) is not None and citation_rule(yardstick.sub(" ", sentence.text)) is None
 
 
 def names_other_trial(sentence: Sentence) -> bool:
