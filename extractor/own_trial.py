@@ -119,8 +119,11 @@ def own_trial_verdicts(sentence: Sentence) -> tuple[bool, bool]:
         return True, True
     # "A phase 2 trial assessed whether X would improve previously reported responses": a yardstick of
     # earlier results is the only cue of other work, so the sentence still names this trial's phase and design.
+    # "On the basis of data from a previous trial, we initiated a phase 1 study": a sentence naming this
+    # trial with its phase names its phase and design too.
     yardstick = _rules()["own_trial.attributive_prior"]
-    return False, yardstick.search(sentence.text) is not None and citation_rule(yardstick.sub(" ", sentence.text)) is None
+    return False, _rules()["own_trial.current_phase"].search(sentence.text) is not None or (
+        yardstick.search(sentence.text) is not None and citation_rule(yardstick.sub(" ", sentence.text)) is None)
 
 
 def names_other_trial(sentence: Sentence) -> bool:

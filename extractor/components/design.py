@@ -111,8 +111,38 @@ def infer_single_arm(document: Document, records: Sequence[EvidenceRecord]) -> l
     if any(isinstance(r, TrialDesign) for r in records):
         return []
     phases = [r for r in records if isinstance(r, TrialPhase) and r.phase in _SINGLE_ARM_PHASES]
-    if not phases:
+    if not phases and any(isinstance(r, TrialPhase) for r in records):
         return []
+    treated = _treatment_sentence(document) if not phases else None
+    if not phases and treated is None:
+        return []
+    if _randomised_or_compared(document):
+        return []
+    if treated is not None:
+        return [TrialDesign(design="single-arm", provenance=[treated.provenance("design.inferred_one_regimen.v1", 0.6)])]
+    source = phases[0].provenance[0]
+    provenance = source.model_copy(update={"rule_id": "design.inferred_from_phase.v1", "confidence": 0.6})
+    return [TrialDesign(design="single-arm", provenance=[provenance])]
+
+
+def _treatment_sentence(document: Document) -> Sentence | None:
+    """A trial stating no phase: the abstract sentence saying its patients received or were treated with the
+    regimen (design.treated_patients.v1), with no comparator named anywhere (design.comparator_cue.v1)."""
+    rules = {r.id: r for r in load_rules("design.yaml")}
+    cue, comparator = rules["design.treated_patients.v1"], rules["design.comparator_cue.v1"]
+    if comparator.regex.search(document.text):
+        return None
+    for section in document.sections:
+        if section.label != "abstract":
+            continue
+        for match in cue.regex.finditer(document.text, section.start, section.end):
+            start, end = _sentence_around(document.text, match.start(), match.end(), section.start, section.end)
+            return Sentence(document, section.label, start, end)
+    return None
+
+
+def _randomised_or_compared(document: Document) -> bool:
+    """Random allocation mentioned anywhere (but of a trial still to be done)."""
     future = [r.regex for r in load_rules("design.yaml") if r.rule.fields.get("role") == "not_this_trial"]
     for rule in load_rules("design.yaml"):
         if rule.rule.fields.get("blocks") != "single-arm-inference":
@@ -123,7 +153,5 @@ def infer_single_arm(document: Document, records: Sequence[EvidenceRecord]) -> l
             start, end = _sentence_around(document.text, match.start(), match.end(), 0, len(document.text))
             around = document.text[start:end]
             if not any(f.search(around) for f in future):
-                return []
-    source = phases[0].provenance[0]
-    provenance = source.model_copy(update={"rule_id": "design.inferred_from_phase.v1", "confidence": 0.6})
-    return [TrialDesign(design="single-arm", provenance=[provenance])]
+                return True
+    return False
