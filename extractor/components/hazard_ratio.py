@@ -4,13 +4,22 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from extractor.components.endpoints import ENDPOINT, column_headers, endpoint_mentions, row_cells, row_outcome
+from extractor.components.endpoints import (
+    ENDPOINT,
+    column_headers,
+    endpoint_mentions,
+    mention_at,
+    row_cells,
+    row_label,
+    row_outcome,
+)
+from extractor.components.rates import section_row_label
 from extractor.components.survival import rule as survival_rule
 from extractor.numbers import normalise_number_text, parse_number
 from extractor.patterns import CompiledRule, load_rules
 from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
-from schemas import HazardRatio, TableCell
+from schemas import HazardRatio, Table, TableCell
 from schemas.vocab import Endpoint
 
 # Beyond this a printed "HR" is not a hazard ratio (a heart rate, a count).
@@ -164,7 +173,10 @@ def _table_records(sentence: Sentence) -> Iterator[HazardRatio]:
     table, row = sentence.table, sentence.row
     assert table is not None and row is not None
     outcome = row_outcome(sentence)
-    if outcome is None or not outcome.time_to_event:
+    if outcome is None:
+        yield from _factor_records(sentence)
+        return
+    if not outcome.time_to_event:
         return
     headers = column_headers(table)
     cells = dict(row_cells(row)[1:])
@@ -188,6 +200,70 @@ def _table_records(sentence: Sentence) -> Iterator[HazardRatio]:
         endpoint=outcome.endpoint, hr=hr, ci_low=low, ci_high=high, ci_level=level, p=p,
         provenance=[sentence.provenance(source.id, source.confidence)],
     )
+
+
+def _factor_records(sentence: Sentence) -> Iterator[HazardRatio]:
+    """A row naming no outcome (a factor, a subgroup, an endpoint the lexicon does not know) in a table
+    of time-to-event hazard ratios: one hazard ratio with its CI per hazard-ratio column ("Low HOXB13
+    expression 0.38 (0.23 to 0.60) 0.000048 0.35 (0.20 to 0.60) 0.00016" under "Distant recurrence" and
+    "Breast cancer death"). Its endpoint is the one the block row above names ("Overall survival" over
+    "Age > 60"; a block row of responses gives nothing), else the column's header's or the caption's (none
+    when other rows of the table are outcomes: the row is then an endpoint outside the vocabulary, "D-FFS");
+    it is adjusted when its column's header or else the caption says so ("Adjusted model", "Crude model",
+    "Multivariable analysis of ...")."""
+    table, row = sentence.table, sentence.row
+    assert table is not None and row is not None
+    if rule("factor_row_not").regex.search(row_label(row)):
+        return
+    block = mention_at(section_row_label(sentence))
+    if block is not None and not block.time_to_event:
+        return
+    headers = column_headers(table)
+    caption = table.caption or ""
+    cells = dict(row_cells(row)[1:])
+    hr_columns = [c for c in sorted(cells) if rule("factor_hr_column").regex.search(headers.get(c, ""))]
+    source = rule("factor_hr_column")
+    for index, column in enumerate(hr_columns):
+        header = headers.get(column, "")
+        context = f"{caption} {header}"
+        if block is None and not rule("factor_table_tte").regex.search(context) and not any(
+                m.time_to_event for m in endpoint_mentions(context)):
+            continue
+        cell = rule("table_cell").regex.match(cells[column].text)
+        hr = parse_number(cell.group("hr")) if cell else None
+        if cell is None or hr is None or not cell.group("low") or not 0 < hr <= MAX_HR:
+            continue
+        low, high = parse_number(cell.group("low")), parse_number(cell.group("high"))
+        if low is None or high is None or not low <= hr <= high or low == high:
+            continue
+        following = hr_columns[index + 1] if index + 1 < len(hr_columns) else None
+        p = None
+        for other in sorted(cells):
+            p_cell = rule("p_cell").regex.match(cells[other].text)
+            if (column < other and (following is None or other < following) and p is None and p_cell
+                    and rule("p_column").regex.search(headers.get(other, ""))):
+                p = _p_value(p_cell.group("op"), p_cell.group("p"))
+        if block is not None:
+            endpoint = block.endpoint
+        else:
+            endpoint = None if _rows_name_outcomes(table) else _named_endpoint(header) or _named_endpoint(caption)
+        yield HazardRatio(
+            endpoint=endpoint, hr=hr, ci_low=low, ci_high=high, ci_level=_level(rule("ci_column").regex.search(header)), p=p,
+            adjusted=_adjusted(context),
+            provenance=[sentence.provenance(source.id, source.confidence)],
+        )
+
+
+def _rows_name_outcomes(table: Table) -> bool:
+    """True when some row of the table is labelled with an outcome ("PFS", "Overall survival"): its rows are
+    then endpoints, and a caption's or spanning header's "Survival outcomes" names none of the others."""
+    return any(not row.header and mention_at(row_label(row)) is not None for row in table.rows)
+
+
+def _named_endpoint(text: str) -> Endpoint | None:
+    """The one vocabulary endpoint a header or caption names, else None."""
+    named = {m.endpoint for m in endpoint_mentions(text) if m.kind == ENDPOINT}
+    return named.pop() if len(named) == 1 else None
 
 
 def _table_ci(
