@@ -24,6 +24,8 @@ from schemas.vocab import Endpoint
 
 # Beyond this a printed "HR" is not a hazard ratio (a heart rate, a count).
 MAX_HR = 50.0
+# At most this many characters between two hazard ratios of one list ("..., P=0.02, and 9% versus 5%; ").
+MAX_LISTED_GAP = 60
 
 
 @cache
@@ -130,11 +132,21 @@ def _endpoint(text: str, match: re.Match[str]) -> Endpoint | None:
 
 def _compares_no_time_to_event(text: str, match: re.Match[str]) -> bool:
     """An HR printed for a response or an early-death proportion ("complete remission (22% vs 12%;
-    hazard ratio 0.47", "30-day mortality: 7% versus 3%; hazard ratio 2.07") compares no time to event."""
+    hazard ratio 0.47", "30-day mortality: 7% versus 3%; hazard ratio 2.07"), or listed right after one,
+    compares no time to event."""
     if _endpoint(text, match) is not None:
         return False
     before = text[max(0, match.start() - 100) : match.start()]
-    return rule("no_time_to_event").regex.search(before) is not None
+    if rule("no_time_to_event").regex.search(before) is not None:
+        return True
+    # "... 30- and 60-day mortality ...: 7% versus 3%; hazard ratio 2.07 (...), P=0.02, and 9% versus 5%;
+    # hazard ratio 1.99": a hazard ratio listed right after such a one, no outcome named between, is another.
+    earlier = list(rule("prose").regex.finditer(text, 0, match.start()))
+    between = text[earlier[-1].end() : match.start()] if earlier else ""
+    if (not earlier or len(between) > MAX_LISTED_GAP or endpoint_mentions(between)
+            or rule("factor_table_tte").regex.search(between)):
+        return False
+    return _compares_no_time_to_event(text, earlier[-1])
 
 
 def _p_value(op: str | None, printed: str | None) -> str | None:
