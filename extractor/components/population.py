@@ -52,7 +52,7 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
                 before = text[: match.start("n") if groups.get("n") else match.start()]
                 if planned or any(o.search(before) for o in other_study):
                     continue
-                group = next((g for g in ("n", "n2", "n3", "n4", "n5", "n6") if groups.get(g)), None)
+                group = next((g for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7") if groups.get(g)), None)
                 if group and any(p.match(text, match.end(group)) for p in list_after):
                     continue
                 raw = groups[group] if group else None
