@@ -204,3 +204,29 @@ def test_factor_rows_of_a_table_naming_no_time_to_event_give_none() -> None:
     document = table_document("Table 2 Heart rate by group", [
         ["Group", "HR (95% CI)", "P"], ["Smokers", "1.50 (1.10–2.05)", "0.01"]])
     assert _hazard_ratios(document) == []
+
+
+def test_a_row_of_hazard_ratios_below_median_rows_takes_the_endpoint_above_and_p_below() -> None:
+    document = table_document("Table 3 Efficacy by region", [
+        ["", "All patients", "Region A"],
+        ["Median OS, months (95% CI)", "14.2 (12.0–16.1)", "15.0 (11.2–NE)"],
+        ["HR (95% CI)", "0.71 (0.58–0.87)", "0.52 (0.20–1.36)"],
+        ["P value", "<0.001", "0.18"],
+    ])
+    assert _hazard_ratios(document) == [("OS", 0.52, 0.2, 1.36, "0.18", None), ("OS", 0.71, 0.58, 0.87, "<0.001", None)]
+
+
+@pytest.mark.parametrize("label", ["HR+ (n = 40)", "HR/OR (95% CI)"])
+def test_a_row_of_hormone_receptor_counts_or_odds_ratios_gives_no_hazard_ratio(label: str) -> None:
+    document = table_document("Table 3 Progression-free survival", [
+        ["", "Arm A", "Arm B"], ["Median PFS, months", "8.1", "6.0"], [label, "0.71 (0.58–0.87)", "1.10 (0.80–1.50)"]])
+    assert _hazard_ratios(document) == []
+
+
+def test_a_factor_row_reads_its_ci_in_the_column_beside_and_a_comparison_with_a_reference_level() -> None:
+    document = table_document("Table 2 Cox model of overall survival", [
+        ["Variable", "Hazard ratio", "95% CI", "P"],
+        ["Female sex", "Reference", "—", "—"],
+        ["Stage (ref: I)", "1.25", "1.07-1.43", "0.016"],
+    ])
+    assert _hazard_ratios(document) == [("OS", 1.25, 1.07, 1.43, "0.016", None)]

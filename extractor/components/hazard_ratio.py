@@ -9,6 +9,7 @@ from extractor.components.endpoints import (
     column_headers,
     endpoint_mentions,
     mention_at,
+    next_row,
     row_cells,
     row_label,
     row_outcome,
@@ -184,6 +185,9 @@ def _table_records(sentence: Sentence) -> Iterator[HazardRatio]:
     """A time-to-event row of a table with a hazard-ratio column."""
     table, row = sentence.table, sentence.row
     assert table is not None and row is not None
+    if rule("hr_row_label").regex.match(row_label(row)):
+        yield from _hr_row_records(sentence)
+        return
     outcome = row_outcome(sentence)
     if outcome is None:
         yield from _factor_records(sentence)
@@ -243,9 +247,9 @@ def _factor_records(sentence: Sentence) -> Iterator[HazardRatio]:
             continue
         cell = rule("table_cell").regex.match(cells[column].text)
         hr = parse_number(cell.group("hr")) if cell else None
-        if cell is None or hr is None or not cell.group("low") or not 0 < hr <= MAX_HR:
+        if cell is None or hr is None or not 0 < hr <= MAX_HR:
             continue
-        low, high = parse_number(cell.group("low")), parse_number(cell.group("high"))
+        low, high, level = _table_ci(cell, cells, headers, column)
         if low is None or high is None or not low <= hr <= high or low == high:
             continue
         following = hr_columns[index + 1] if index + 1 < len(hr_columns) else None
@@ -260,8 +264,42 @@ def _factor_records(sentence: Sentence) -> Iterator[HazardRatio]:
         else:
             endpoint = None if _rows_name_outcomes(table) else _named_endpoint(header) or _named_endpoint(caption)
         yield HazardRatio(
-            endpoint=endpoint, hr=hr, ci_low=low, ci_high=high, ci_level=_level(rule("ci_column").regex.search(header)), p=p,
+            endpoint=endpoint, hr=hr, ci_low=low, ci_high=high, ci_level=level, p=p,
             adjusted=_adjusted(context),
+            provenance=[sentence.provenance(source.id, source.confidence)],
+        )
+
+
+def _hr_row_records(sentence: Sentence) -> Iterator[HazardRatio]:
+    """A row of hazard ratios under rows of medians ("HR (95% CI) 0.665 (0.544-0.812) 0.390 (0.130-1.173)"
+    below "Median PFS (95% CI)"): one hazard ratio per cell with its CI, the endpoint the nearest row above
+    naming an outcome or else the caption names, the P value the same column's of a P-value row right below."""
+    table, row = sentence.table, sentence.row
+    assert table is not None and row is not None
+    index = next(i for i, r in enumerate(table.rows) if r is row or (r.start, r.end) == (row.start, row.end))
+    named = next((m for m in (mention_at(row_label(r)) for r in reversed(table.rows[:index]) if not r.header)
+                  if m is not None), None)
+    caption = table.caption or ""
+    if named is not None and not named.time_to_event:
+        return
+    if named is None and not rule("factor_table_tte").regex.search(caption):
+        return
+    endpoint = named.endpoint if named is not None else _named_endpoint(caption)
+    below = next_row(sentence)
+    p_cells = dict(row_cells(below)) if below is not None and rule("p_column").regex.search(row_label(below)) else {}
+    source = rule("hr_row_label")
+    for column, cell_text in ((c, cell.text) for c, cell in row_cells(row)[1:]):
+        cell = rule("table_cell").regex.match(cell_text)
+        hr = parse_number(cell.group("hr")) if cell else None
+        if cell is None or hr is None or not cell.group("low") or not 0 < hr <= MAX_HR:
+            continue
+        low, high = parse_number(cell.group("low")), parse_number(cell.group("high"))
+        if low is None or high is None or not low <= hr <= high or low == high:
+            continue
+        p_cell = rule("p_cell").regex.match(p_cells[column].text) if column in p_cells else None
+        yield HazardRatio(
+            endpoint=endpoint, hr=hr, ci_low=low, ci_high=high, ci_level=_level(rule("ci_column").regex.search(row_label(row))),
+            p=_p_value(p_cell.group("op"), p_cell.group("p")) if p_cell else None,
             provenance=[sentence.provenance(source.id, source.confidence)],
         )
 
