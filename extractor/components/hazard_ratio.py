@@ -182,7 +182,8 @@ def _adjusted(text: str) -> bool | None:
 
 
 def _table_records(sentence: Sentence) -> Iterator[HazardRatio]:
-    """A time-to-event row of a table with a hazard-ratio column."""
+    """A time-to-event row of a table with a hazard-ratio column, a row labelled as hazard ratios, or a
+    factor or subgroup row of a table of time-to-event hazard ratios."""
     table, row = sentence.table, sentence.row
     assert table is not None and row is not None
     if rule("hr_row_label").regex.match(row_label(row)):
@@ -220,7 +221,8 @@ def _table_records(sentence: Sentence) -> Iterator[HazardRatio]:
 
 def _factor_records(sentence: Sentence) -> Iterator[HazardRatio]:
     """A row naming no outcome (a factor, a subgroup, an endpoint the lexicon does not know) in a table
-    of time-to-event hazard ratios: one hazard ratio with its CI per hazard-ratio column ("Low HOXB13
+    of time-to-event hazard ratios: one hazard ratio with its CI (in its cell or the CI column beside it)
+    per hazard-ratio column ("Low HOXB13
     expression 0.38 (0.23 to 0.60) 0.000048 0.35 (0.20 to 0.60) 0.00016" under "Distant recurrence" and
     "Breast cancer death"). Its endpoint is the one the block row above names ("Overall survival" over
     "Age > 60"; a block row of responses gives nothing), else the column's header's or the caption's (none
