@@ -72,7 +72,7 @@ def build_summary(document: Document, records: list[EvidenceRecord]) -> Evidence
                         lambda name: supportive_drug(name, document)),
         responses=responses,
         time_to_event=_entries(SummaryTimeToEvent, _of(records, TimeToEvent), _time_to_event),
-        hazard_ratios=_entries(SummaryHazardRatio, _of(records, HazardRatio), _hazard_ratio),
+        hazard_ratios=_entries(SummaryHazardRatio, _without_ci_repeats(_of(records, HazardRatio)), _hazard_ratio),
         mtd=_entries(SummaryDose, _of(records, MaximumToleratedDose), _dose),
         dlts=_entries(SummaryDlt, distinct_dlts(_of(records, DoseLimitingToxicity)), lambda r: {"term": r.term}),
         adverse_events=_entries(SummaryAdverseEvent, _of(records, AdverseEvent), _adverse_event),
@@ -366,6 +366,21 @@ def _time_to_event(r: TimeToEvent) -> dict[str, Any]:
         "timepoint": r.timepoint, "ci_low": r.ci_low, "ci_high": r.ci_high, "ci_level": level,
         "analysis_set": r.analysis_set, "subgroup": r.subgroup,
     }
+
+
+def _without_ci_repeats(records: list[HazardRatio]) -> list[HazardRatio]:
+    """The hazard ratios less those printed without a CI that repeat one printed with it: the same HR, the
+    endpoint and P the same or not printed on one side ("(HR, 0.64; met the predefined criteria)" after
+    "0.64 (0.22-1.86) for the amplified subgroup"), whatever arms or subgroup each place names."""
+    def has_ci(r: HazardRatio) -> bool:
+        return r.ci_low is not None and r.ci_high is not None
+
+    def repeats(r: HazardRatio, fuller: HazardRatio) -> bool:
+        return (has_ci(fuller) and fuller.hr == r.hr
+                and (r.endpoint is None or fuller.endpoint is None or r.endpoint == fuller.endpoint)
+                and (r.p is None or fuller.p is None or r.p == fuller.p))
+
+    return [r for r in records if has_ci(r) or not any(repeats(r, other) for other in records)]
 
 
 def _hazard_ratio(r: HazardRatio) -> dict[str, Any]:

@@ -79,3 +79,20 @@ def test_a_table_not_of_baseline_gives_no_age() -> None:
         ["Cycle", "Value"],
         ["Median age", "61"],
     ]) == []
+
+
+def test_an_age_row_printed_in_the_table_head_labels_the_median_row_below() -> None:
+    document = table_document("Table 1 Patient characteristics", [
+        ["Parameter", "Arm A", "Arm B", "Total"],
+        ["Age"],
+        ["N", "40", "41", "81"],
+        ["Mean ± SD (years)", "66.1 ± 10.2", "67.0 ± 9.8", "66.6 ± 10"],
+        ["Median (years)", "66.5", "68.3", "67.4"],
+        ["Sex"],
+        ["Median (years)", "50", "51", "52"],
+    ])
+    table = document.tables[0]
+    rows = [row.model_copy(update={"header": True}) if i == 1 else row for i, row in enumerate(table.rows)]
+    document = document.model_copy(update={"tables": [table.model_copy(update={"rows": rows})]})
+    records = extract_records(document)
+    assert sorted((r.field, r.value) for r in records if isinstance(r, PopulationValue)) == [("age_median", 67.4)]

@@ -321,3 +321,14 @@ def _population_of(text: str) -> tuple[float | None, float | None]:
     document = document_from_text(text, "abstract")
     population = build_summary(document, extract_records(document)).population
     return population.n_enrolled, population.n_evaluable
+
+
+def test_a_hazard_ratio_printed_again_without_its_ci_is_listed_once() -> None:
+    full = HazardRatio(endpoint="EFS", hr=2.37, ci_low=1.45, ci_high=3.88, p="<.001", provenance=[prov("EFS HR 2.37")])
+    repeat = HazardRatio(endpoint=None, hr=2.37, comparison="AZA vs sorafenib", analysis_set="subgroup",
+                         provenance=[prov("Median OS")])
+    other_p = HazardRatio(endpoint="EFS", hr=2.37, p="0.04", provenance=[prov("CR 6 (16%)")])
+    other_endpoint = HazardRatio(endpoint="OS", hr=2.37, provenance=[prov("2-year OS")])
+    summary = build_summary(DOCUMENT, [full, repeat, other_p, other_endpoint])
+    assert [(h.endpoint, h.hr, h.ci_low, h.p) for h in summary.hazard_ratios] == [
+        ("EFS", 2.37, 1.45, "<.001"), ("EFS", 2.37, None, "0.04"), ("OS", 2.37, None, None)]

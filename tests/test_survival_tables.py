@@ -1,12 +1,13 @@
 """Time-to-event and hazard-ratio rows of real tables (AML16 Table 2, SUN 1107 Table 3)."""
 
 from functools import cache
+from typing import Any
 
 import pytest
 
 from extractor.parsers import parse_paper
 from extractor.pipeline import extract_records
-from schemas import EvidenceRecord, HazardRatio, TimeToEvent
+from schemas import Document, EvidenceRecord, HazardRatio, TimeToEvent
 from tests.conftest import PAPERS
 from tests.table_documents import table_document
 
@@ -144,3 +145,88 @@ def test_a_recurrence_rate_row_with_no_timepoint_gives_nothing() -> None:
         ["Recurrence rate (%)", "20.0", "31.5"],
     ])
     assert [r for r in extract_records(document) if isinstance(r, TimeToEvent)] == []
+
+
+def _hazard_ratios(document: Document) -> list[tuple[Any, ...]]:
+    return sorted(((r.endpoint, r.hr, r.ci_low, r.ci_high, r.p, r.adjusted)
+                   for r in extract_records(document) if isinstance(r, HazardRatio)), key=lambda row: row[1])
+
+
+def test_factor_rows_of_a_multivariable_table_take_the_endpoint_of_the_caption() -> None:
+    document = table_document("Table 4 Multivariable Cox model for progression-free survival", [
+        ["Factor", "HR (95% CI)", "P value"],
+        ["Age older than 65 years", "1.45 (1.10–1.91)", "0.008"],
+        ["ECOG 1 vs 0", "1.12 (0.85 to 1.48)", "0.42"],
+        ["Female sex", "1.00", ""],
+    ])
+    assert _hazard_ratios(document) == [("PFS", 1.12, 0.85, 1.48, "0.42", True), ("PFS", 1.45, 1.1, 1.91, "0.008", True)]
+
+
+def test_each_hazard_ratio_column_of_a_subgroup_row_gives_its_own_hazard_ratio() -> None:
+    document = table_document("Table 3 Effect of maintenance by marker status", [
+        ["Subgroup", "Relapse-free survival HR (95% CI)", "P", "Overall survival HR (95% CI)", "P"],
+        ["KIT mutated", "0.52 (0.30 to 0.90)", "0.02", "0.75 (0.41 to 1.37)", "0.35"],
+    ])
+    assert _hazard_ratios(document) == [("RFS", 0.52, 0.3, 0.9, "0.02", None), ("OS", 0.75, 0.41, 1.37, "0.35", None)]
+
+
+def test_factor_rows_take_the_endpoint_of_their_block_row_and_a_response_block_gives_none() -> None:
+    document = table_document("Table 2 Cox regression of weight loss before radiotherapy", [
+        ["Weight loss", "Crude HR (95% CI)", "P-value"],
+        ["Overall survival"],
+        ["More than 10%", "2.8 (1.9–4.1)", "<0.001"],
+        ["Complete response"],
+        ["More than 10%", "0.60 (0.40–0.90)", "0.01"],
+    ])
+    assert _hazard_ratios(document) == [("OS", 2.8, 1.9, 4.1, "<0.001", False)]
+
+
+def test_a_row_of_unknown_endpoint_among_endpoint_rows_takes_no_endpoint_from_the_caption() -> None:
+    document = table_document("Table 2 Survival outcomes by arm", [
+        ["Endpoint", "Arm A, %", "Arm B, %", "HR (95% CI)", "P"],
+        ["PFS", "80", "70", "0.61 (0.40–0.93)", "0.02"],
+        ["Metastasis-free interval", "85", "80", "0.72 (0.45–1.15)", "0.17"],
+    ])
+    assert _hazard_ratios(document) == [("PFS", 0.61, 0.4, 0.93, "0.02", None), (None, 0.72, 0.45, 1.15, "0.17", None)]
+
+
+@pytest.mark.parametrize("rows", [
+    [["Characteristic", "HR+ (n = 40)", "HR- (n = 20)"], ["Age, median (range)", "55 (40–70)", "52 (38–69)"]],
+    [["Factor", "HR (95% CI)", "P"], ["Complete remission after cycle 1", "0.50 (0.30–0.80)", "0.004"]],
+    [["Factor", "HR (95% CI)", "P"], ["30-day mortality", "1.50 (0.90–2.50)", "0.12"]],
+    [["Factor", "HR/OR (95% CI)", "P"], ["Age older than 60", "1.50 (1.10–2.05)", "0.01"]],
+])
+def test_rows_that_are_no_time_to_event_hazard_ratio_give_none(rows: list[list[str]]) -> None:
+    assert _hazard_ratios(table_document("Table 2 Relapse-free survival by patient characteristics", rows)) == []
+
+
+def test_factor_rows_of_a_table_naming_no_time_to_event_give_none() -> None:
+    document = table_document("Table 2 Heart rate by group", [
+        ["Group", "HR (95% CI)", "P"], ["Smokers", "1.50 (1.10–2.05)", "0.01"]])
+    assert _hazard_ratios(document) == []
+
+
+def test_a_row_of_hazard_ratios_below_median_rows_takes_the_endpoint_above_and_p_below() -> None:
+    document = table_document("Table 3 Efficacy by region", [
+        ["", "All patients", "Region A"],
+        ["Median OS, months (95% CI)", "14.2 (12.0–16.1)", "15.0 (11.2–NE)"],
+        ["HR (95% CI)", "0.71 (0.58–0.87)", "0.52 (0.20–1.36)"],
+        ["P value", "<0.001", "0.18"],
+    ])
+    assert _hazard_ratios(document) == [("OS", 0.52, 0.2, 1.36, "0.18", None), ("OS", 0.71, 0.58, 0.87, "<0.001", None)]
+
+
+@pytest.mark.parametrize("label", ["HR+ (n = 40)", "HR/OR (95% CI)"])
+def test_a_row_of_hormone_receptor_counts_or_odds_ratios_gives_no_hazard_ratio(label: str) -> None:
+    document = table_document("Table 3 Progression-free survival", [
+        ["", "Arm A", "Arm B"], ["Median PFS, months", "8.1", "6.0"], [label, "0.71 (0.58–0.87)", "1.10 (0.80–1.50)"]])
+    assert _hazard_ratios(document) == []
+
+
+def test_a_factor_row_reads_its_ci_in_the_column_beside_and_a_comparison_with_a_reference_level() -> None:
+    document = table_document("Table 2 Cox model of overall survival", [
+        ["Variable", "Hazard ratio", "95% CI", "P"],
+        ["Female sex", "Reference", "—", "—"],
+        ["Stage (ref: I)", "1.25", "1.07-1.43", "0.016"],
+    ])
+    assert _hazard_ratios(document) == [("OS", 1.25, 1.07, 1.43, "0.016", None)]

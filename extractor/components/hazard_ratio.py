@@ -4,17 +4,29 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from extractor.components.endpoints import ENDPOINT, column_headers, endpoint_mentions, row_cells, row_outcome
+from extractor.components.endpoints import (
+    ENDPOINT,
+    column_headers,
+    endpoint_mentions,
+    mention_at,
+    next_row,
+    row_cells,
+    row_label,
+    row_outcome,
+)
+from extractor.components.rates import section_row_label
 from extractor.components.survival import rule as survival_rule
 from extractor.numbers import normalise_number_text, parse_number
 from extractor.patterns import CompiledRule, load_rules
 from extractor.prefilter import Prefilter
 from extractor.sentence import Sentence
-from schemas import HazardRatio, TableCell
+from schemas import HazardRatio, Table, TableCell
 from schemas.vocab import Endpoint
 
 # Beyond this a printed "HR" is not a hazard ratio (a heart rate, a count).
 MAX_HR = 50.0
+# At most this many characters between two hazard ratios of one list ("..., P=0.02, and 9% versus 5%; ").
+MAX_LISTED_GAP = 60
 
 
 @cache
@@ -121,11 +133,21 @@ def _endpoint(text: str, match: re.Match[str]) -> Endpoint | None:
 
 def _compares_no_time_to_event(text: str, match: re.Match[str]) -> bool:
     """An HR printed for a response or an early-death proportion ("complete remission (22% vs 12%;
-    hazard ratio 0.47", "30-day mortality: 7% versus 3%; hazard ratio 2.07") compares no time to event."""
+    hazard ratio 0.47", "30-day mortality: 7% versus 3%; hazard ratio 2.07"), or listed right after one,
+    compares no time to event."""
     if _endpoint(text, match) is not None:
         return False
     before = text[max(0, match.start() - 100) : match.start()]
-    return rule("no_time_to_event").regex.search(before) is not None
+    if rule("no_time_to_event").regex.search(before) is not None:
+        return True
+    # "... 30- and 60-day mortality ...: 7% versus 3%; hazard ratio 2.07 (...), P=0.02, and 9% versus 5%;
+    # hazard ratio 1.99": a hazard ratio listed right after such a one, no outcome named between, is another.
+    earlier = list(rule("prose").regex.finditer(text, 0, match.start()))
+    between = text[earlier[-1].end() : match.start()] if earlier else ""
+    if (not earlier or len(between) > MAX_LISTED_GAP or endpoint_mentions(between)
+            or rule("factor_table_tte").regex.search(between)):
+        return False
+    return _compares_no_time_to_event(text, earlier[-1])
 
 
 def _p_value(op: str | None, printed: str | None) -> str | None:
@@ -160,11 +182,18 @@ def _adjusted(text: str) -> bool | None:
 
 
 def _table_records(sentence: Sentence) -> Iterator[HazardRatio]:
-    """A time-to-event row of a table with a hazard-ratio column."""
+    """A time-to-event row of a table with a hazard-ratio column, a row labelled as hazard ratios, or a
+    factor or subgroup row of a table of time-to-event hazard ratios."""
     table, row = sentence.table, sentence.row
     assert table is not None and row is not None
+    if rule("hr_row_label").regex.match(row_label(row)):
+        yield from _hr_row_records(sentence)
+        return
     outcome = row_outcome(sentence)
-    if outcome is None or not outcome.time_to_event:
+    if outcome is None:
+        yield from _factor_records(sentence)
+        return
+    if not outcome.time_to_event:
         return
     headers = column_headers(table)
     cells = dict(row_cells(row)[1:])
@@ -188,6 +217,105 @@ def _table_records(sentence: Sentence) -> Iterator[HazardRatio]:
         endpoint=outcome.endpoint, hr=hr, ci_low=low, ci_high=high, ci_level=level, p=p,
         provenance=[sentence.provenance(source.id, source.confidence)],
     )
+
+
+def _factor_records(sentence: Sentence) -> Iterator[HazardRatio]:
+    """A row naming no outcome (a factor, a subgroup, an endpoint the lexicon does not know) in a table
+    of time-to-event hazard ratios: one hazard ratio with its CI (in its cell or the CI column beside it)
+    per hazard-ratio column ("Low HOXB13
+    expression 0.38 (0.23 to 0.60) 0.000048 0.35 (0.20 to 0.60) 0.00016" under "Distant recurrence" and
+    "Breast cancer death"). Its endpoint is the one the block row above names ("Overall survival" over
+    "Age > 60"; a block row of responses gives nothing), else the column's header's or the caption's (none
+    when other rows of the table are outcomes: the row is then an endpoint outside the vocabulary, "D-FFS");
+    it is adjusted when its column's header or else the caption says so ("Adjusted model", "Crude model",
+    "Multivariable analysis of ...")."""
+    table, row = sentence.table, sentence.row
+    assert table is not None and row is not None
+    if rule("factor_row_not").regex.search(row_label(row)):
+        return
+    block = mention_at(section_row_label(sentence))
+    if block is not None and not block.time_to_event:
+        return
+    headers = column_headers(table)
+    caption = table.caption or ""
+    cells = dict(row_cells(row)[1:])
+    hr_columns = [c for c in sorted(cells) if rule("factor_hr_column").regex.search(headers.get(c, ""))]
+    source = rule("factor_hr_column")
+    for index, column in enumerate(hr_columns):
+        header = headers.get(column, "")
+        context = f"{caption} {header}"
+        if block is None and not rule("factor_table_tte").regex.search(context) and not any(
+                m.time_to_event for m in endpoint_mentions(context)):
+            continue
+        cell = rule("table_cell").regex.match(cells[column].text)
+        hr = parse_number(cell.group("hr")) if cell else None
+        if cell is None or hr is None or not 0 < hr <= MAX_HR:
+            continue
+        low, high, level = _table_ci(cell, cells, headers, column)
+        if low is None or high is None or not low <= hr <= high or low == high:
+            continue
+        following = hr_columns[index + 1] if index + 1 < len(hr_columns) else None
+        p = None
+        for other in sorted(cells):
+            p_cell = rule("p_cell").regex.match(cells[other].text)
+            if (column < other and (following is None or other < following) and p is None and p_cell
+                    and rule("p_column").regex.search(headers.get(other, ""))):
+                p = _p_value(p_cell.group("op"), p_cell.group("p"))
+        if block is not None:
+            endpoint = block.endpoint
+        else:
+            endpoint = None if _rows_name_outcomes(table) else _named_endpoint(header) or _named_endpoint(caption)
+        yield HazardRatio(
+            endpoint=endpoint, hr=hr, ci_low=low, ci_high=high, ci_level=level, p=p,
+            adjusted=_adjusted(context),
+            provenance=[sentence.provenance(source.id, source.confidence)],
+        )
+
+
+def _hr_row_records(sentence: Sentence) -> Iterator[HazardRatio]:
+    """A row of hazard ratios under rows of medians ("HR (95% CI) 0.665 (0.544-0.812) 0.390 (0.130-1.173)"
+    below "Median PFS (95% CI)"): one hazard ratio per cell with its CI, the endpoint the nearest row above
+    naming an outcome or else the caption names, the P value the same column's of a P-value row right below."""
+    table, row = sentence.table, sentence.row
+    assert table is not None and row is not None
+    index = next(i for i, r in enumerate(table.rows) if r is row or (r.start, r.end) == (row.start, row.end))
+    named = next((m for m in (mention_at(row_label(r)) for r in reversed(table.rows[:index]) if not r.header)
+                  if m is not None), None)
+    caption = table.caption or ""
+    if named is not None and not named.time_to_event:
+        return
+    if named is None and not rule("factor_table_tte").regex.search(caption):
+        return
+    endpoint = named.endpoint if named is not None else _named_endpoint(caption)
+    below = next_row(sentence)
+    p_cells = dict(row_cells(below)) if below is not None and rule("p_column").regex.search(row_label(below)) else {}
+    source = rule("hr_row_label")
+    for column, cell_text in ((c, cell.text) for c, cell in row_cells(row)[1:]):
+        cell = rule("table_cell").regex.match(cell_text)
+        hr = parse_number(cell.group("hr")) if cell else None
+        if cell is None or hr is None or not cell.group("low") or not 0 < hr <= MAX_HR:
+            continue
+        low, high = parse_number(cell.group("low")), parse_number(cell.group("high"))
+        if low is None or high is None or not low <= hr <= high or low == high:
+            continue
+        p_cell = rule("p_cell").regex.match(p_cells[column].text) if column in p_cells else None
+        yield HazardRatio(
+            endpoint=endpoint, hr=hr, ci_low=low, ci_high=high, ci_level=_level(rule("ci_column").regex.search(row_label(row))),
+            p=_p_value(p_cell.group("op"), p_cell.group("p")) if p_cell else None,
+            provenance=[sentence.provenance(source.id, source.confidence)],
+        )
+
+
+def _rows_name_outcomes(table: Table) -> bool:
+    """True when some row of the table is labelled with an outcome ("PFS", "Overall survival"): its rows are
+    then endpoints, and a caption's or spanning header's "Survival outcomes" names none of the others."""
+    return any(not row.header and mention_at(row_label(row)) is not None for row in table.rows)
+
+
+def _named_endpoint(text: str) -> Endpoint | None:
+    """The one vocabulary endpoint a header or caption names, else None."""
+    named = {m.endpoint for m in endpoint_mentions(text) if m.kind == ENDPOINT}
+    return named.pop() if len(named) == 1 else None
 
 
 def _table_ci(

@@ -52,7 +52,7 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
                 before = text[: match.start("n") if groups.get("n") else match.start()]
                 if planned or any(o.search(before) for o in other_study):
                     continue
-                group = next((g for g in ("n", "n2", "n3", "n4", "n5", "n6") if groups.get(g)), None)
+                group = next((g for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7") if groups.get(g)), None)
                 if group and any(p.match(text, match.end(group)) for p in list_after):
                     continue
                 raw = groups[group] if group else None
@@ -92,7 +92,7 @@ def _table_ages(sentence: Sentence) -> Iterator[PopulationValue]:
         return
     label = row_label(row)
     in_block = _table_rule("table_median_row").search(label) and _table_rule("table_age_block").search(
-        section_row_label(sentence))
+        section_row_label(sentence) or _header_block_label(sentence))
     if not (_table_rule("table_age_row").search(label) or in_block):
         return
     headers = column_headers(table)
@@ -117,6 +117,23 @@ def _table_ages(sentence: Sentence) -> Iterator[PopulationValue]:
     for name, value in values.items():
         if value is not None:
             yield _value(sentence, name, value, source.id, source.confidence)
+
+
+def _header_block_label(sentence: Sentence) -> str:
+    """The label of a one-cell row in the table's head heading the body's first rows ("Age" printed as a
+    header row below the column names, then "N", "Mean ± SD", "Median" rows), when no body row labels a
+    block above this row; '' else."""
+    table, row = sentence.table, sentence.row
+    if table is None or row is None:
+        return ""
+    label = ""
+    for above in table.rows:
+        if above is row:
+            return label
+        cells = [(c, cell.text.strip()) for c, cell in row_cells(above) if cell.text.strip()]
+        if above.header and len(cells) == 1 and cells[0][0] == 0:
+            label = cells[0][1]
+    return ""
 
 
 def _population_column(headers: dict[int, str], columns: list[int]) -> int | None:
