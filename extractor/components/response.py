@@ -47,6 +47,10 @@ _COORDINATED_OTHER = re.compile(
     r"\s+(?:rates?\s+)?and\s+(?:the\s+)?[A-Za-z][\w\-]*(?:\s+rates?)?\s+(?:[^\u27e6\u27e7.;]{0,60}?\s)?(?:were|are)\b"
     r"[^.;]*\brespectively\b")
 _COORDINATED_OUTCOME = re.compile(r"\u27e6O\d+\u27e7\s*(?:,|and|or)\s*$")
+# "for overall and major response rates of 95.3% and 86.0%, respectively": a word coordinated before the
+# outcome names a second outcome the values are paired with in order.
+_COORDINATED_WORD_BEFORE = re.compile(r"(?<![\u27e6\u27e7\w])[A-Za-z][\w\-]*\s+and\s+(?:[A-Za-z][\w\-]*\s+)?$")
+_RESPECTIVELY = re.compile(r"^[^.;]*\brespectively\b")
 
 
 @dataclass(frozen=True)
@@ -486,8 +490,11 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
                 continue
             used.add(v_index)
             items = value_items(masked, value, v_index, v_index if anchor_first else o_index, used)
-            if len(items) > 1 and _COORDINATED_OTHER.match(masked.after(o_index)):
-                # "The ORR and DCR ... were 8 of 17 and 10 of 17, respectively": the first is the outcome's.
+            if len(items) > 1 and (_COORDINATED_OTHER.match(masked.after(o_index)) or (
+                    _COORDINATED_WORD_BEFORE.search(masked.before(o_index))
+                    and _RESPECTIVELY.match(masked.after(o_index)))):
+                # "The ORR and DCR ... were 8 of 17 and 10 of 17, respectively", "overall and major response
+                # rates of 95.3% and 86.0%, respectively": the first is the outcome's.
                 items = items[:1]
             label = masked.tokens[o_index].label
             groups.append(Group(label, items, rule.id, rule.confidence * value.confidence, masked.spans[v_index][0], bare))
