@@ -144,6 +144,7 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
     given = (not table_row and cue.search(text) is not None
              and rule("regimen.cue.laboratory.v1").search(text) is None)
     premedication = [m.span() for m in rule("regimen.cue.premedication.v1").regex.finditer(text)]
+    intense = _intensity_named(text, dosings)
     items: list[Item] = []
     for i, dosing in enumerate(dosings):
         labels = arms.get(i, [])
@@ -172,7 +173,7 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
                 continue
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
             supportive = dosing.drug.supportive and dosing.drug.drug not in title_drugs
-            if supportive or not (named or auc or (given and not dosed)):
+            if supportive or not (named or auc or (given and (not dosed or dosing.drug.start in intense))):
                 continue
             if dosing.rule_id != escalation.id:
                 arm_rule = rule(named[0].rule_id) if named else cue
@@ -189,6 +190,25 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
     levels = [Item(level.dosing, arm.label, arm.n, arm.rule_id) if arm else level
               for level in levels for arm in (by_start.get(level.dosing.drug.start, []) if level.dosing.drug else []) or [None]]
     return levels + items
+
+
+def _intensity_named(text: str, dosings: list[Dosing]) -> set[int]:
+    """Starts of the drugs printed dose-less after an intensity adjective ("high-dose cytarabine and
+    methotrexate": both), whose dose a dosed sentence does not print elsewhere."""
+    intensity, joint = rule("regimen.cue.dose_intensity.v1").regex, dosing_rule("dose.regimen_acronym.joint.v1").regex
+    found: set[int] = set()
+    previous: DrugMention | None = None
+    for dosing in dosings:
+        drug = dosing.drug
+        if drug is None or dosing.amount is not None:
+            previous = None
+            continue
+        joined = previous is not None and previous.start in found and joint.match(text[previous.end : drug.start])
+        # The adjective may be part of the printed name ("high-dose methotrexate" is a lexicon name).
+        if joined or intensity.search(text[max(0, drug.start - 25) : drug.start] + drug.printed):
+            found.add(drug.start)
+        previous = drug
+    return found
 
 
 def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
