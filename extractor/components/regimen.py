@@ -219,7 +219,11 @@ def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
     for group in find_dose_levels(text):
         after = next((m for m in drugs if m.start >= group.end), None)
         before = [m for m in drugs if m.end <= group.start]
-        if after is not None and dosing_rule("dose.levels.drug_after.v1").regex.match(text[group.end : after.start]):
+        # A list linked to the drug just before it ("dose levels of X from 300 to 600 mg/m2 with Y") is that
+        # drug's; "with" after it names a partner then, not the drug escalated.
+        linked = bool(before) and _linked_gap(text[before[-1].end : group.start])
+        joiner = dosing_rule("dose.levels.drug_after.v1").regex.match(text[group.end : after.start]) if after else None
+        if joiner is not None and not (linked and re.search(r"\bwith\b", joiner.group(), re.IGNORECASE)):
             drug = after
         elif before:
             drug = before[-1]
@@ -227,6 +231,11 @@ def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
             continue
         items += [_level_item(drug, amount) for amount in _levels(group)]
     return items
+
+
+def _linked_gap(gap: str) -> bool:
+    """True when the words between a drug and a number link them as the drug and its dose."""
+    return bool(dosing_rule("dose.gap.linked.v1").regex.match(gap)) and not dosing_rule("dose.gap.broken.v1").regex.search(gap)
 
 
 def _labelled_level_items(text: str, dosings: list[Dosing]) -> list[Item]:
@@ -390,11 +399,21 @@ def reads_cited_methods(sentence: Sentence) -> bool:
 
 
 def _mtd_items(sentence: Sentence) -> list[Item]:
-    """A maximum tolerated dose printed without its drug was given in the trial: the context drug's regimen."""
+    """A maximum tolerated dose printed without its drug was given in the trial: the context drug's regimen.
+    In a dose-escalation sentence, whose doses are read as levels tried (regimen.cue.escalation.v1), a
+    dose the sentence states as its drug's MTD or recommended phase 2 dose was given too ("Based on DLTs at
+    the highest dose level, the recommended phase II doses are 200 mg/m2 of X and 50 mg/m2 of Y")."""
     found: list[Item] = []
+    escalation = rule("regimen.cue.escalation.v1").search(sentence.text) is not None
     for kind, dosing, _ in dose_statements(sentence.text, paper_code_names(sentence.doc)):
+        if dosing.amount is None:
+            continue
+        if dosing.drug is not None:
+            if escalation and dosing.amount.dose_max is None:
+                found.append(Item(dosing))
+            continue
         drug = context_drug(sentence.text, sentence.doc)
-        if kind == "mtd" and dosing.drug is None and dosing.amount is not None and drug is not None:
+        if kind == "mtd" and drug is not None:
             mention = DrugMention(dosing.amount.start, dosing.amount.end, drug, drug, False)
             found.append(Item(replace(dosing, drug=mention)))
     return found
