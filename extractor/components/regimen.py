@@ -85,6 +85,8 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes,
                            randomised=randomised_paper(sentence.doc), title_drugs=_title_names(title)) + _mtd_items(sentence)
     if sentence.table is None:
+        items += _dlt_dose_items(sentence)
+    if sentence.table is None:
         items += _context_levels(sentence) + _study_drug_doses(sentence)
     background = rule("regimen.cue.background_care.v1").search(sentence.text) is not None
     supportive_trial = _supportive_trial(title)
@@ -416,6 +418,30 @@ def _mtd_items(sentence: Sentence) -> list[Item]:
         if kind == "mtd" and drug is not None:
             mention = DrugMention(dosing.amount.start, dosing.amount.end, drug, drug, False)
             found.append(Item(replace(dosing, drug=mention)))
+    return found
+
+
+def _dlt_dose_items(sentence: Sentence) -> list[Item]:
+    """Doses at which a sentence reports dose-limiting toxicity seen in the trial ("four DLTs at 5 mg per day",
+    "At dose level 3 (800 mg/m2 gemcitabine), one patient had a DLT"): given, whatever the escalation reading
+    of the sentence; the drug printed with the dose, else the sentence's one drug or the study drug."""
+    text = sentence.text
+    if not rule("regimen.cue.dlt_observed.v1").search(text):
+        return []
+    at_dose = rule("regimen.cue.dlt_at_dose.v1")
+    found: list[Item] = []
+    for dosing in parse_dosings(text, paper_code_names(sentence.doc)):
+        amount = dosing.amount
+        if amount is None or amount.dose_max is not None:
+            continue
+        if not at_dose.regex.search(text[max(0, amount.start - 40) : amount.start]):
+            continue
+        if dosing.drug is None:
+            drug = context_drug(text, sentence.doc)
+            if drug is None:
+                continue
+            dosing = replace(dosing, drug=DrugMention(amount.start, amount.end, drug, drug, False))
+        found.append(Item(replace(dosing, rule_id=at_dose.id, confidence=at_dose.confidence)))
     return found
 
 
