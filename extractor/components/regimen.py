@@ -169,9 +169,10 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             named = [arm for arm in labels if arm.named or arm.rule_id in _LISTED_ARMS]
             prior = rule("regimen.cue.prior_sentence.v1").regex.search(text)
             # "a randomized trial of axitinib versus sorafenib after failure of one prior therapy": the arms
-            # named before the prior therapy are the trial's.
-            if (prior and not (named and dosing.drug.end <= prior.start())) or rule(
-                    "regimen.cue.context_sentence.v1").search(text):
+            # named before the prior therapy are the trial's; so are those named after a randomisation that
+            # follows it ("Patients who received >=2 prior therapies were randomized to X or IC (A, B or C)").
+            if (prior and not (named and (dosing.drug.end <= prior.start() or _randomised_between(
+                    text, prior.end(), dosing.drug.start)))) or rule("regimen.cue.context_sentence.v1").search(text):
                 continue
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
             supportive = dosing.drug.supportive and dosing.drug.drug not in title_drugs
@@ -192,6 +193,11 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
     levels = [Item(level.dosing, arm.label, arm.n, arm.rule_id) if arm else level
               for level in levels for arm in (by_start.get(level.dosing.drug.start, []) if level.dosing.drug else []) or [None]]
     return levels + items
+
+
+def _randomised_between(text: str, start: int, end: int) -> bool:
+    """True when the text between ``start`` and ``end`` says patients were randomised."""
+    return rule("regimen.cue.randomised_paper.v1").regex.search(text, start, end) is not None
 
 
 def _intensity_named(text: str, dosings: list[Dosing]) -> set[int]:
