@@ -133,8 +133,9 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             levels = [Item(d) for d in dosings if d.amount is not None and _starting(text, d.amount)]
             leveled = {item.dosing.drug.drug for item in levels if item.dosing.drug is not None}
         # Beside a listed escalation the other drugs' doses are fixed partners; without one, every
-        # dose of the sentence may be a level reached, so its drugs are kept without a dose.
-        if not leveled:
+        # dose of the sentence may be a level reached, so its drugs are kept without a dose, unless the
+        # sentence lists what one dose level consisted of ("dose level 1 consisted of A (4 mg ...), B ...").
+        if not leveled and not rule("regimen.cue.level_composition.v1").search(text):
             dosings = [replace(d, amount=None, route=None, frequency=None, schedule=None, rule_id=escalation.id,
                                confidence=escalation.confidence) for d in dosings]
     else:
