@@ -646,6 +646,9 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
         # Inside the drug's own bracket a ';' parts its details ("fluorouracil (120 h intravenous
         # infusion; 800 mg/m2 daily)"), it ends no clause.
         gap = gap.replace(";", ",")
+    # The days of a schedule ("on days 1, 2, 8, 9, 15, and 16 (starting dose of 20/27 mg/m2)") are no list of
+    # dose levels: they are read as one word.
+    gap = rule("dose.schedule.days.v1").regex.sub("days", gap)
     if rule("dose.gap.broken.v1").regex.search(gap) or not rule("dose.gap.linked.v1").regex.match(gap):
         return []
     if (end < len(text) and rule("dose.gap.before_drug.v1").regex.match(text[first.end : end])
