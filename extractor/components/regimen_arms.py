@@ -49,7 +49,7 @@ def sentence_arms(text: str, dosings: list[Dosing], randomised: bool = True) -> 
 def _one_comparison_arms(text: str, dosings: list[Dosing], randomised: bool) -> Arms:
     # Labels printed after each arm's drugs come first: in "A 4 mg with B (arm B) or A, B and C (arm C)"
     # the brackets name the arms, and "B (arm B) or A" is no pair of arms.
-    return (_labelled_arms(text, dosings) or _pair_arms(text, dosings)
+    return (_labelled_arms(text, dosings) or _choice_arms(text, dosings) or _pair_arms(text, dosings)
             or (_optional_arms(text, dosings) if randomised else {}) or _dose_arms(text, dosings)
             or _block_arms(text, dosings) or _colon_arms(text, dosings)
             or (_combination_arms(text, dosings) if randomised else {}) or _group_arms(text, dosings)
@@ -217,6 +217,29 @@ def _labelled_arms(text: str, dosings: list[Dosing]) -> Arms:
                 arms[i] = [ArmLabel(" ".join(label.group("label").split()), n, label_rule.id)]
         previous = label.end()
     return arms
+
+
+def _choice_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"randomized to A (25 mg/day ...) or IC (B, C, D, or E)": an arm named by a label before a bracketed list
+    of two or more drugs without doses (the choices of one arm, not arms of their own), compared with the one
+    drug named before it; the drugs of the list are the labelled arm's, the drug before it its own arm's."""
+    choice = rule("regimen.arm.choice.v1")
+    for start, end in _top_brackets(text):
+        inside = [i for i, d in enumerate(dosings) if _inside(d, start, end)]
+        before = choice.regex.search(text[max(0, start - 60) : start + 1])
+        if len(inside) < 2 or before is None or any(dosings[i].amount is not None for i in inside):
+            continue
+        cut = max(0, start - 60) + before.start("join")
+        firsts = [i for i, d in enumerate(dosings) if d.drug is not None and d.drug.end <= cut]
+        drugs = {dosings[i].drug.drug for i in firsts if dosings[i].drug is not None}
+        if len(drugs) != 1 or not rule("regimen.arm.pair_cue.v1").regex.search(
+                _digits_colon(text[max(0, dosings[firsts[0]].start - 120) : dosings[firsts[0]].start])):
+            continue
+        (drug,) = drugs
+        arms: Arms = {i: [ArmLabel(drug, None, choice.id, named=True)] for i in firsts}
+        arms.update({i: [ArmLabel(before.group("label"), None, choice.id, named=True)] for i in inside})
+        return arms
+    return {}
 
 
 def _optional_arms(text: str, dosings: list[Dosing]) -> Arms:
