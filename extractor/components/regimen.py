@@ -518,7 +518,13 @@ def drop_undosed_printed_with_doses(document: Document, records: list[EvidenceRe
     if not any(r.dose is None for r in regimens):
         return records
     dosed = {r.drug for r in regimens if r.dose is not None} | _drugs_printed_with_doses(document)
-    return [r for r in records if not isinstance(r, DrugRegimen) or r.dose is not None or r.drug not in dosed]
+    # A drug of an escalation part ("In the phase I part, ... escalating doses of X") is recorded without a
+    # dose in that part's arm when no dose of it is that arm's (its doses are levels tried).
+    part = rule("regimen.arm.part_label.v1").regex
+    escalated = {(r.drug, r.arm) for r in regimens if r.dose is None and r.arm and part.fullmatch(r.arm)}
+    escalated -= {(r.drug, r.arm) for r in regimens if r.dose is not None}
+    return [r for r in records if not isinstance(r, DrugRegimen) or r.dose is not None or r.drug not in dosed
+            or (r.drug, r.arm) in escalated]
 
 
 def _drugs_printed_with_doses(document: Document) -> set[str]:
