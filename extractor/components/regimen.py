@@ -232,7 +232,8 @@ def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
         # drug's; "with" after it names a partner then, not the drug escalated.
         linked = bool(before) and _linked_gap(text[before[-1].end : group.start])
         joiner = dosing_rule("dose.levels.drug_after.v1").regex.match(text[group.end : after.start]) if after else None
-        if joiner is not None and not (linked and re.search(r"\bwith\b", joiner.group(), re.IGNORECASE)):
+        partner = joiner is not None and dosing_rule("dose.levels.partner_after.v1").regex.search(joiner.group())
+        if joiner is not None and not (linked and partner):
             drug = after
         elif before:
             drug = before[-1]
