@@ -41,7 +41,7 @@ def test_a_bare_recommended_dose_fixed_at_a_dose_in_a_dose_finding_paper() -> No
 
 def test_a_supportive_drug_dose_is_no_rp2d_unless_the_paper_studies_it() -> None:
     text = "The recommended dose of G-CSF was 5 ug/kg daily from day 6."
-    assert _rp2d(text, "A phase I dose-escalation study of cytarabine with G-CSF priming") == [("filgrastim", 5.0)]
+    assert _rp2d(text, "A phase I dose-escalation study of cytarabine with G-CSF priming") == [("g-csf", 5.0)]
     assert _rp2d(text + " ", "A phase I dose-escalation study of cytarabine in relapsed AML") == []
 
 

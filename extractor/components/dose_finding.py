@@ -16,6 +16,7 @@ from extractor.components.dosing import (
     paper_code_names,
     paren_depths,
     parse_dosings,
+    slash_first,
 )
 from extractor.components.toxicity_terms import clean_text, grade_band, normalise_term, remove_grades, us_spelling
 from extractor.numbers import words_to_int
@@ -122,7 +123,8 @@ def dose_statements(text: str, codes: frozenset[PaperName] = frozenset(),
     the paper's code names; ``extra``: the paper's further mention rules, see paper_mentions)."""
     if not _prefilter(_MENTIONS + extra).may_match(text):
         return []
-    dosings = [d for d in parse_dosings(text, codes) if d.amount is not None]
+    # A step-up pair's first dose ("MTD ... carfilzomib 20/27 mg/m2") is not the dose stated.
+    dosings = [d for d in parse_dosings(text, codes) if d.amount is not None and not slash_first(text, d.amount)]
     found: list[tuple[DoseKind, Dosing, str]] = []
     for mention in _mentions(text, extra):
         stated = (_respectively(text, mention, codes) or _stated_after(text, mention, dosings, codes)

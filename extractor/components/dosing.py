@@ -480,6 +480,10 @@ def find_amounts(text: str) -> list[DoseAmount]:
 def _amounts(text: str) -> tuple[DoseAmount, ...]:
     units, per_forms = _units()
     found = []
+    # "20/27 mg/m2": the first number is blanked so that the second reads as a dose, then given its unit.
+    pairs = list(rule("dose.amount.slash_pair.v1").regex.finditer(text))
+    for pair in reversed(pairs):
+        text = text[: pair.start()] + " " * (pair.end() - pair.start()) + text[pair.end() :]
     for match in rule("dose.amount.v1").regex.finditer(text):
         unit = units.get(_unit_key(match.group("unit")))
         dose = parse_number(match.group("dose"))
@@ -491,8 +495,20 @@ def _amounts(text: str) -> tuple[DoseAmount, ...]:
             dose = float(match.group("dose").replace(".", ""))
         high = parse_number(match.group("dose_max")) if match.group("dose_max") else None
         per = per_forms.get(_unit_key(match.group("per") or ""))
-        found.append(DoseAmount(match.start(), match.end(), dose, high, unit, per))
+        amount = DoseAmount(match.start(), match.end(), dose, high, unit, per)
+        pair = next((p for p in pairs if p.end() == match.start()), None)
+        first = parse_number(pair.group("first")) if pair is not None else None
+        if pair is not None and first and high is None:
+            found.append(replace(amount, start=pair.start(), end=pair.start("first") + len(pair.group("first")),
+                                 dose=first))
+        found.append(amount)
     return tuple(found)
+
+
+def slash_first(text: str, amount: DoseAmount) -> bool:
+    """True for the first dose of a slash pair ("20" of "carfilzomib 20/27 mg/m2"): a step-up dose, not the
+    dose a maximum tolerated dose names."""
+    return any(pair.start() == amount.start for pair in rule("dose.amount.slash_pair.v1").regex.finditer(text))
 
 
 def find_route(text: str) -> tuple[bool, Route | None]:
@@ -588,6 +604,11 @@ def parse_dosings(text: str, codes: frozenset[PaperName] = frozenset()) -> tuple
         limit = drugs[i + 1].start if i + 1 < len(drugs) else len(text)
         end = clause_end(text, drug.end, depths, limit)
         found = _drug_doses(text, drug, [a for a in amounts if drug.end <= a.start and a.end <= end], end)
+        if found and i and found[0].amount is not None and slash_first(text, found[0].amount) and rule(
+                "dose.gap.joined_drug.v1").regex.fullmatch(text[drugs[i - 1].end : drug.start]):
+            # "irinotecan and cisplatin 60/30 mg/m2": a slash pair after two joined drugs may be one dose of
+            # each, not a step-up of the last; neither drug takes it.
+            found = []
         if not found:
             unclaimed = [a for a in amounts if a.start not in claimed]
             found = [_dosing(text, drug, before, before.end, end, rule_id)
@@ -615,11 +636,19 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
     # A bracketed aside naming the maker or an abbreviation ("Sorafenib (Bayer, West Haven, CT, USA) was
     # given orally at a dose of 800 mg") stands outside the words that link a drug to its dose.
     aside = rule("dose.gap.aside.v1").regex.match(gap)
+    if aside and _combination_acronym(gap) and rule("dose.gap.combination_acronym.v1").regex.search(
+            text[max(0, drug.start - 12) : drug.start]):
+        # "carfilzomib plus dexamethasone (Kd) 20/70 mg/m2": the aside names the combination, whose dose
+        # printed after it is not the last drug's alone.
+        return []
     gap = gap[aside.end() :] if aside else gap
     if re.match(r"\s*\(", gap) and ")" not in gap:
         # Inside the drug's own bracket a ';' parts its details ("fluorouracil (120 h intravenous
         # infusion; 800 mg/m2 daily)"), it ends no clause.
         gap = gap.replace(";", ",")
+    # The days of a schedule ("on days 1, 2, 8, 9, 15, and 16 (starting dose of 20/27 mg/m2)") are no list of
+    # dose levels: they are read as one word.
+    gap = rule("dose.schedule.days.v1").regex.sub("days", gap)
     if rule("dose.gap.broken.v1").regex.search(gap) or not rule("dose.gap.linked.v1").regex.match(gap):
         return []
     if (end < len(text) and rule("dose.gap.before_drug.v1").regex.match(text[first.end : end])
@@ -642,6 +671,16 @@ def _drug_doses(text: str, drug: DrugMention, amounts: list[DoseAmount], end: in
         next_stop = alternatives[j + 1].start if j + 1 < len(alternatives) else end
         found.append(_dosing(text, drug, alternative, alternative.start, next_stop, chained[j][1]))
     return _with_listed(main, listed) + found[1:]
+
+
+def _combination_acronym(gap: str) -> bool:
+    """True when the gap after a drug opens with a bracketed abbreviation that may name a combination
+    ("(Kd)", "(VRd)"): no more small letters than capitals, so no brand name ("(Zoladex)")."""
+    match = rule("dose.gap.combination_acronym_aside.v1").regex.match(gap)
+    if match is None:
+        return False
+    abbr = match.group("abbr")
+    return sum(c.islower() for c in abbr) <= sum(c.isupper() for c in abbr)
 
 
 def _listed_doses(text: str, amount: DoseAmount) -> list[DoseAmount]:
@@ -677,7 +716,8 @@ def _alternatives(text: str, first: DoseAmount, rest: list[DoseAmount], end: int
         if end < len(text) and rule("dose.gap.before_drug.v1").regex.match(text[amount.end : end]):
             break
         gap = text[previous.end : amount.start]
-        linked = next((rule_id for rule_id in ("dose.alternative.or.v1", "dose.alternative.sequence.v1")
+        linked = next((rule_id for rule_id in ("dose.alternative.or.v1", "dose.alternative.sequence.v1",
+                                               "dose.alternative.slash.v1")
                        if rule(rule_id).regex.search(gap)), None)
         if linked is None and rule("dose.alternative.and.v1").regex.search(gap) and rule(
                 "dose.alternative.and_after.v1").regex.match(text[amount.end : amount.end + 40]):

@@ -85,6 +85,8 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes,
                            randomised=randomised_paper(sentence.doc), title_drugs=_title_names(title)) + _mtd_items(sentence)
     if sentence.table is None:
+        items += _dlt_dose_items(sentence)
+    if sentence.table is None:
         items += _context_levels(sentence) + _study_drug_doses(sentence)
     background = rule("regimen.cue.background_care.v1").search(sentence.text) is not None
     supportive_trial = _supportive_trial(title)
@@ -131,8 +133,9 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             levels = [Item(d) for d in dosings if d.amount is not None and _starting(text, d.amount)]
             leveled = {item.dosing.drug.drug for item in levels if item.dosing.drug is not None}
         # Beside a listed escalation the other drugs' doses are fixed partners; without one, every
-        # dose of the sentence may be a level reached, so its drugs are kept without a dose.
-        if not leveled:
+        # dose of the sentence may be a level reached, so its drugs are kept without a dose, unless the
+        # sentence lists what one dose level consisted of ("dose level 1 consisted of A (4 mg ...), B ...").
+        if not leveled and not rule("regimen.cue.level_composition.v1").search(text):
             dosings = [replace(d, amount=None, route=None, frequency=None, schedule=None, rule_id=escalation.id,
                                confidence=escalation.confidence) for d in dosings]
     else:
@@ -144,6 +147,7 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
     given = (not table_row and cue.search(text) is not None
              and rule("regimen.cue.laboratory.v1").search(text) is None)
     premedication = [m.span() for m in rule("regimen.cue.premedication.v1").regex.finditer(text)]
+    intense = _intensity_named(text, dosings)
     items: list[Item] = []
     for i, dosing in enumerate(dosings):
         labels = arms.get(i, [])
@@ -166,13 +170,14 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
             named = [arm for arm in labels if arm.named or arm.rule_id in _LISTED_ARMS]
             prior = rule("regimen.cue.prior_sentence.v1").regex.search(text)
             # "a randomized trial of axitinib versus sorafenib after failure of one prior therapy": the arms
-            # named before the prior therapy are the trial's.
-            if (prior and not (named and dosing.drug.end <= prior.start())) or rule(
-                    "regimen.cue.context_sentence.v1").search(text):
+            # named before the prior therapy are the trial's; so are those named after a randomisation that
+            # follows it ("Patients who received >=2 prior therapies were randomized to X or IC (A, B or C)").
+            if (prior and not (named and (dosing.drug.end <= prior.start() or _randomised_between(
+                    text, prior.end(), dosing.drug.start)))) or rule("regimen.cue.context_sentence.v1").search(text):
                 continue
             auc = rule("regimen.cue.auc_dose.v1").search(text[dosing.drug.end : dosing.drug.end + 40])
             supportive = dosing.drug.supportive and dosing.drug.drug not in title_drugs
-            if supportive or not (named or auc or (given and not dosed)):
+            if supportive or not (named or auc or (given and (not dosed or dosing.drug.start in intense))):
                 continue
             if dosing.rule_id != escalation.id:
                 arm_rule = rule(named[0].rule_id) if named else cue
@@ -191,6 +196,30 @@ def sentence_items(text: str, table_row: bool = False, codes: frozenset[PaperNam
     return levels + items
 
 
+def _randomised_between(text: str, start: int, end: int) -> bool:
+    """True when the text between ``start`` and ``end`` says patients were randomised."""
+    return rule("regimen.cue.randomised_paper.v1").regex.search(text, start, end) is not None
+
+
+def _intensity_named(text: str, dosings: list[Dosing]) -> set[int]:
+    """Starts of the drugs printed dose-less after an intensity adjective ("high-dose cytarabine and
+    methotrexate": both), whose dose a dosed sentence does not print elsewhere."""
+    intensity, joint = rule("regimen.cue.dose_intensity.v1").regex, dosing_rule("dose.regimen_acronym.joint.v1").regex
+    found: set[int] = set()
+    previous: DrugMention | None = None
+    for dosing in dosings:
+        drug = dosing.drug
+        if drug is None or dosing.amount is not None:
+            previous = None
+            continue
+        joined = previous is not None and previous.start in found and joint.match(text[previous.end : drug.start])
+        # The adjective may be part of the printed name ("high-dose methotrexate" is a lexicon name).
+        if joined or intensity.search(text[max(0, drug.start - 25) : drug.start] + drug.printed):
+            found.add(drug.start)
+        previous = drug
+    return found
+
+
 def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
     """One item per dose level of each dose list or range, for the drug printed nearest before it
     (or right after it: "150 mg/m2 of DaunoXome")."""
@@ -199,7 +228,12 @@ def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
     for group in find_dose_levels(text):
         after = next((m for m in drugs if m.start >= group.end), None)
         before = [m for m in drugs if m.end <= group.start]
-        if after is not None and dosing_rule("dose.levels.drug_after.v1").regex.match(text[group.end : after.start]):
+        # A list linked to the drug just before it ("dose levels of X from 300 to 600 mg/m2 with Y") is that
+        # drug's; "with" after it names a partner then, not the drug escalated.
+        linked = bool(before) and _linked_gap(text[before[-1].end : group.start])
+        joiner = dosing_rule("dose.levels.drug_after.v1").regex.match(text[group.end : after.start]) if after else None
+        partner = joiner is not None and dosing_rule("dose.levels.partner_after.v1").regex.search(joiner.group())
+        if joiner is not None and not (linked and partner):
             drug = after
         elif before:
             drug = before[-1]
@@ -207,6 +241,11 @@ def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
             continue
         items += [_level_item(drug, amount) for amount in _levels(group)]
     return items
+
+
+def _linked_gap(gap: str) -> bool:
+    """True when the words between a drug and a number link them as the drug and its dose."""
+    return bool(dosing_rule("dose.gap.linked.v1").regex.match(gap)) and not dosing_rule("dose.gap.broken.v1").regex.search(gap)
 
 
 def _labelled_level_items(text: str, dosings: list[Dosing]) -> list[Item]:
@@ -370,13 +409,47 @@ def reads_cited_methods(sentence: Sentence) -> bool:
 
 
 def _mtd_items(sentence: Sentence) -> list[Item]:
-    """A maximum tolerated dose printed without its drug was given in the trial: the context drug's regimen."""
+    """A maximum tolerated dose printed without its drug was given in the trial: the context drug's regimen.
+    In a dose-escalation sentence, whose doses are read as levels tried (regimen.cue.escalation.v1), a
+    dose the sentence states as its drug's MTD or recommended phase 2 dose was given too ("Based on DLTs at
+    the highest dose level, the recommended phase II doses are 200 mg/m2 of X and 50 mg/m2 of Y")."""
     found: list[Item] = []
+    escalation = rule("regimen.cue.escalation.v1").search(sentence.text) is not None
     for kind, dosing, _ in dose_statements(sentence.text, paper_code_names(sentence.doc)):
+        if dosing.amount is None:
+            continue
+        if dosing.drug is not None:
+            if escalation and dosing.amount.dose_max is None:
+                found.append(Item(dosing))
+            continue
         drug = context_drug(sentence.text, sentence.doc)
-        if kind == "mtd" and dosing.drug is None and dosing.amount is not None and drug is not None:
+        if kind == "mtd" and drug is not None:
             mention = DrugMention(dosing.amount.start, dosing.amount.end, drug, drug, False)
             found.append(Item(replace(dosing, drug=mention)))
+    return found
+
+
+def _dlt_dose_items(sentence: Sentence) -> list[Item]:
+    """Doses at which a sentence reports dose-limiting toxicity seen in the trial ("four DLTs at 5 mg per day",
+    "At dose level 3 (800 mg/m2 gemcitabine), one patient had a DLT"): given, whatever the escalation reading
+    of the sentence; the drug printed with the dose, else the sentence's one drug or the study drug."""
+    text = sentence.text
+    if not rule("regimen.cue.dlt_observed.v1").search(text):
+        return []
+    at_dose = rule("regimen.cue.dlt_at_dose.v1")
+    found: list[Item] = []
+    for dosing in parse_dosings(text, paper_code_names(sentence.doc)):
+        amount = dosing.amount
+        if amount is None or amount.dose_max is not None:
+            continue
+        if not at_dose.regex.search(text[max(0, amount.start - 40) : amount.start]):
+            continue
+        if dosing.drug is None:
+            drug = context_drug(text, sentence.doc)
+            if drug is None:
+                continue
+            dosing = replace(dosing, drug=DrugMention(amount.start, amount.end, drug, drug, False))
+        found.append(Item(replace(dosing, rule_id=at_dose.id, confidence=at_dose.confidence)))
     return found
 
 
@@ -446,7 +519,13 @@ def drop_undosed_printed_with_doses(document: Document, records: list[EvidenceRe
     if not any(r.dose is None for r in regimens):
         return records
     dosed = {r.drug for r in regimens if r.dose is not None} | _drugs_printed_with_doses(document)
-    return [r for r in records if not isinstance(r, DrugRegimen) or r.dose is not None or r.drug not in dosed]
+    # A drug of an escalation part ("In the phase I part, ... escalating doses of X") is recorded without a
+    # dose in that part's arm when no dose of it is that arm's (its doses are levels tried).
+    part = rule("regimen.arm.part_label.v1").regex
+    escalated = {(r.drug, r.arm) for r in regimens if r.dose is None and r.arm and part.fullmatch(r.arm)}
+    escalated -= {(r.drug, r.arm) for r in regimens if r.dose is not None}
+    return [r for r in records if not isinstance(r, DrugRegimen) or r.dose is not None or r.drug not in dosed
+            or (r.drug, r.arm) in escalated]
 
 
 def _drugs_printed_with_doses(document: Document) -> set[str]:

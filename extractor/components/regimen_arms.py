@@ -3,7 +3,7 @@ without B", a drug randomised between its doses, bracketed drug lists, colon-lab
 combination arms sharing a drug ("A plus B or A plus C"), and the one arm or part a sentence is about."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from itertools import pairwise
 
@@ -39,13 +39,58 @@ def rule(rule_id: str) -> CompiledRule:
 def sentence_arms(text: str, dosings: list[Dosing], randomised: bool = True) -> Arms:
     """Arms of the drugs of a sentence, by the first arm shape the sentence has ("A with or without B"
     names two arms only in a randomised paper: elsewhere B is optional in one arm)."""
+    if randomised:
+        two = _two_comparisons(text, dosings)
+        if two:
+            return two
+    return _one_comparison_arms(text, dosings, randomised)
+
+
+def _one_comparison_arms(text: str, dosings: list[Dosing], randomised: bool) -> Arms:
     # Labels printed after each arm's drugs come first: in "A 4 mg with B (arm B) or A, B and C (arm C)"
     # the brackets name the arms, and "B (arm B) or A" is no pair of arms.
-    return (_labelled_arms(text, dosings) or _pair_arms(text, dosings)
+    return (_labelled_arms(text, dosings) or _choice_arms(text, dosings) or _pair_arms(text, dosings)
             or (_optional_arms(text, dosings) if randomised else {}) or _dose_arms(text, dosings)
             or _block_arms(text, dosings) or _colon_arms(text, dosings)
             or (_combination_arms(text, dosings) if randomised else {}) or _group_arms(text, dosings)
             or _part_arms(text, dosings))
+
+
+def _two_comparisons(text: str, dosings: list[Dosing]) -> Arms:
+    """"104 patients were randomized to A vs B and 104 to C vs B": two randomised comparisons, each read as a
+    sentence of its own; an arm of the second named as one of the first is another arm (its own control
+    group), labelled with the arms it was compared with ("B (vs C)")."""
+    depths = paren_depths(text)
+    cue = rule("regimen.arm.second_comparison.v1")
+    split = next((m for m in cue.regex.finditer(text) if depths[m.start()] == 0
+                  and rule("regimen.cue.randomised_paper.v1").regex.search(text, 0, m.start())), None)
+    if split is None:
+        return {}
+    prefix = str(cue.rule.fields["prefix"])
+    shift = split.end() - len(prefix)
+    first = [i for i, d in enumerate(dosings) if d.start < split.start()]
+    second = [i for i, d in enumerate(dosings) if d.start >= split.end()]
+    if not first or not second:
+        return {}
+    arms_one = _one_comparison_arms(text[: split.start()], [dosings[i] for i in first], True)
+    arms_two = _one_comparison_arms(prefix + text[split.end() :], [_shifted(dosings[i], shift) for i in second], True)
+    if not arms_one or not arms_two:
+        return {}
+    seen = {arm.label for labels in arms_one.values() for arm in labels}
+    parts = {arm.label for labels in arms_two.values() for arm in labels}
+    arms: Arms = {first[j]: labels for j, labels in arms_one.items()}
+    for j, labels in arms_two.items():
+        arms[second[j]] = [replace(arm, label=f"{arm.label} (vs {' + '.join(sorted(parts - {arm.label}))})")
+                           if arm.label in seen and len(parts) > 1 else arm for arm in labels]
+    return arms
+
+
+def _shifted(dosing: Dosing, shift: int) -> Dosing:
+    """The dosing with its offsets moved ``shift`` characters left (read in a part of its sentence)."""
+    drug = replace(dosing.drug, start=dosing.drug.start - shift, end=dosing.drug.end - shift) if dosing.drug else None
+    amount = (replace(dosing.amount, start=dosing.amount.start - shift, end=dosing.amount.end - shift)
+              if dosing.amount else None)
+    return replace(dosing, drug=drug, amount=amount)
 
 
 def _pair_arms(text: str, dosings: list[Dosing]) -> Arms:
@@ -172,6 +217,29 @@ def _labelled_arms(text: str, dosings: list[Dosing]) -> Arms:
                 arms[i] = [ArmLabel(" ".join(label.group("label").split()), n, label_rule.id)]
         previous = label.end()
     return arms
+
+
+def _choice_arms(text: str, dosings: list[Dosing]) -> Arms:
+    """"randomized to A (25 mg/day ...) or IC (B, C, D, or E)": an arm named by a label before a bracketed list
+    of two or more drugs without doses (the choices of one arm, not arms of their own), compared with the one
+    drug named before it; the drugs of the list are the labelled arm's, the drug before it its own arm's."""
+    choice = rule("regimen.arm.choice.v1")
+    for start, end in _top_brackets(text):
+        inside = [i for i, d in enumerate(dosings) if _inside(d, start, end)]
+        before = choice.regex.search(text[max(0, start - 60) : start + 1])
+        if len(inside) < 2 or before is None or any(dosings[i].amount is not None for i in inside):
+            continue
+        cut = max(0, start - 60) + before.start("join")
+        firsts = [i for i, d in enumerate(dosings) if d.drug is not None and d.drug.end <= cut]
+        drugs = {dosings[i].drug.drug for i in firsts if dosings[i].drug is not None}
+        if len(drugs) != 1 or not rule("regimen.arm.pair_cue.v1").regex.search(
+                _digits_colon(text[max(0, dosings[firsts[0]].start - 120) : dosings[firsts[0]].start])):
+            continue
+        (drug,) = drugs
+        arms: Arms = {i: [ArmLabel(drug, None, choice.id, named=True)] for i in firsts}
+        arms.update({i: [ArmLabel(before.group("label"), None, choice.id, named=True)] for i in inside})
+        return arms
+    return {}
 
 
 def _optional_arms(text: str, dosings: list[Dosing]) -> Arms:
