@@ -82,8 +82,9 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     # The paper's regimen acronyms ("FCR") and the standard ones it prints undefined ("CMF") stand for
     # their drugs here, not in the dose-finding reading.
     codes = paper_code_names(sentence.doc) | paper_regimens(sentence.doc) | standard_regimens(sentence.doc)
-    items = sentence_items(sentence.text, table_row=sentence.table is not None, codes=codes,
-                           randomised=randomised_paper(sentence.doc), title_drugs=_title_names(title)) + _mtd_items(sentence)
+    items = _owned_by_statement(sentence, sentence_items(
+        sentence.text, table_row=sentence.table is not None, codes=codes, randomised=randomised_paper(sentence.doc),
+        title_drugs=_title_names(title))) + _mtd_items(sentence)
     if sentence.table is None:
         items += _dlt_dose_items(sentence)
     if sentence.table is None:
@@ -230,7 +231,8 @@ def _level_items(text: str, dosings: list[Dosing]) -> list[Item]:
         before = [m for m in drugs if m.end <= group.start]
         # A list linked to the drug just before it ("dose levels of X from 300 to 600 mg/m2 with Y") is that
         # drug's; "with" after it names a partner then, not the drug escalated.
-        linked = bool(before) and _linked_gap(text[before[-1].end : group.start])
+        linked = bool(before) and (_linked_gap(text[before[-1].end : group.start]) or bool(
+            dosing_rule("dose.levels.at_doses_of.v1").regex.search(text[before[-1].end : group.start])))
         joiner = dosing_rule("dose.levels.drug_after.v1").regex.match(text[group.end : after.start]) if after else None
         partner = joiner is not None and dosing_rule("dose.levels.partner_after.v1").regex.search(joiner.group())
         if joiner is not None and not (linked and partner):
@@ -406,6 +408,24 @@ def reads_cited_methods(sentence: Sentence) -> bool:
     pointer = rule("regimen.cue.cited_as_described.v1").regex
     return (rule("regimen.cue.cited_given.v1").search(text) is not None
             and rule("regimen.cue.cited_other_study.v1").search(pointer.sub(" ", text)) is None)
+
+
+def _owned_by_statement(sentence: Sentence, items: list[Item]) -> list[Item]:
+    """A dose the sentence states as one drug's MTD or RP2D is that drug's, not the partner's the plain
+    reading gave it ("The recommended dose of bortezomib for phase II studies with idarubicin and
+    cytarabine is 1.5 mg/m2": bortezomib's 1.5 mg/m2, not cytarabine's)."""
+    owners = {dosing.amount.start: dosing.drug for _, dosing, _ in dose_statements(sentence.text, paper_code_names(sentence.doc))
+              if dosing.amount is not None and dosing.drug is not None}
+    if not owners:
+        return items
+    owned = []
+    for item in items:
+        amount, drug = item.dosing.amount, item.dosing.drug
+        owner = owners.get(amount.start) if amount is not None else None
+        if owner is not None and drug is not None and owner.drug != drug.drug:
+            item = replace(item, dosing=replace(item.dosing, drug=owner))
+        owned.append(item)
+    return owned
 
 
 def _mtd_items(sentence: Sentence) -> list[Item]:
