@@ -36,7 +36,7 @@ def write_facet_counts(db: Database, facets: Mapping[str, Sequence[str]]) -> Non
     db.execute(f"CREATE TABLE [{FACET_COUNTS}] (table_name TEXT NOT NULL, column_name TEXT NOT NULL, value, "
                f"count INTEGER NOT NULL, UNIQUE (table_name, column_name, value))")
     names = set(db.table_names())
-    with db.conn:
+    with db.atomic():
         for table, columns in facets.items():
             if table not in names:
                 continue

@@ -260,7 +260,7 @@ def write_meta_tables(db: Database, changed: Collection[str] | None = None) -> N
     papers = {paper for study_id in stale if study_id in new for paper in json.loads(new[study_id]["paper_ids"])}
     for name, rows in ((META_PROPORTIONS, proportion_rows(db, studies, papers)),
                        (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies, papers))):
-        with db.conn:
+        with db.atomic():
             db.execute(f"DELETE FROM [{name}] WHERE study_id IN (SELECT value FROM json_each(?)) "
                        f"OR paper_id IN (SELECT value FROM json_each(?))",
                        [json.dumps(sorted(stale)), json.dumps(sorted(set(changed) | papers))])

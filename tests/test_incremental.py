@@ -324,3 +324,39 @@ def test_a_build_failing_while_it_rewrites_studies_leaves_the_database_as_it_was
         build_database(db, [D01, PAPERS / "ma_archer1050_dacomitinib_os.txt", PAPERS / "ma_luxlung7_afatinib_os.txt"])
     assert db.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence.db"]  # no temporary file left
+
+
+def test_a_few_papers_added_are_written_into_the_file_in_one_transaction(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db, full = tmp_path / "evidence.db", tmp_path / "full" / "evidence.db"
+    build_database(db, [D01])
+    inode = db.stat().st_ino
+
+    def no_copy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("one paper added: no copy of the database")
+
+    monkeypatch.setattr(publish.database, "replacing", no_copy)
+    assert build_database(db, [D01, D05]).papers == 1
+    assert db.stat().st_ino == inode  # the same file, written in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence.db"]  # no journal or lock left
+    monkeypatch.undo()
+    build_database(full, [D01, D05])
+    assert _rows(db) == _rows(full)
+    assert sqlite_utils.Database(db).execute("pragma integrity_check").fetchone() == ("ok",)
+
+
+def test_a_removed_paper_or_many_files_are_written_into_a_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import publish.in_place
+
+    db = tmp_path / "evidence.db"
+    build_database(db, [D01, D05])
+    inode = db.stat().st_ino
+    # A paper removed (its pages go, the search indexes are rebuilt): a copy replaces the file.
+    assert build_database(db, [D05]).removed == 1
+    assert db.stat().st_ino != inode
+    # More files to read than a build in place holds in memory: a copy too.
+    monkeypatch.setattr(publish.database, "IN_PLACE_MAX_FILES", 0)
+    inode = db.stat().st_ino
+    assert build_database(db, [D05, D01]).papers == 1
+    assert db.stat().st_ino != inode
+    assert publish.in_place.IN_PLACE_MAX_FILES > 0
