@@ -15,7 +15,7 @@ from extractor.errors import PaperError
 from extractor.parsers import SUFFIXES
 from publish.articles import write_articles
 from publish.atomic import remove_stale_temps, replacing
-from publish.facet_counts import write_facet_counts
+from publish.facet_counts import FACET_COUNTS, paper_facet_counts, update_facet_counts, write_facet_counts
 from publish.in_place import IN_PLACE_MAX_FILES, in_place_lock, one_transaction, settled, writable_in_place
 from publish.locking import LockError, locked
 from publish.meta_analysis import write_meta_tables
@@ -508,7 +508,7 @@ def _build_locked(
                 if alone:
                     remove_stale_temps(target)
                     with one_transaction(target) as db:
-                        write(db, before)
+                        write(db, before, adds_only=True)
                         _check_written(summary, files, partitions)
                     return summary
     with replacing(target, seed=reuse) as tmp:
@@ -532,19 +532,24 @@ def _check_written(summary: BuildSummary, files: list[Path], partitions: Sequenc
 
 
 def _write(
-    db: Database, before: "_ByStat | None", *, files: list[Path], summary: BuildSummary,
+    db: Database, before: "_ByStat | None", *, adds_only: bool = False, files: list[Path], summary: BuildSummary,
     on_error: ErrorHandler | None, keep_others: bool, progress: Callable[[Path], None] | None,
     after_write: Callable[[Database, BuildSummary], None] | None, workers: int, partitions: Sequence[str | Path],
     rehash: bool, derived_inputs: str,
 ) -> None:
     """Bring the database ``db`` (a copy of the old one, or the old one in one transaction) up to the files:
-    papers read, written and removed, corrections applied, derived tables rewritten as their inputs changed."""
+    papers read, written and removed, corrections applied, derived tables rewritten as their inputs changed.
+
+    ``adds_only`` (``_ByStat.only_adds``): no paper is removed or replaced, so the facet counts are updated by
+    difference (publish.facet_counts.update_facet_counts) from the curated papers' counts taken first."""
     by_stat = before or _ByStat.of(db, files, rehash)
     current, unchanged, known, to_read = by_stat.current, by_stat.unchanged, by_stat.known, by_stat.to_read
     seen: set[str] = set()
     failed: set[str] = set()
     stats: list[tuple[str, FileStat, str]] = []
     curated, written, gone = _curated_papers(db), set(), []
+    facets = facet_columns()
+    counted = paper_facet_counts(db, facets, curated) if adds_only and FACET_COUNTS in db.table_names() else None
     # A pool of workers costs seconds to start (each loads spaCy and the rules): not for fewer files than
     # workers, as when one paper was added.
     results = chain(known, read_files(to_read, workers=min(workers, len(to_read)), unchanged=unchanged),
@@ -571,5 +576,8 @@ def _write(
         write_articles(db)
         write_meta_tables(db, changed)
         index_facets(db)
-        write_facet_counts(db, facet_columns())
+        if counted is not None and changed is not None:
+            update_facet_counts(db, facets, counted, changed)
+        else:
+            write_facet_counts(db, facets)
         store_state(db, state)
