@@ -407,3 +407,36 @@ def test_facet_counts_of_papers_added_are_updated_by_difference_and_equal_a_full
     assert counts(db) == counts(full)
     assert '["responses", "curation", "added", 1]' in counts(db)
     assert '["papers", "format", "text", 2]' in counts(db)
+
+
+def test_a_paper_joining_two_trials_rewrites_their_studies_as_a_full_build_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import publish.meta_analysis
+
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    archer, luxlung = PAPERS / "ma_archer1050_dacomitinib_os.txt", PAPERS / "ma_luxlung7_afatinib_os.txt"
+    for source in (D01, D05, archer):
+        (papers / source.name).write_bytes(source.read_bytes())
+    db, full = tmp_path / "evidence.db", tmp_path / "full.db"
+    build_database(db, [papers])
+    trials = {row["study_id"] for row in sqlite_utils.Database(db).table("studies").rows}
+    assert {"NCT00217646", "NCT02728050"} <= trials
+    rows_of, asked = publish.meta_analysis.study_rows, []
+
+    def spying(studies):  # type: ignore[no-untyped-def]
+        asked.append(set(studies))
+        return rows_of(studies)
+
+    monkeypatch.setattr(publish.meta_analysis, "study_rows", spying)
+    # A paper printing both trials' registry ids: one trial now, D01's and D05's studies merged into it.
+    (papers / "bridge.txt").write_bytes(luxlung.read_bytes() + b"\nThe trial was registered as NCT00217646 and "
+                                        b"NCT02728050.\n")
+    assert build_database(db, [papers]).papers == 1
+    ids = {row["stem"]: row["paper_id"] for row in sqlite_utils.Database(db).table("papers").rows}
+    # Rows made only for the studies the new paper touches: not ARCHER 1050's.
+    assert asked and ids[archer.stem] not in asked[-1] and ids["bridge"] in asked[-1]
+    build_database(full, [papers], full=True)
+    assert _derived(db) == _derived(full)
+    merged = [row for row in sqlite_utils.Database(db).table("studies").rows if row["n_papers"] == 3]
+    assert len(merged) == 1 and merged[0]["study_id"] in {"NCT00217646", "NCT02728050"}
