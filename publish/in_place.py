@@ -35,6 +35,8 @@ from publish.locking import LockError, locked
 # (cache_spill off), a few MB per hundred papers; a bigger build writes a copy, as a first build does.
 IN_PLACE_MAX_FILES = 200
 JOURNAL_SUFFIX = "-journal"
+# Seconds the commit waits for other connections reading the file.
+COMMIT_WAIT = 60.0
 # The longest file name most file systems take: a database named longer than this less the suffix has no journal.
 NAME_MAX = 255
 
@@ -72,7 +74,9 @@ def writable_in_place(target: Path) -> Iterator[bool]:
 def one_transaction(path: Path) -> Iterator[Database]:
     """The database at ``path`` open in one write transaction: committed when the block ends normally, else rolled
     back; the file is not written before the commit (see the module's docstring)."""
-    db = Database(path)
+    # The commit waits for readers of the file (a sqlite3 shell, a Datasette opened without a snapshot) to finish
+    # their read, up to COMMIT_WAIT seconds; past that the build fails and the database is left as it was.
+    db = Database(sqlite3.connect(path, timeout=COMMIT_WAIT))
     try:
         db.execute("PRAGMA journal_mode = DELETE")  # a rollback journal, whatever mode the file was left in
         db.execute("PRAGMA cache_spill = OFF")
