@@ -26,3 +26,9 @@ def digest(root: Path | None = None) -> str:
 
 
 __version__ = f"{RELEASE}+{digest()}"
+
+# From here on, this process makes the regexes it compiles from the file of compiled patterns
+# when it holds them (extractor/regex_cache.py): the parsers' and rules' modules compile theirs on import.
+from extractor import regex_cache  # noqa: E402
+
+regex_cache.install()

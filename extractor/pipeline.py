@@ -14,7 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.tokens.underscore import Underscore
 
-from extractor import segmenter  # registers the trial_sentencizer factory
+from extractor import regex_cache, segmenter  # segmenter registers the trial_sentencizer factory
 from extractor.components import CITED_SOURCE_READERS, COMPONENTS, DOCUMENT_RULES, Extractor
 from extractor.components.regimen import drop_undosed_printed_with_doses
 from extractor.effects import annotate_all
@@ -208,4 +208,6 @@ def extract_records(document: Document) -> list[EvidenceRecord]:
     if is_protocol(document):
         # A study protocol reports no results: its numbers are plans (sample sizes, assumed hazard ratios).
         records = [r for r in records if r.kind in PROTOCOL_KINDS]
-    return annotate_all(records)
+    records = annotate_all(records)
+    regex_cache.save()  # once per process: the patterns compiled so far, for the next process to make from the file
+    return records

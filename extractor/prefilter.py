@@ -13,6 +13,8 @@ from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
+from extractor import regex_cache
+
 # A required literal: the string, and whether the regex compares it ignoring case.
 Literal = tuple[str, bool]
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
@@ -23,7 +25,13 @@ _LOOKALIKE = re.compile(f"[{ASCII_CASE_LOOKALIKES}]")
 
 
 def required_literals(regex: re.Pattern[str]) -> frozenset[Literal] | None:
-    """Literals one of which every match of the regex contains, each with its case rule; None if unknown."""
+    """Literals one of which every match of the regex contains, each with its case rule; None if unknown.
+
+    Worked out once per pattern and kept with the compiled patterns (extractor.regex_cache)."""
+    return regex_cache.remembered("required_literals", regex.pattern, regex.flags, lambda: _required(regex))
+
+
+def _required(regex: re.Pattern[str]) -> frozenset[Literal] | None:
     parsed = sre_parse.parse(regex.pattern, regex.flags)
     return _sequence(list(parsed), bool(parsed.state.flags & re.IGNORECASE))
 

@@ -123,7 +123,7 @@ def write_articles(db: Database) -> None:
         new = [row for row in rows if stored.get(row["paper_id"]) != row]
         current = {row["paper_id"] for row in rows}
         stale = [paper_id for paper_id in stored if paper_id not in current]
-        with db.conn:
+        with db.atomic():
             db.conn.executemany(f"DELETE FROM [{PAPER_SOURCES}] WHERE paper_id = ?",
                                 [(paper_id,) for paper_id in stale + [row["paper_id"] for row in new]])
         rows = new

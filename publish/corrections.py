@@ -89,7 +89,7 @@ def _papers_by_stem(db: Database) -> dict[str, list[str]]:
 
 def _reset(db: Database) -> None:
     """Forget the decisions of the previous build: they are applied afresh from the files."""
-    with db.conn:
+    with db.atomic():
         db.execute(f"DELETE FROM [{CORRECTIONS}]")
         for table in EVIDENCE_TABLES:
             db.execute(f"DELETE FROM [{PROVENANCE}] WHERE record_table = ? AND rule_id = ?", [table, CURATOR])

@@ -3,6 +3,7 @@
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ from extractor import __version__ as EXTRACTOR_VERSION
 from extractor.errors import PaperError
 from extractor.parsers import SUFFIXES
 from publish.articles import write_articles
-from publish.atomic import replacing
-from publish.facet_counts import write_facet_counts
+from publish.atomic import remove_stale_temps, replacing
+from publish.facet_counts import FACET_COUNTS, paper_facet_counts, update_facet_counts, write_facet_counts
+from publish.in_place import IN_PLACE_MAX_FILES, in_place_lock, one_transaction, settled, writable_in_place
 from publish.locking import LockError, locked
 from publish.meta_analysis import write_meta_tables
 from publish.metadata import facet_columns, table_options
@@ -195,7 +197,7 @@ def write_papers(
             for paper in papers.values():
                 for name, new_rows in paper.tables.items():
                     rows[name].extend(new_rows)
-            with db.conn:
+            with db.atomic():
                 for paper_id in stored.intersection(papers):
                     replaced = True
                     _delete_paper(db, tables, paper_id)
@@ -345,6 +347,14 @@ class _ByStat:
             return False
         return keep_others or {result.paper_id for result in self.known} == set(self.current)
 
+    def only_adds(self, keep_others: bool) -> bool:
+        """True when a build can only add papers, from few files (publish.in_place): every paper at this extractor
+        version, at most IN_PLACE_MAX_FILES files to read, and every paper the build could remove (``keep_others``
+        off) known by its file's stat, so none is removed or replaced."""
+        if len(self.to_read) > IN_PLACE_MAX_FILES or len(self.unchanged) != len(self.current):
+            return False
+        return keep_others or {result.paper_id for result in self.known} == set(self.current)
+
 
 def _known_by_stat(db: Database, files: list[Path], unchanged: frozenset[str], rehash: bool,
                    ) -> tuple[list[PaperResult], list[Path]]:
@@ -390,7 +400,7 @@ def remove_papers(db: Database, paper_ids: Iterable[str]) -> int:
     tables = [spec.name for spec in all_specs()]
     removed = 0
     for paper_id in paper_ids:
-        with db.conn:
+        with db.atomic():
             _delete_paper(db, tables, paper_id)
         removed += 1
     return removed
@@ -442,7 +452,10 @@ def build_database(
 
     Everything is written to a temporary copy in the target's directory, which
     replaces the target (``os.replace``) only after the last paper is written:
-    a build that fails or is killed leaves the previous database untouched.
+    a build that fails or is killed leaves the previous database untouched. A
+    build that only adds a few papers (``_ByStat.only_adds``) to a database no
+    served snapshot links to writes into it in one transaction instead
+    (publish.in_place), with the same guarantee.
     Raises BuildError, leaving the target untouched, when no paper could be read.
 
     One build of a database at a time (publish.locking): the whole build, from
@@ -471,8 +484,13 @@ def _build_locked(
     rehash: bool = False, derived_inputs: str = "",
 ) -> BuildSummary:
     files = paper_files(paths)
+    with in_place_lock(target):
+        settled(target)  # what a build killed while writing in place left
     reuse = target.exists() and not full and _schema_current(target)
     before = None
+    write = partial(_write, files=files, summary=summary, on_error=on_error, keep_others=keep_others,
+                    progress=progress, after_write=after_write, workers=workers, partitions=partitions,
+                    rehash=rehash, derived_inputs=derived_inputs)
     if reuse and not (rehash or partitions):
         # The files' stat against the database, taken once (under the lock): the copy below holds the same rows.
         db = Database(target)
@@ -480,53 +498,86 @@ def _build_locked(
             before, state = _ByStat.of(db, files, rehash), stored_state(db)
         finally:
             db.close()
-        if state == derived_state(derived_inputs) and before.nothing_to_do(keep_others):
+        current_state = state == derived_state(derived_inputs)
+        if current_state and before.nothing_to_do(keep_others):
             # Nothing to read, write, remove or recompute: the database is left as it is (not even copied).
             summary.unchanged = len({result.paper_id for result in before.known})
             return summary
+        if current_state and before.only_adds(keep_others):
+            with writable_in_place(target) as alone:
+                if alone:
+                    remove_stale_temps(target)
+                    with one_transaction(target) as db:
+                        write(db, before, adds_only=True)
+                        _check_written(summary, files, partitions)
+                    return summary
     with replacing(target, seed=reuse) as tmp:
         db = Database(tmp)
         # The temporary file is thrown away on failure, so it needs no journal or per-commit sync.
         db.execute("PRAGMA journal_mode = MEMORY")
         db.execute("PRAGMA synchronous = OFF")
         try:
-            by_stat = before or _ByStat.of(db, files, rehash)
-            current, unchanged, known, to_read = by_stat.current, by_stat.unchanged, by_stat.known, by_stat.to_read
-            seen: set[str] = set()
-            failed: set[str] = set()
-            stats: list[tuple[str, FileStat, str]] = []
-            curated, written, gone = _curated_papers(db), set(), []
-            # A pool of workers costs seconds to start (each loads spaCy and the rules): not for fewer files than
-            # workers, as when one paper was added.
-            results = chain(known, read_files(to_read, workers=min(workers, len(to_read)), unchanged=unchanged),
-                            load_partitions([Path(p) for p in partitions], workers=workers))
-            summary.rows = write_papers(db, _noted(_accepted(results, summary, on_error, unchanged, seen, progress,
-                                                             failed, stats), written))
-            remember_files(db, stats)
-            if not keep_others:
-                # A paper whose file cannot be read this time keeps its previous version: nothing is lost.
-                kept = _unreadable_now(db, set(current) - seen, failed)
-                summary.warnings.extend(f"{path}: could not be read; its previous version is kept"
-                                        for path in kept.values())
-                gone = sorted(set(current) - seen - set(kept))
-                summary.removed = remove_papers(db, gone)
-                forget_papers(db, gone)
-                if summary.removed:
-                    rebuild_search(db)
-            if after_write is not None:
-                after_write(db, summary)
-            state, previous = derived_state(derived_inputs), stored_state(db)
-            if summary.papers or summary.removed or previous != state:
-                # From the same code and corrections, only the studies of the papers changed are rewritten.
-                changed = written | set(gone) | curated | _curated_papers(db) if previous == state else None
-                write_articles(db)
-                write_meta_tables(db, changed)
-                index_facets(db)
-                write_facet_counts(db, facet_columns())
-                store_state(db, state)
+            write(db, before)
         finally:
             db.close()
-        if summary.papers == 0 and summary.unchanged == 0:
-            cause = "no paper files found" if not files and not partitions else "no paper could be read"
-            raise BuildError(f"{summary.database}: {cause}; database left unchanged", summary.errors)
+        _check_written(summary, files, partitions)
     return summary
+
+
+def _check_written(summary: BuildSummary, files: list[Path], partitions: Sequence[str | Path]) -> None:
+    """BuildError when no paper was written or kept: the database is then left as it was."""
+    if summary.papers == 0 and summary.unchanged == 0:
+        cause = "no paper files found" if not files and not partitions else "no paper could be read"
+        raise BuildError(f"{summary.database}: {cause}; database left unchanged", summary.errors)
+
+
+def _write(
+    db: Database, before: "_ByStat | None", *, adds_only: bool = False, files: list[Path], summary: BuildSummary,
+    on_error: ErrorHandler | None, keep_others: bool, progress: Callable[[Path], None] | None,
+    after_write: Callable[[Database, BuildSummary], None] | None, workers: int, partitions: Sequence[str | Path],
+    rehash: bool, derived_inputs: str,
+) -> None:
+    """Bring the database ``db`` (a copy of the old one, or the old one in one transaction) up to the files:
+    papers read, written and removed, corrections applied, derived tables rewritten as their inputs changed.
+
+    ``adds_only`` (``_ByStat.only_adds``): no paper is removed or replaced, so the facet counts are updated by
+    difference (publish.facet_counts.update_facet_counts) from the curated papers' counts taken first."""
+    by_stat = before or _ByStat.of(db, files, rehash)
+    current, unchanged, known, to_read = by_stat.current, by_stat.unchanged, by_stat.known, by_stat.to_read
+    seen: set[str] = set()
+    failed: set[str] = set()
+    stats: list[tuple[str, FileStat, str]] = []
+    curated, written, gone = _curated_papers(db), set(), []
+    facets = facet_columns()
+    counted = paper_facet_counts(db, facets, curated) if adds_only and FACET_COUNTS in db.table_names() else None
+    # A pool of workers costs seconds to start (each loads spaCy and the rules): not for fewer files than
+    # workers, as when one paper was added.
+    results = chain(known, read_files(to_read, workers=min(workers, len(to_read)), unchanged=unchanged),
+                    load_partitions([Path(p) for p in partitions], workers=workers))
+    summary.rows = write_papers(db, _noted(_accepted(results, summary, on_error, unchanged, seen, progress,
+                                                     failed, stats), written))
+    remember_files(db, stats)
+    if not keep_others:
+        # A paper whose file cannot be read this time keeps its previous version: nothing is lost.
+        kept = _unreadable_now(db, set(current) - seen, failed)
+        summary.warnings.extend(f"{path}: could not be read; its previous version is kept"
+                                for path in kept.values())
+        gone = sorted(set(current) - seen - set(kept))
+        summary.removed = remove_papers(db, gone)
+        forget_papers(db, gone)
+        if summary.removed:
+            rebuild_search(db)
+    if after_write is not None:
+        after_write(db, summary)
+    state, previous = derived_state(derived_inputs), stored_state(db)
+    if summary.papers or summary.removed or previous != state:
+        # From the same code and corrections, only the studies of the papers changed are rewritten.
+        changed = written | set(gone) | curated | _curated_papers(db) if previous == state else None
+        write_articles(db)
+        write_meta_tables(db, changed)
+        index_facets(db)
+        if counted is not None and changed is not None:
+            update_facet_counts(db, facets, counted, changed)
+        else:
+            write_facet_counts(db, facets)
+        store_state(db, state)

@@ -252,15 +252,21 @@ def write_meta_tables(db: Database, changed: Collection[str] | None = None) -> N
             _insert_meta(db, name, rows)
         return
     assert changed is not None
-    new = study_rows(studies)
     was_in = {paper: study_id for study_id, row in old.items() for paper in json.loads(row["paper_ids"])}
-    stale = ({study_id for study_id, row in new.items() if old.get(study_id) != row} | (set(old) - set(new))
-             | {studies[p].study_id for p in changed if p in studies} | {was_in[p] for p in changed if p in was_in})
+    # A study's row follows from its papers alone, and only a changed paper joins or parts studies: the rows that
+    # can differ are those of the studies now holding a changed paper or a paper of an old study that held one;
+    # the old studies that can change or go are those of those studies' papers (one merged into another).
+    held = {was_in[p] for p in changed if p in was_in}
+    moved = set(changed) | {p for study_id in held for p in json.loads(old[study_id]["paper_ids"])}
+    new = study_rows({p: studies[p] for p in moved if p in studies})
+    merged = {was_in[p] for row in new.values() for p in json.loads(row["paper_ids"]) if p in was_in}
+    stale = ({study_id for study_id, row in new.items() if old.get(study_id) != row} | held | merged
+             | {studies[p].study_id for p in changed if p in studies})
     write_studies(db, studies, only=stale, rows=new)
     papers = {paper for study_id in stale if study_id in new for paper in json.loads(new[study_id]["paper_ids"])}
     for name, rows in ((META_PROPORTIONS, proportion_rows(db, studies, papers)),
                        (META_HAZARD_RATIOS, hazard_ratio_rows(db, studies, papers))):
-        with db.conn:
+        with db.atomic():
             db.execute(f"DELETE FROM [{name}] WHERE study_id IN (SELECT value FROM json_each(?)) "
                        f"OR paper_id IN (SELECT value FROM json_each(?))",
                        [json.dumps(sorted(stale)), json.dumps(sorted(set(changed) | papers))])

@@ -78,7 +78,7 @@ def index_new_rows(db: Database, after: dict[str, int], columns: list[str]) -> N
     forgets a row only when told its old text).
     """
     listed = ", ".join(f"[{c}]" for c in columns)
-    with db.conn:
+    with db.atomic():
         db.execute(f"INSERT INTO [{SECTIONS}_fts](rowid, {listed}) SELECT rowid, {listed} FROM [{SECTIONS}] "
                    "WHERE rowid > ?", [after[SECTIONS]])
         db.execute(f"INSERT INTO [{PASSAGES_FTS}](rowid, text) SELECT rowid, text FROM [{PASSAGE_TEXTS}] "

@@ -5,7 +5,9 @@ file with ``os.replace``, so without a snapshot a thread opened before the build
 would answer from the old file and one opened after from the new one. A hard link
 beside the file (or, where linking fails, a copy in the temp directory) pins the
 version served; it is removed when serving ends, or by the next server once the
-process that made it is gone.
+process that made it is gone. A small build writes into the file itself
+(publish.in_place) only while no snapshot links to it, and never while one is
+being taken.
 """
 
 import os
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publish.atomic import pid_running, short_name
+from publish.in_place import pinning
 
 MARK = ".serve-"
 # A copy (when linking fails) is retried when the file changes while it is copied.
@@ -99,11 +102,14 @@ COPY_PREFIX = f"trial-evidence{MARK}"
 def take_snapshot(source: Path) -> Snapshot:
     """Pin the current version of ``source``: a hard link in a private directory beside it, else a copy in the temp dir.
 
-    The snapshot keeps the file's name, so Datasette serves it under the same database name.
+    The snapshot keeps the file's name, so Datasette serves it under the same database name. It is taken while
+    no build writes into the file in place, once a build killed during its commit is rolled back
+    (publish.in_place.pinning); a file linked here is never written in place after.
     """
     source = source.resolve()
     remove_stale_snapshots(source)
-    snapshot = _link(source) or _copy(source)
+    with pinning(source):
+        snapshot = _link(source) or _copy(source)
     _SERVED[str(snapshot.path)] = snapshot
     return snapshot
 

@@ -144,7 +144,7 @@ def write_studies(db: Database, studies: dict[str, Study], only: set[str] | None
     ``only`` (study ids), only those rows are deleted and written again, the table is otherwise kept."""
     rows = study_rows(studies) if rows is None else rows
     if only is not None and STUDIES in db.table_names():
-        with db.conn:
+        with db.atomic():
             db.execute(f"DELETE FROM [{STUDIES}] WHERE study_id IN (SELECT value FROM json_each(?))",
                        [json.dumps(sorted(only))])
         db.table(STUDIES).insert_all(row for study_id, row in rows.items() if study_id in only)

@@ -89,7 +89,7 @@ def forget_papers(db: Database, paper_ids: Iterable[str]) -> None:
     """Drop the file rows of removed papers."""
     ids = list(paper_ids)
     if ids and FILE_STATS in db.table_names():
-        with db.conn:
+        with db.atomic():
             db.conn.executemany(f"delete from [{FILE_STATS}] where paper_id = ?", [(i,) for i in ids])
 
 

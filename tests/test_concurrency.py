@@ -159,3 +159,27 @@ def test_killing_a_build_leaves_no_process_behind(tmp_path: Path) -> None:
     finally:
         if _session(build.pid):
             os.killpg(build.pid, signal.SIGKILL)  # what this test started, should it fail
+
+
+def test_a_build_written_in_place_waits_for_a_reader_of_the_file(tmp_path: Path) -> None:
+    import threading
+
+    from publish.database import build_database
+
+    db = tmp_path / "evidence.db"
+    build_database(db, [PAPERS / "d01_borthakur_phase1_haematologica2011.txt"])
+    # A reader in the middle of a read (a sqlite3 shell, a Datasette opened on the file) for longer than sqlite3's
+    # default 5 s wait: the in-place commit waits for it rather than failing.
+    reader = sqlite3.connect(db, check_same_thread=False)
+    reader.execute("BEGIN")
+    assert reader.execute("select count(*) from papers").fetchone() == (1,)
+    done = threading.Timer(6.0, reader.rollback)
+    done.start()
+    try:
+        result = build_database(db, [PAPERS / "d01_borthakur_phase1_haematologica2011.txt",
+                                     PAPERS / "d05_sorafenib_clagm_bloodadv2023.txt"])
+    finally:
+        done.join()
+    assert result.papers == 1
+    assert reader.execute("select count(*) from papers").fetchone() == (2,)
+    reader.close()

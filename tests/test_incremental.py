@@ -324,3 +324,119 @@ def test_a_build_failing_while_it_rewrites_studies_leaves_the_database_as_it_was
         build_database(db, [D01, PAPERS / "ma_archer1050_dacomitinib_os.txt", PAPERS / "ma_luxlung7_afatinib_os.txt"])
     assert db.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence.db"]  # no temporary file left
+
+
+def test_a_few_papers_added_are_written_into_the_file_in_one_transaction(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    db, full = tmp_path / "evidence.db", tmp_path / "full" / "evidence.db"
+    build_database(db, [D01])
+    inode = db.stat().st_ino
+
+    def no_copy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("one paper added: no copy of the database")
+
+    monkeypatch.setattr(publish.database, "replacing", no_copy)
+    assert build_database(db, [D01, D05]).papers == 1
+    assert db.stat().st_ino == inode  # the same file, written in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence.db"]  # no journal or lock left
+    monkeypatch.undo()
+    build_database(full, [D01, D05])
+    rows, full_rows = _rows(db), _rows(full)
+    # The facet counts updated by difference: the same rows as counted whole, new values last.
+    for table in (rows, full_rows):
+        table["facet_counts"].sort(key=lambda row: json.dumps(row))
+    assert rows == full_rows
+    assert sqlite_utils.Database(db).execute("pragma integrity_check").fetchone() == ("ok",)
+
+
+def test_a_removed_paper_or_many_files_are_written_into_a_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import publish.in_place
+
+    db = tmp_path / "evidence.db"
+    build_database(db, [D01, D05])
+    inode = db.stat().st_ino
+    # A paper removed (its pages go, the search indexes are rebuilt): a copy replaces the file.
+    assert build_database(db, [D05]).removed == 1
+    assert db.stat().st_ino != inode
+    # More files to read than a build in place holds in memory: a copy too.
+    monkeypatch.setattr(publish.database, "IN_PLACE_MAX_FILES", 0)
+    inode = db.stat().st_ino
+    assert build_database(db, [D05, D01]).papers == 1
+    assert db.stat().st_ino != inode
+    assert publish.in_place.IN_PLACE_MAX_FILES > 0
+
+
+def test_facet_counts_of_papers_added_are_updated_by_difference_and_equal_a_full_count(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+
+    from publish.cli import cli
+
+    corrections = tmp_path / "corrections"
+    corrections.mkdir()
+    # A curated paper: its added record is counted (curation 'added'), taken away and added again at every build.
+    (corrections / f"{D05.stem}.yaml").write_text(yaml.safe_dump({"paper": D05.stem, "corrections": [{
+        "action": "add", "table": "responses", "who": "A. Curator", "when": "2026-11-22", "why": "missed",
+        "values": {"outcome": "MRD-negative", "of": 41, "percent": 83,
+                   "quote": "Among 41 patients treated at RP2D, a measurable residual disease–negative complete "
+                            "remission (MRD CR) rate of 83% was obtained."}}]}))
+
+    def build(db: Path, *papers: Path) -> None:
+        result = CliRunner().invoke(cli, ["build", str(db), *map(str, papers), "--corrections", str(corrections)])
+        assert result.exit_code == 0, result.output
+
+    def counts(db: Path) -> list[str]:
+        return sorted(json.dumps(row) for row in sqlite_utils.Database(db).execute(
+            "select table_name, column_name, value, count from facet_counts").fetchall())
+
+    db, full = tmp_path / "evidence.db", tmp_path / "full.db"
+    build(db, D05)
+
+    def no_recount(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("papers only added: the facet counts are updated, not recounted")
+
+    monkeypatch.setattr(publish.database, "write_facet_counts", no_recount)
+    build(db, D05, D01)
+    monkeypatch.undo()
+    build(full, D05, D01)
+    assert counts(db) == counts(full)
+    assert '["responses", "curation", "added", 1]' in counts(db)
+    assert '["papers", "format", "text", 2]' in counts(db)
+
+
+def test_a_paper_joining_two_trials_rewrites_their_studies_as_a_full_build_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import publish.meta_analysis
+
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    archer, luxlung = PAPERS / "ma_archer1050_dacomitinib_os.txt", PAPERS / "ma_luxlung7_afatinib_os.txt"
+    for source in (D01, D05, archer):
+        (papers / source.name).write_bytes(source.read_bytes())
+    db, full = tmp_path / "evidence.db", tmp_path / "full.db"
+    build_database(db, [papers])
+    trials = {row["study_id"] for row in sqlite_utils.Database(db).table("studies").rows}
+    assert {"NCT00217646", "NCT02728050"} <= trials
+    rows_of, asked = publish.meta_analysis.study_rows, []
+
+    def spying(studies):  # type: ignore[no-untyped-def]
+        asked.append(set(studies))
+        return rows_of(studies)
+
+    monkeypatch.setattr(publish.meta_analysis, "study_rows", spying)
+    # A paper printing both trials' registry ids: one trial now, D01's and D05's studies merged into it.
+    (papers / "bridge.txt").write_bytes(luxlung.read_bytes() + b"\nThe trial was registered as NCT00217646 and "
+                                        b"NCT02728050.\n")
+    assert build_database(db, [papers]).papers == 1
+    ids = {row["stem"]: row["paper_id"] for row in sqlite_utils.Database(db).table("papers").rows}
+    # Rows made only for the studies the new paper touches: not ARCHER 1050's.
+    assert asked and ids[archer.stem] not in asked[-1] and ids["bridge"] in asked[-1]
+    build_database(full, [papers], full=True)
+    assert _derived(db) == _derived(full)
+    merged = [row for row in sqlite_utils.Database(db).table("studies").rows if row["n_papers"] == 3]
+    assert len(merged) == 1 and merged[0]["study_id"] in {"NCT00217646", "NCT02728050"}

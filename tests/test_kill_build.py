@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from publish.atomic import remove_stale_temps
+from publish.database import build_database
 from publish.manifest import load_manifest
 from tests.conftest import PAPERS, ROOT
 
@@ -124,3 +125,27 @@ def test_kill_mid_add_leaves_corpus_and_database_consistent(tmp_path: Path, dela
     assert len(files) == 1 + len(list(batch.iterdir()))
     with sqlite3.connect(db) as connection:
         assert connection.execute("select count(*) from papers").fetchone()[0] == len(files)
+
+
+def test_a_build_written_in_place_killed_before_its_commit_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    db = tmp_path / "evidence.db"
+    build_database(db, [D05])  # as the script below builds: no corrections
+    before, inode = db.read_bytes(), db.stat().st_ino
+    # One paper added, held after everything is written into the transaction, before its commit.
+    script = ("import time\nfrom publish.database import build_database\n"
+              "def hold(db, summary):\n    print('written', flush=True)\n    time.sleep(60)\n"
+              f"build_database({str(db)!r}, [{str(D05)!r}, {str(D01)!r}], after_write=hold)\n")
+    build = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert build.stdout is not None and build.stdout.readline() == "written\n"
+    assert not list(tmp_path.glob(".evidence.db.*.tmp"))  # written in place, not into a copy
+    os.kill(build.pid, signal.SIGKILL)
+    build.wait(timeout=30)
+
+    assert db.read_bytes() == before and db.stat().st_ino == inode
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("select stem from papers").fetchall() == [(D05.stem,)]
+    again = _build(db, D05, D01)
+    assert again.returncode == 0 and "waiting" not in again.stderr, again.stderr
+    with sqlite3.connect(db) as connection:
+        assert sorted(connection.execute("select stem from papers").fetchall()) == [(D01.stem,), (D05.stem,)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence.db"]

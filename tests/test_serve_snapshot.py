@@ -169,3 +169,34 @@ def test_serve_removes_its_snapshot_on_sigterm(db_path: Path, tmp_path: Path) ->
         _, stderr = server.communicate(timeout=30)
     assert "a newer database has been built" in stderr.decode()
     assert sorted(p.name for p in db_path.parent.iterdir()) == ["evidence.db"]
+
+
+def test_a_build_while_a_snapshot_links_the_file_writes_a_new_file(db_path: Path) -> None:
+    snapshot = take_snapshot(db_path)
+    try:
+        inode = db_path.stat().st_ino
+        # One paper added: written into the file itself, were it not linked (publish.in_place).
+        assert build_database(db_path, [D05, JATS, PAPERS / "d01_borthakur_phase1_haematologica2011.txt"]).papers == 1
+        assert db_path.stat().st_ino != inode
+        assert Database(snapshot.path).table("papers").count == 2  # the version served, intact
+        assert Database(db_path).table("papers").count == 3
+    finally:
+        snapshot.release()
+
+
+def test_a_snapshot_after_a_build_killed_during_its_commit_serves_the_old_version(db_path: Path) -> None:
+    # What a build killed while committing leaves: new pages in the file, the old ones in a hot journal.
+    script = ("import os, sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.execute('pragma cache_size = 2')\n"
+              "c.execute(\"update sections set text = upper(text) || ' torn'\")\nos._exit(0)\n")
+    before = db_path.read_bytes()
+    subprocess.run([sys.executable, "-c", script, str(db_path)], check=True)
+    journal = Path(f"{db_path}-journal")
+    assert journal.exists() and db_path.read_bytes() != before
+    snapshot = take_snapshot(db_path)
+    try:
+        assert not journal.exists()
+        assert snapshot.path.read_bytes() == before
+        texts = Database(f"file:{snapshot.path}?immutable=1").execute("select text from sections").fetchall()
+        assert texts and not any(text.endswith(" torn") for (text,) in texts)
+    finally:
+        snapshot.release()

@@ -108,7 +108,8 @@ def _phrase_pattern(phrase: str) -> str:
 
 
 def _phrase_regex(phrases: Iterable[str]) -> re.Pattern[str]:
-    ordered = sorted(set(phrases), key=len, reverse=True)
+    # Longest first; phrases of one length in a fixed order, so the pattern is the same in every process.
+    ordered = sorted(set(phrases), key=lambda phrase: (-len(phrase), phrase))
     return re.compile("|".join(_phrase_pattern(p) for p in ordered))
 
 
