@@ -15,8 +15,9 @@ records nothing after: the file holds the patterns of the imports, the spaCy
 pipeline and one paper's rules, not the patterns made from each paper's own
 words (those would grow it without end).
 
-The file lives in ``$TRIAL_EVIDENCE_CACHE`` (set empty: no cache), else
-``$XDG_CACHE_HOME/trial-evidence`` or ``~/.cache/trial-evidence``. It is only
+The cache is opted into: it is used only when ``$TRIAL_EVIDENCE_CACHE`` names a
+directory (a long batch of short processes, such as incremental builds, gains from
+it; it stands in for ``re``'s private compiler, so it is off unless asked). It is only
 ever a shortcut: an unreadable, unwritable or foreign file, or a Python whose
 ``re`` works otherwise, compiles as usual, and ``_sre.compile`` validates the
 code it is given.
@@ -60,12 +61,9 @@ _state: _State | None = None
 
 
 def cache_dir() -> Path | None:
-    """Where the file is kept, or None when the cache is turned off."""
+    """Where the file is kept, or None when the cache is off (the default: it is opted into)."""
     chosen = os.environ.get(ENVIRONMENT)
-    if chosen is not None:
-        return Path(chosen) if chosen else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
-    return Path(base) / "trial-evidence"
+    return Path(chosen) if chosen else None
 
 
 def cache_file(directory: Path) -> Path:
