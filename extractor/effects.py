@@ -28,7 +28,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from extractor.lexicons import load_yaml
-from extractor.patterns import load_rules
+from extractor.patterns import load_rules, longest_first
 from schemas.records import EvidenceRecord, HazardRatio, Response, TimeToEvent
 
 WordKind = Literal["prognostic", "subgroup", "subgroup_named", "adjusted", "subgroup_arm", "subgroup_arm_survival",
@@ -61,7 +61,7 @@ def word_patterns() -> dict[str, re.Pattern[str]]:
     words that name an analysis ("subgroup", "subset"), without the "in patients with ..." phrases."""
     words = AnalysisWords.model_validate(load_yaml("analysis_words.yaml")).model_dump()
     words["subgroup_named"] = [w for w in words["subgroup"] if "patients" not in w]
-    return {kind: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(listed, key=len, reverse=True))
+    return {kind: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(listed, key=longest_first))
                              + r")(?!\w)", re.IGNORECASE)
             for kind, listed in words.items()}
 

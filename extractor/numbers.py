@@ -3,6 +3,7 @@
 import re
 
 from extractor.lexicons import load_yaml
+from extractor.patterns import longest_first
 
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
@@ -65,7 +66,7 @@ def words_to_int(text: str) -> int | None:
 def number_words_regex() -> str:
     """A regex alternation of number words, longest first, for use inside patterns."""
     lexicon = load_yaml("number_words.yaml")
-    names = sorted([*lexicon["units"], *lexicon["tens"], *lexicon["scales"]], key=len, reverse=True)
+    names = sorted([*lexicon["units"], *lexicon["tens"], *lexicon["scales"]], key=longest_first)
     return "|".join(names)
 
 

@@ -17,7 +17,7 @@ from typing import cast
 
 from extractor.lexicons import load_tsv, load_yaml
 from extractor.numbers import parse_int, parse_number, unify_dashes
-from extractor.patterns import CompiledRule, load_rules
+from extractor.patterns import CompiledRule, load_rules, longest_first
 from extractor.per_paper import per_paper
 from extractor.prefilter import lowers_ascii_alike
 from schemas import Document
@@ -109,7 +109,7 @@ def _phrase_pattern(phrase: str) -> str:
 
 def _phrase_regex(phrases: Iterable[str]) -> re.Pattern[str]:
     # Longest first; phrases of one length in a fixed order, so the pattern is the same in every process.
-    ordered = sorted(set(phrases), key=lambda phrase: (-len(phrase), phrase))
+    ordered = sorted(set(phrases), key=longest_first)
     return re.compile("|".join(_phrase_pattern(p) for p in ordered))
 
 
@@ -259,8 +259,8 @@ def _standard_regimens() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
     "FOLFOX4", "R-CHOP-14"; a short one with a number is a name, "PCV13", "VMP2")."""
     data = load_yaml("regimen_acronyms.yaml")
     regimens = {str(acronym): tuple(str(drug) for drug in drugs) for acronym, drugs in data["regimens"].items()}
-    long = "|".join(re.escape(a) for a in sorted(regimens, key=len, reverse=True) if len(a) >= _NUMBERED)
-    short = "|".join(re.escape(a) for a in sorted(regimens, key=len, reverse=True) if len(a) < _NUMBERED)
+    long = "|".join(re.escape(a) for a in sorted(regimens, key=longest_first) if len(a) >= _NUMBERED)
+    short = "|".join(re.escape(a) for a in sorted(regimens, key=longest_first) if len(a) < _NUMBERED)
     return regimens, re.compile(rf"(?<![\w\-])m?(?:(?P<acronym>{long})(?:-\s?\d{{1,2}}|\d{{1,2}})?|"
                                 rf"(?P<short>{short}))(?![\w\-])")
 
@@ -352,7 +352,7 @@ def _defining(text: str, match: re.Match[str], found: list[DrugMention]) -> bool
 @cache
 def _stems() -> tuple[re.Pattern[str], frozenset[str]]:
     data = load_yaml("drug_stems.yaml")
-    stems = "|".join(sorted(data["stems"], key=len, reverse=True))
+    stems = "|".join(sorted(data["stems"], key=longest_first))
     return re.compile(rf"\b[A-Za-z][a-z]{{2,}}(?:{stems})\b"), frozenset(data["not_drugs"])
 
 

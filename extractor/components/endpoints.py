@@ -6,7 +6,7 @@ from functools import cache
 
 from extractor.lexicons import load_yaml
 from extractor.numbers import unify_dashes
-from extractor.patterns import load_rules
+from extractor.patterns import load_rules, longest_first
 from extractor.prefilter import Prefilter, literal_pattern
 from extractor.sentence import Sentence
 from schemas import Table, TableCell, TableRow
@@ -55,9 +55,9 @@ def _lexicon() -> _Lexicon:
         abbreviations.update({a: (None, kind) for a in data[kind].get("abbreviations", [])})
     # Longest names first so 'event-free survival' wins over 'survival' at one position.
     alternatives = [
-        r"(?i:" + r"[\s\-]+".join(map(re.escape, key.split())) + r")" for key in sorted(phrases, key=len, reverse=True)
+        r"(?i:" + r"[\s\-]+".join(map(re.escape, key.split())) + r")" for key in sorted(phrases, key=longest_first)
     ]
-    alternatives += [re.escape(a) for a in sorted(abbreviations, key=len, reverse=True)]
+    alternatives += [re.escape(a) for a in sorted(abbreviations, key=longest_first)]
     listed = re.compile(r"(?<![\w\-])(?:" + "|".join(alternatives) + r")(?![\w\-])")
     # The same search with the names as tries ('event(?:...)'), several times faster: the matches
     # at one position are prefixes of the longest, which a trie tries first (as the list does), and

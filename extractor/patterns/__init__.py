@@ -118,3 +118,9 @@ def rule_files() -> list[str]:
         for entry in resources.files(__package__).iterdir()
         if entry.name.endswith(".yaml") and entry.name != "fragments.yaml"
     )
+
+
+def longest_first(word: str) -> tuple[int, str]:
+    """Sort key for the alternatives of a regex: longest first (so a longer name wins where a shorter one
+    also matches), words of one length in a fixed order (so the pattern is the same in every process)."""
+    return -len(word), word
