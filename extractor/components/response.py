@@ -476,8 +476,12 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
         value_shape = rule.rule.fields.get("value_shape")
         # Counts printed before their outcome, compared with the counts right after the first.
         anchor_first = bool(rule.rule.fields.get("chain_from_value"))
+        # A shape read only after a lead ("Responses were: ... (n = 2), ..."): searched before the outcome.
+        lead = _lead(rule.rule.fields.get("lead"))
         for match in rule.regex.finditer(masked.text):
             o_index, v_index = int(match["o"]), int(match["v"])
+            if lead is not None and not lead.search(masked.text, 0, match.start("o")):
+                continue
             value = masked.tokens[v_index]
             if v_index in used or value.shape == "pair" or is_hypothetical(masked, (o_index, v_index)):
                 continue
@@ -498,6 +502,11 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
                 items = items[:1]
             label = masked.tokens[o_index].label
             groups.append(Group(label, items, rule.id, rule.confidence * value.confidence, masked.spans[v_index][0], bare))
+
+
+@cache
+def _lead(pattern: str | None) -> re.Pattern[str] | None:
+    return re.compile(pattern, re.IGNORECASE) if pattern else None
 
 
 _SUBGROUP_PATIENTS = re.compile(r"\bpatients\s+(?:with|who|harbou?ring|carrying|in\s+the)\b", re.IGNORECASE)
