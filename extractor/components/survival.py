@@ -205,7 +205,8 @@ def _rates_before_endpoints(
 ) -> Iterator[TimeToEvent]:
     """Rates printed right before 'for' and their endpoint, no endpoint named before them: "Five-year
     survival probabilities were 44.3% (95% CI, 37.7% to 50.7%) for overall survival, 44.8% for
-    relapse-free survival, and 31.5% for event-free survival"."""
+    relapse-free survival, and 31.5% for event-free survival"; or right before the endpoint itself
+    ("had 79% OS and 57% PFS at 5 years")."""
     text = sentence.text
     if rule("rate_before_blocker").regex.search(text):
         return
@@ -216,6 +217,16 @@ def _rates_before_endpoints(
         if mention.kind != ENDPOINT or mention.endpoint is None:
             continue
         before = rule("rate_before_endpoint").regex.search(text, max(0, mention.start - 100), mention.start)
+        closing: str | None = None
+        used = rule("rate_before_endpoint")
+        if before is None and not rule("rate_right_before_blocker").regex.match(text, mention.end):
+            # "had 79% OS and 57% PFS at 5 years": the rate printed right before its endpoint, the list's
+            # timepoint after the last of them.
+            used = rule("rate_right_before_endpoint")
+            before = used.regex.search(text, max(0, mention.start - 100), mention.start)
+            chain = rule("rate_right_before_chain").regex.match(text, mention.end)
+            at = rule("timepoint_at").regex.match(text, chain.end()) if chain else None
+            closing = _timepoint(at) if at else None
         if before is None or before.start("value") in taken:
             continue
         value = parse_number(before.group("value"))
@@ -229,8 +240,8 @@ def _rates_before_endpoints(
             if low is None or not low <= value <= (high if high is not None else value):
                 low = high = level = None
         found = Value(before.start("value"), before.end("value"), value, "%", low, high, level)
-        timepoint = _timepoint_before(text, mention) or shared
-        yield _record(sentence, mention.endpoint, "rate", found, timepoint, rule("rate_before_endpoint"))
+        timepoint = _timepoint_before(text, mention) or closing or shared
+        yield _record(sentence, mention.endpoint, "rate", found, timepoint, used)
 
 
 # "after 12 months of follow-up": the follow-up names the timepoint, it ends no endpoint's reach.
