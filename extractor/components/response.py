@@ -409,6 +409,7 @@ def _from_prose(sentence: Sentence) -> list[Found]:
     masked = mask(text, [*outcomes, *values])
     groups: list[Group] = []
     used: set[int] = set()
+    _label_lists(masked, groups, used)
     _pairs(masked, groups, used)
     _shapes(masked, groups, used)
     _breakdowns(masked, groups, used)
@@ -419,6 +420,43 @@ def _from_prose(sentence: Sentence) -> list[Found]:
         group.items = items
     _bare_counts_by_side(masked, groups, order)
     return [Found(g.outcome, count, arm, g.rule_id, g.confidence) for g in groups for count, arm in g.items]
+
+
+_MARKER = re.compile(r"\u27e6[OV](\d+)\u27e7")
+_LIST_ITEM = re.compile(r"\s*(?:,\s*)?(?:\band\s+)?([^,]+?)\s*(?=,|\band\b|$)")
+
+
+def _label_lists(masked: Masked, groups: list[Group], used: set[int]) -> None:
+    """'Rates of CR, nonresponse, and death were 46%, 34%, and 20% for A, versus 39%, 17%, and 44% for B':
+    the values in the order of the labels, once per arm; labels naming no outcome are skipped."""
+    list_labels = _lexicon()["list_labels"]
+    for rule in rules_with(RULES, "label_list"):
+        for match in rule.regex.finditer(masked.text):
+            labels = [_list_label(masked, item, list_labels) for item in _LIST_ITEM.findall(match["labels"])]
+            sides = [(match["values"], clean_arm(match["arm"] or match["arm_single"]))]
+            if match["values2"] is not None:
+                sides.append((match["values2"], clean_arm(match["arm2"])))
+            indexes = [[int(i) for i in _MARKER.findall(values)] for values, _ in sides]
+            # At least one label is an outcome mention: a list-only word ("non-response") never stands alone.
+            if (not _MARKER.search(match["labels"]) or not any(labels) or any(len(ix) != len(labels) for ix in indexes)
+                    or (len(sides) > 1 and not all(arm for _, arm in sides))):
+                continue
+            if not _take_singles(masked, used, [i for ix in indexes for i in ix]):
+                continue
+            for (_, arm), ix in zip(sides, indexes, strict=True):
+                for label, index in zip(labels, ix, strict=True):
+                    if label is not None:
+                        count = masked.tokens[index].counts[0]
+                        groups.append(Group(label, [(count, arm)], rule.id, rule.confidence, masked.spans[index][0]))
+
+
+def _list_label(masked: Masked, item: str, list_labels: dict[str, list[str]]) -> str | None:
+    """The outcome a label of a list of rates names: an outcome mention, or a word named only in lists."""
+    marker = _MARKER.fullmatch(item.strip())
+    if marker is not None:
+        return masked.tokens[int(marker[1])].label or None
+    return next((outcome for outcome, phrases in list_labels.items()
+                 if any(re.fullmatch(p, item.strip(), re.IGNORECASE) for p in phrases)), None)
 
 
 def _pairs(masked: Masked, groups: list[Group], used: set[int]) -> None:
