@@ -176,7 +176,39 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
                 taken.add(value.start)
                 yield _record(sentence, mention.endpoint, "median", value, None, rule("median"))
     yield from _rates_before_endpoints(sentence, mentions, lead_timepoint, taken)
+    yield from _from_to_medians(sentence, mentions, taken)
     yield from _relapse_survival_pairs(sentence, limit)
+
+
+_FROM_TO_NEXT = re.compile(r"\s*(?:[(\[][^()\[\]]*[)\]])?\s*,?\s*and\s+(?:the\s+)?(?P<median>median\s+)?")
+
+
+def _from_to_medians(sentence: Sentence, mentions: list[Mention], taken: set[int]) -> Iterator[TimeToEvent]:
+    """'bortezomib significantly improved PFS from a median of 13 months to 30 months': the two medians a
+    gain verb names for the endpoint, the earlier first; no arm is named for either."""
+    text = sentence.text
+    previous: re.Match[str] | None = None
+    for mention in mentions:
+        if mention.kind != ENDPOINT or mention.endpoint not in MEDIAN_ENDPOINTS:
+            continue
+        gain = rule("from_to_gain").regex.search(text, max(0, mention.start - 60), mention.start)
+        if gain is None and previous is not None:
+            # "improved PFS from a median of 13 months to 30 months (HR ...) and OS from ... to ...": the verb's too.
+            gain = _FROM_TO_NEXT.fullmatch(text, previous.end(), mention.start)
+        found = rule("from_to_median").regex.match(text, mention.end) if gain else None
+        if gain is None or found is None or not (gain.group("median") or found.group("median")):
+            previous = None
+            continue
+        previous = found
+        unit = _unit(found.group("unit"))
+        unit_a = _unit(found.group("unit_a")) if found.group("unit_a") else unit
+        a, b = parse_number(found.group("a")), parse_number(found.group("b"))
+        if unit is None or unit_a != unit or a is None or b is None or found.start("a") in taken:
+            continue
+        for name, number in (("a", a), ("b", b)):
+            taken.add(found.start(name))
+            value = Value(found.start(name), found.end(name), number, unit)
+            yield _record(sentence, mention.endpoint, "median", value, None, rule("from_to_median"))
 
 
 def _relapse_survival_pairs(sentence: Sentence, limit: int) -> Iterator[TimeToEvent]:
