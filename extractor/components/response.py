@@ -410,6 +410,7 @@ def _from_prose(sentence: Sentence) -> list[Found]:
     groups: list[Group] = []
     used: set[int] = set()
     _label_lists(masked, groups, used)
+    _arm_value_lists(masked, groups, used)
     _pairs(masked, groups, used)
     _shapes(masked, groups, used)
     _breakdowns(masked, groups, used)
@@ -448,6 +449,29 @@ def _label_lists(masked: Masked, groups: list[Group], used: set[int]) -> None:
                     if label is not None:
                         count = masked.tokens[index].counts[0]
                         groups.append(Group(label, [(count, arm)], rule.id, rule.confidence, masked.spans[index][0]))
+
+
+def _arm_value_lists(masked: Masked, groups: list[Group], used: set[int]) -> None:
+    """'complete remission rates (CAP, 15.2%; ChOP, 29.6%; FAMP, 40.1%)': each arm's value; a first value
+    printed without its arm is the subject's ('CAP induced lower overall remission rates (58.2%; ChOP, ...')."""
+    item_rule = rules_with(RULES, "arm_value_item")[0]
+    subject_rule = rules_with(RULES, "arm_value_subject")[0]
+    for rule in rules_with(RULES, "arm_value_list"):
+        for match in rule.regex.finditer(masked.text):
+            o_index = int(match["o"])
+            items = [(clean_arm(item["arm"]), int(item["v"])) for item in item_rule.regex.finditer(match["items"])]
+            if items and items[0][0] is None:
+                subject = subject_rule.regex.search(masked.before(o_index))
+                items[0] = (clean_arm(subject["arm"]) if subject else None, items[0][1])
+            arms = [arm for arm, _ in items]
+            if not all(arms) or len(set(arms)) != len(arms):
+                continue
+            if not _take_singles(masked, used, [index for _, index in items]):
+                continue
+            label = masked.tokens[o_index].label
+            for arm, index in items:
+                count = masked.tokens[index].counts[0]
+                groups.append(Group(label, [(count, arm)], rule.id, rule.confidence, masked.spans[index][0]))
 
 
 def _list_label(masked: Masked, item: str, list_labels: dict[str, list[str]]) -> str | None:
