@@ -405,6 +405,7 @@ def _from_prose(sentence: Sentence) -> list[Found]:
     outcomes = _promote_overall(text, outcome_tokens(text))
     if not outcomes:
         return []
+    outcomes = _with_companions(text, outcomes)
     values = [v for v in value_tokens(text) if not any(o.start < v.end and v.start < o.end for o in outcomes)]
     masked = mask(text, [*outcomes, *values])
     groups: list[Group] = []
@@ -481,6 +482,21 @@ def _list_label(masked: Masked, item: str, list_labels: dict[str, list[str]]) ->
         return masked.tokens[int(marker[1])].label or None
     return next((outcome for outcome, phrases in list_labels.items()
                  if any(re.fullmatch(p, item.strip(), re.IGNORECASE) for p in phrases)), None)
+
+
+@cache
+def _companions() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((outcome, re.compile(phrase, re.IGNORECASE))
+                 for outcome, phrases in _lexicon()["companion_outcomes"].items() for phrase in phrases)
+
+
+def _with_companions(text: str, outcomes: list[Token]) -> list[Token]:
+    """The outcomes of a sentence that already names one, with those named only beside another ('66 (52%)
+    were refractory' after '45 achieved CR')."""
+    found = [Token("O", m.start(), m.end(), label=outcome, parts=(outcome,))
+             for outcome, regex in _companions() for m in regex.finditer(text)
+             if not any(t.start < m.end() and m.start() < t.end for t in outcomes)]
+    return sorted([*outcomes, *found], key=lambda t: t.start) if found else outcomes
 
 
 def _pairs(masked: Masked, groups: list[Group], used: set[int]) -> None:
