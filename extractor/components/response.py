@@ -25,6 +25,7 @@ from extractor.components.rates import (
     resolve_arms,
     rules_with,
     section_row_label,
+    sentence_arm,
     table_row,
     value_items,
     value_tokens,
@@ -188,7 +189,7 @@ def extract_responses(sentence: Sentence) -> Iterator[Response]:
     redefined = redefined_abbreviations(sentence.doc.text) if found else frozenset()
     if found and sentence.table is None and all(item.arm is None for item in found):
         # "In the MEL200 arm, ...", "Best response to MEL100 was: ...": the arm the sentence opens with.
-        arm = _sentence_arm(sentence.text)
+        arm = sentence_arm(sentence.text)
         found = [replace(item, arm=arm) for item in found] if arm else found
     seen: set[tuple[object, ...]] = set()
     for item in found:
@@ -203,18 +204,6 @@ def extract_responses(sentence: Sentence) -> Iterator[Response]:
             arm=item.arm, outcome=cast(ResponseOutcome, item.outcome), n=item.count.n, of=item.count.of,
             percent=item.count.percent, provenance=[sentence.provenance(item.rule_id, item.confidence)],
         )
-
-
-def _sentence_arm(text: str) -> str | None:
-    """The arm label a sentence opens with ('In the X arm,', 'In arm B,', 'Best response to X was:'), or None."""
-    for rule in rules_with(RULES, "sentence_arm"):
-        match = rule.regex.match(text)
-        if match is None or rules_with(RULES, "sentence_arm_blocker")[0].regex.search(text, match.end()):
-            continue
-        if match["kind"]:
-            return f"{match['kind'].lower()} {match['name']}"
-        return clean_arm(match["arm"] or match["arm2"])
-    return None
 
 
 @per_paper

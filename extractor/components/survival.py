@@ -18,7 +18,7 @@ from extractor.components.endpoints import (
     row_label,
     row_outcome,
 )
-from extractor.components.rates import kind_labels, section_row_label
+from extractor.components.rates import kind_labels, section_row_label, sentence_arm
 from extractor.numbers import parse_number
 from extractor.patterns import CompiledRule, load_rules
 from extractor.sentence import Sentence
@@ -65,7 +65,12 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
     if sentence.table is not None and sentence.row is not None:
         yield from _table_records(sentence)
         return
-    yield from _sentence_timepoint(sentence.text, list(_prose_records(sentence)))
+    records = _sentence_timepoint(sentence.text, list(_prose_records(sentence)))
+    if records and all(r.arm is None for r in records):
+        # "In the TEGAFOX arm, median OS was 14.2 months": the arm the sentence opens with.
+        arm = sentence_arm(sentence.text)
+        records = [r.model_copy(update={"arm": arm}) for r in records] if arm else records
+    yield from records
 
 
 def _sentence_timepoint(text: str, records: list[TimeToEvent]) -> list[TimeToEvent]:
