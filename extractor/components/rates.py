@@ -274,6 +274,20 @@ def arm_order(text: str) -> list[str] | None:
     return None
 
 
+def sentence_arm(text: str) -> str | None:
+    """The arm label a sentence opens with ('In the X arm,', 'In arm B,', 'Best response to X was:') when
+    the rest of the sentence names or compares no other arm, or None."""
+    blocker = rules_with("rates.yaml", "sentence_arm_blocker")[0]
+    for rule in rules_with("rates.yaml", "sentence_arm"):
+        match = rule.regex.match(text)
+        if match is None or blocker.regex.search(text, match.end()):
+            continue
+        if match["kind"]:
+            return f"{match['kind'].lower()} {match['name']}"
+        return clean_arm(match["arm"] or match["arm2"])
+    return None
+
+
 def is_hypothetical(masked: Masked, indexes: Iterable[int]) -> bool:
     """True when design words ('threshold of', 'if the true') come right before a token, or a
     threshold ('or higher') right after it."""

@@ -25,6 +25,7 @@ from extractor.components.rates import (
     resolve_arms,
     rules_with,
     section_row_label,
+    sentence_arm,
     table_row,
     value_items,
     value_tokens,
@@ -186,6 +187,10 @@ def extract_responses(sentence: Sentence) -> Iterator[Response]:
     else:
         found = _from_prose(sentence)
     redefined = redefined_abbreviations(sentence.doc.text) if found else frozenset()
+    if found and sentence.table is None and all(item.arm is None for item in found):
+        # "In the MEL200 arm, ...", "Best response to MEL100 was: ...": the arm the sentence opens with.
+        arm = sentence_arm(sentence.text)
+        found = [replace(item, arm=arm) for item in found] if arm else found
     seen: set[tuple[object, ...]] = set()
     for item in found:
         key = (item.outcome, item.count, item.arm)
@@ -405,10 +410,13 @@ def _from_prose(sentence: Sentence) -> list[Found]:
     outcomes = _promote_overall(text, outcome_tokens(text))
     if not outcomes:
         return []
+    outcomes = _with_companions(text, outcomes)
     values = [v for v in value_tokens(text) if not any(o.start < v.end and v.start < o.end for o in outcomes)]
     masked = mask(text, [*outcomes, *values])
     groups: list[Group] = []
     used: set[int] = set()
+    _label_lists(masked, groups, used)
+    _arm_value_lists(masked, groups, used)
     _pairs(masked, groups, used)
     _shapes(masked, groups, used)
     _breakdowns(masked, groups, used)
@@ -419,6 +427,81 @@ def _from_prose(sentence: Sentence) -> list[Found]:
         group.items = items
     _bare_counts_by_side(masked, groups, order)
     return [Found(g.outcome, count, arm, g.rule_id, g.confidence) for g in groups for count, arm in g.items]
+
+
+_MARKER = re.compile(r"\u27e6[OV](\d+)\u27e7")
+_LIST_ITEM = re.compile(r"\s*(?:,\s*)?(?:\band\s+)?([^,]+?)\s*(?=,|\band\b|$)")
+
+
+def _label_lists(masked: Masked, groups: list[Group], used: set[int]) -> None:
+    """'Rates of CR, nonresponse, and death were 46%, 34%, and 20% for A, versus 39%, 17%, and 44% for B':
+    the values in the order of the labels, once per arm; labels naming no outcome are skipped."""
+    list_labels = _lexicon()["list_labels"]
+    for rule in rules_with(RULES, "label_list"):
+        for match in rule.regex.finditer(masked.text):
+            labels = [_list_label(masked, item, list_labels) for item in _LIST_ITEM.findall(match["labels"])]
+            sides = [(match["values"], clean_arm(match["arm"] or match["arm_single"]))]
+            if match["values2"] is not None:
+                sides.append((match["values2"], clean_arm(match["arm2"])))
+            indexes = [[int(i) for i in _MARKER.findall(values)] for values, _ in sides]
+            # At least one label is an outcome mention: a list-only word ("non-response") never stands alone.
+            if (not _MARKER.search(match["labels"]) or not any(labels) or any(len(ix) != len(labels) for ix in indexes)
+                    or (len(sides) > 1 and not all(arm for _, arm in sides))):
+                continue
+            if not _take_singles(masked, used, [i for ix in indexes for i in ix]):
+                continue
+            for (_, arm), ix in zip(sides, indexes, strict=True):
+                for label, index in zip(labels, ix, strict=True):
+                    if label is not None:
+                        count = masked.tokens[index].counts[0]
+                        groups.append(Group(label, [(count, arm)], rule.id, rule.confidence, masked.spans[index][0]))
+
+
+def _arm_value_lists(masked: Masked, groups: list[Group], used: set[int]) -> None:
+    """'complete remission rates (CAP, 15.2%; ChOP, 29.6%; FAMP, 40.1%)': each arm's value; a first value
+    printed without its arm is the subject's ('CAP induced lower overall remission rates (58.2%; ChOP, ...')."""
+    item_rule = rules_with(RULES, "arm_value_item")[0]
+    subject_rule = rules_with(RULES, "arm_value_subject")[0]
+    for rule in rules_with(RULES, "arm_value_list"):
+        for match in rule.regex.finditer(masked.text):
+            o_index = int(match["o"])
+            items = [(clean_arm(item["arm"]), int(item["v"])) for item in item_rule.regex.finditer(match["items"])]
+            if items and items[0][0] is None:
+                subject = subject_rule.regex.search(masked.before(o_index))
+                items[0] = (clean_arm(subject["arm"]) if subject else None, items[0][1])
+            arms = [arm for arm, _ in items]
+            if not all(arms) or len(set(arms)) != len(arms):
+                continue
+            if not _take_singles(masked, used, [index for _, index in items]):
+                continue
+            label = masked.tokens[o_index].label
+            for arm, index in items:
+                count = masked.tokens[index].counts[0]
+                groups.append(Group(label, [(count, arm)], rule.id, rule.confidence, masked.spans[index][0]))
+
+
+def _list_label(masked: Masked, item: str, list_labels: dict[str, list[str]]) -> str | None:
+    """The outcome a label of a list of rates names: an outcome mention, or a word named only in lists."""
+    marker = _MARKER.fullmatch(item.strip())
+    if marker is not None:
+        return masked.tokens[int(marker[1])].label or None
+    return next((outcome for outcome, phrases in list_labels.items()
+                 if any(re.fullmatch(p, item.strip(), re.IGNORECASE) for p in phrases)), None)
+
+
+@cache
+def _companions() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((outcome, re.compile(phrase, re.IGNORECASE))
+                 for outcome, phrases in _lexicon()["companion_outcomes"].items() for phrase in phrases)
+
+
+def _with_companions(text: str, outcomes: list[Token]) -> list[Token]:
+    """The outcomes of a sentence that already names one, with those named only beside another ('66 (52%)
+    were refractory' after '45 achieved CR')."""
+    found = [Token("O", m.start(), m.end(), label=outcome, parts=(outcome,))
+             for outcome, regex in _companions() for m in regex.finditer(text)
+             if not any(t.start < m.end() and m.start() < t.end for t in outcomes)]
+    return sorted([*outcomes, *found], key=lambda t: t.start) if found else outcomes
 
 
 def _pairs(masked: Masked, groups: list[Group], used: set[int]) -> None:
@@ -476,8 +559,12 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
         value_shape = rule.rule.fields.get("value_shape")
         # Counts printed before their outcome, compared with the counts right after the first.
         anchor_first = bool(rule.rule.fields.get("chain_from_value"))
+        # A shape read only after a lead ("Responses were: ... (n = 2), ..."): searched before the outcome.
+        lead = _lead(rule.rule.fields.get("lead"))
         for match in rule.regex.finditer(masked.text):
             o_index, v_index = int(match["o"]), int(match["v"])
+            if lead is not None and not lead.search(masked.text, 0, match.start("o")):
+                continue
             value = masked.tokens[v_index]
             if v_index in used or value.shape == "pair" or is_hypothetical(masked, (o_index, v_index)):
                 continue
@@ -498,6 +585,11 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
                 items = items[:1]
             label = masked.tokens[o_index].label
             groups.append(Group(label, items, rule.id, rule.confidence * value.confidence, masked.spans[v_index][0], bare))
+
+
+@cache
+def _lead(pattern: str | None) -> re.Pattern[str] | None:
+    return re.compile(pattern, re.IGNORECASE) if pattern else None
 
 
 _SUBGROUP_PATIENTS = re.compile(r"\bpatients\s+(?:with|who|harbou?ring|carrying|in\s+the)\b", re.IGNORECASE)

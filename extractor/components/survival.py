@@ -18,7 +18,7 @@ from extractor.components.endpoints import (
     row_label,
     row_outcome,
 )
-from extractor.components.rates import kind_labels, section_row_label
+from extractor.components.rates import kind_labels, section_row_label, sentence_arm
 from extractor.numbers import parse_number
 from extractor.patterns import CompiledRule, load_rules
 from extractor.sentence import Sentence
@@ -65,7 +65,12 @@ def extract_time_to_event(sentence: Sentence) -> Iterator[TimeToEvent]:
     if sentence.table is not None and sentence.row is not None:
         yield from _table_records(sentence)
         return
-    yield from _sentence_timepoint(sentence.text, list(_prose_records(sentence)))
+    records = _sentence_timepoint(sentence.text, list(_prose_records(sentence)))
+    if records and all(r.arm is None for r in records):
+        # "In the TEGAFOX arm, median OS was 14.2 months": the arm the sentence opens with.
+        arm = sentence_arm(sentence.text)
+        records = [r.model_copy(update={"arm": arm}) for r in records] if arm else records
+    yield from records
 
 
 def _sentence_timepoint(text: str, records: list[TimeToEvent]) -> list[TimeToEvent]:
@@ -176,7 +181,39 @@ def _prose_records(sentence: Sentence) -> Iterator[TimeToEvent]:
                 taken.add(value.start)
                 yield _record(sentence, mention.endpoint, "median", value, None, rule("median"))
     yield from _rates_before_endpoints(sentence, mentions, lead_timepoint, taken)
+    yield from _from_to_medians(sentence, mentions, taken)
     yield from _relapse_survival_pairs(sentence, limit)
+
+
+_FROM_TO_NEXT = re.compile(r"\s*(?:[(\[][^()\[\]]*[)\]])?\s*,?\s*and\s+(?:the\s+)?(?P<median>median\s+)?")
+
+
+def _from_to_medians(sentence: Sentence, mentions: list[Mention], taken: set[int]) -> Iterator[TimeToEvent]:
+    """'bortezomib significantly improved PFS from a median of 13 months to 30 months': the two medians a
+    gain verb names for the endpoint, the earlier first; no arm is named for either."""
+    text = sentence.text
+    previous: re.Match[str] | None = None
+    for mention in mentions:
+        if mention.kind != ENDPOINT or mention.endpoint not in MEDIAN_ENDPOINTS:
+            continue
+        gain = rule("from_to_gain").regex.search(text, max(0, mention.start - 60), mention.start)
+        if gain is None and previous is not None:
+            # "improved PFS from a median of 13 months to 30 months (HR ...) and OS from ... to ...": the verb's too.
+            gain = _FROM_TO_NEXT.fullmatch(text, previous.end(), mention.start)
+        found = rule("from_to_median").regex.match(text, mention.end) if gain else None
+        if gain is None or found is None or not (gain.group("median") or found.group("median")):
+            previous = None
+            continue
+        previous = found
+        unit = _unit(found.group("unit"))
+        unit_a = _unit(found.group("unit_a")) if found.group("unit_a") else unit
+        a, b = parse_number(found.group("a")), parse_number(found.group("b"))
+        if unit is None or unit_a != unit or a is None or b is None or found.start("a") in taken:
+            continue
+        for name, number in (("a", a), ("b", b)):
+            taken.add(found.start(name))
+            value = Value(found.start(name), found.end(name), number, unit)
+            yield _record(sentence, mention.endpoint, "median", value, None, rule("from_to_median"))
 
 
 def _relapse_survival_pairs(sentence: Sentence, limit: int) -> Iterator[TimeToEvent]:
@@ -205,7 +242,8 @@ def _rates_before_endpoints(
 ) -> Iterator[TimeToEvent]:
     """Rates printed right before 'for' and their endpoint, no endpoint named before them: "Five-year
     survival probabilities were 44.3% (95% CI, 37.7% to 50.7%) for overall survival, 44.8% for
-    relapse-free survival, and 31.5% for event-free survival"."""
+    relapse-free survival, and 31.5% for event-free survival"; or right before the endpoint itself
+    ("had 79% OS and 57% PFS at 5 years")."""
     text = sentence.text
     if rule("rate_before_blocker").regex.search(text):
         return
@@ -216,6 +254,16 @@ def _rates_before_endpoints(
         if mention.kind != ENDPOINT or mention.endpoint is None:
             continue
         before = rule("rate_before_endpoint").regex.search(text, max(0, mention.start - 100), mention.start)
+        closing: str | None = None
+        used = rule("rate_before_endpoint")
+        if before is None and not rule("rate_right_before_blocker").regex.match(text, mention.end):
+            # "had 79% OS and 57% PFS at 5 years": the rate printed right before its endpoint, the list's
+            # timepoint after the last of them.
+            used = rule("rate_right_before_endpoint")
+            before = used.regex.search(text, max(0, mention.start - 100), mention.start)
+            chain = rule("rate_right_before_chain").regex.match(text, mention.end)
+            at = rule("timepoint_at").regex.match(text, chain.end()) if chain else None
+            closing = _timepoint(at) if at else None
         if before is None or before.start("value") in taken:
             continue
         value = parse_number(before.group("value"))
@@ -229,8 +277,8 @@ def _rates_before_endpoints(
             if low is None or not low <= value <= (high if high is not None else value):
                 low = high = level = None
         found = Value(before.start("value"), before.end("value"), value, "%", low, high, level)
-        timepoint = _timepoint_before(text, mention) or shared
-        yield _record(sentence, mention.endpoint, "rate", found, timepoint, rule("rate_before_endpoint"))
+        timepoint = _timepoint_before(text, mention) or closing or shared
+        yield _record(sentence, mention.endpoint, "rate", found, timepoint, used)
 
 
 # "after 12 months of follow-up": the follow-up names the timepoint, it ends no endpoint's reach.
