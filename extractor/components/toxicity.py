@@ -65,7 +65,7 @@ def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
     if sentence.section in _SKIPPED_SECTIONS or any(rule(r).search(text) for r in _NOT_EVENT_RULES):
         return
     if not rule("toxicity.prose.context.v1").search(text) and not _known_subject_occurred(text) and not any(
-            _developed(sentence)):
+            _developed(sentence)) and not _known_rate_subject(text):
         return
     seen: set[tuple[object, ...]] = set()
     for record in _prose_records(sentence):
@@ -84,6 +84,25 @@ def _known_subject_occurred(text: str) -> bool:
         return False
     term = normalise_term(head.group()[: verb.start()])
     return term is not None and term.known
+
+
+def _known_rate_subject(text: str) -> bool:
+    """A sentence opening with the rate of a known event right before its first value ("The rate of
+    febrile neutropenia was 12%", "Treatment-related mortality was 3%")."""
+    first = rule("toxicity.prose.value.v1").regex.search(text)
+    return first is not None and _rate_subject(text[: first.start()])
+
+
+def _rate_subject(head: str) -> bool:
+    """Whether the words before a value open the sentence with the rate of known events and "was/were",
+    the events being the whole subject ("The rate of neutropenia recovery was" names no event)."""
+    match = rule("toxicity.prose.rate_subject.v1").regex.match(head)
+    if match is None:
+        return False
+    subject = re.sub(r"\s+(?:rates?|incidences?)$", "", match.group("of") or match.group("subject"), flags=re.IGNORECASE)
+    subject = _without_grades(re.sub(r"^(?:the\s+)?(?:patients|subjects|participants)\s+with\s+", "", subject,
+                                     flags=re.IGNORECASE))
+    return known_items(subject) is not None
 
 
 # The words of a sentence up to its first "in" (where "... occurred in" may end); an abbreviation
@@ -438,9 +457,14 @@ def _respective_list(text: str, start: int, count: int) -> list[Term] | None:
     clause_start = max(text.rfind(";", 0, start), text.rfind(":", 0, start)) + 1
     clause = text[clause_start:start]
     occurred = rule("toxicity.prose.occurred_in.v1").regex.search(clause)
-    if occurred is None:
+    # "Rates of grade >=3 infections and infusion-related reactions were 20% and 17%, respectively".
+    rated = rule("toxicity.prose.rate_subject.v1").regex.match(clause) if occurred is None else None
+    if occurred is not None:
+        clause = clause[: occurred.start()]
+    elif rated is not None and rated.group("of"):
+        clause = rated.group("of")
+    else:
         return None
-    clause = clause[: occurred.start()]
     items = [item for item in _LIST_SEPARATOR.split(clause) if item.strip()]
     if len(items) < count:
         return None
@@ -504,7 +528,7 @@ def _find_groups(text: str, known: frozenset[str] = frozenset()) -> list[tuple[i
             continue
         values, end = _parse_values(text[match.start() :], match.start(), whole=False)
         if values and (len(values) > 1 or occurred.search(text[: match.start()]) or _ELLIPTIC_CLAUSE.search(
-                text[: match.start()])):
+                text[: match.start()]) or _rate_subject(text[: match.start()])):
             found.append((match.start(), values))
             spans.append((match.start(), end))
     for open_at, close_at in _brackets(text):
@@ -690,6 +714,10 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
         found = known_suffix(re.sub(r"\s+(?:of|at|with)$", "", words[: spans[-1].start].rstrip(), flags=re.IGNORECASE))
     if found is not None:
         term, at = found
+        if not ended and is_aggregate(term.term) and rule("toxicity.prose.stopped_before_aggregate.v1").regex.search(
+                words[:at]):
+            # "PEG discontinuation related to AEs occurred in only 13.9%": not adverse events of any grade.
+            return None
         return None if _NEGATED.search(words[:at]) else term
     predicate = list(_PREDICATE.finditer(words))
     tail = words[predicate[-1].end() :] if predicate else words
