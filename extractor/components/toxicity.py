@@ -116,7 +116,8 @@ def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
         yield from deaths
         return
     used: list[tuple[int, int]] = []
-    for shape in (_worst_grade, _count_grade_term, _developed, _incidence_of, _stopped_for, _died_of):
+    for shape in (_worst_grade, _count_grade_term, _developed, _incidence_of, _stopped_for, _died_of,
+                  _percent_term_list):
         for record, span in shape(sentence):
             used.append(span)
             yield record
@@ -298,6 +299,41 @@ def _stopped_for(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, 
         yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n"))), match.span()
 
 
+def _percent_term_list(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    """'grade 3 or 4 cytopenias (42% neutropenia, 5% thrombocytopenia, 3% anemia)': a bracket listing
+    known events each led by its percent, of the grade the sentence names before the bracket."""
+    rule_id = "toxicity.prose.percent_term_item.v1"
+    text = sentence.text
+    for open_at, close_at in _brackets(text):
+        parts = re.split(r"\s*[,;]\s*|\s+and\s+(?=[\d.\u00b7]+\s*%)", text[open_at + 1 : close_at])
+        items = [rule(rule_id).regex.match(part) for part in parts]
+        if len(items) < 2 or any(item is None for item in items):
+            continue
+        terms = [known_items(item.group("term")) for item in items if item is not None]
+        grade = _list_grade(text, open_at)
+        clear, arm = _arm_for(sentence, open_at)
+        if grade is None or not clear or any(term is None or is_aggregate(term.term) for term in terms):
+            continue
+        if grade == "any" and _SEVERE.search(text[:open_at]):
+            # "serious toxicities (12% neutropenia, ...)": severe, of no grade band printed.
+            continue
+        for item, term in zip(items, terms, strict=True):
+            if item is not None and term is not None:
+                yield _record(sentence, rule_id, term.term, grade, arm,
+                              percent=parse_number(item.group("pct"))), (open_at, close_at + 1)
+
+
+def _list_grade(text: str, open_at: int) -> GradeBand | None:
+    """The grade of the words right before a bracket ("grade 3 or 4 cytopenias (...)"); "any" when the
+    sentence grades nothing; None when a grade printed earlier may belong to another list."""
+    head = text[:open_at]
+    bounds = [m.end() for m in re.finditer(r"[;:()\[\],]|\band\b", head)]
+    bands = [s.band for s in grade_spans(head[bounds[-1] if bounds else 0 :]) if s.band is not None]
+    if bands:
+        return bands[-1]
+    return None if re.search(r"\bgrade", text, re.IGNORECASE) else "any"
+
+
 _HEDGE = re.compile(r"\b(?:mostly|mainly|predominantly|largely|primarily|generally|usually|mostly\s+of)\s*$", re.IGNORECASE)
 
 
@@ -336,6 +372,8 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
     previous_arms: list[str] = []
     arms_follow = bool(mentions) and mentions[0].start > groups[0][0]
     stopped = rule("toxicity.prose.discontinuation.v1").regex.search(text)
+    # The event, grade and phrase of the last one-value group read: "for A (43%) and B (50%)".
+    last: tuple[Term, GradeBand, str] | None = None
     for start, values in groups:
         phrase = _phrase(text, start)
         ended = stopped is not None and stopped.start() < start
@@ -351,6 +389,12 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
                         yield _record(sentence, rule_id, each.term, grade, arm_of[0], value.n, value.of, value.percent)
             continue
         term = _group_term(text, phrase, start, mentions, ended)
+        carried = _carried_arm(phrase[1], last[2]) if term is None and last is not None and len(values) == 1 else None
+        if last is not None and carried is not None and (values[0].n or values[0].percent) and not values[0].grade:
+            # "Neutropenia was most common for G-CHOP (43%) and G-FC (50%)": the second arm's value.
+            yield _record(sentence, rule_id, last[0].term, last[1], carried, values[0].n, values[0].of,
+                          values[0].percent)
+        last = None
         if term is None:
             continue
         if ended and _TEMPORARY.search(text):
@@ -388,11 +432,25 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
         if len(values) > 1:
             previous_arms = [a for a in arms if a is not None]
         shared = _shared_with(text, phrase, start, grade) if len(values) == 1 else None
+        last = (term, grade, phrase[1]) if len(values) == 1 else None
         for value, arm in zip(values, arms, strict=True):
             if value.n or value.percent:
                 yield _record(sentence, rule_id, term.term, grade, arm, value.n, value.of, value.percent)
                 if shared is not None:
                     yield _record(sentence, rule_id, shared[0].term, shared[1], arm, value.n, value.of, value.percent)
+
+
+def _carried_arm(words: str, before: str) -> str | None:
+    """The arm a bare "and B" names when the group before it closed on "for A" ("for G-CHOP (43%) and
+    G-FC (50%)"), both words naming no event; None otherwise."""
+    second = rule("toxicity.prose.carried_arm.v1").regex.fullmatch(words)
+    first = rule("toxicity.prose.first_arm.v1").regex.search(before)
+    if second is None or first is None:
+        return None
+    labels = (first.group("label"), second.group("label"))
+    if any(known_suffix(label) is not None or normalise_term(label) is None for label in labels):
+        return None
+    return clean_arm(labels[1])
 
 
 def _respective_pairs(text: str, phrase: tuple[int, str], start: int, term: str, grade: GradeBand,
