@@ -338,7 +338,8 @@ _HEDGE = re.compile(r"\b(?:mostly|mainly|predominantly|largely|primarily|general
 
 
 def _grade_before(text: str, position: int) -> GradeBand | None:
-    """The band of the last grade expression before a position; 'any' when the sentence grades nothing."""
+    """The band of the last grade expression before a position; 'any' when the sentence grades nothing
+    up to the end of the position's clause."""
     every = grade_spans(text)
     # "mostly grade 1/2": a hedge says the events were of every grade, mostly these.
     hedged = [s for s in every if _HEDGE.search(text[max(0, s.start - 20) : s.start])]
@@ -347,7 +348,10 @@ def _grade_before(text: str, position: int) -> GradeBand | None:
         return spans[-1].band
     if hedged and len(hedged) == len(every):
         return "any"
-    if re.search(r"\bgrade", text, re.IGNORECASE):
+    # "PN was reported by 80% of patients; 10% had grade 3": grades printed in a later clause only are
+    # not this value's.
+    clause_end = text.find(";", position)
+    if re.search(r"\bgrade", text[: clause_end if clause_end >= 0 else None], re.IGNORECASE):
         return None
     return "any"
 
