@@ -762,7 +762,7 @@ def _leading_to_discontinuation(term: Term) -> Term:
 def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[ArmMention],
                 ended: bool = False) -> Term | None:
     begin, words = phrase
-    found = known_suffix(words)
+    found = known_suffix(words) or _before_qualifier(words)
     if found is None and _RELATIVE.match(words):
         # "... with the exception of neutropenia, which was reported by 57% of patients": the event
         # closes the words before the relative pronoun.
@@ -800,6 +800,15 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
     if superlative or names_arm or bare:
         return _subject_term(text, start)
     return None
+
+
+def _before_qualifier(words: str) -> tuple[Term, int] | None:
+    """The known event a trailing qualifier follows, "allergic reactions to pegylated asparaginase",
+    "grade 3 rash after the first dose" (the qualifier naming no event itself), or None."""
+    qualified = rule("toxicity.prose.trailing_qualifier.v1").regex.search(words)
+    if qualified is None or known_prefix(qualified.group("what"), skip=3) is not None:
+        return None
+    return known_suffix(words[: qualified.start()])
 
 
 def _bare(phrase: str) -> bool:
