@@ -65,7 +65,8 @@ def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
     if sentence.section in _SKIPPED_SECTIONS or any(rule(r).search(text) for r in _NOT_EVENT_RULES):
         return
     if not rule("toxicity.prose.context.v1").search(text) and not _known_subject_occurred(text) and not any(
-            _developed(sentence)) and not _known_rate_subject(text):
+            _developed(sentence)) and not _known_rate_subject(text) and not rule(
+            "toxicity.prose.counted_deaths.v1").search(text):
         return
     seen: set[tuple[object, ...]] = set()
     for record in _prose_records(sentence):
@@ -117,7 +118,7 @@ def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
         return
     used: list[tuple[int, int]] = []
     for shape in (_worst_grade, _count_grade_term, _developed, _incidence_of, _stopped_for, _died_of,
-                  _percent_term_list):
+                  _percent_term_list, _counted_deaths):
         for record, span in shape(sentence):
             used.append(span)
             yield record
@@ -245,7 +246,10 @@ def _developed(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, in
         if is_aggregate(term.term) and (
                 own is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(tail)):
             continue
-        grade = own.band if own is not None else _grade_before(sentence.text, match.start())
+        # "..., and there was one episode of febrile neutropenia": a new clause, graded by its own words.
+        grade = own.band if own is not None else _grade_before(
+            sentence.text[match.start() :] if rule_id == "toxicity.prose.cases_of.v1" else sentence.text,
+            0 if rule_id == "toxicity.prose.cases_of.v1" else match.start())
         if grade is None:
             continue
         pct = match.groupdict().get("pct")
@@ -266,14 +270,29 @@ def _died_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]
         yield _record(sentence, rule_id, term.term, "5", arm, n=n), match.span()
 
 
+def _counted_deaths(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    """'One treatment-related death was observed': treatment-related deaths (grade 5), of the arm named
+    right after the count ("two toxic deaths in the A arm") or before it."""
+    rule_id = "toxicity.prose.counted_deaths.v1"
+    for match in rule(rule_id).regex.finditer(sentence.text):
+        n = _count(match.group("n"))
+        after = [m for m in arm_mentions(sentence) if match.end() <= m.start <= match.end() + 12]
+        clear, arm = (True, after[0].label) if after else _arm_for(sentence, match.start())
+        if not n or not clear:
+            continue
+        yield _record(sentence, rule_id, "treatment-related death", "5", arm, n=n), match.span()
+
+
 def _incidence_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
     rule_id = "toxicity.prose.incidence_of.v1"
     for match in rule(rule_id).regex.finditer(sentence.text):
         term = known_suffix(match.group("term"))
         grade = grade_band(match.group("gradetext") or "") or "any"
         clear, arm = _arm_for(sentence, match.start())
-        # "was 35% in the A group and 12% in the B group": values per arm, read as a value group.
-        if term is None or not clear or _PER_ARM.match(sentence.text, match.end()):
+        # "was 35% in the A group and 12% in the B group", "was 81% and 79%, respectively": values per
+        # arm, read as a value group.
+        if term is None or not clear or _PER_ARM.match(sentence.text, match.end()) or _NEXT_VALUE.match(
+                sentence.text, match.end()):
             continue
         yield _record(sentence, rule_id, term[0].term, grade, arm,
                       percent=parse_number(match.group("pct"))), match.span()
@@ -281,6 +300,7 @@ def _incidence_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int,
 
 _VALUES_OF_PATIENTS = re.compile(r"[\d.\u00b7]+\s*%\s+(?:of\s+(?:the\s+)?(?:patients|subjects|participants)\s+)?",
                                  re.IGNORECASE)
+_NEXT_VALUE = re.compile(r"\s*,?\s+(?:and|vs\.?|versus)\s+[\d.\u00b7]+\s*%", re.IGNORECASE)
 _PER_ARM = re.compile(r"\s+(?:of\s+(?:the\s+)?patients\s+)?in\s+the\s+\S+(?:\s+\S+)?\s+(?:arm|group)\b", re.IGNORECASE)
 
 
