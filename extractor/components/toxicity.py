@@ -796,8 +796,7 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
         found = known_suffix(re.sub(r"\s+(?:of|at|with)$", "", words[: spans[-1].start].rstrip(), flags=re.IGNORECASE))
     if found is not None:
         term, at = found
-        if not ended and is_aggregate(term.term) and rule("toxicity.prose.stopped_before_aggregate.v1").regex.search(
-                words[:at]):
+        if not ended and is_aggregate(term.term) and _stopped_for_aggregate(text, begin, words[:at]):
             # "PEG discontinuation related to AEs occurred in only 13.9%": not adverse events of any grade.
             return None
         return None if _NEGATED.search(words[:at]) else term
@@ -820,6 +819,19 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
     if superlative or names_arm or bare:
         return _subject_term(text, start)
     return None
+
+
+def _stopped_for_aggregate(text: str, begin: int, before: str) -> bool:
+    """Whether a change of treatment governs the adverse events named after ``before``: named in the
+    words before them ("PEG discontinuation related to AEs"), or earlier in their clause when they are
+    its cause ("Treatment was discontinued for progressive disease in 20 and for adverse events in 5")."""
+    stopped = rule("toxicity.prose.stopped_before_aggregate.v1").regex
+    if stopped.search(before):
+        return True
+    if not re.search(r"\b(?:for|due\s+to|because\s+of|owing\s+to)\s*$", before, re.IGNORECASE):
+        return False
+    clause_start = text.rfind(";", 0, begin) + 1
+    return stopped.search(text, clause_start, begin + len(before)) is not None
 
 
 def _before_qualifier(words: str) -> tuple[Term, int] | None:
