@@ -206,6 +206,10 @@ def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[
             clear, arm = _arm_for(sentence, match.start())
             if grade is None or term is None or not clear:
                 continue
+            if rule("toxicity.prose.tail_own_count.v1").regex.match(match.group("tail")):
+                # "Four patients ... due to grade 4 neutropenia in 3 patients and angina in 1": the event
+                # prints its own count.
+                continue
             taken.append((match.start(), match.end("gradetext")))
             pct = match.groupdict().get("pct")
             yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n")),
@@ -828,10 +832,15 @@ def _stopped_for_aggregate(text: str, begin: int, before: str) -> bool:
     stopped = rule("toxicity.prose.stopped_before_aggregate.v1").regex
     if stopped.search(before):
         return True
-    if not re.search(r"\b(?:for|due\s+to|because\s+of|owing\s+to)\s*$", before, re.IGNORECASE):
-        return False
     clause_start = text.rfind(";", 0, begin) + 1
-    return stopped.search(text, clause_start, begin + len(before)) is not None
+    if re.search(r"\b(?:for|due\s+to|because\s+of|owing\s+to)\s*$", before, re.IGNORECASE):
+        return stopped.search(text, clause_start, begin + len(before)) is not None
+    # "discontinued because of disease progression in 21 patients (44.7%), adverse events in 14": an
+    # item of the list of causes.
+    if before.strip() and not re.fullmatch(r"\s*(?:and|or)\s*", before):
+        return False
+    cause = rule("toxicity.prose.stopped_cause.v1").regex
+    return cause.search(text[clause_start:begin]) is not None
 
 
 def _before_qualifier(words: str) -> tuple[Term, int] | None:
