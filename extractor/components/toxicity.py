@@ -275,16 +275,20 @@ def _died_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]
 
 
 def _counted_deaths(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
-    """'One treatment-related death was observed': treatment-related deaths (grade 5), of the arm named
-    right after the count ("two toxic deaths in the A arm") or before it."""
+    """'One treatment-related death was observed': treatment-related deaths (grade 5; "three pulmonary
+    toxicity-related deaths" are the known event's), of the arm named right after them ("two toxic deaths
+    in the A arm") or before them."""
     rule_id = "toxicity.prose.counted_deaths.v1"
     for match in rule(rule_id).regex.finditer(sentence.text):
         n = _count(match.group("n"))
-        after = [m for m in arm_mentions(sentence) if match.end() <= m.start <= match.end() + 12]
+        cause = known_items(match.group("cause")) if match.group("cause") else None
+        after = [m for m in arm_mentions(sentence) if match.end() <= m.start <= match.end() + 30]
         clear, arm = (True, after[0].label) if after else _arm_for(sentence, match.start())
-        if not n or not clear:
+        if not n or not clear or (match.group("cause") and (cause is None or is_aggregate(cause.term))):
             continue
-        yield _record(sentence, rule_id, "treatment-related death", "5", arm, n=n), match.span()
+        pct = match.group("pct")
+        yield _record(sentence, rule_id, cause.term if cause else "treatment-related death", "5", arm, n=n,
+                      percent=parse_number(pct) if pct else None), match.span()
 
 
 def _incidence_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
