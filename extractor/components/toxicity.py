@@ -34,6 +34,7 @@ _PHRASE_START = re.compile(r"[;:()\[\],]|\.(?!\d)")
 # Verbs and conjunctions after which the rest of the phrase is the predicate, not the subject.
 _PREDICATE = re.compile(r"\b(?:were|was|are|is|but|than|occurred|developed)\b", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:no|not|without|nor)\s+$", re.IGNORECASE)
+_TRAILING_RELATIVE = re.compile(r"\s+(?:which|that)$", re.IGNORECASE)
 _RELATIVE = re.compile(r"^\s*(?:which|that)\s*$", re.IGNORECASE)
 _RESPECTIVELY_ASIDE = re.compile(r",\s*respectively\s*,", re.IGNORECASE)
 _TEMPORARY = re.compile(r"\btemporar(?:y|ily)\s+(?:\w+\s+)?discontinu", re.IGNORECASE)
@@ -791,6 +792,10 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
                 ended: bool = False) -> Term | None:
     begin, words = phrase
     found = known_suffix(words) or _before_qualifier(words)
+    relative = _TRAILING_RELATIVE.search(words) if found is None else None
+    if relative is not None and relative.start() > 0:
+        # "Toxicity was confined to hot flushes which occurred in 11/12 patients".
+        found = known_suffix(words[: relative.start()])
     if found is None and _RELATIVE.match(words):
         # "... with the exception of neutropenia, which was reported by 57% of patients": the event
         # closes the words before the relative pronoun.
