@@ -635,7 +635,8 @@ def _find_groups(text: str, known: frozenset[str] = frozenset()) -> list[tuple[i
             # "65 (31%)": the bracket holds the percent of the count printed before it.
             with_count, _ = _parse_values(text[count.start() : close_at + 1], count.start())
             values = with_count or values
-        values = values or _graded_values(content, open_at + 1) or _armed_values(content, open_at + 1, known)
+        values = (values or _graded_values(content, open_at + 1) or _armed_values(content, open_at + 1, known)
+                  or _labelled_values(content, open_at + 1, known))
         if values:
             found.append((open_at, values))
     return sorted(found, key=lambda g: g[0])
@@ -668,6 +669,25 @@ def _armed_values(content: str, offset: int, known: frozenset[str]) -> list[Pros
             return []
         found.append(replace(values[0], arm=arm))
     return found
+
+
+def _labelled_values(content: str, offset: int, known: frozenset[str]) -> list[ProseValue]:
+    """A bracket of values each led by its arm and a colon, "(arm A: 20%, arm B: 15%)"; [] unless there
+    are two or more and every label is an arm of the paper or a lettered arm ("arm A", "group 2")."""
+    found: list[ProseValue] = []
+    at = 0
+    for part in re.split(r"\s*[;,]\s*", content):
+        at = content.find(part, at)
+        labelled = rule("toxicity.prose.bracket_labelled_value.v1").regex.match(part.strip())
+        if labelled is None:
+            return []
+        lettered = re.fullmatch(r"(?:arm|group|cohort)\s+[A-D1-4]", labelled.group("arm").strip(), re.IGNORECASE)
+        arm = clean_arm(labelled.group("arm")) if lettered else _paper_arm(labelled.group("arm"), known)
+        values, _ = _parse_values(labelled.group("value"), offset + at + labelled.start("value"))
+        if arm is None or len(values) != 1 or values[0].arm is not None:
+            return []
+        found.append(replace(values[0], arm=arm))
+    return found if len(found) > 1 else []
 
 
 def _paper_arm(words: str, known: frozenset[str]) -> str | None:
@@ -753,10 +773,10 @@ def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
     g = match.groupdict()
     n_text = (g.get("n7") or g.get("n8") or g.get("n6") or g.get("n9") or g.get("n11") or g.get("n4") or g.get("n")
               or g.get("n2") or g.get("n3"))
-    pct_text = g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10") or g.get("pct9") or g.get(
+    pct_text = g.get("pct13") or g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10") or g.get("pct9") or g.get(
         "pct12") or g.get("pct5") or g.get("pct4") or (
         g.get("pct") if not g.get("lt") else None) or (g.get("pct2") if not g.get("lt2") else None)
-    arm_text = g.get("arm") or g.get("arm5") or g.get("arm12")
+    arm_text = g.get("arm") or g.get("arm5") or g.get("arm12") or g.get("arm13")
     arm = clean_arm(arm_text) if arm_text else None
     percent = parse_number(pct_text) if pct_text else None
     return ProseValue(n=_count(n_text), of=_count(g.get("of8") or g.get("of6") or g.get("of9") or g.get("of")), percent=percent,
