@@ -803,8 +803,8 @@ def _phrase(text: str, start: int) -> tuple[int, str]:
 
 def _leading_to_discontinuation(term: Term) -> Term:
     """The term of an event that ended treatment, as readers name it."""
-    if is_aggregate(term.term):
-        return Term("adverse event leading to discontinuation", True)
+    if is_aggregate(term.term) or term.term.endswith("leading to discontinuation"):
+        return Term("adverse event leading to discontinuation", True) if is_aggregate(term.term) else term
     return Term(f"{term.term} leading to discontinuation", True)
 
 
