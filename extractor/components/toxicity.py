@@ -119,7 +119,7 @@ def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
         return
     used: list[tuple[int, int]] = []
     for shape in (_worst_grade, _count_grade_term, _developed, _incidence_of, _stopped_for, _died_of,
-                  _percent_term_list, _counted_deaths):
+                  _percent_term_list, _counted_deaths, _grade_list):
         for record, span in shape(sentence):
             used.append(span)
             yield record
@@ -207,6 +207,11 @@ def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[
             clear, arm = _arm_for(sentence, match.start())
             if grade is None or term is None or not clear:
                 continue
+            if _GRADE_GOES_ON.match(match.group("tail")) or any(
+                    s.band for s in grade_spans(sentence.text[match.end("n") : match.start("gradetext")])):
+                # "2 (5%) patients developed grade 3 and grade 4 mucositis, respectively": the grade goes on.
+                # "Two patients had grade 3, and one had grade 4 neutropenia": the count had the first grade.
+                continue
             if rule("toxicity.prose.tail_own_count.v1").regex.match(match.group("tail")):
                 # "Four patients ... due to grade 4 neutropenia in 3 patients and angina in 1": the event
                 # prints its own count.
@@ -215,6 +220,9 @@ def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[
             pct = match.groupdict().get("pct")
             yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n")),
                           percent=parse_number(pct) if pct else None), match.span()
+
+
+_GRADE_GOES_ON = re.compile(r"\s*(?:,\s*)?(?:and|or)\s+(?:grades?\s*)?(?:[1-5]|iv|v|i{1,3})\b", re.IGNORECASE)
 
 
 def _overlapping(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -273,6 +281,24 @@ def _died_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]
         if term is None or not n or not clear or (" and " in term.term and n > 1) or term.term.startswith("any "):
             continue
         yield _record(sentence, rule_id, term.term, "5", arm, n=n), match.span()
+
+
+def _grade_list(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    """'6 (19%) patients developed grade 1, 12 (39%) developed grade 2 and 3 (10%) developed grade 3
+    mucositis': the items that name no event take the event closing the list."""
+    rule_id = "toxicity.prose.grade_item.v1"
+    text = sentence.text
+    for match in rule(rule_id).regex.finditer(text):
+        end = rule("toxicity.prose.grade_list_end.v1").regex.match(text, match.end())
+        term = known_prefix(end.group("tail"), bounded=True, skip=0) if end else None
+        grade = grade_band(match.group("gradetext"))
+        n = _count(match.group("n"))
+        clear, arm = _arm_for(sentence, match.start())
+        if term is None or is_aggregate(term.term) or grade is None or not n or not clear:
+            continue
+        pct = match.group("pct")
+        yield _record(sentence, rule_id, term.term, grade, arm, n=n,
+                      percent=parse_number(pct) if pct else None), match.span()
 
 
 def _counted_deaths(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
