@@ -802,7 +802,7 @@ def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
     pct_text = g.get("pct13") or g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10") or g.get("pct9") or g.get(
         "pct12") or g.get("pct5") or g.get("pct4") or (
         g.get("pct") if not g.get("lt") else None) or (g.get("pct2") if not g.get("lt2") else None)
-    arm_text = g.get("arm") or g.get("arm5") or g.get("arm12") or g.get("arm13")
+    arm_text = g.get("arm") or g.get("arm5") or g.get("arm12") or g.get("arm13") or g.get("arm14")
     arm = clean_arm(arm_text) if arm_text else None
     percent = parse_number(pct_text) if pct_text else None
     return ProseValue(n=_count(n_text), of=_count(g.get("of8") or g.get("of6") or g.get("of9") or g.get("of")), percent=percent,
