@@ -204,8 +204,10 @@ def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[
                 continue
             grade = grade_band(match.group("gradetext"))
             term = known_prefix(match.group("tail"), bounded=True)
-            clear, arm = _arm_for(sentence, match.start())
-            if grade is None or term is None or not clear:
+            aside = match.groupdict().get("aside")
+            shares = _aside_shares(aside, _count(match.group("n"))) if aside else None
+            clear, arm = (True, None) if shares is not None else _arm_for(sentence, match.start())
+            if grade is None or term is None or not clear or (aside and shares is None):
                 continue
             if _GRADE_GOES_ON.match(match.group("tail")) or any(
                     s.band for s in grade_spans(sentence.text[match.end("n") : match.start("gradetext")])):
@@ -220,6 +222,23 @@ def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[
             pct = match.groupdict().get("pct")
             yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n")),
                           percent=parse_number(pct) if pct else None), match.span()
+            for share_arm, k in shares or []:
+                yield _record(sentence, rule_id, term.term, grade, share_arm, n=k), match.span()
+
+
+def _aside_shares(aside: str, total: int | None) -> list[tuple[str, int]] | None:
+    """The arms' shares of a count from the bracket after it: "(2 in the FEC arm and 1 in the PE arm)"
+    gives each arm its count, "(2 in each arm)" none; None unless the shares add up to the count, which
+    then counts the whole study population."""
+    if re.fullmatch(r"\s*\S+\s+in\s+(?:each|both)\s+(?:arms?|groups?)\s*", aside, re.IGNORECASE):
+        return []
+    shares: list[tuple[str, int]] = []
+    for match in rule("toxicity.prose.aside_arm_count.v1").regex.finditer(aside):
+        arm, k = clean_arm(match.group("arm")), _count(match.group("k"))
+        if arm is None or not k:
+            return None
+        shares.append((arm, k))
+    return shares if len(shares) > 1 and sum(k for _, k in shares) == total else None
 
 
 _GRADE_GOES_ON = re.compile(r"\s*(?:,\s*)?(?:and|or)\s+(?:grades?\s*)?(?:[1-5]|iv|v|i{1,3})\b", re.IGNORECASE)
