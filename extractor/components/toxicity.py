@@ -491,7 +491,13 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
             continue
         # Treatment-related deaths are grade 5 whatever grade the sentence named before them.
         grade = "5" if term.term == "treatment-related death" else _group_grade(text, phrase, start)
-        if grade is None or (grade == "any" and _severe_not_graded(text, start, term)):
+        if grade == "any" and _severe_not_graded(text, start, term):
+            serious = rule("toxicity.prose.serious_events.v1").regex.search(text[:start])
+            if serious is None or term.term.startswith("serious "):
+                continue
+            # "Serious AEs included neutropenia (12.7%)": the serious event of that name, of any grade.
+            term = Term(f"serious {term.term}", True)
+        if grade is None:
             continue
         others = tuple(s for s, _ in groups if s != start)
         pairs = _respective_pairs(text, phrase, start, term.term, grade, values)
