@@ -206,8 +206,14 @@ def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[
             term = known_prefix(match.group("tail"), bounded=True)
             aside = match.groupdict().get("aside")
             shares = _aside_shares(aside, _count(match.group("n"))) if aside else None
-            clear, arm = (True, None) if shares is not None else _arm_for(sentence, match.start())
+            # "20 patients (33%) in the B group experienced grade 3 X": the arm named with the count.
+            own = [m for m in arm_mentions(sentence) if match.start("n") < m.start < match.start("gradetext")]
+            clear, arm = (True, None) if shares is not None else (True, own[-1].label) if own else _arm_for(
+                sentence, match.start())
             if grade is None or term is None or not clear or (aside and shares is None):
+                continue
+            if rule_id.endswith("elliptic.v1") and _ENDS_WITH_VALUE.search(sentence.text, 0, match.start()):
+                # "Ten (20%) and 5 (10%) patients had grade 3 rash": the count is one of a pair of values.
                 continue
             if _GRADE_GOES_ON.match(match.group("tail")) or any(
                     s.band for s in grade_spans(sentence.text[match.end("n") : match.start("gradetext")])):
@@ -241,6 +247,7 @@ def _aside_shares(aside: str, total: int | None) -> list[tuple[str, int]] | None
     return shares if len(shares) > 1 and sum(k for _, k in shares) == total else None
 
 
+_ENDS_WITH_VALUE = re.compile(r"(?:\d\s*%?\s*[)\]]?|\bnone)\s*$", re.IGNORECASE)
 _GRADE_GOES_ON = re.compile(r"\s*(?:,\s*)?(?:and|or)\s+(?:grades?\s*)?(?:[1-5]|iv|v|i{1,3})\b", re.IGNORECASE)
 
 
@@ -466,7 +473,18 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
                     if value.n or value.percent:
                         yield _record(sentence, rule_id, each.term, grade, arm_of[0], value.n, value.of, value.percent)
             continue
-        term = _group_term(text, phrase, start, mentions, ended)
+        trailing = _trailing_event(text, values) if not ended and known_suffix(phrase[1]) is None else None
+        term = _group_term(text, phrase, start, mentions, ended) if trailing is None else None
+        if trailing is not None:
+            # "31 patients (60%) in arm A and 27 patients (63%) in arm B had grade 3 or 4 related AEs".
+            arm_of = _group_arms(sentence, values, previous_arms, mentions, arms_follow,
+                                 tuple(s for s, _ in groups if s != start))
+            if arm_of is not None:
+                for value, arm in zip(values, arm_of, strict=True):
+                    if value.n or value.percent:
+                        yield _record(sentence, rule_id, trailing[0].term, trailing[1], arm, value.n, value.of,
+                                      value.percent)
+            continue
         carried = _carried_arm(phrase[1], last[2]) if term is None and last is not None and len(values) == 1 else None
         if last is not None and carried is not None and (values[0].n or values[0].percent) and not values[0].grade:
             # "Neutropenia was most common for G-CHOP (43%) and G-FC (50%)": the second arm's value.
@@ -522,6 +540,21 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
                 yield _record(sentence, rule_id, term.term, grade, arm, value.n, value.of, value.percent)
                 if shared is not None:
                     yield _record(sentence, rule_id, shared[0].term, shared[1], arm, value.n, value.of, value.percent)
+
+
+def _trailing_event(text: str, values: list[ProseValue]) -> tuple[Term, GradeBand] | None:
+    """The known event and grade a verb right after a group's last value names ("... in arm B had grade
+    3 or 4 related AEs"), any grade when the sentence grades nothing; None otherwise."""
+    last = rule("toxicity.prose.value.v1").regex.match(text, values[-1].start)
+    after = rule("toxicity.prose.trailing_predicate.v1").regex.match(text, last.end()) if last else None
+    if after is None:
+        return None
+    term = known_prefix(after.group("tail"), bounded=True, skip=0)
+    if term is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(after.group("tail")):
+        return None
+    gradetext = after.group("gradetext")
+    grade = grade_band(gradetext) if gradetext else _grade_before(text, values[0].start)
+    return (term, grade) if grade is not None else None
 
 
 def _carried_arm(words: str, before: str) -> str | None:
@@ -827,7 +860,8 @@ def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
     pct_text = g.get("pct13") or g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10") or g.get("pct9") or g.get(
         "pct12") or g.get("pct5") or g.get("pct4") or (
         g.get("pct") if not g.get("lt") else None) or (g.get("pct2") if not g.get("lt2") else None)
-    arm_text = g.get("arm") or g.get("arm5") or g.get("arm12") or g.get("arm13") or g.get("arm14")
+    arm_text = (g.get("arm") or g.get("arm5") or g.get("arm12") or g.get("arm13") or g.get("arm14") or g.get("arm15")
+                or g.get("arm16"))
     arm = clean_arm(arm_text) if arm_text else None
     percent = parse_number(pct_text) if pct_text else None
     return ProseValue(n=_count(n_text), of=_count(g.get("of8") or g.get("of6") or g.get("of9") or g.get("of")), percent=percent,
@@ -1020,6 +1054,14 @@ def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str
         labels = [v.arm for v in values]
         if all(labels):
             return labels
+        if any(labels):
+            # "83 patients (40%) in the A group and 65 (31%) in the B group": the arm named right after
+            # a value that prints none.
+            bounds = [v.start for v in values[1:]] + [len(sentence.text)]
+            filled = [label or next((m.label for m in mentions if v.start < m.start < bound), None)
+                      for v, label, bound in zip(values, labels, bounds, strict=True)]
+            if all(filled) and len(set(filled)) == len(filled):
+                return filled
         if len(previous) == len(values):
             return list(previous)
         # "in the A group than in the B group (53% vs 44%)": the arms named before the values, in order.
