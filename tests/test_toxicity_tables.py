@@ -506,3 +506,36 @@ def test_percentage_of_patients_header_spanning_the_arms_makes_bare_numbers_perc
         _event("neutropenia", "3-4", "Drug B+5-FU", None, 57.0),
         _event("diarrhea", "3-4", "Drug A+5-FU", None, 18.0),
     ]
+
+
+def test_grade_column_gives_each_row_its_grade() -> None:
+    # "Toxicity | Grade | Arm A | Arm B": the grade column is no count, and a blank term cell (a term
+    # spanning its grade rows) takes the term of the row above.
+    header: list[list[Head]] = [[("Toxicity", 1, None), ("Grade", 1, None), ("Arm A (n=30)", 1, None),
+                                 ("Arm B (n=30)", 1, None)]]
+    body = [["Neutropenia", "3", "5 (16.7)", "4 (13.3)"], ["", "4", "2 (6.7)", "1 (3.3)"],
+            ["Anaemia", "3", "3 (10)", "2 (6.7)"]]
+    events = _events(_document("Haematological toxicity", header, body))
+    assert events == [
+        _event("neutropenia", "3", "arm A", 5, 16.7),
+        _event("neutropenia", "3", "arm B", 4, 13.3),
+        _event("neutropenia", "4", "arm A", 2, 6.7),
+        _event("neutropenia", "4", "arm B", 1, 3.3),
+        _event("anemia", "3", "arm A", 3, 10.0),
+        _event("anemia", "3", "arm B", 2, 6.7),
+    ]
+
+
+def test_a_grade_header_over_counts_is_no_grade_column() -> None:
+    # A column headed "Grade" whose cells are counts, not grades, stays a value column.
+    header: list[list[Head]] = [[("Toxicity", 1, None), ("Grade", 1, None)]]
+    body = [["Nausea", "12 (30)"], ["Fatigue", "9 (22.5)"]]
+    events = _events(_document("Toxicity", header, body))
+    assert [(e["term"], e["n"]) for e in events] == [("nausea", 12), ("fatigue", 9)]
+
+
+def test_caption_ending_in_percent_makes_bare_numbers_percents() -> None:
+    header: list[list[Head]] = [[("Event", 1, None), ("All grades", 1, None), ("Grade 3/4", 1, None)]]
+    body = [["Diarrhoea", "45", "8"]]
+    events = _events(_document("Adverse events, %", header, body))
+    assert events == [_event("diarrhea", "any", None, None, 45.0), _event("diarrhea", "3-4", None, None, 8.0)]
