@@ -539,3 +539,22 @@ def test_caption_ending_in_percent_makes_bare_numbers_percents() -> None:
     body = [["Diarrhoea", "45", "8"]]
     events = _events(_document("Adverse events, %", header, body))
     assert events == [_event("diarrhea", "any", None, None, 45.0), _event("diarrhea", "3-4", None, None, 8.0)]
+
+
+def test_arm_printed_with_its_grade_in_one_header() -> None:
+    # "Drug any grade | Drug grade ≥3 | Placebo any grade | Placebo grade ≥3": the arm is the words left
+    # once the grade band is taken off.
+    header: list[list[Head]] = [[("Adverse event", 1, None), ("Drug any grade", 1, None), ("Drug grade ≥3", 1, None),
+                                 ("Placebo any grade", 1, None), ("Placebo grade ≥3", 1, None)]]
+    body = [["Fatigue", "40 (40%)", "5 (5%)", "30 (31%)", "2 (2%)"]]
+    events = _events(_document("Adverse events", header, body))
+    assert events == [
+        _event("fatigue", "any", "drug", 40, 40.0),
+        _event("fatigue", ">=3", "drug", 5, 5.0),
+        _event("fatigue", "any", "placebo", 30, 31.0),
+        _event("fatigue", ">=3", "placebo", 2, 2.0),
+    ]
+    # A header of a grade and its unit only names no arm.
+    header = [[("Adverse event", 1, None), ("Any grade, n (%)", 1, None), ("Grade 3–4, n (%)", 1, None)]]
+    events = _events(_document("Adverse events", header, [["Fatigue", "40 (40%)", "5 (5%)"]]))
+    assert events == [_event("fatigue", "any", None, 40, 40.0), _event("fatigue", "3-4", None, 5, 5.0)]

@@ -4,7 +4,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from extractor.components.toxicity_terms import Term, clean_arm, clean_text, grade_band, normalise_term, rule, rules
+from extractor.components.toxicity_terms import (
+    Term,
+    clean_arm,
+    clean_text,
+    grade_band,
+    normalise_term,
+    remove_grades,
+    rule,
+    rules,
+)
 from extractor.numbers import normalise_number_text, parse_int, parse_number
 from extractor.sentence import Sentence
 from schemas import AdverseEvent, Table, TableCell, TableRow
@@ -474,7 +483,20 @@ def _arm(cells: list[TableCell], n_value_columns: int) -> str | None:
         # "(N=134)" under an arm name is no label: look further up.
         if label is not None:
             return label
-    return None
+    return _arm_with_grade(cells[-1]) if cells else None
+
+
+def _arm_with_grade(cell: TableCell) -> str | None:
+    """The arm of a header printing it with its grade band, "Drug any grade", "Placebo grade >=3 (%)";
+    None when the words left are no arm (a unit, a scale, adverse events)."""
+    text = " ".join(cell.text.split())
+    if grade_band(text) is None:
+        return None
+    rest = re.sub(r"[,;:]?\s*(?:n\s*)?\(\s*%\s*\)|,\s*(?:n|%)\s*$", "", remove_grades(text), flags=re.IGNORECASE).strip(" ,;:-")
+    if not re.search(r"[A-Za-z]{2}", rest) or _GRADING_SCALE.search(rest) or _ALL_GRADES.match(clean_text(rest)) or rule(
+            "toxicity.table.adverse_events.v1").regex.search(rest) or rule("toxicity.column.unit_only.v1").regex.match(rest):
+        return None
+    return clean_arm(rest)
 
 
 def _caption_percent(caption: str, headers: list[TableRow]) -> bool:
