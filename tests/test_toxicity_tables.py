@@ -150,6 +150,9 @@ def test_tables_that_are_not_adverse_events() -> None:
     ("5%", False, (None, None, 5.0)),
     ("5", True, (None, None, 5.0)),
     ("5", False, (5, None, None)),
+    ("12.5% (5)", False, (5, None, 12.5)),
+    ("7.9% [n = 3]", False, (3, None, 7.9)),
+    ("<1% (1)", False, (1, None, None)),
 ])
 def test_cell_values(cell: str, percent_only: bool, expected: tuple[int | None, int | None, float | None]) -> None:
     value = parse_cell(cell, percent_only)
