@@ -561,3 +561,26 @@ def test_arm_printed_with_its_grade_in_one_header() -> None:
     header = [[("Adverse event", 1, None), ("Any grade, n (%)", 1, None), ("Grade 3–4, n (%)", 1, None)]]
     events = _events(_document("Adverse events", header, [["Fatigue", "40 (40%)", "5 (5%)"]]))
     assert events == [_event("fatigue", "any", None, 40, 40.0), _event("fatigue", "3-4", None, 5, 5.0)]
+
+
+def test_adverse_events_by_dose_level_are_read_but_toxicities_by_dose_level_are_not() -> None:
+    # A phase 1 table of adverse events per dose level has the dose levels for arms; "Toxicities by dose
+    # level" may count dose-limiting toxicities and stays unread.
+    header: list[list[Head]] = [[("Toxicity", 1, None), ("Dose level 1 (n=3)", 1, None), ("Dose level 2 (n=6)", 1, None)]]
+    body = [["Fatigue", "1 (33)", "2 (33)"]]
+    events = _events(_document("Treatment-related adverse events by dose level", header, body))
+    assert [(e["term"], e["n"], e["arm"]) for e in events] == [("fatigue", 1, "Dose level 1"), ("fatigue", 2, "Dose level 2")]
+    assert _events(_document("Toxicities by dose level", header, body)) == []
+
+
+def test_any_grade_and_grade_at_least_rows_under_their_event() -> None:
+    # "Neutropenia" heading its rows "Any grade" and "Grade ≥3".
+    header: list[list[Head]] = [[("Adverse event", 1, None), ("Arm A (n=50)", 1, None), ("Arm B (n=50)", 1, None)]]
+    body = [["Neutropenia", "", ""], ["Any grade", "30 (60)", "20 (40)"], ["Grade ≥3", "10 (20)", "5 (10)"]]
+    events = _events(_document("Adverse events", header, body))
+    assert events == [
+        _event("neutropenia", "any", "arm A", 30, 60.0),
+        _event("neutropenia", "any", "arm B", 20, 40.0),
+        _event("neutropenia", ">=3", "arm A", 10, 20.0),
+        _event("neutropenia", ">=3", "arm B", 5, 10.0),
+    ]

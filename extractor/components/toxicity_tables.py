@@ -30,7 +30,8 @@ _BARE_BAND = re.compile(
 # the letter that ends a name ("vitamin D", "hepatitis B", "type A").
 _GLUED_FOOTNOTE = re.compile(r"(?<![Vv]itamin)(?<![Hh]epatitis)(?<![Tt]ype)(?<![Gg]roup)(?<![Gg]rade)(?<![Ss]tage)\s[a-f]$")
 _BARE_GRADE_ROW = re.compile(
-    r"^\s*(?:grades?\s*)?(?:[0-5]|I{1,3}|IV|V)(?:\s*[-\u2013/]\s*(?:[1-5]|I{1,3}|IV|V))?\s*[*\u2020\u2021a-d]?\s*$",
+    r"^\s*(?:grades?\s*)?(?:[\u2265\u2a7e]|>=)?\s*(?:[0-5]|I{1,3}|IV|V)(?:\s*[-\u2013/]\s*(?:[1-5]|I{1,3}|IV|V)|\s+or\s+"
+    r"(?:higher|more|above|worse))?\s*[*\u2020\u2021a-d]?\s*$|^\s*(?:any|all)\s+grades?\s*$",
     re.IGNORECASE)
 # A header naming the grading scale or the count's unit, not an arm: "NCI-CTC grade (%)", "Number".
 _GRADING_SCALE = re.compile(r"\b(?:grades?|ctc|ctcae|nci|who|rtog|number|no\.)\b", re.IGNORECASE)
