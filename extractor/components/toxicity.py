@@ -703,7 +703,8 @@ def _find_groups(text: str, known: frozenset[str] = frozenset()) -> list[tuple[i
             continue
         values, end = _parse_values(text[match.start() :], match.start(), whole=False)
         if values and (len(values) > 1 or occurred.search(text[: match.start()]) or _ELLIPTIC_CLAUSE.search(
-                text[: match.start()]) or _rate_subject(text[: match.start()])):
+                text[: match.start()]) or _rate_subject(text[: match.start()]) or _graded_comma_clause(
+                text[: match.start()])):
             found.append((match.start(), values))
             spans.append((match.start(), end))
     for open_at, close_at in _brackets(text):
@@ -785,6 +786,19 @@ def _paper_arm(words: str, known: frozenset[str]) -> str | None:
 
 
 # "...; grade 3 diarrhea in 3 patients": a clause naming an event and its count, with no verb.
+def _graded_comma_clause(head: str) -> bool:
+    """", and grade >=3 AEs in 75%": a clause after a comma naming an event and its value with no verb,
+    read only when it prints its own grade or nothing before it prints one (so a grade of the clause
+    before is not carried over)."""
+    clause = _COMMA_ELLIPTIC.search(head)
+    if clause is None:
+        return False
+    own = [s for s in grade_spans(clause.group("words")) if s.band is not None]
+    return bool(own) or rule("toxicity.prose.all_grades.v1").regex.search(clause.group("words")) is not None or not (
+        re.search(r"\bgrade", head[: clause.start()], re.IGNORECASE))
+
+
+_COMMA_ELLIPTIC = re.compile(r",\s+(?:and|while|whereas)\s+(?P<words>[^;:,.()]{3,60}?)\s+in\s*$", re.IGNORECASE)
 _ELLIPTIC_CLAUSE = re.compile(r"[;:]\s*(?:and\s+)?[^;:,.()]{3,60}?\s+in\s*$", re.IGNORECASE)
 
 
