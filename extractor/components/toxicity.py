@@ -721,10 +721,31 @@ def _find_groups(text: str, known: frozenset[str] = frozenset()) -> list[tuple[i
             with_count, _ = _parse_values(text[count.start() : close_at + 1], count.start())
             values = with_count or values
         values = (values or _graded_values(content, open_at + 1) or _armed_values(content, open_at + 1, known)
-                  or _labelled_values(content, open_at + 1, known))
+                  or _labelled_values(content, open_at + 1, known) or _slashed_values(text, content, open_at + 1))
         if values:
             found.append((open_at, values))
     return sorted(found, key=lambda g: g[0])
+
+
+def _slashed_values(text: str, content: str, offset: int) -> list[ProseValue]:
+    """"(45%/30%)" under a bracket naming two grade bands the same way, "AEs (all grades/grade >=3) were
+    neutropenia (45%/30%)": one value per band; [] otherwise."""
+    pair = rule("toxicity.prose.slashed_values.v1").regex.fullmatch(content.strip())
+    bands = _slashed_bands(text, offset)
+    if pair is None or bands is None:
+        return []
+    return [ProseValue(n=None, of=None, percent=parse_number(pair.group(g)), arm=None,
+                       start=offset + content.find(pair.group(g)), grade=band)
+            for g, band in zip(("a", "b"), bands, strict=True)]
+
+
+def _slashed_bands(text: str, before: int) -> tuple[GradeBand, GradeBand] | None:
+    """The two grade bands a bracket before a position names, "(all grades/grade >=3)", or None."""
+    heads = [m for m in rule("toxicity.prose.slashed_grades.v1").regex.finditer(text, 0, before)]
+    if not heads:
+        return None
+    first, second = (grade_band(f"grade {heads[-1].group(g)}") or grade_band(heads[-1].group(g)) for g in ("a", "b"))
+    return (first, second) if first is not None and second is not None and first != second else None
 
 
 def _armed_values(content: str, offset: int, known: frozenset[str]) -> list[ProseValue]:
@@ -827,7 +848,8 @@ def _graded_values(content: str, offset: int) -> list[ProseValue]:
             return []
         found.append(replace(values[0], grade=band))
         at += len(part) + 1
-    return found if len(found) > 1 else []
+    # "neutropenia (grade >=3: 30%)": one value led by its grade band names it too.
+    return found if len(found) > 1 or (len(found) == 1 and lead is not None) else []
 
 
 def _brackets(text: str) -> Iterator[tuple[int, int]]:
