@@ -432,9 +432,17 @@ def _grade_before(text: str, position: int) -> GradeBand | None:
     # "PN was reported by 80% of patients; 10% had grade 3": grades printed in a later clause only are
     # not this value's.
     clause_end = text.find(";", position)
-    if re.search(r"\bgrade", text[: clause_end if clause_end >= 0 else None], re.IGNORECASE):
+    clause = text[: clause_end if clause_end >= 0 else None]
+    # "Infections occurred in 30% of patients (grade >=3, 10%)": a bracket of graded values after the value
+    # prints its own ("Rash occurred in 30% (grade 3)" stays unclear).
+    clause = clause[:position] + _BRACKETED.sub("", clause[position:])
+    if re.search(r"\bgrade", clause, re.IGNORECASE):
         return None
     return "any"
+
+
+_QUALIFIES = re.compile(r"\s*(?:of\s+(?:the\s+)?(?:patients|pts|subjects|participants)\s*)?", re.IGNORECASE)
+_BRACKETED = re.compile(r"[(\[][^()\[\]]*\d\s*%[^()\[\]]*[)\]]")
 
 
 def _arm_for(sentence: Sentence, position: int) -> tuple[bool, str | None]:
@@ -459,6 +467,8 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
     stopped = rule("toxicity.prose.discontinuation.v1").regex.search(text)
     # The event, grade and phrase of the last one-value group read: "for A (43%) and B (50%)".
     last: tuple[Term, GradeBand, str] | None = None
+    # The event of the group before, and where its values end: "X occurred in 30% of patients (grade >=3, 10%)".
+    before: tuple[Term, int] | None = None
     for start, values in groups:
         phrase = _phrase(text, start)
         ended = stopped is not None and stopped.start() < start
@@ -475,6 +485,14 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
             continue
         trailing = _trailing_event(text, values) if not ended and known_suffix(phrase[1]) is None else None
         term = _group_term(text, phrase, start, mentions, ended) if trailing is None else None
+        if term is None and trailing is None and before is not None and values[0].grade is not None and _QUALIFIES.fullmatch(
+                text, before[1], start):
+            # "Infections occurred in 30% of patients (grade >=3, 10%)": the bracket grades the event before it.
+            term = before[0]
+        before = None
+        if term is not None:
+            last_value = rule("toxicity.prose.value.v1").regex.match(text, values[-1].start)
+            before = (term, last_value.end()) if last_value else None
         if trailing is not None:
             # "31 patients (60%) in arm A and 27 patients (63%) in arm B had grade 3 or 4 related AEs".
             arm_of = _group_arms(sentence, values, previous_arms, mentions, arms_follow,
@@ -834,7 +852,7 @@ def _graded_values(content: str, offset: int) -> list[ProseValue]:
         trail = spans[-1] if spans and not part[spans[-1].end :].strip() and lead is None else None
         if lead is not None and lead.band is not None:
             rest = part[lead.end :]
-            rest_at = len(rest) - len(re.sub(r"^\s*[,:]?\s*", "", rest))
+            rest_at = len(rest) - len(re.sub(r"^\s*[,:]?\s*(?:in\s+)?", "", rest, flags=re.IGNORECASE))
             values, _ = _parse_values(rest[rest_at:], offset + at + lead.end + rest_at)
             band = lead.band
         elif trail is not None and trail.band is not None:
