@@ -974,7 +974,8 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
         return None if _NEGATED.search(words[:at]) else term
     predicate = list(_PREDICATE.finditer(words))
     tail = words[predicate[-1].end() :] if predicate else words
-    superlative = rule("toxicity.prose.superlative.v1").regex.search(tail)
+    superlative = rule("toxicity.prose.superlative.v1").regex.search(tail) or rule(
+        "toxicity.prose.comparative.v1").regex.search(words)
     in_phrase = [m for m in mentions if begin <= m.start < start]
     names_arm = bool(in_phrase)
     before_arm = known_suffix(text[begin : in_phrase[0].start].rstrip()) if names_arm else None
@@ -1037,7 +1038,8 @@ def _without_grades(text: str) -> str:
 # treatment-related deaths") does not make the group's events deaths or discontinuations.
 _CLAUSE_END = re.compile(r";|,\s+(?:but|whereas|while)\b", re.IGNORECASE)
 # "The incidence of grade 3 or 4 neutropenia was ...": the measure named before the event.
-_MEASURE = re.compile(r"^\s*(?:the\s+)?(?:overall\s+)?(?:incidence|rate|frequency|proportion)\s+of\s+", re.IGNORECASE)
+_MEASURE = re.compile(r"^\s*(?:the\s+)?(?:overall\s+)?(?:incidences?|rates?|frequenc(?:y|ies)|proportions?)\s+of\s+",
+                      re.IGNORECASE)
 
 
 def _subject_term(text: str, until: int | None = None) -> Term | None:
