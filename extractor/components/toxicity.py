@@ -261,6 +261,7 @@ def _overlapping(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
 
 
 _AT_LEAST_ONE = re.compile(r"\s*at\s+least\s+(?:one|1)\s*", re.IGNORECASE)
+_AT_LEAST_ONE_START = re.compile(r"\s*(?:at\s+least\s+(?:one|1)|any)\s", re.IGNORECASE)
 _COUNTED_EVENT_RULES = ("toxicity.prose.count_developed.v1", "toxicity.prose.cases_of.v1")
 
 
@@ -282,11 +283,14 @@ def _developed(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, in
         clear, arm = _arm_for(sentence, match.start())
         if term is None or not n or not clear:
             continue
+        # "45 patients (90%) experienced at least one AE": adverse events in general, of any grade.
+        at_least_one = own is None and _AT_LEAST_ONE_START.match(tail) is not None and not any(
+            s.band for s in grade_spans(sentence.text[: match.start()]))
         if is_aggregate(term.term) and (
-                own is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(tail)):
+                (own is None and not at_least_one) or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(tail)):
             continue
         # "..., and there was one episode of febrile neutropenia": a new clause, graded by its own words.
-        grade = own.band if own is not None else _grade_before(
+        grade = "any" if at_least_one else own.band if own is not None else _grade_before(
             sentence.text[match.start() :] if rule_id == "toxicity.prose.cases_of.v1" else sentence.text,
             0 if rule_id == "toxicity.prose.cases_of.v1" else match.start())
         if grade is None:
