@@ -67,7 +67,7 @@ def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
         return
     if not rule("toxicity.prose.context.v1").search(text) and not _known_subject_occurred(text) and not any(
             _developed(sentence)) and not _known_rate_subject(text) and not rule(
-            "toxicity.prose.counted_deaths.v1").search(text):
+            "toxicity.prose.counted_deaths.v1").search(text) and not _known_subject_valued(text):
         return
     seen: set[tuple[object, ...]] = set()
     for record in _prose_records(sentence):
@@ -86,6 +86,16 @@ def _known_subject_occurred(text: str) -> bool:
         return False
     term = normalise_term(head.group()[: verb.start()])
     return term is not None and term.known
+
+
+def _known_subject_valued(text: str) -> bool:
+    """A sentence opening with a known event and its bracketed values ("Neutropenia (40% vs 30%) and
+    anemia (10% vs 5%) were more frequent in arm A")."""
+    head = rule("toxicity.prose.valued_opening.v1").regex.match(text)
+    term = normalise_term(head.group("term")) if head else None
+    return term is not None and term.known and not is_aggregate(term.term)
+
+
 
 
 def _known_rate_subject(text: str) -> bool:
@@ -833,7 +843,7 @@ def _graded_comma_clause(head: str) -> bool:
     """", and grade >=3 AEs in 75%": a clause after a comma naming an event and its value with no verb,
     read only when it prints its own grade or nothing before it prints one (so a grade of the clause
     before is not carried over)."""
-    clause = _COMMA_ELLIPTIC.search(head)
+    clause = rule("toxicity.prose.comma_elliptic.v1").regex.search(head)
     if clause is None:
         return False
     own = [s for s in grade_spans(clause.group("words")) if s.band is not None]
@@ -841,7 +851,6 @@ def _graded_comma_clause(head: str) -> bool:
         re.search(r"\bgrade", head[: clause.start()], re.IGNORECASE))
 
 
-_COMMA_ELLIPTIC = re.compile(r",\s+(?:and|while|whereas)\s+(?P<words>[^;:,.()]{3,60}?)\s+in\s*$", re.IGNORECASE)
 _ELLIPTIC_CLAUSE = re.compile(r"[;:]\s*(?:and\s+)?[^;:,.()]{3,60}?\s+in\s*$", re.IGNORECASE)
 
 
@@ -1124,10 +1133,13 @@ def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str
                 return filled
         if len(previous) == len(values):
             return list(previous)
-        # "in the A group than in the B group (53% vs 44%)": the arms named before the values, in order.
+        # "in the A group than in the B group (53% vs 44%)": the arms named before the values, in order
+        # ("Compared with arm B, arm A had more X (40% vs 30%)": the compared arm comes second).
         before = [m.label for m in mentions if m.start < values[0].start]
         if len(before) == len(values) and len(set(before)) == len(before):
-            return before
+            first = next(m for m in mentions if m.start < values[0].start)
+            return before[::-1] if len(before) == 2 and rule(
+                "toxicity.prose.compared_first.v1").regex.search(sentence.text, 0, first.start) else before
         # "hypocalcemia (76% vs 30%) ... more frequent in the DZ group than in the D group": the
         # sentence names its arms only after the values, in order.
         after = [m.label for m in mentions if m.start > values[-1].start]
