@@ -582,9 +582,11 @@ def _trailing_event(text: str, values: list[ProseValue]) -> tuple[Term, GradeBan
     if after is None:
         return None
     term = known_prefix(after.group("tail"), bounded=True, skip=0)
-    if term is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(after.group("tail")):
-        return None
     gradetext = after.group("gradetext")
+    if term is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(after.group("tail")) or (
+            is_aggregate(term.term) and not gradetext and not _AT_LEAST_ONE_START.match(after.group("tail"))):
+        # "20 patients (40%) developed AEs": adverse events in general named with no grade, as _developed.
+        return None
     grade = grade_band(gradetext) if gradetext else _grade_before(text, values[0].start)
     return (term, grade) if grade is not None else None
 
