@@ -129,7 +129,7 @@ def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
         return
     used: list[tuple[int, int]] = []
     for shape in (_worst_grade, _count_grade_term, _developed, _incidence_of, _stopped_for, _died_of,
-                  _percent_term_list, _counted_deaths, _grade_list):
+                  _percent_term_list, _counted_deaths, _grade_list, _colon_list):
         for record, span in shape(sentence):
             used.append(span)
             yield record
@@ -339,6 +339,39 @@ def _grade_list(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, i
         pct = match.group("pct")
         yield _record(sentence, rule_id, term.term, grade, arm, n=n,
                       percent=parse_number(pct) if pct else None), match.span()
+
+
+def _colon_list(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    """'Opportunistic infections occurred in 3 patients: 2 Pneumocystis carinii pneumonia and 1
+    cytomegalovirus retinitis': each event counted after the colon, when the counts add up to the
+    patients counted before it and the words before the colon name adverse events (serious ones make
+    the items "serious <event>")."""
+    rule_id = "toxicity.prose.colon_item.v1"
+    text = sentence.text
+    head = rule("toxicity.prose.colon_head.v1").regex.match(text)
+    if head is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(head.group("head")):
+        return
+    words = head.group("head") + "in"
+    verb = rule("toxicity.prose.occurred_in.v1").regex.search(words)
+    named = known_suffix(_without_grades(words[: verb.start()] if verb else head.group("head")).strip()) or (
+        None if rule("toxicity.prose.aggregate_noun.v1").regex.search(head.group("head")) is None else
+        (Term("any adverse event", True), 0))
+    total = _count(head.group("n") or head.group("n2"))
+    items = [rule(rule_id).regex.match(part) for part in _LIST_SEPARATOR.split(head.group("list"))]
+    if named is None or not total or len(items) < 2 or any(item is None for item in items):
+        return
+    counted = [(normalise_term(item.group("term")), _count(item.group("k"))) for item in items if item is not None]
+    if sum(k or 0 for _, k in counted) != total or any(term is None or is_aggregate(term.term) for term, _ in counted):
+        return
+    grade = _grade_before(text, head.start("list"))
+    clear, arm = _arm_for(sentence, head.start("list"))
+    if grade is None or not clear:
+        return
+    serious = rule("toxicity.prose.serious_events.v1").regex.search(head.group("head")) and grade == "any"
+    for term, k in counted:
+        if term is not None and k:
+            name = f"serious {term.term}" if serious else term.term
+            yield _record(sentence, rule_id, name, grade, arm, n=k), (head.start("list"), head.end("list"))
 
 
 def _counted_deaths(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
