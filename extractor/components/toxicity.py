@@ -882,8 +882,10 @@ def _graded_comma_clause(head: str) -> bool:
     if clause is None:
         return False
     own = [s for s in grade_spans(clause.group("words")) if s.band is not None]
-    return bool(own) or rule("toxicity.prose.all_grades.v1").regex.search(clause.group("words")) is not None or not (
-        re.search(r"\bgrade", head[: clause.start()], re.IGNORECASE))
+    if own or rule("toxicity.prose.all_grades.v1").regex.search(clause.group("words")) is not None:
+        return True
+    # ", grade 3 in 30%", "and grade 4 in 10%": with no ", and" the clause must print its own grade.
+    return bool(clause.group("conj")) and not re.search(r"\bgrade", head[: clause.start()], re.IGNORECASE)
 
 
 _ELLIPTIC_CLAUSE = re.compile(r"[;:]\s*(?:and\s+)?[^;:,.()]{3,60}?\s+in\s*$", re.IGNORECASE)
@@ -959,11 +961,11 @@ def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
     g = match.groupdict()
     n_text = (g.get("n7") or g.get("n8") or g.get("n6") or g.get("n9") or g.get("n11") or g.get("n4") or g.get("n")
               or g.get("n2") or g.get("n3"))
-    pct_text = g.get("pct13") or g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10") or g.get("pct9") or g.get(
-        "pct12") or g.get("pct5") or g.get("pct4") or (
-        g.get("pct") if not g.get("lt") else None) or (g.get("pct2") if not g.get("lt2") else None)
+    pct_text = (g.get("pct18") or g.get("pct13") or g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10")
+                or g.get("pct9") or g.get("pct12") or g.get("pct5") or g.get("pct4")
+                or (g.get("pct") if not g.get("lt") else None) or (g.get("pct2") if not g.get("lt2") else None))
     arm_text = (g.get("arm") or g.get("arm5") or g.get("arm12") or g.get("arm13") or g.get("arm14") or g.get("arm15")
-                or g.get("arm16"))
+                or g.get("arm16") or g.get("arm18"))
     arm = clean_arm(arm_text) if arm_text else None
     percent = parse_number(pct_text) if pct_text else None
     return ProseValue(n=_count(n_text), of=_count(g.get("of8") or g.get("of6") or g.get("of9") or g.get("of")), percent=percent,
@@ -1071,7 +1073,7 @@ def _before_qualifier(words: str) -> tuple[Term, int] | None:
 
 def _bare(phrase: str) -> bool:
     """A phrase of counts only ("and 7 of 39 patients", "Eleven out of 41 patients"), naming no event."""
-    words = re.findall(r"[A-Za-z]+", re.sub(r"\b(?:out\s+of|of|and)\b", "", _without_grades(phrase), flags=re.IGNORECASE))
+    words = re.findall(r"[A-Za-z]+", re.sub(r"\b(?:out\s+of|of|and|in)\b", "", _without_grades(phrase), flags=re.IGNORECASE))
     return all(words_to_int(word) is not None for word in words)
 
 
