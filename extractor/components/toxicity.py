@@ -564,13 +564,14 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
         if ended:
             term = _leading_to_discontinuation(term)
         if values[0].grade is not None:
-            # Values each led by its grade are one event's, in one arm.
-            arm_of = _group_arms(sentence, [replace(values[0], grade=None)], previous_arms, mentions, arms_follow)
+            # Values each led by its grade are one event's, in one arm (or each in the arm it names).
+            arm_of = [v.arm for v in values] if all(v.arm for v in values) else _group_arms(
+                sentence, [replace(values[0], grade=None)], previous_arms, mentions, arms_follow)
             if arm_of is not None:
                 for value in values:
                     if value.grade is not None and (value.n or value.percent):
-                        yield _record(sentence, rule_id, term.term, value.grade, arm_of[0], value.n, value.of,
-                                      value.percent)
+                        yield _record(sentence, rule_id, term.term, value.grade, value.arm or arm_of[0], value.n,
+                                      value.of, value.percent)
             continue
         # Treatment-related deaths are grade 5 whatever grade the sentence named before them.
         grade = "5" if term.term == "treatment-related death" else _group_grade(text, phrase, start)
@@ -788,10 +789,37 @@ def _find_groups(text: str, known: frozenset[str] = frozenset()) -> list[tuple[i
             with_count, _ = _parse_values(text[count.start() : close_at + 1], count.start())
             values = with_count or values
         values = (values or _graded_values(content, open_at + 1) or _armed_values(content, open_at + 1, known)
-                  or _labelled_values(content, open_at + 1, known) or _slashed_values(text, content, open_at + 1))
+                  or _labelled_values(content, open_at + 1, known) or _slashed_values(text, content, open_at + 1)
+                  or _graded_arm_values(content, open_at + 1, known))
         if values:
             found.append((open_at, values))
     return sorted(found, key=lambda g: g[0])
+
+
+def _graded_arm_values(content: str, offset: int, known: frozenset[str]) -> list[ProseValue]:
+    """"(all grades: G-CHOP, 68%; G-FC, 82%)": one grade band for values each led by its arm (an arm of
+    the paper, or a lettered one); [] otherwise."""
+    led = rule("toxicity.prose.grade_led_bracket.v1").regex.match(content)
+    band = grade_band(led.group("grade")) if led else None
+    if led is None or band is None:
+        return []
+    found: list[ProseValue] = []
+    rest_at = led.start("rest")
+    for part in re.split(r"\s*;\s*", led.group("rest")):
+        at = content.find(part, rest_at)
+        labelled = rule("toxicity.prose.arm_then_value.v1").regex.match(part.strip())
+        if labelled is None:
+            return []
+        label = labelled.group("arm").strip()
+        # A lettered arm or a regimen acronym ("G-CHOP") names an arm even when the paper's arms are unknown.
+        named = re.fullmatch(r"(?:arm|group|cohort)\s+[A-D1-4]", label, re.IGNORECASE) or rule(
+            "toxicity.prose.regimen_acronym.v1").regex.fullmatch(label)
+        arm = clean_arm(label) if named else _paper_arm(label, known)
+        values, _ = _parse_values(labelled.group("value"), offset + at + labelled.start("value"))
+        if arm is None or len(values) != 1 or values[0].arm is not None:
+            return []
+        found.append(replace(values[0], arm=arm, grade=band))
+    return found if len(found) > 1 else []
 
 
 def _slashed_values(text: str, content: str, offset: int) -> list[ProseValue]:
