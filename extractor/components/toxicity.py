@@ -456,9 +456,13 @@ def _list_grade(text: str, open_at: int) -> GradeBand | None:
     sentence grades nothing; None when a grade printed earlier may belong to another list."""
     head = text[:open_at]
     bounds = [m.end() for m in re.finditer(r"[;:()\[\],]|\band\b", head)]
-    bands = [s.band for s in grade_spans(head[bounds[-1] if bounds else 0 :]) if s.band is not None]
-    if bands:
-        return bands[-1]
+    words = head[bounds[-1] if bounds else 0 :]
+    spans = [s for s in grade_spans(words) if s.band is not None]
+    if spans and all(_HEDGE.search(words[max(0, s.start - 20) : s.start]) for s in spans):
+        # "mostly grade 1 or 2 infections (45% upper respiratory infection, ...)": of every grade.
+        return "any"
+    if spans:
+        return spans[-1].band
     return None if re.search(r"\bgrade", text, re.IGNORECASE) else "any"
 
 
