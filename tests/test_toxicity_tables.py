@@ -150,6 +150,9 @@ def test_tables_that_are_not_adverse_events() -> None:
     ("5%", False, (None, None, 5.0)),
     ("5", True, (None, None, 5.0)),
     ("5", False, (5, None, None)),
+    ("12.5% (5)", False, (5, None, 12.5)),
+    ("7.9% [n = 3]", False, (3, None, 7.9)),
+    ("<1% (1)", False, (1, None, None)),
 ])
 def test_cell_values(cell: str, percent_only: bool, expected: tuple[int | None, int | None, float | None]) -> None:
     value = parse_cell(cell, percent_only)
@@ -505,4 +508,79 @@ def test_percentage_of_patients_header_spanning_the_arms_makes_bare_numbers_perc
         _event("neutropenia", "3-4", "Drug A+5-FU", None, 9.0),
         _event("neutropenia", "3-4", "Drug B+5-FU", None, 57.0),
         _event("diarrhea", "3-4", "Drug A+5-FU", None, 18.0),
+    ]
+
+
+def test_grade_column_gives_each_row_its_grade() -> None:
+    # "Toxicity | Grade | Arm A | Arm B": the grade column is no count, and a blank term cell (a term
+    # spanning its grade rows) takes the term of the row above.
+    header: list[list[Head]] = [[("Toxicity", 1, None), ("Grade", 1, None), ("Arm A (n=30)", 1, None),
+                                 ("Arm B (n=30)", 1, None)]]
+    body = [["Neutropenia", "3", "5 (16.7)", "4 (13.3)"], ["", "4", "2 (6.7)", "1 (3.3)"],
+            ["Anaemia", "3", "3 (10)", "2 (6.7)"]]
+    events = _events(_document("Haematological toxicity", header, body))
+    assert events == [
+        _event("neutropenia", "3", "arm A", 5, 16.7),
+        _event("neutropenia", "3", "arm B", 4, 13.3),
+        _event("neutropenia", "4", "arm A", 2, 6.7),
+        _event("neutropenia", "4", "arm B", 1, 3.3),
+        _event("anemia", "3", "arm A", 3, 10.0),
+        _event("anemia", "3", "arm B", 2, 6.7),
+    ]
+
+
+def test_a_grade_header_over_counts_is_no_grade_column() -> None:
+    # A column headed "Grade" whose cells are counts, not grades, stays a value column.
+    header: list[list[Head]] = [[("Toxicity", 1, None), ("Grade", 1, None)]]
+    body = [["Nausea", "12 (30)"], ["Fatigue", "9 (22.5)"]]
+    events = _events(_document("Toxicity", header, body))
+    assert [(e["term"], e["n"]) for e in events] == [("nausea", 12), ("fatigue", 9)]
+
+
+def test_caption_ending_in_percent_makes_bare_numbers_percents() -> None:
+    header: list[list[Head]] = [[("Event", 1, None), ("All grades", 1, None), ("Grade 3/4", 1, None)]]
+    body = [["Diarrhoea", "45", "8"]]
+    events = _events(_document("Adverse events, %", header, body))
+    assert events == [_event("diarrhea", "any", None, None, 45.0), _event("diarrhea", "3-4", None, None, 8.0)]
+
+
+def test_arm_printed_with_its_grade_in_one_header() -> None:
+    # "Drug any grade | Drug grade ≥3 | Placebo any grade | Placebo grade ≥3": the arm is the words left
+    # once the grade band is taken off.
+    header: list[list[Head]] = [[("Adverse event", 1, None), ("Drug any grade", 1, None), ("Drug grade ≥3", 1, None),
+                                 ("Placebo any grade", 1, None), ("Placebo grade ≥3", 1, None)]]
+    body = [["Fatigue", "40 (40%)", "5 (5%)", "30 (31%)", "2 (2%)"]]
+    events = _events(_document("Adverse events", header, body))
+    assert events == [
+        _event("fatigue", "any", "drug", 40, 40.0),
+        _event("fatigue", ">=3", "drug", 5, 5.0),
+        _event("fatigue", "any", "placebo", 30, 31.0),
+        _event("fatigue", ">=3", "placebo", 2, 2.0),
+    ]
+    # A header of a grade and its unit only names no arm.
+    header = [[("Adverse event", 1, None), ("Any grade, n (%)", 1, None), ("Grade 3–4, n (%)", 1, None)]]
+    events = _events(_document("Adverse events", header, [["Fatigue", "40 (40%)", "5 (5%)"]]))
+    assert events == [_event("fatigue", "any", None, 40, 40.0), _event("fatigue", "3-4", None, 5, 5.0)]
+
+
+def test_adverse_events_by_dose_level_are_read_but_toxicities_by_dose_level_are_not() -> None:
+    # A phase 1 table of adverse events per dose level has the dose levels for arms; "Toxicities by dose
+    # level" may count dose-limiting toxicities and stays unread.
+    header: list[list[Head]] = [[("Toxicity", 1, None), ("Dose level 1 (n=3)", 1, None), ("Dose level 2 (n=6)", 1, None)]]
+    body = [["Fatigue", "1 (33)", "2 (33)"]]
+    events = _events(_document("Treatment-related adverse events by dose level", header, body))
+    assert [(e["term"], e["n"], e["arm"]) for e in events] == [("fatigue", 1, "Dose level 1"), ("fatigue", 2, "Dose level 2")]
+    assert _events(_document("Toxicities by dose level", header, body)) == []
+
+
+def test_any_grade_and_grade_at_least_rows_under_their_event() -> None:
+    # "Neutropenia" heading its rows "Any grade" and "Grade ≥3".
+    header: list[list[Head]] = [[("Adverse event", 1, None), ("Arm A (n=50)", 1, None), ("Arm B (n=50)", 1, None)]]
+    body = [["Neutropenia", "", ""], ["Any grade", "30 (60)", "20 (40)"], ["Grade ≥3", "10 (20)", "5 (10)"]]
+    events = _events(_document("Adverse events", header, body))
+    assert events == [
+        _event("neutropenia", "any", "arm A", 30, 60.0),
+        _event("neutropenia", "any", "arm B", 20, 40.0),
+        _event("neutropenia", ">=3", "arm A", 10, 20.0),
+        _event("neutropenia", ">=3", "arm B", 5, 10.0),
     ]

@@ -34,6 +34,7 @@ _PHRASE_START = re.compile(r"[;:()\[\],]|\.(?!\d)")
 # Verbs and conjunctions after which the rest of the phrase is the predicate, not the subject.
 _PREDICATE = re.compile(r"\b(?:were|was|are|is|but|than|occurred|developed)\b", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:no|not|without|nor)\s+$", re.IGNORECASE)
+_TRAILING_RELATIVE = re.compile(r"\s+(?:which|that)$", re.IGNORECASE)
 _RELATIVE = re.compile(r"^\s*(?:which|that)\s*$", re.IGNORECASE)
 _RESPECTIVELY_ASIDE = re.compile(r",\s*respectively\s*,", re.IGNORECASE)
 _TEMPORARY = re.compile(r"\btemporar(?:y|ily)\s+(?:\w+\s+)?discontinu", re.IGNORECASE)
@@ -65,7 +66,8 @@ def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
     if sentence.section in _SKIPPED_SECTIONS or any(rule(r).search(text) for r in _NOT_EVENT_RULES):
         return
     if not rule("toxicity.prose.context.v1").search(text) and not _known_subject_occurred(text) and not any(
-            _developed(sentence)):
+            _developed(sentence)) and not _known_rate_subject(text) and not rule(
+            "toxicity.prose.counted_deaths.v1").search(text) and not _known_subject_valued(text):
         return
     seen: set[tuple[object, ...]] = set()
     for record in _prose_records(sentence):
@@ -86,6 +88,35 @@ def _known_subject_occurred(text: str) -> bool:
     return term is not None and term.known
 
 
+def _known_subject_valued(text: str) -> bool:
+    """A sentence opening with a known event and its bracketed values ("Neutropenia (40% vs 30%) and
+    anemia (10% vs 5%) were more frequent in arm A")."""
+    head = rule("toxicity.prose.valued_opening.v1").regex.match(text)
+    term = normalise_term(head.group("term")) if head else None
+    return term is not None and term.known and not is_aggregate(term.term)
+
+
+
+
+def _known_rate_subject(text: str) -> bool:
+    """A sentence opening with the rate of a known event right before its first value ("The rate of
+    febrile neutropenia was 12%", "Treatment-related mortality was 3%")."""
+    first = rule("toxicity.prose.value.v1").regex.search(text)
+    return first is not None and _rate_subject(text[: first.start()])
+
+
+def _rate_subject(head: str) -> bool:
+    """Whether the words before a value open the sentence with the rate of known events and "was/were",
+    the events being the whole subject ("The rate of neutropenia recovery was" names no event)."""
+    match = rule("toxicity.prose.rate_subject.v1").regex.match(head)
+    if match is None:
+        return False
+    subject = re.sub(r"\s+(?:rates?|incidences?)$", "", match.group("of") or match.group("subject"), flags=re.IGNORECASE)
+    subject = _without_grades(re.sub(r"^(?:the\s+)?(?:patients|subjects|participants)\s+with\s+", "", subject,
+                                     flags=re.IGNORECASE))
+    return known_items(subject) is not None
+
+
 # The words of a sentence up to its first "in" (where "... occurred in" may end); an abbreviation
 # the sentence defines ("Infusion-related reactions (IRRs) occurred in ...") may stand in them.
 _OPENING_CLAUSE = re.compile(r"(?:[^.;:()]|\([A-Za-z\-]{2,10}\))" r"{3,80}?\b(?:in|by)\b")
@@ -97,7 +128,8 @@ def _prose_records(sentence: Sentence) -> Iterator[AdverseEvent]:
         yield from deaths
         return
     used: list[tuple[int, int]] = []
-    for shape in (_worst_grade, _count_grade_term, _developed, _incidence_of, _stopped_for, _died_of):
+    for shape in (_worst_grade, _count_grade_term, _developed, _incidence_of, _stopped_for, _died_of,
+                  _percent_term_list, _counted_deaths, _grade_list, _colon_list):
         for record, span in shape(sentence):
             used.append(span)
             yield record
@@ -182,13 +214,51 @@ def _count_grade_term(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[
                 continue
             grade = grade_band(match.group("gradetext"))
             term = known_prefix(match.group("tail"), bounded=True)
-            clear, arm = _arm_for(sentence, match.start())
-            if grade is None or term is None or not clear:
+            aside = match.groupdict().get("aside")
+            shares = _aside_shares(aside, _count(match.group("n"))) if aside else None
+            # "20 patients (33%) in the B group experienced grade 3 X": the arm named with the count.
+            own = [m for m in arm_mentions(sentence) if match.start("n") < m.start < match.start("gradetext")]
+            clear, arm = (True, None) if shares is not None else (True, own[-1].label) if own else _arm_for(
+                sentence, match.start())
+            if grade is None or term is None or not clear or (aside and shares is None):
+                continue
+            if rule_id.endswith("elliptic.v1") and _ENDS_WITH_VALUE.search(sentence.text, 0, match.start()):
+                # "Ten (20%) and 5 (10%) patients had grade 3 rash": the count is one of a pair of values.
+                continue
+            if _GRADE_GOES_ON.match(match.group("tail")) or any(
+                    s.band for s in grade_spans(sentence.text[match.end("n") : match.start("gradetext")])):
+                # "2 (5%) patients developed grade 3 and grade 4 mucositis, respectively": the grade goes on.
+                # "Two patients had grade 3, and one had grade 4 neutropenia": the count had the first grade.
+                continue
+            if rule("toxicity.prose.tail_own_count.v1").regex.match(match.group("tail")):
+                # "Four patients ... due to grade 4 neutropenia in 3 patients and angina in 1": the event
+                # prints its own count.
                 continue
             taken.append((match.start(), match.end("gradetext")))
             pct = match.groupdict().get("pct")
             yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n")),
                           percent=parse_number(pct) if pct else None), match.span()
+            for share_arm, k in shares or []:
+                yield _record(sentence, rule_id, term.term, grade, share_arm, n=k), match.span()
+
+
+def _aside_shares(aside: str, total: int | None) -> list[tuple[str, int]] | None:
+    """The arms' shares of a count from the bracket after it: "(2 in the FEC arm and 1 in the PE arm)"
+    gives each arm its count, "(2 in each arm)" none; None unless the shares add up to the count, which
+    then counts the whole study population."""
+    if re.fullmatch(r"\s*\S+\s+in\s+(?:each|both)\s+(?:arms?|groups?)\s*", aside, re.IGNORECASE):
+        return []
+    shares: list[tuple[str, int]] = []
+    for match in rule("toxicity.prose.aside_arm_count.v1").regex.finditer(aside):
+        arm, k = clean_arm(match.group("arm")), _count(match.group("k"))
+        if arm is None or not k:
+            return None
+        shares.append((arm, k))
+    return shares if len(shares) > 1 and sum(k for _, k in shares) == total else None
+
+
+_ENDS_WITH_VALUE = re.compile(r"(?:\d\s*%?\s*[)\]]?|\bnone)\s*$", re.IGNORECASE)
+_GRADE_GOES_ON = re.compile(r"\s*(?:,\s*)?(?:and|or)\s+(?:grades?\s*)?(?:[1-5]|iv|v|i{1,3})\b", re.IGNORECASE)
 
 
 def _overlapping(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -201,6 +271,7 @@ def _overlapping(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
 
 
 _AT_LEAST_ONE = re.compile(r"\s*at\s+least\s+(?:one|1)\s*", re.IGNORECASE)
+_AT_LEAST_ONE_START = re.compile(r"\s*(?:at\s+least\s+(?:one|1)|any)\s", re.IGNORECASE)
 _COUNTED_EVENT_RULES = ("toxicity.prose.count_developed.v1", "toxicity.prose.cases_of.v1")
 
 
@@ -222,10 +293,16 @@ def _developed(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, in
         clear, arm = _arm_for(sentence, match.start())
         if term is None or not n or not clear:
             continue
+        # "45 patients (90%) experienced at least one AE": adverse events in general, of any grade.
+        at_least_one = own is None and _AT_LEAST_ONE_START.match(tail) is not None and not any(
+            s.band for s in grade_spans(sentence.text[: match.start()]))
         if is_aggregate(term.term) and (
-                own is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(tail)):
+                (own is None and not at_least_one) or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(tail)):
             continue
-        grade = own.band if own is not None else _grade_before(sentence.text, match.start())
+        # "..., and there was one episode of febrile neutropenia": a new clause, graded by its own words.
+        grade = "any" if at_least_one else own.band if own is not None else _grade_before(
+            sentence.text[match.start() :] if rule_id == "toxicity.prose.cases_of.v1" else sentence.text,
+            0 if rule_id == "toxicity.prose.cases_of.v1" else match.start())
         if grade is None:
             continue
         pct = match.groupdict().get("pct")
@@ -246,14 +323,84 @@ def _died_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]
         yield _record(sentence, rule_id, term.term, "5", arm, n=n), match.span()
 
 
+def _grade_list(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    """'6 (19%) patients developed grade 1, 12 (39%) developed grade 2 and 3 (10%) developed grade 3
+    mucositis': the items that name no event take the event closing the list."""
+    rule_id = "toxicity.prose.grade_item.v1"
+    text = sentence.text
+    for match in rule(rule_id).regex.finditer(text):
+        end = rule("toxicity.prose.grade_list_end.v1").regex.match(text, match.end())
+        term = known_prefix(end.group("tail"), bounded=True, skip=0) if end else None
+        grade = grade_band(match.group("gradetext"))
+        n = _count(match.group("n"))
+        clear, arm = _arm_for(sentence, match.start())
+        if term is None or is_aggregate(term.term) or grade is None or not n or not clear:
+            continue
+        pct = match.group("pct")
+        yield _record(sentence, rule_id, term.term, grade, arm, n=n,
+                      percent=parse_number(pct) if pct else None), match.span()
+
+
+def _colon_list(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    """'Opportunistic infections occurred in 3 patients: 2 Pneumocystis carinii pneumonia and 1
+    cytomegalovirus retinitis': each event counted after the colon, when the counts add up to the
+    patients counted before it and the words before the colon name adverse events (serious ones make
+    the items "serious <event>")."""
+    rule_id = "toxicity.prose.colon_item.v1"
+    text = sentence.text
+    head = rule("toxicity.prose.colon_head.v1").regex.match(text)
+    if head is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(head.group("head")):
+        return
+    words = head.group("head") + "in"
+    verb = rule("toxicity.prose.occurred_in.v1").regex.search(words)
+    named = known_suffix(_without_grades(words[: verb.start()] if verb else head.group("head")).strip()) or (
+        None if rule("toxicity.prose.aggregate_noun.v1").regex.search(head.group("head")) is None else
+        (Term("any adverse event", True), 0))
+    total = _count(head.group("n") or head.group("n2"))
+    items = [rule(rule_id).regex.match(part) for part in _LIST_SEPARATOR.split(head.group("list"))]
+    if named is None or not total or len(items) < 2 or any(item is None for item in items):
+        return
+    counted = [(normalise_term(item.group("term")), _count(item.group("k"))) for item in items if item is not None]
+    if sum(k or 0 for _, k in counted) != total or any(term is None or is_aggregate(term.term) for term, _ in counted):
+        return
+    grade = _grade_before(text, head.start("list"))
+    clear, arm = _arm_for(sentence, head.start("list"))
+    if grade is None or not clear:
+        return
+    serious = rule("toxicity.prose.serious_events.v1").regex.search(head.group("head")) and grade == "any"
+    for term, k in counted:
+        if term is not None and k:
+            name = f"serious {term.term}" if serious else term.term
+            yield _record(sentence, rule_id, name, grade, arm, n=k), (head.start("list"), head.end("list"))
+
+
+def _counted_deaths(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    """'One treatment-related death was observed': treatment-related deaths (grade 5; "three pulmonary
+    toxicity-related deaths" are the known event's), of the arm named right after them ("two toxic deaths
+    in the A arm") or before them."""
+    rule_id = "toxicity.prose.counted_deaths.v1"
+    for match in rule(rule_id).regex.finditer(sentence.text):
+        n = _count(match.group("n"))
+        cause = known_items(match.group("cause")) if match.group("cause") else None
+        after = [m for m in arm_mentions(sentence) if match.end() <= m.start <= match.end() + 30]
+        clear, arm = (True, after[0].label) if after else _arm_for(sentence, match.start())
+        if not n or not clear or (match.group("cause") and (cause is None or is_aggregate(cause.term))):
+            continue
+        pct = match.group("pct")
+        yield _record(sentence, rule_id, cause.term if cause else "treatment-related death", "5", arm, n=n,
+                      percent=parse_number(pct) if pct else None), match.span()
+
+
 def _incidence_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
     rule_id = "toxicity.prose.incidence_of.v1"
     for match in rule(rule_id).regex.finditer(sentence.text):
         term = known_suffix(match.group("term"))
         grade = grade_band(match.group("gradetext") or "") or "any"
         clear, arm = _arm_for(sentence, match.start())
-        # "was 35% in the A group and 12% in the B group": values per arm, read as a value group.
-        if term is None or not clear or _PER_ARM.match(sentence.text, match.end()):
+        # "was 35% in the A group and 12% in the B group", "was 81% and 79%, respectively": values per
+        # arm, read as a value group.
+        if term is None or not clear or _PER_ARM.match(sentence.text, match.end()) or _NEXT_VALUE.match(
+                sentence.text, match.end()):
             continue
         yield _record(sentence, rule_id, term[0].term, grade, arm,
                       percent=parse_number(match.group("pct"))), match.span()
@@ -261,6 +408,7 @@ def _incidence_of(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int,
 
 _VALUES_OF_PATIENTS = re.compile(r"[\d.\u00b7]+\s*%\s+(?:of\s+(?:the\s+)?(?:patients|subjects|participants)\s+)?",
                                  re.IGNORECASE)
+_NEXT_VALUE = re.compile(r"\s*,?\s+(?:and|vs\.?|versus)\s+[\d.\u00b7]+\s*%", re.IGNORECASE)
 _PER_ARM = re.compile(r"\s+(?:of\s+(?:the\s+)?patients\s+)?in\s+the\s+\S+(?:\s+\S+)?\s+(?:arm|group)\b", re.IGNORECASE)
 
 
@@ -279,11 +427,51 @@ def _stopped_for(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, 
         yield _record(sentence, rule_id, term.term, grade, arm, n=_count(match.group("n"))), match.span()
 
 
+def _percent_term_list(sentence: Sentence) -> Iterator[tuple[AdverseEvent, tuple[int, int]]]:
+    """'grade 3 or 4 cytopenias (42% neutropenia, 5% thrombocytopenia, 3% anemia)': a bracket listing
+    known events each led by its percent, of the grade the sentence names before the bracket."""
+    rule_id = "toxicity.prose.percent_term_item.v1"
+    text = sentence.text
+    for open_at, close_at in _brackets(text):
+        parts = re.split(r"\s*[,;]\s*|\s+and\s+(?=[\d.\u00b7]+\s*%)", text[open_at + 1 : close_at])
+        items = [rule(rule_id).regex.match(part) for part in parts]
+        if len(items) < 2 or any(item is None for item in items):
+            continue
+        terms = [known_items(item.group("term")) for item in items if item is not None]
+        grade = _list_grade(text, open_at)
+        clear, arm = _arm_for(sentence, open_at)
+        if grade is None or not clear or any(term is None or is_aggregate(term.term) for term in terms):
+            continue
+        if grade == "any" and _SEVERE.search(text[:open_at]):
+            # "serious toxicities (12% neutropenia, ...)": severe, of no grade band printed.
+            continue
+        for item, term in zip(items, terms, strict=True):
+            if item is not None and term is not None:
+                yield _record(sentence, rule_id, term.term, grade, arm,
+                              percent=parse_number(item.group("pct"))), (open_at, close_at + 1)
+
+
+def _list_grade(text: str, open_at: int) -> GradeBand | None:
+    """The grade of the words right before a bracket ("grade 3 or 4 cytopenias (...)"); "any" when the
+    sentence grades nothing; None when a grade printed earlier may belong to another list."""
+    head = text[:open_at]
+    bounds = [m.end() for m in re.finditer(r"[;:()\[\],]|\band\b", head)]
+    words = head[bounds[-1] if bounds else 0 :]
+    spans = [s for s in grade_spans(words) if s.band is not None]
+    if spans and all(_HEDGE.search(words[max(0, s.start - 20) : s.start]) for s in spans):
+        # "mostly grade 1 or 2 infections (45% upper respiratory infection, ...)": of every grade.
+        return "any"
+    if spans:
+        return spans[-1].band
+    return None if re.search(r"\bgrade", text, re.IGNORECASE) else "any"
+
+
 _HEDGE = re.compile(r"\b(?:mostly|mainly|predominantly|largely|primarily|generally|usually|mostly\s+of)\s*$", re.IGNORECASE)
 
 
 def _grade_before(text: str, position: int) -> GradeBand | None:
-    """The band of the last grade expression before a position; 'any' when the sentence grades nothing."""
+    """The band of the last grade expression before a position; 'any' when the sentence grades nothing
+    up to the end of the position's clause."""
     every = grade_spans(text)
     # "mostly grade 1/2": a hedge says the events were of every grade, mostly these.
     hedged = [s for s in every if _HEDGE.search(text[max(0, s.start - 20) : s.start])]
@@ -292,9 +480,20 @@ def _grade_before(text: str, position: int) -> GradeBand | None:
         return spans[-1].band
     if hedged and len(hedged) == len(every):
         return "any"
-    if re.search(r"\bgrade", text, re.IGNORECASE):
+    # "PN was reported by 80% of patients; 10% had grade 3": grades printed in a later clause only are
+    # not this value's.
+    clause_end = text.find(";", position)
+    clause = text[: clause_end if clause_end >= 0 else None]
+    # "Infections occurred in 30% of patients (grade >=3, 10%)": a bracket of graded values after the value
+    # prints its own ("Rash occurred in 30% (grade 3)" stays unclear).
+    clause = clause[:position] + _BRACKETED.sub("", clause[position:])
+    if re.search(r"\bgrade", clause, re.IGNORECASE):
         return None
     return "any"
+
+
+_QUALIFIES = re.compile(r"\s*(?:of\s+(?:the\s+)?(?:patients|pts|subjects|participants)\s*)?", re.IGNORECASE)
+_BRACKETED = re.compile(r"[(\[][^()\[\]]*\d\s*%[^()\[\]]*[)\]]")
 
 
 def _arm_for(sentence: Sentence, position: int) -> tuple[bool, str | None]:
@@ -317,6 +516,10 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
     previous_arms: list[str] = []
     arms_follow = bool(mentions) and mentions[0].start > groups[0][0]
     stopped = rule("toxicity.prose.discontinuation.v1").regex.search(text)
+    # The event, grade and phrase of the last one-value group read: "for A (43%) and B (50%)".
+    last: tuple[Term, GradeBand, str] | None = None
+    # The event of the group before, and where its values end: "X occurred in 30% of patients (grade >=3, 10%)".
+    before: tuple[Term, int] | None = None
     for start, values in groups:
         phrase = _phrase(text, start)
         ended = stopped is not None and stopped.start() < start
@@ -331,7 +534,32 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
                     if value.n or value.percent:
                         yield _record(sentence, rule_id, each.term, grade, arm_of[0], value.n, value.of, value.percent)
             continue
-        term = _group_term(text, phrase, start, mentions, ended)
+        trailing = _trailing_event(text, values) if not ended and known_suffix(phrase[1]) is None else None
+        term = _group_term(text, phrase, start, mentions, ended) if trailing is None else None
+        if term is None and trailing is None and before is not None and values[0].grade is not None and _QUALIFIES.fullmatch(
+                text, before[1], start):
+            # "Infections occurred in 30% of patients (grade >=3, 10%)": the bracket grades the event before it.
+            term = before[0]
+        before = None
+        if term is not None:
+            last_value = rule("toxicity.prose.value.v1").regex.match(text, values[-1].start)
+            before = (term, last_value.end()) if last_value else None
+        if trailing is not None:
+            # "31 patients (60%) in arm A and 27 patients (63%) in arm B had grade 3 or 4 related AEs".
+            arm_of = _group_arms(sentence, values, previous_arms, mentions, arms_follow,
+                                 tuple(s for s, _ in groups if s != start))
+            if arm_of is not None:
+                for value, arm in zip(values, arm_of, strict=True):
+                    if value.n or value.percent:
+                        yield _record(sentence, rule_id, trailing[0].term, trailing[1], arm, value.n, value.of,
+                                      value.percent)
+            continue
+        carried = _carried_arm(phrase[1], last[2]) if term is None and last is not None and len(values) == 1 else None
+        if last is not None and carried is not None and (values[0].n or values[0].percent) and not values[0].grade:
+            # "Neutropenia was most common for G-CHOP (43%) and G-FC (50%)": the second arm's value.
+            yield _record(sentence, rule_id, last[0].term, last[1], carried, values[0].n, values[0].of,
+                          values[0].percent)
+        last = None
         if term is None:
             continue
         if ended and _TEMPORARY.search(text):
@@ -340,17 +568,24 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
         if ended:
             term = _leading_to_discontinuation(term)
         if values[0].grade is not None:
-            # Values each led by its grade are one event's, in one arm.
-            arm_of = _group_arms(sentence, [replace(values[0], grade=None)], previous_arms, mentions, arms_follow)
+            # Values each led by its grade are one event's, in one arm (or each in the arm it names).
+            arm_of = [v.arm for v in values] if all(v.arm for v in values) else _group_arms(
+                sentence, [replace(values[0], grade=None)], previous_arms, mentions, arms_follow)
             if arm_of is not None:
                 for value in values:
                     if value.grade is not None and (value.n or value.percent):
-                        yield _record(sentence, rule_id, term.term, value.grade, arm_of[0], value.n, value.of,
-                                      value.percent)
+                        yield _record(sentence, rule_id, term.term, value.grade, value.arm or arm_of[0], value.n,
+                                      value.of, value.percent)
             continue
         # Treatment-related deaths are grade 5 whatever grade the sentence named before them.
         grade = "5" if term.term == "treatment-related death" else _group_grade(text, phrase, start)
-        if grade is None or (grade == "any" and _severe_not_graded(text, start, term)):
+        if grade == "any" and _severe_not_graded(text, start, term):
+            serious = rule("toxicity.prose.serious_events.v1").regex.search(text[:start])
+            if serious is None or term.term.startswith("serious "):
+                continue
+            # "Serious AEs included neutropenia (12.7%)": the serious event of that name, of any grade.
+            term = Term(f"serious {term.term}", True)
+        if grade is None:
             continue
         others = tuple(s for s, _ in groups if s != start)
         pairs = _respective_pairs(text, phrase, start, term.term, grade, values)
@@ -369,11 +604,42 @@ def _value_groups(sentence: Sentence, used: list[tuple[int, int]]) -> Iterator[A
         if len(values) > 1:
             previous_arms = [a for a in arms if a is not None]
         shared = _shared_with(text, phrase, start, grade) if len(values) == 1 else None
+        last = (term, grade, phrase[1]) if len(values) == 1 else None
         for value, arm in zip(values, arms, strict=True):
             if value.n or value.percent:
                 yield _record(sentence, rule_id, term.term, grade, arm, value.n, value.of, value.percent)
                 if shared is not None:
                     yield _record(sentence, rule_id, shared[0].term, shared[1], arm, value.n, value.of, value.percent)
+
+
+def _trailing_event(text: str, values: list[ProseValue]) -> tuple[Term, GradeBand] | None:
+    """The known event and grade a verb right after a group's last value names ("... in arm B had grade
+    3 or 4 related AEs"), any grade when the sentence grades nothing; None otherwise."""
+    last = rule("toxicity.prose.value.v1").regex.match(text, values[-1].start)
+    after = rule("toxicity.prose.trailing_predicate.v1").regex.match(text, last.end()) if last else None
+    if after is None:
+        return None
+    term = known_prefix(after.group("tail"), bounded=True, skip=0)
+    gradetext = after.group("gradetext")
+    if term is None or rule("toxicity.prose.aggregate_exclusion.v1").regex.search(after.group("tail")) or (
+            is_aggregate(term.term) and not gradetext and not _AT_LEAST_ONE_START.match(after.group("tail"))):
+        # "20 patients (40%) developed AEs": adverse events in general named with no grade, as _developed.
+        return None
+    grade = grade_band(gradetext) if gradetext else _grade_before(text, values[0].start)
+    return (term, grade) if grade is not None else None
+
+
+def _carried_arm(words: str, before: str) -> str | None:
+    """The arm a bare "and B" names when the group before it closed on "for A" ("for G-CHOP (43%) and
+    G-FC (50%)"), both words naming no event; None otherwise."""
+    second = rule("toxicity.prose.carried_arm.v1").regex.fullmatch(words)
+    first = rule("toxicity.prose.first_arm.v1").regex.search(before)
+    if second is None or first is None:
+        return None
+    labels = (first.group("label"), second.group("label"))
+    if any(known_suffix(label) is not None or normalise_term(label) is None for label in labels):
+        return None
+    return clean_arm(labels[1])
 
 
 def _respective_pairs(text: str, phrase: tuple[int, str], start: int, term: str, grade: GradeBand,
@@ -438,9 +704,14 @@ def _respective_list(text: str, start: int, count: int) -> list[Term] | None:
     clause_start = max(text.rfind(";", 0, start), text.rfind(":", 0, start)) + 1
     clause = text[clause_start:start]
     occurred = rule("toxicity.prose.occurred_in.v1").regex.search(clause)
-    if occurred is None:
+    # "Rates of grade >=3 infections and infusion-related reactions were 20% and 17%, respectively".
+    rated = rule("toxicity.prose.rate_subject.v1").regex.match(clause) if occurred is None else None
+    if occurred is not None:
+        clause = clause[: occurred.start()]
+    elif rated is not None and rated.group("of"):
+        clause = rated.group("of")
+    else:
         return None
-    clause = clause[: occurred.start()]
     items = [item for item in _LIST_SEPARATOR.split(clause) if item.strip()]
     if len(items) < count:
         return None
@@ -504,6 +775,7 @@ def _find_groups(text: str, known: frozenset[str] = frozenset()) -> list[tuple[i
             continue
         values, end = _parse_values(text[match.start() :], match.start(), whole=False)
         if values and (len(values) > 1 or occurred.search(text[: match.start()]) or _ELLIPTIC_CLAUSE.search(
+                text[: match.start()]) or _rate_subject(text[: match.start()]) or _graded_comma_clause(
                 text[: match.start()])):
             found.append((match.start(), values))
             spans.append((match.start(), end))
@@ -520,10 +792,59 @@ def _find_groups(text: str, known: frozenset[str] = frozenset()) -> list[tuple[i
             # "65 (31%)": the bracket holds the percent of the count printed before it.
             with_count, _ = _parse_values(text[count.start() : close_at + 1], count.start())
             values = with_count or values
-        values = values or _graded_values(content, open_at + 1) or _armed_values(content, open_at + 1, known)
+        values = (values or _graded_values(content, open_at + 1) or _armed_values(content, open_at + 1, known)
+                  or _labelled_values(content, open_at + 1, known) or _slashed_values(text, content, open_at + 1)
+                  or _graded_arm_values(content, open_at + 1, known))
         if values:
             found.append((open_at, values))
     return sorted(found, key=lambda g: g[0])
+
+
+def _graded_arm_values(content: str, offset: int, known: frozenset[str]) -> list[ProseValue]:
+    """"(all grades: G-CHOP, 68%; G-FC, 82%)": one grade band for values each led by its arm (an arm of
+    the paper, or a lettered one); [] otherwise."""
+    led = rule("toxicity.prose.grade_led_bracket.v1").regex.match(content)
+    band = grade_band(led.group("grade")) if led else None
+    if led is None or band is None:
+        return []
+    found: list[ProseValue] = []
+    rest_at = led.start("rest")
+    for part in re.split(r"\s*;\s*", led.group("rest")):
+        at = content.find(part, rest_at)
+        labelled = rule("toxicity.prose.arm_then_value.v1").regex.match(part.strip())
+        if labelled is None:
+            return []
+        label = labelled.group("arm").strip()
+        # A lettered arm or a regimen acronym ("G-CHOP") names an arm even when the paper's arms are unknown.
+        named = re.fullmatch(r"(?:arm|group|cohort)\s+[A-D1-4]", label, re.IGNORECASE) or rule(
+            "toxicity.prose.regimen_acronym.v1").regex.fullmatch(label)
+        arm = clean_arm(label) if named else _paper_arm(label, known)
+        values, _ = _parse_values(labelled.group("value"), offset + at + labelled.start("value"))
+        if arm is None or len(values) != 1 or values[0].arm is not None:
+            return []
+        found.append(replace(values[0], arm=arm, grade=band))
+    return found if len(found) > 1 else []
+
+
+def _slashed_values(text: str, content: str, offset: int) -> list[ProseValue]:
+    """"(45%/30%)" under a bracket naming two grade bands the same way, "AEs (all grades/grade >=3) were
+    neutropenia (45%/30%)": one value per band; [] otherwise."""
+    pair = rule("toxicity.prose.slashed_values.v1").regex.fullmatch(content.strip())
+    bands = _slashed_bands(text, offset)
+    if pair is None or bands is None:
+        return []
+    return [ProseValue(n=None, of=None, percent=parse_number(pair.group(g)), arm=None,
+                       start=offset + content.find(pair.group(g)), grade=band)
+            for g, band in zip(("a", "b"), bands, strict=True)]
+
+
+def _slashed_bands(text: str, before: int) -> tuple[GradeBand, GradeBand] | None:
+    """The two grade bands a bracket before a position names, "(all grades/grade >=3)", or None."""
+    heads = [m for m in rule("toxicity.prose.slashed_grades.v1").regex.finditer(text, 0, before)]
+    if not heads:
+        return None
+    first, second = (grade_band(f"grade {heads[-1].group(g)}") or grade_band(heads[-1].group(g)) for g in ("a", "b"))
+    return (first, second) if first is not None and second is not None and first != second else None
 
 
 def _armed_values(content: str, offset: int, known: frozenset[str]) -> list[ProseValue]:
@@ -555,6 +876,25 @@ def _armed_values(content: str, offset: int, known: frozenset[str]) -> list[Pros
     return found
 
 
+def _labelled_values(content: str, offset: int, known: frozenset[str]) -> list[ProseValue]:
+    """A bracket of values each led by its arm and a colon, "(arm A: 20%, arm B: 15%)"; [] unless there
+    are two or more and every label is an arm of the paper or a lettered arm ("arm A", "group 2")."""
+    found: list[ProseValue] = []
+    at = 0
+    for part in re.split(r"\s*[;,]\s*", content):
+        at = content.find(part, at)
+        labelled = rule("toxicity.prose.bracket_labelled_value.v1").regex.match(part.strip())
+        if labelled is None:
+            return []
+        lettered = re.fullmatch(r"(?:arm|group|cohort)\s+[A-D1-4]", labelled.group("arm").strip(), re.IGNORECASE)
+        arm = clean_arm(labelled.group("arm")) if lettered else _paper_arm(labelled.group("arm"), known)
+        values, _ = _parse_values(labelled.group("value"), offset + at + labelled.start("value"))
+        if arm is None or len(values) != 1 or values[0].arm is not None:
+            return []
+        found.append(replace(values[0], arm=arm))
+    return found if len(found) > 1 else []
+
+
 def _paper_arm(words: str, known: frozenset[str]) -> str | None:
     """The words as an arm label when they name an arm of the paper ("simvastatin plus FOLFIRI" names
     the arm "simvastatin"), else None."""
@@ -566,6 +906,20 @@ def _paper_arm(words: str, known: frozenset[str]) -> str | None:
 
 
 # "...; grade 3 diarrhea in 3 patients": a clause naming an event and its count, with no verb.
+def _graded_comma_clause(head: str) -> bool:
+    """", and grade >=3 AEs in 75%": a clause after a comma naming an event and its value with no verb,
+    read only when it prints its own grade or nothing before it prints one (so a grade of the clause
+    before is not carried over)."""
+    clause = rule("toxicity.prose.comma_elliptic.v1").regex.search(head)
+    if clause is None:
+        return False
+    own = [s for s in grade_spans(clause.group("words")) if s.band is not None]
+    if own or rule("toxicity.prose.all_grades.v1").regex.search(clause.group("words")) is not None:
+        return True
+    # ", grade 3 in 30%", "and grade 4 in 10%": with no ", and" the clause must print its own grade.
+    return bool(clause.group("conj")) and not re.search(r"\bgrade", head[: clause.start()], re.IGNORECASE)
+
+
 _ELLIPTIC_CLAUSE = re.compile(r"[;:]\s*(?:and\s+)?[^;:,.()]{3,60}?\s+in\s*$", re.IGNORECASE)
 
 
@@ -580,7 +934,7 @@ def _graded_values(content: str, offset: int) -> list[ProseValue]:
         trail = spans[-1] if spans and not part[spans[-1].end :].strip() and lead is None else None
         if lead is not None and lead.band is not None:
             rest = part[lead.end :]
-            rest_at = len(rest) - len(re.sub(r"^\s*[,:]?\s*", "", rest))
+            rest_at = len(rest) - len(re.sub(r"^\s*[,:]?\s*(?:in\s+)?", "", rest, flags=re.IGNORECASE))
             values, _ = _parse_values(rest[rest_at:], offset + at + lead.end + rest_at)
             band = lead.band
         elif trail is not None and trail.band is not None:
@@ -594,7 +948,8 @@ def _graded_values(content: str, offset: int) -> list[ProseValue]:
             return []
         found.append(replace(values[0], grade=band))
         at += len(part) + 1
-    return found if len(found) > 1 else []
+    # "neutropenia (grade >=3: 30%)": one value led by its grade band names it too.
+    return found if len(found) > 1 or (len(found) == 1 and lead is not None) else []
 
 
 def _brackets(text: str) -> Iterator[tuple[int, int]]:
@@ -638,10 +993,11 @@ def _prose_value(match: re.Match[str], offset: int) -> ProseValue:
     g = match.groupdict()
     n_text = (g.get("n7") or g.get("n8") or g.get("n6") or g.get("n9") or g.get("n11") or g.get("n4") or g.get("n")
               or g.get("n2") or g.get("n3"))
-    pct_text = g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10") or g.get("pct9") or g.get(
-        "pct12") or g.get("pct5") or g.get("pct4") or (
-        g.get("pct") if not g.get("lt") else None) or (g.get("pct2") if not g.get("lt2") else None)
-    arm_text = g.get("arm") or g.get("arm5") or g.get("arm12")
+    pct_text = (g.get("pct18") or g.get("pct13") or g.get("pct7") or g.get("pct8") or g.get("pct6") or g.get("pct10")
+                or g.get("pct9") or g.get("pct12") or g.get("pct5") or g.get("pct4")
+                or (g.get("pct") if not g.get("lt") else None) or (g.get("pct2") if not g.get("lt2") else None))
+    arm_text = (g.get("arm") or g.get("arm5") or g.get("arm12") or g.get("arm13") or g.get("arm14") or g.get("arm15")
+                or g.get("arm16") or g.get("arm18"))
     arm = clean_arm(arm_text) if arm_text else None
     percent = parse_number(pct_text) if pct_text else None
     return ProseValue(n=_count(n_text), of=_count(g.get("of8") or g.get("of6") or g.get("of9") or g.get("of")), percent=percent,
@@ -668,15 +1024,19 @@ def _phrase(text: str, start: int) -> tuple[int, str]:
 
 def _leading_to_discontinuation(term: Term) -> Term:
     """The term of an event that ended treatment, as readers name it."""
-    if is_aggregate(term.term):
-        return Term("adverse event leading to discontinuation", True)
+    if is_aggregate(term.term) or term.term.endswith("leading to discontinuation"):
+        return Term("adverse event leading to discontinuation", True) if is_aggregate(term.term) else term
     return Term(f"{term.term} leading to discontinuation", True)
 
 
 def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[ArmMention],
                 ended: bool = False) -> Term | None:
     begin, words = phrase
-    found = known_suffix(words)
+    found = known_suffix(words) or _before_qualifier(words)
+    relative = _TRAILING_RELATIVE.search(words) if found is None else None
+    if relative is not None and relative.start() > 0:
+        # "Toxicity was confined to hot flushes which occurred in 11/12 patients".
+        found = known_suffix(words[: relative.start()])
     if found is None and _RELATIVE.match(words):
         # "... with the exception of neutropenia, which was reported by 57% of patients": the event
         # closes the words before the relative pronoun.
@@ -690,10 +1050,14 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
         found = known_suffix(re.sub(r"\s+(?:of|at|with)$", "", words[: spans[-1].start].rstrip(), flags=re.IGNORECASE))
     if found is not None:
         term, at = found
+        if not ended and is_aggregate(term.term) and _stopped_for_aggregate(text, begin, words[:at]):
+            # "PEG discontinuation related to AEs occurred in only 13.9%": not adverse events of any grade.
+            return None
         return None if _NEGATED.search(words[:at]) else term
     predicate = list(_PREDICATE.finditer(words))
     tail = words[predicate[-1].end() :] if predicate else words
-    superlative = rule("toxicity.prose.superlative.v1").regex.search(tail)
+    superlative = rule("toxicity.prose.superlative.v1").regex.search(tail) or rule(
+        "toxicity.prose.comparative.v1").regex.search(words)
     in_phrase = [m for m in mentions if begin <= m.start < start]
     names_arm = bool(in_phrase)
     before_arm = known_suffix(text[begin : in_phrase[0].start].rstrip()) if names_arm else None
@@ -712,9 +1076,36 @@ def _group_term(text: str, phrase: tuple[int, str], start: int, mentions: list[A
     return None
 
 
+def _stopped_for_aggregate(text: str, begin: int, before: str) -> bool:
+    """Whether a change of treatment governs the adverse events named after ``before``: named in the
+    words before them ("PEG discontinuation related to AEs"), or earlier in their clause when they are
+    its cause ("Treatment was discontinued for progressive disease in 20 and for adverse events in 5")."""
+    stopped = rule("toxicity.prose.stopped_before_aggregate.v1").regex
+    if stopped.search(before):
+        return True
+    clause_start = text.rfind(";", 0, begin) + 1
+    if re.search(r"\b(?:for|due\s+to|because\s+of|owing\s+to)\s*$", before, re.IGNORECASE):
+        return stopped.search(text, clause_start, begin + len(before)) is not None
+    # "discontinued because of disease progression in 21 patients (44.7%), adverse events in 14": an
+    # item of the list of causes.
+    if before.strip() and not re.fullmatch(r"\s*(?:and|or)\s*", before):
+        return False
+    cause = rule("toxicity.prose.stopped_cause.v1").regex
+    return cause.search(text[clause_start:begin]) is not None
+
+
+def _before_qualifier(words: str) -> tuple[Term, int] | None:
+    """The known event a trailing qualifier follows, "allergic reactions to pegylated asparaginase",
+    "grade 3 rash after the first dose" (the qualifier naming no event itself), or None."""
+    qualified = rule("toxicity.prose.trailing_qualifier.v1").regex.search(words)
+    if qualified is None or known_prefix(qualified.group("what"), skip=3) is not None:
+        return None
+    return known_suffix(words[: qualified.start()])
+
+
 def _bare(phrase: str) -> bool:
     """A phrase of counts only ("and 7 of 39 patients", "Eleven out of 41 patients"), naming no event."""
-    words = re.findall(r"[A-Za-z]+", re.sub(r"\b(?:out\s+of|of|and)\b", "", _without_grades(phrase), flags=re.IGNORECASE))
+    words = re.findall(r"[A-Za-z]+", re.sub(r"\b(?:out\s+of|of|and|in)\b", "", _without_grades(phrase), flags=re.IGNORECASE))
     return all(words_to_int(word) is not None for word in words)
 
 
@@ -729,7 +1120,8 @@ def _without_grades(text: str) -> str:
 # treatment-related deaths") does not make the group's events deaths or discontinuations.
 _CLAUSE_END = re.compile(r";|,\s+(?:but|whereas|while)\b", re.IGNORECASE)
 # "The incidence of grade 3 or 4 neutropenia was ...": the measure named before the event.
-_MEASURE = re.compile(r"^\s*(?:the\s+)?(?:overall\s+)?(?:incidence|rate|frequency|proportion)\s+of\s+", re.IGNORECASE)
+_MEASURE = re.compile(r"^\s*(?:the\s+)?(?:overall\s+)?(?:incidences?|rates?|frequenc(?:y|ies)|proportions?)\s+of\s+",
+                      re.IGNORECASE)
 
 
 def _subject_term(text: str, until: int | None = None) -> Term | None:
@@ -800,12 +1192,23 @@ def _group_arms(sentence: Sentence, values: list[ProseValue], previous: list[str
         labels = [v.arm for v in values]
         if all(labels):
             return labels
+        if any(labels):
+            # "83 patients (40%) in the A group and 65 (31%) in the B group": the arm named right after
+            # a value that prints none.
+            bounds = [v.start for v in values[1:]] + [len(sentence.text)]
+            filled = [label or next((m.label for m in mentions if v.start < m.start < bound), None)
+                      for v, label, bound in zip(values, labels, bounds, strict=True)]
+            if all(filled) and len(set(filled)) == len(filled):
+                return filled
         if len(previous) == len(values):
             return list(previous)
-        # "in the A group than in the B group (53% vs 44%)": the arms named before the values, in order.
+        # "in the A group than in the B group (53% vs 44%)": the arms named before the values, in order
+        # ("Compared with arm B, arm A had more X (40% vs 30%)": the compared arm comes second).
         before = [m.label for m in mentions if m.start < values[0].start]
         if len(before) == len(values) and len(set(before)) == len(before):
-            return before
+            first = next(m for m in mentions if m.start < values[0].start)
+            return before[::-1] if len(before) == 2 and rule(
+                "toxicity.prose.compared_first.v1").regex.search(sentence.text, 0, first.start) else before
         # "hypocalcemia (76% vs 30%) ... more frequent in the DZ group than in the D group": the
         # sentence names its arms only after the values, in order.
         after = [m.label for m in mentions if m.start > values[-1].start]

@@ -100,8 +100,10 @@ def arm_pairs(sentence: Sentence) -> list[ArmPair]:
             noun = "arm" if match.group("arms").lower().startswith("arm") else "group"
             labels = (f"{noun} {match.group('a3').upper()}", f"{noun} {match.group('b3').upper()}")
         else:
-            first = clean_arm(match.group("a") or match.group("a2") or match.group("a4"))
-            second = clean_arm(match.group("b") or match.group("b2") or match.group("b4"))
+            first = clean_arm(match.group("a") or match.group("a2") or match.group("a4") or match.group("a5")
+                              or match.group("a6"))
+            second = clean_arm(match.group("b") or match.group("b2") or match.group("b4") or match.group("b5")
+                               or match.group("b6"))
             if not first or not second or first.lower() == second.lower():
                 continue
             labels = (first, second)

@@ -4,7 +4,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from extractor.components.toxicity_terms import Term, clean_arm, clean_text, grade_band, normalise_term, rule, rules
+from extractor.components.toxicity_terms import (
+    Term,
+    clean_arm,
+    clean_text,
+    grade_band,
+    normalise_term,
+    remove_grades,
+    rule,
+    rules,
+)
 from extractor.numbers import normalise_number_text, parse_int, parse_number
 from extractor.sentence import Sentence
 from schemas import AdverseEvent, Table, TableCell, TableRow
@@ -21,7 +30,8 @@ _BARE_BAND = re.compile(
 # the letter that ends a name ("vitamin D", "hepatitis B", "type A").
 _GLUED_FOOTNOTE = re.compile(r"(?<![Vv]itamin)(?<![Hh]epatitis)(?<![Tt]ype)(?<![Gg]roup)(?<![Gg]rade)(?<![Ss]tage)\s[a-f]$")
 _BARE_GRADE_ROW = re.compile(
-    r"^\s*(?:grades?\s*)?(?:[0-5]|I{1,3}|IV|V)(?:\s*[-\u2013/]\s*(?:[1-5]|I{1,3}|IV|V))?\s*[*\u2020\u2021a-d]?\s*$",
+    r"^\s*(?:grades?\s*)?(?:[\u2265\u2a7e]|>=)?\s*(?:[0-5]|I{1,3}|IV|V)(?:\s*[-\u2013/]\s*(?:[1-5]|I{1,3}|IV|V)|\s+or\s+"
+    r"(?:higher|more|above|worse))?\s*[*\u2020\u2021a-d]?\s*$|^\s*(?:any|all)\s+grades?\s*$",
     re.IGNORECASE)
 # A header naming the grading scale or the count's unit, not an arm: "NCI-CTC grade (%)", "Number".
 _GRADING_SCALE = re.compile(r"\b(?:grades?|ctc|ctcae|nci|who|rtog|number|no\.)\b", re.IGNORECASE)
@@ -69,6 +79,8 @@ class TableFacts:
     fractions: bool
     # Labels X of rows printed beside a row "No X" ("ADT" / "No ADT"): strata of a covariate.
     strata: frozenset[str]
+    # A column headed "Grade" whose cells are each row's grade ("Neutropenia | 3 | 5 (17%) | 4 (13%)").
+    grade_column: int | None = None
 
 
 # Facts of the tables read lately, by id (the table is kept with them, so an id is never reused).
@@ -87,12 +99,49 @@ def table_facts(table: Table) -> TableFacts:
     columns = column_meanings(headers, width) if kind is not None else {}
     if _caption_percent(table.caption or "", headers):
         columns = {c: replace(column, percent_only=True) for c, column in columns.items()}
+    grade_column = _grade_column(table, headers, width) if kind is not None else None
+    if grade_column is not None:
+        columns = {c: column for c, column in columns.items() if c != grade_column}
     facts = TableFacts(width, headers, kind, columns, grade_band(table.caption or "") or "any",
-                       _fractions(table), _strata(table))
+                       _fractions(table), _strata(table), grade_column)
     if len(_TABLES) >= _TABLES_SIZE:
         _TABLES.clear()
     _TABLES[id(table)] = (table, facts)
     return facts
+
+
+def _grade_column(table: Table, headers: list[TableRow], width: int) -> int | None:
+    """The column headed "Grade" (one column, not over others) whose body cells are grades, if any."""
+    if not headers:
+        return None
+    found = next((col for col, cell in grid_cells(headers[-1], width)
+                  if col > 0 and cell.colspan == 1 and _GRADE_HEADER.match(clean_text(cell.text))), None)
+    if found is None:
+        return None
+    texts = [cell.text.strip() for row in table.rows if not row.header
+             for col, cell in grid_cells(row, width) if col == found and cell.text.strip()]
+    graded = [text for text in texts if _BARE_GRADE_ROW.match(text) or _ALL_GRADES.match(clean_text(text))]
+    return found if graded and len(graded) >= 0.8 * len(texts) else None
+
+
+def _graded_row(table: Table, row: TableRow, placed: list[tuple[int, TableCell]], facts: "TableFacts",
+                ) -> tuple[TableCell | None, GradeBand | None]:
+    """The term cell and grade of a row of a table with a grade column: the grade from that column, the
+    term from the row's first cell or, when it is blank (a term spanning its grade rows), from the rows above."""
+    grade_text = next((cell.text for col, cell in placed if col == facts.grade_column), "")
+    grade = "any" if _ALL_GRADES.match(clean_text(grade_text)) else _bare_grade(grade_text) if _BARE_GRADE_ROW.match(
+        grade_text) else None
+    first = next((cell for col, cell in placed if col < (facts.grade_column or 0) and cell.text.strip()), None)
+    if first is not None:
+        return first, grade
+    index = next(i for i, r in enumerate(table.rows) if r is row)
+    for above in reversed(table.rows[:index]):
+        if above.header:
+            break
+        cells = [cell for col, cell in grid_cells(above, facts.width) if col < (facts.grade_column or 0)]
+        if cells and cells[0].text.strip():
+            return cells[0], grade
+    return None, grade
 
 
 _FRACTION = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\b")
@@ -130,10 +179,15 @@ def table_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
     placed = sorted(grid_cells(row, width), key=lambda item: item[0])
     if is_section_row(placed):
         return
-    first = _term_cell(placed, columns)
+    if facts.grade_column is not None:
+        first, row_grade = _graded_row(table, row, placed, facts)
+        if row_grade is None:
+            return
+    else:
+        first = _term_cell(placed, columns)
+        row_grade = grade_band(first.text) if first is not None else None
     term = row_term(first.text, known_only=kind == "safety") if first is not None else None
-    row_grade = grade_band(first.text) if first is not None else None
-    if first is not None and term is None and _BARE_GRADE_ROW.match(first.text):
+    if first is not None and term is None and facts.grade_column is None and _BARE_GRADE_ROW.match(first.text):
         # A term heading its own block of grade rows: "Diarrhoea" / "Grade 1 1 (2%) 4 (8%)" / "Grade 2 ...".
         heading = _block_heading(table, row, width, columns) or _caption_term(table.caption or "")
         term = row_term(heading, known_only=kind == "safety") if heading else None
@@ -430,7 +484,20 @@ def _arm(cells: list[TableCell], n_value_columns: int) -> str | None:
         # "(N=134)" under an arm name is no label: look further up.
         if label is not None:
             return label
-    return None
+    return _arm_with_grade(cells[-1]) if cells else None
+
+
+def _arm_with_grade(cell: TableCell) -> str | None:
+    """The arm of a header printing it with its grade band, "Drug any grade", "Placebo grade >=3 (%)";
+    None when the words left are no arm (a unit, a scale, adverse events)."""
+    text = " ".join(cell.text.split())
+    if grade_band(text) is None:
+        return None
+    rest = re.sub(r"[,;:]?\s*(?:n\s*)?\(\s*%\s*\)|,\s*(?:n|%)\s*$", "", remove_grades(text), flags=re.IGNORECASE).strip(" ,;:-")
+    if not re.search(r"[A-Za-z]{2}", rest) or _GRADING_SCALE.search(rest) or _ALL_GRADES.match(clean_text(rest)) or rule(
+            "toxicity.table.adverse_events.v1").regex.search(rest) or rule("toxicity.column.unit_only.v1").regex.match(rest):
+        return None
+    return clean_arm(rest)
 
 
 def _caption_percent(caption: str, headers: list[TableRow]) -> bool:

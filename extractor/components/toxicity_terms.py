@@ -124,6 +124,12 @@ def normalise_term(printed: str) -> Term | None:
     text = _PARENTHETICAL.sub("", remove_grades(text))
     text = us_spelling(clean_text(text))
     text = _ATTRIBUTION.sub("", text)
+    attributed = rule("toxicity.term.attributed_aggregate.v1").regex.match(text)
+    if attributed:
+        # "AEs drug related or possibly drug related" -> "treatment-related aes".
+        text = f"treatment-related {attributed.group('agg') or attributed.group('agg2')}"
+    if rule("toxicity.term.aggregate_leading_to.v1").regex.match(text):
+        return Term("adverse event leading to discontinuation", True)
     text = re.sub(r"^(?:any|all)\s+(?=(?:toxicit|adverse|ae|event|serious))", "any ", text)
     # "Patients with >=1 AE" is any adverse event; ">=1 drug-related AE" a treatment-related one.
     text = _AT_LEAST_ONE.sub(lambda m: "" if _RELATED.match(text, m.end()) else "any ", text)
