@@ -475,7 +475,9 @@ def _grade_before(text: str, position: int) -> GradeBand | None:
     every = grade_spans(text)
     # "mostly grade 1/2": a hedge says the events were of every grade, mostly these.
     hedged = [s for s in every if _HEDGE.search(text[max(0, s.start - 20) : s.start])]
-    spans = [s for s in every if s.start < position and s not in hedged]
+    # "grade 3 or greater toxicities included 12 hypoxia (38%; 11 were grade 3), 4 hyperbilirubinemia (13%)":
+    # a grade inside a bracket that closes before the position grades the earlier item only.
+    spans = [s for s in every if s.start < position and s not in hedged and not _closed_between(text, s.start, position)]
     if spans:
         return spans[-1].band
     if hedged and len(hedged) == len(every):
@@ -490,6 +492,21 @@ def _grade_before(text: str, position: int) -> GradeBand | None:
     if re.search(r"\bgrade", clause, re.IGNORECASE):
         return None
     return "any"
+
+
+def _closed_between(text: str, start: int, end: int) -> bool:
+    """True when a bracket of an earlier item's values open at ``start`` closes before ``end``: more closing
+    brackets than opening ones between them, and the bracket holds a value of its own ("(38%; 11 were
+    grade 3)"), not only a grade heading a list ("Toxicities (grade 3) included ...")."""
+    between = text[start:end]
+    if between.count(")") + between.count("]") <= between.count("(") + between.count("["):
+        return False
+    opened = max(text.rfind("(", 0, start), text.rfind("[", 0, start))
+    closed = min((i for i in (text.find(")", start), text.find("]", start)) if i >= 0), default=end)
+    return bool(_ITEM_VALUE.search(text[opened + 1 : closed]))
+
+
+_ITEM_VALUE = re.compile(r"\d\s*%|\d+\s+(?:were|was|had|of)", re.IGNORECASE)
 
 
 _QUALIFIES = re.compile(r"\s*(?:of\s+(?:the\s+)?(?:patients|pts|subjects|participants)\s*)?", re.IGNORECASE)
