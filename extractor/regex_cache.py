@@ -56,6 +56,15 @@ class _State:
         self.new = False
         self.recording = True
 
+    def note(self, entries: dict[Any, Any], used: set[Any], key: Any, value: Any, fresh: bool) -> None:
+        """Note that the process used ``key`` (of ``entries``); a ``fresh`` value is one the file lacked."""
+        if not self.recording:
+            return
+        if fresh:
+            entries[key] = value
+            self.new = True
+        used.add(key)
+
 
 _state: _State | None = None
 
@@ -104,15 +113,9 @@ def remembered(what: str, pattern: str, flags: int, work_out: Callable[[], V]) -
     if state is None:
         return work_out()
     key = (what, pattern, int(flags))
-    if key in state.values:
-        value = cast(V, state.values[key])
-    else:
-        value = work_out()
-        if state.recording:
-            state.values[key] = value
-            state.new = True
-    if state.recording:
-        state.used_values.add(key)
+    fresh = key not in state.values
+    value = work_out() if fresh else cast(V, state.values[key])
+    state.note(state.values, state.used_values, key, value, fresh)
     return value
 
 
@@ -153,14 +156,11 @@ def _compile(pattern: Any, flags: int = 0) -> Any:
             compiled = _sre.compile(*known)
         except Exception:  # not what this Python makes: compiled afresh below
             known = None
+    fresh = known is None
     if known is None:
-        arguments = _arguments(pattern, int(flags))
-        compiled = _sre.compile(*arguments)
-        if state.recording:
-            state.compiled[key] = arguments
-            state.new = True
-    if state.recording:
-        state.used_compiled.add(key)
+        known = _arguments(pattern, int(flags))
+        compiled = _sre.compile(*known)
+    state.note(state.compiled, state.used_compiled, key, known, fresh)
     return compiled
 
 

@@ -221,17 +221,23 @@ def _derived(db_path: Path) -> dict[str, list[str]]:
             else [] for name in DERIVED}
 
 
+def _two_trials_and_a_paper(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A folder with d01, d05 and the ARCHER 1050 abstract built into evidence.db: (folder, db, full-build path)."""
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    for source in (D01, D05, PAPERS / "ma_archer1050_dacomitinib_os.txt"):
+        (papers / source.name).write_bytes(source.read_bytes())
+    db, full = tmp_path / "evidence.db", tmp_path / "full.db"
+    build_database(db, [papers])
+    return papers, db, full
+
+
 def test_an_incremental_build_rewrites_only_the_studies_changed_and_equals_a_full_build(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import publish.meta_analysis
 
-    papers = tmp_path / "papers"
-    papers.mkdir()
+    papers, db, full = _two_trials_and_a_paper(tmp_path)
     archer, luxlung = PAPERS / "ma_archer1050_dacomitinib_os.txt", PAPERS / "ma_luxlung7_afatinib_os.txt"
-    for source in (D01, D05, archer):
-        (papers / source.name).write_bytes(source.read_bytes())
-    db, full = tmp_path / "evidence.db", tmp_path / "full.db"
-    build_database(db, [papers])
     ids = {row["stem"]: row["paper_id"] for row in sqlite_utils.Database(db).table("papers").rows}
     rewritten: list[set[str] | None] = []
     rows_of = publish.meta_analysis.proportion_rows
@@ -413,13 +419,8 @@ def test_a_paper_joining_two_trials_rewrites_their_studies_as_a_full_build_does(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import publish.meta_analysis
 
-    papers = tmp_path / "papers"
-    papers.mkdir()
+    papers, db, full = _two_trials_and_a_paper(tmp_path)
     archer, luxlung = PAPERS / "ma_archer1050_dacomitinib_os.txt", PAPERS / "ma_luxlung7_afatinib_os.txt"
-    for source in (D01, D05, archer):
-        (papers / source.name).write_bytes(source.read_bytes())
-    db, full = tmp_path / "evidence.db", tmp_path / "full.db"
-    build_database(db, [papers])
     trials = {row["study_id"] for row in sqlite_utils.Database(db).table("studies").rows}
     assert {"NCT00217646", "NCT02728050"} <= trials
     rows_of, asked = publish.meta_analysis.study_rows, []
