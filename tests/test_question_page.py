@@ -52,8 +52,9 @@ async def test_facets_list_the_values_present_with_study_counts(ds: Datasette, d
     result = await _json(ds, "/-/pool.json?endpoint=OS")
     drugs = _facet(result, "drug")
     assert drugs == _eligible_studies(db_path)
-    # Gold round 3 added an AML trial of vosaroxin with low-dose cytarabine (hg01): cytarabine 4 -> 5.
-    assert (drugs["cytarabine"], drugs["capecitabine"], drugs["sorafenib"]) == (5, 3, 2)
+    # Gold round 3 added an AML trial of vosaroxin with low-dose cytarabine (hg01): cytarabine 4 -> 5; stop 22's
+    # regimen rules read one more bundled paper's "with or without low-dose cytarabine" arm: 5 -> 6.
+    assert (drugs["cytarabine"], drugs["capecitabine"], drugs["sorafenib"]) == (6, 3, 2)
     db = sqlite_utils.Database(db_path)
     endpoints = {r["endpoint"]: r["n"] for r in db.query(
         "select endpoint, count(distinct study_id) as n from meta_hazard_ratios where problem is null "
