@@ -288,6 +288,10 @@ def extract_dlts(sentence: Sentence) -> Iterator[DoseLimitingToxicity]:
     for mention in rule("dlt.mention.v1").regex.finditer(text):
         if rule("dlt.negated.v1").regex.search(text[: mention.start()]):
             continue
+        purpose = rule("dlt.purpose.v1").regex
+        if purpose.search(text[: mention.start()]) or purpose.match(text[mention.end() :]):
+            # "to investigate the MTD and DLT of X in patients ...": what the trial set out to find.
+            continue
         for rule_id in ("dlt.bracketed.v1", "dlt.list.v1", "dlt.colon.v1"):
             listed = rule(rule_id).regex.match(text[mention.end() :])
             if listed is None:

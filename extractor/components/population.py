@@ -39,6 +39,7 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
     subset = [r.regex for r in rules if r.rule.fields.get("role") == "subset_before"]
     other_study = [r.regex for r in rules if r.rule.fields.get("role") in ("other_study_before", "citation_before")]
     list_after = [r.regex for r in rules if r.rule.fields.get("role") == "list_after"]
+    partial = [r.regex for r in rules if r.rule.fields.get("role") == "partial_count"]
     text = sentence.text
     # A sentence planning the trial gives no count of it (its ages are still read).
     planned = any(r.regex.search(text) for r in rules if r.rule.fields.get("role") == "planned")
@@ -58,7 +59,9 @@ def extract_population(sentence: Sentence) -> Iterator[PopulationValue]:
                 raw = groups[group] if group else None
                 value = parse_number(raw) if raw else None
                 if field == "n_enrolled" and (any(p.match(text[match.end() :]) for p in per_arm)
-                                              or any(s.search(before) for s in subset)):
+                                              or any(s.search(before) for s in subset)
+                                              or any(p.match(text[match.end(group) if group else match.end() :])
+                                                     for p in partial)):
                     continue
                 if value is not None and value >= 1:
                     yield _value(sentence, field, value, rule.id, rule.confidence)

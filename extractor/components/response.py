@@ -50,7 +50,9 @@ _COORDINATED_OTHER = re.compile(
 _COORDINATED_OUTCOME = re.compile(r"\u27e6O\d+\u27e7\s*(?:,|and|or)\s*$")
 # "for overall and major response rates of 95.3% and 86.0%, respectively": a word coordinated before the
 # outcome names a second outcome the values are paired with in order.
-_COORDINATED_WORD_BEFORE = re.compile(r"(?<![\u27e6\u27e7\w])[A-Za-z][\w\-]*\s+and\s+(?:[A-Za-z][\w\-]*\s+)?$")
+_COORDINATED_WORD_BEFORE = re.compile(r"(?<![\u27e6\u27e7\w])(?P<first>[A-Za-z][\w\-]*)\s+and\s+(?:[A-Za-z][\w\-]*\s+)?$")
+# The words that make the outcome after them the overall response ("overall and major response rates").
+_OVERALL_WORDS = frozenset({"overall", "objective", "total"})
 _RESPECTIVELY = re.compile(r"^[^.;]*\brespectively\b")
 
 
@@ -577,12 +579,17 @@ def _shapes(masked: Masked, groups: list[Group], used: set[int]) -> None:
                 continue
             used.add(v_index)
             items = value_items(masked, value, v_index, v_index if anchor_first else o_index, used)
-            if len(items) > 1 and (_COORDINATED_OTHER.match(masked.after(o_index)) or (
-                    _COORDINATED_WORD_BEFORE.search(masked.before(o_index))
-                    and _RESPECTIVELY.match(masked.after(o_index)))):
-                # "The ORR and DCR ... were 8 of 17 and 10 of 17, respectively", "overall and major response
-                # rates of 95.3% and 86.0%, respectively": the first is the outcome's.
+            coordinated = _COORDINATED_WORD_BEFORE.search(masked.before(o_index))
+            if len(items) > 1 and _COORDINATED_OTHER.match(masked.after(o_index)):
+                # "The ORR and DCR ... were 8 of 17 and 10 of 17, respectively": the first is the outcome's.
                 items = items[:1]
+            elif len(items) > 1 and coordinated and _RESPECTIVELY.match(masked.after(o_index)):
+                # "overall and major response rates of 95.3% and 86.0%, respectively": the first is the overall
+                # response's; "OR and CR rates were 87% and 39%, respectively": the second is CR's.
+                overall = coordinated.group("first").lower() in _OVERALL_WORDS
+                items = items[:1] if overall else items[1:2] if len(items) == 2 else []
+                if not items:
+                    continue
             label = masked.tokens[o_index].label
             groups.append(Group(label, items, rule.id, rule.confidence * value.confidence, masked.spans[v_index][0], bare))
 
