@@ -101,50 +101,52 @@ _SINGLE_ARM_PHASES = frozenset({"1", "1/2", "2"})
 
 
 def infer_single_arm(document: Document, records: Sequence[EvidenceRecord]) -> list[TrialDesign]:
-    """A phase 1-2 trial that states no design and never mentions randomisation (but as a trial still
-    to be done) is single-arm.
+    """A trial that states no design and never mentions randomisation (but as a trial still to be done) is
+    single-arm when it is phase 1-2 (the inferred record quotes the phase statement), or when it states no
+    phase, names no comparator anywhere and its abstract says its patients received the regimen (the
+    record quotes that sentence).
 
-    Early-phase papers often never say "single-arm"; annotators (and meta-analysts)
-    still classify them so. The inferred record quotes the phase statement it rests
-    on, with the confidence of an inference.
+    Such papers often never say "single-arm"; annotators (and meta-analysts) still classify them so. The
+    inferred record carries the confidence of an inference.
     """
     if any(isinstance(r, TrialDesign) for r in records):
         return []
-    phases = [r for r in records if isinstance(r, TrialPhase) and r.phase in _SINGLE_ARM_PHASES]
-    if not phases and any(isinstance(r, TrialPhase) for r in records):
+    phases = [r for r in records if isinstance(r, TrialPhase)]
+    early = [r for r in phases if r.phase in _SINGLE_ARM_PHASES]
+    if phases and not early:
         return []
-    treated = _treatment_sentence(document) if not phases else None
-    if not phases and treated is None:
-        return []
-    if _randomised_or_compared(document):
+    treated = None if early else _treatment_sentence(document)
+    if (not early and treated is None) or _randomised(document):
         return []
     if treated is not None:
         return [TrialDesign(design="single-arm", provenance=[treated.provenance("design.inferred_one_regimen.v1", 0.6)])]
-    source = phases[0].provenance[0]
-    provenance = source.model_copy(update={"rule_id": "design.inferred_from_phase.v1", "confidence": 0.6})
+    provenance = early[0].provenance[0].model_copy(update={"rule_id": "design.inferred_from_phase.v1", "confidence": 0.6})
     return [TrialDesign(design="single-arm", provenance=[provenance])]
 
 
 def _treatment_sentence(document: Document) -> Sentence | None:
-    """A trial stating no phase: the abstract sentence saying its patients received or were treated with the
-    regimen (design.treated_patients.v1), with no comparator named anywhere (design.comparator_cue.v1)."""
-    rules = {r.id: r for r in load_rules("design.yaml")}
-    cue, comparator = rules["design.treated_patients.v1"], rules["design.comparator_cue.v1"]
+    """The abstract sentence saying the trial's patients received or were treated with the regimen
+    (role single_arm_cue), when the paper names no comparator anywhere (role comparator)."""
+    rules = load_rules("design.yaml")
+    cue = next(r for r in rules if r.rule.fields.get("role") == "single_arm_cue")
+    comparator = next(r for r in rules if r.rule.fields.get("role") == "comparator")
     if comparator.regex.search(document.text):
         return None
     for section in document.sections:
         if section.label != "abstract":
             continue
-        for match in cue.regex.finditer(document.text, section.start, section.end):
+        match = cue.regex.search(document.text, section.start, section.end)
+        if match is not None:
             start, end = _sentence_around(document.text, match.start(), match.end(), section.start, section.end)
             return Sentence(document, section.label, start, end)
     return None
 
 
-def _randomised_or_compared(document: Document) -> bool:
+def _randomised(document: Document) -> bool:
     """Random allocation mentioned anywhere (but of a trial still to be done)."""
-    future = [r.regex for r in load_rules("design.yaml") if r.rule.fields.get("role") == "not_this_trial"]
-    for rule in load_rules("design.yaml"):
+    rules = load_rules("design.yaml")
+    future = [r.regex for r in rules if r.rule.fields.get("role") == "not_this_trial"]
+    for rule in rules:
         if rule.rule.fields.get("blocks") != "single-arm-inference":
             continue
         for match in rule.regex.finditer(document.text):

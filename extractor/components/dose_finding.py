@@ -208,8 +208,7 @@ def _stated_after(text: str, mention: DoseMention, dosings: list[Dosing],
         gap = text[mention.end : first.drug.start]
         if (re.fullmatch(r"\s+of\s+", gap) and not mention.stated_at) or not link.fullmatch(gap):
             return []
-    first = _mention_owner(text, mention, first, codes)
-    return [_owner(text[mention.end : first.amount.start], first, mention.end, codes),
+    return [_owner(text, mention, _mention_owner(text, mention, first, codes), codes),
             *_continued(text, first, dosings)]
 
 
@@ -221,24 +220,27 @@ def _mention_owner(text: str, mention: DoseMention, dosing: Dosing, codes: froze
         return dosing
     if not rule("mtd.partner_gap.v1").regex.match(text[mention.end : dosing.drug.start]):
         return dosing
-    owner = next(iter(find_drugs(text[mention.start : mention.end], codes)), None)
-    if owner is None or owner.supportive or owner.drug == dosing.drug.drug:
-        return dosing
-    return replace(dosing, drug=replace(owner, start=owner.start + mention.start, end=owner.end + mention.start))
+    return _given_to_drug_in(text, mention.start, mention.end, dosing, codes)
 
 
-def _owner(gap: str, dosing: Dosing, offset: int, codes: frozenset[PaperName] = frozenset()) -> Dosing:
+def _owner(text: str, mention: DoseMention, dosing: Dosing, codes: frozenset[PaperName]) -> Dosing:
     """"The MTD of docetaxel with gemcitabine is 60 mg/m2": the dose is the drug's named right after
     "MTD of" (a code name of the paper's too: "the MTD of ABT-888 with temozolomide"), not the partner's
     the dose parser gave it."""
-    named = re.match(r"\s+(?:of|for)\s+", gap)
-    if named is None or dosing.drug is None or dosing.drug.start < offset:
+    if dosing.amount is None or dosing.drug is None or dosing.drug.start < mention.end:
         return dosing
-    owner = next(iter(find_drugs(gap[named.end() :], codes)), None)
-    if owner is None or owner.supportive or owner.drug == dosing.drug.drug:
+    named = re.match(r"\s+(?:of|for)\s+", text[mention.end : dosing.amount.start])
+    if named is None:
         return dosing
-    return replace(dosing, drug=replace(owner, start=owner.start + offset + named.end(),
-                                        end=owner.end + offset + named.end()))
+    return _given_to_drug_in(text, mention.end + named.end(), dosing.amount.start, dosing, codes)
+
+
+def _given_to_drug_in(text: str, start: int, end: int, dosing: Dosing, codes: frozenset[PaperName]) -> Dosing:
+    """The dosing given to the first study drug named in text[start:end], when that is another drug."""
+    owner = next(iter(find_drugs(text[start:end], codes)), None)
+    if owner is None or owner.supportive or dosing.drug is None or owner.drug == dosing.drug.drug:
+        return dosing
+    return replace(dosing, drug=replace(owner, start=owner.start + start, end=owner.end + start))
 
 
 def _continued(text: str, first: Dosing, dosings: list[Dosing]) -> list[Dosing]:

@@ -36,6 +36,7 @@ from extractor.own_trial import EXCLUDED_SECTIONS, citation_rule, names_other_tr
 from extractor.per_paper import per_paper
 from extractor.sentence import Sentence
 from schemas import Document, DrugRegimen, EvidenceRecord
+from schemas.vocab import DoseKind
 
 # Arm rules that give every drug of a sentence one arm the sentence names (weaker than a comparison).
 _ONE_ARM_RULES = frozenset({"regimen.arm.in_group.v1", "regimen.arm.subject.v1", "regimen.arm.part.v1"})
@@ -82,9 +83,11 @@ def extract_regimens(sentence: Sentence) -> Iterator[DrugRegimen]:
     # The paper's regimen acronyms ("FCR") and the standard ones it prints undefined ("CMF") stand for
     # their drugs here, not in the dose-finding reading.
     codes = paper_code_names(sentence.doc) | paper_regimens(sentence.doc) | standard_regimens(sentence.doc)
-    items = _owned_by_statement(sentence, sentence_items(
+    # The doses the sentence states as an MTD or RP2D, read once for the two uses below.
+    statements = dose_statements(sentence.text, paper_code_names(sentence.doc))
+    items = _owned_by_statement(statements, sentence_items(
         sentence.text, table_row=sentence.table is not None, codes=codes, randomised=randomised_paper(sentence.doc),
-        title_drugs=_title_names(title))) + _mtd_items(sentence)
+        title_drugs=_title_names(title))) + _mtd_items(sentence, statements)
     if sentence.table is None:
         items += _dlt_dose_items(sentence)
     if sentence.table is None:
@@ -410,11 +413,11 @@ def reads_cited_methods(sentence: Sentence) -> bool:
             and rule("regimen.cue.cited_other_study.v1").search(pointer.sub(" ", text)) is None)
 
 
-def _owned_by_statement(sentence: Sentence, items: list[Item]) -> list[Item]:
+def _owned_by_statement(statements: list[tuple[DoseKind, Dosing, str]], items: list[Item]) -> list[Item]:
     """A dose the sentence states as one drug's MTD or RP2D is that drug's, not the partner's the plain
     reading gave it ("The recommended dose of bortezomib for phase II studies with idarubicin and
     cytarabine is 1.5 mg/m2": bortezomib's 1.5 mg/m2, not cytarabine's)."""
-    owners = {dosing.amount.start: dosing.drug for _, dosing, _ in dose_statements(sentence.text, paper_code_names(sentence.doc))
+    owners = {dosing.amount.start: dosing.drug for _, dosing, _ in statements
               if dosing.amount is not None and dosing.drug is not None}
     if not owners:
         return items
@@ -428,14 +431,14 @@ def _owned_by_statement(sentence: Sentence, items: list[Item]) -> list[Item]:
     return owned
 
 
-def _mtd_items(sentence: Sentence) -> list[Item]:
+def _mtd_items(sentence: Sentence, statements: list[tuple[DoseKind, Dosing, str]]) -> list[Item]:
     """A maximum tolerated dose printed without its drug was given in the trial: the context drug's regimen.
     In a dose-escalation sentence, whose doses are read as levels tried (regimen.cue.escalation.v1), a
     dose the sentence states as its drug's MTD or recommended phase 2 dose was given too ("Based on DLTs at
     the highest dose level, the recommended phase II doses are 200 mg/m2 of X and 50 mg/m2 of Y")."""
     found: list[Item] = []
     escalation = rule("regimen.cue.escalation.v1").search(sentence.text) is not None
-    for kind, dosing, _ in dose_statements(sentence.text, paper_code_names(sentence.doc)):
+    for kind, dosing, _ in statements:
         if dosing.amount is None:
             continue
         if dosing.drug is not None:

@@ -65,9 +65,10 @@ def extract_adverse_events(sentence: Sentence) -> Iterator[AdverseEvent]:
     text = sentence.text
     if sentence.section in _SKIPPED_SECTIONS or any(rule(r).search(text) for r in _NOT_EVENT_RULES):
         return
-    if not rule("toxicity.prose.context.v1").search(text) and not _known_subject_occurred(text) and not any(
-            _developed(sentence)) and not _known_rate_subject(text) and not rule(
-            "toxicity.prose.counted_deaths.v1").search(text) and not _known_subject_valued(text):
+    about_events = (rule("toxicity.prose.context.v1").search(text) or _known_subject_occurred(text)
+                    or any(_developed(sentence)) or _known_rate_subject(text)
+                    or rule("toxicity.prose.counted_deaths.v1").search(text) or _known_subject_valued(text))
+    if not about_events:
         return
     seen: set[tuple[object, ...]] = set()
     for record in _prose_records(sentence):
@@ -94,8 +95,6 @@ def _known_subject_valued(text: str) -> bool:
     head = rule("toxicity.prose.valued_opening.v1").regex.match(text)
     term = normalise_term(head.group("term")) if head else None
     return term is not None and term.known and not is_aggregate(term.term)
-
-
 
 
 def _known_rate_subject(text: str) -> bool:
