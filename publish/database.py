@@ -343,15 +343,17 @@ class _ByStat:
 
     def nothing_to_do(self, keep_others: bool) -> bool:
         """True when every file is known by its stat at this extractor version and no paper is to be removed."""
-        if self.to_read or len(self.unchanged) != len(self.current):
-            return False
-        return keep_others or {result.paper_id for result in self.known} == set(self.current)
+        return not self.to_read and self._keeps_every_paper(keep_others)
 
     def only_adds(self, keep_others: bool) -> bool:
-        """True when a build can only add papers, from few files (publish.in_place): every paper at this extractor
-        version, at most IN_PLACE_MAX_FILES files to read, and every paper the build could remove (``keep_others``
-        off) known by its file's stat, so none is removed or replaced."""
-        if len(self.to_read) > IN_PLACE_MAX_FILES or len(self.unchanged) != len(self.current):
+        """True when a build can only add papers, from few files (publish.in_place): at most IN_PLACE_MAX_FILES
+        files to read, and no paper removed or re-extracted (``_keeps_every_paper``)."""
+        return len(self.to_read) <= IN_PLACE_MAX_FILES and self._keeps_every_paper(keep_others)
+
+    def _keeps_every_paper(self, keep_others: bool) -> bool:
+        """Every stored paper is at this extractor version, and every paper the build could remove
+        (``keep_others`` off) is known by its file's stat: none is removed, replaced or re-extracted."""
+        if len(self.unchanged) != len(self.current):
             return False
         return keep_others or {result.paper_id for result in self.known} == set(self.current)
 
